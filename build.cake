@@ -1,0 +1,69 @@
+// LstmNative build script (Cake). Targets: Clean, Build, Test (default).
+// Later issues add Kernels (nvcc), Bench (BenchmarkDotNet), GpuBundle (device bundle), Pack.
+var target = Argument("target", "Test");
+var configuration = Argument("configuration", "Release");
+var root = MakeAbsolute(Directory("."));
+var solution = root.CombineWithFilePath("LstmNative.sln");
+var testResults = root.Combine("artifacts/test-results");
+
+Task("Clean")
+    .Does(() =>
+{
+    CleanDirectories("./src/**/bin/" + configuration);
+    CleanDirectories("./src/**/obj");
+    CleanDirectories("./tests/**/bin/" + configuration);
+    CleanDirectories("./tests/**/obj");
+    CleanDirectories("./native/**/bin/" + configuration);
+    CleanDirectories("./benchmarks/**/bin/" + configuration);
+    CleanDirectory("./artifacts");
+});
+
+Task("Build")
+    .Does(() =>
+{
+    DotNetBuild(solution.FullPath, new DotNetBuildSettings { Configuration = configuration });
+});
+
+// Runs one test executable (Microsoft.Testing.Platform + NUnit) and returns its TRX counters.
+(int passed, int failed, int skipped) RunTestProject(FilePath project, string label, IDictionary<string, string> env, string extraArgs)
+{
+    var name = project.GetFilenameWithoutExtension().ToString();
+    var dll = root.CombineWithFilePath($"tests/{name}/bin/{configuration}/net10.0/{name}.dll");
+    var resultsDir = testResults.Combine(label);
+    EnsureDirectoryExists(resultsDir);
+    CleanDirectory(resultsDir);
+    var args = $"exec \"{dll.FullPath}\" --results-directory \"{resultsDir.FullPath}\" --report-trx --report-trx-filename {name}.trx {extraArgs}";
+    Information($"== {name} [{label}]");
+    var exit = StartProcess("dotnet", new ProcessSettings { Arguments = args, EnvironmentVariables = env });
+    var trx = resultsDir.CombineWithFilePath($"{name}.trx");
+    if (!FileExists(trx))
+        throw new Exception($"{name} [{label}] wrote no TRX report (exit code {exit})");
+    var doc = System.Xml.Linq.XDocument.Load(trx.FullPath);
+    var counters = doc.Descendants().First(e => e.Name.LocalName == "Counters");
+    int Get(string a) => int.Parse(counters.Attribute(a)?.Value ?? "0");
+    int total = Get("total"), passed = Get("passed"), failed = Get("failed") + Get("error") + Get("timeout") + Get("aborted");
+    int skipped = total - passed - failed;
+    if (exit != 0 && failed == 0)
+        failed = 1; // the runner itself failed: never report green
+    Information($"{name} [{label}]: {passed} passed, {failed} failed, {skipped} skipped");
+    return (passed, failed, skipped);
+}
+
+Task("Test")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    int passed = 0, failed = 0, skipped = 0;
+    var projects = GetFiles("./tests/*/*.Tests.csproj");
+    foreach (var project in projects)
+    {
+        var r = RunTestProject(project, "default", new Dictionary<string, string>(), "");
+        passed += r.passed; failed += r.failed; skipped += r.skipped;
+    }
+    // The plain closing line CI reads.
+    Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
+    if (failed > 0)
+        throw new Exception($"{failed} test(s) failed");
+});
+
+RunTarget(target);

@@ -1,0 +1,136 @@
+using System.Numerics;
+
+namespace LstmNative.Model;
+
+/// <summary>
+/// The weights of one direction of one layer, in the engine's single internal layout.
+/// Gate blocks follow cuDNN/PyTorch order: LSTM <c>i, f, g, o</c>; GRU <c>r, z, n</c>.
+/// Conversions from ONNX, PyTorch and Keras orders live in <see cref="GateOrder"/> and nowhere else.
+/// </summary>
+/// <typeparam name="T">float or double.</typeparam>
+public sealed class DirectionWeights<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Allocates zeroed weights for the given shape.</summary>
+    public DirectionWeights(int gates, int inputSize, int hiddenSize, bool peepholes)
+    {
+        Gates = gates;
+        InputSize = inputSize;
+        HiddenSize = hiddenSize;
+        W = new T[gates * hiddenSize * inputSize];
+        R = new T[gates * hiddenSize * hiddenSize];
+        Bw = new T[gates * hiddenSize];
+        Br = new T[gates * hiddenSize];
+        P = peepholes ? new T[3 * hiddenSize] : null;
+    }
+
+    /// <summary>Number of gate blocks.</summary>
+    public int Gates { get; }
+
+    /// <summary>Input size <c>I</c>.</summary>
+    public int InputSize { get; }
+
+    /// <summary>Hidden size <c>H</c>.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>Input weights <c>[G*H, I]</c>, row-major, gate blocks in internal order.</summary>
+    public T[] W { get; }
+
+    /// <summary>Recurrent weights <c>[G*H, H]</c>, row-major, gate blocks in internal order.</summary>
+    public T[] R { get; }
+
+    /// <summary>Input-side bias <c>[G*H]</c> (ONNX <c>Wb</c>, PyTorch <c>bias_ih</c>).</summary>
+    public T[] Bw { get; }
+
+    /// <summary>Recurrent-side bias <c>[G*H]</c> (ONNX <c>Rb</c>, PyTorch <c>bias_hh</c>).</summary>
+    public T[] Br { get; }
+
+    /// <summary>LSTM peepholes <c>[3H]</c> in internal order <c>i, f, o</c>, or null.</summary>
+    public T[]? P { get; }
+
+    /// <summary>A deep copy.</summary>
+    public DirectionWeights<T> Clone()
+    {
+        var c = new DirectionWeights<T>(Gates, InputSize, HiddenSize, P is not null);
+        W.CopyTo(c.W, 0);
+        R.CopyTo(c.R, 0);
+        Bw.CopyTo(c.Bw, 0);
+        Br.CopyTo(c.Br, 0);
+        P?.CopyTo(c.P!, 0);
+        return c;
+    }
+
+    /// <summary>Every parameter array, in a fixed order (W, R, Bw, Br, then P when present).</summary>
+    public IEnumerable<T[]> Parameters()
+    {
+        yield return W;
+        yield return R;
+        yield return Bw;
+        yield return Br;
+        if (P is not null)
+            yield return P;
+    }
+}
+
+/// <summary>All weights of one layer: its options and one <see cref="DirectionWeights{T}"/> per direction.</summary>
+/// <typeparam name="T">float or double.</typeparam>
+public sealed class LayerWeights<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Allocates zeroed weights for a validated set of options.</summary>
+    public LayerWeights(RnnLayerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        Directions = new DirectionWeights<T>[options.DirectionCount];
+        for (int d = 0; d < Directions.Length; d++)
+            Directions[d] = new DirectionWeights<T>(options.GateCount, options.InputSize, options.HiddenSize, options.HasPeepholes);
+    }
+
+    /// <summary>The layer's shape and attributes.</summary>
+    public RnnLayerOptions Options { get; }
+
+    /// <summary>One entry per direction: forward first, then reverse.</summary>
+    public DirectionWeights<T>[] Directions { get; }
+
+    /// <summary>A deep copy.</summary>
+    public LayerWeights<T> Clone()
+    {
+        var c = new LayerWeights<T>(Options);
+        for (int d = 0; d < Directions.Length; d++)
+        {
+            var src = Directions[d].Clone();
+            src.W.CopyTo(c.Directions[d].W, 0);
+            src.R.CopyTo(c.Directions[d].R, 0);
+            src.Bw.CopyTo(c.Directions[d].Bw, 0);
+            src.Br.CopyTo(c.Directions[d].Br, 0);
+            src.P?.CopyTo(c.Directions[d].P!, 0);
+        }
+        return c;
+    }
+
+    /// <summary>Fills every parameter with uniform values in [-scale, scale] from a seeded generator.</summary>
+    public LayerWeights<T> Randomize(Random random, double scale)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        foreach (var dir in Directions)
+            foreach (var p in dir.Parameters())
+                for (int i = 0; i < p.Length; i++)
+                    p[i] = T.CreateChecked((random.NextDouble() * 2 - 1) * scale);
+        return this;
+    }
+
+    /// <summary>Converts to another precision.</summary>
+    public LayerWeights<TOut> Convert<TOut>() where TOut : unmanaged, IFloatingPointIeee754<TOut>
+    {
+        var c = new LayerWeights<TOut>(Options);
+        for (int d = 0; d < Directions.Length; d++)
+        {
+            using var src = Directions[d].Parameters().GetEnumerator();
+            using var dst = c.Directions[d].Parameters().GetEnumerator();
+            while (src.MoveNext() && dst.MoveNext())
+                for (int i = 0; i < src.Current.Length; i++)
+                    dst.Current[i] = TOut.CreateChecked(src.Current[i]);
+        }
+        return c;
+    }
+}

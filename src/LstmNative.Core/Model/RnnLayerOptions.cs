@@ -1,0 +1,45 @@
+namespace LstmNative.Model;
+
+/// <summary>
+/// Everything that shapes one recurrent layer, with ONNX semantics (LSTM and GRU operators).
+/// Weights are described separately by <see cref="LayerWeights{T}"/>.
+/// </summary>
+/// <param name="Cell">LSTM or GRU.</param>
+/// <param name="InputSize">Features per time step entering the layer (<c>I</c>).</param>
+/// <param name="HiddenSize">Hidden units per direction (<c>H</c>, ONNX <c>hidden_size</c>).</param>
+/// <param name="Direction">Forward, reverse or bidirectional.</param>
+public sealed record RnnLayerOptions(RnnCellType Cell, int InputSize, int HiddenSize, RnnDirection Direction = RnnDirection.Forward)
+{
+    /// <summary>ONNX <c>clip</c>: gate pre-activations are clipped to [-Clip, Clip] before the activation. Null: no clipping.</summary>
+    public double? Clip { get; init; }
+
+    /// <summary>ONNX <c>input_forget</c> (LSTM only): couple the forget gate to the input gate, f = 1 - i.</summary>
+    public bool InputForget { get; init; }
+
+    /// <summary>ONNX <c>linear_before_reset</c> (GRU only): apply the reset gate after the recurrent matmul (PyTorch's GRU).</summary>
+    public bool LinearBeforeReset { get; init; }
+
+    /// <summary>Whether the LSTM has peephole weights <c>P</c>.</summary>
+    public bool HasPeepholes { get; init; }
+
+    /// <summary>Number of directions (1 or 2).</summary>
+    public int DirectionCount => Direction.Count();
+
+    /// <summary>Number of gates (4 for LSTM, 3 for GRU).</summary>
+    public int GateCount => Cell.GateCount();
+
+    /// <summary>Throws <see cref="ArgumentException"/> when the options are inconsistent.</summary>
+    public void Validate()
+    {
+        if (InputSize < 1)
+            throw new ArgumentException($"input size must be positive, got {InputSize}");
+        if (HiddenSize < 1)
+            throw new ArgumentException($"hidden size must be positive, got {HiddenSize}");
+        if (Clip is { } c && !(c > 0))
+            throw new ArgumentException($"clip must be a positive number, got {c}");
+        if (Cell == RnnCellType.Gru && (InputForget || HasPeepholes))
+            throw new ArgumentException("GRU has no input_forget and no peepholes");
+        if (Cell == RnnCellType.Lstm && LinearBeforeReset)
+            throw new ArgumentException("linear_before_reset applies to GRU only");
+    }
+}
