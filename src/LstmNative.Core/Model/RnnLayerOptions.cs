@@ -22,6 +22,36 @@ public sealed record RnnLayerOptions(RnnCellType Cell, int InputSize, int Hidden
     /// <summary>Whether the LSTM has peephole weights <c>P</c>.</summary>
     public bool HasPeepholes { get; init; }
 
+    /// <summary>
+    /// ONNX <c>activations</c>: per direction, LSTM f, g, h or GRU f, g (forward direction first).
+    /// Null means the defaults (Sigmoid, Tanh, Tanh / Sigmoid, Tanh).
+    /// </summary>
+    public IReadOnlyList<Activation>? Activations { get; init; }
+
+    /// <summary>Number of activation functions per direction (3 for LSTM, 2 for GRU).</summary>
+    public int ActivationsPerDirection => Cell == RnnCellType.Lstm ? 3 : 2;
+
+    /// <summary>Whether every activation is the default one (fast paths support only these).</summary>
+    public bool HasDefaultActivations
+    {
+        get
+        {
+            if (Activations is null)
+                return true;
+            for (int d = 0; d < DirectionCount; d++)
+                for (int k = 0; k < ActivationsPerDirection; k++)
+                    if (Activations[d * ActivationsPerDirection + k] != DefaultActivation(k))
+                        return false;
+            return true;
+        }
+    }
+
+    /// <summary>The activation number <paramref name="index"/> (0 = f, 1 = g, 2 = h) of direction <paramref name="direction"/>.</summary>
+    public Activation GetActivation(int direction, int index) =>
+        Activations is null ? DefaultActivation(index) : Activations[direction * ActivationsPerDirection + index];
+
+    private static Activation DefaultActivation(int index) => index == 0 ? Activation.Sigmoid : Activation.Tanh;
+
     /// <summary>Number of directions (1 or 2).</summary>
     public int DirectionCount => Direction.Count();
 
@@ -41,5 +71,7 @@ public sealed record RnnLayerOptions(RnnCellType Cell, int InputSize, int Hidden
             throw new ArgumentException("GRU has no input_forget and no peepholes");
         if (Cell == RnnCellType.Lstm && LinearBeforeReset)
             throw new ArgumentException("linear_before_reset applies to GRU only");
+        if (Activations is not null && Activations.Count != DirectionCount * ActivationsPerDirection)
+            throw new ArgumentException($"{Cell} with {DirectionCount} direction(s) needs {DirectionCount * ActivationsPerDirection} activations, got {Activations.Count}");
     }
 }

@@ -1,0 +1,65 @@
+namespace LstmNative.Model;
+
+/// <summary>
+/// Shape and length checks shared by every engine (reference, CPU, GPU), run before any work so that a bad call
+/// fails the same way everywhere, with a message that says what was expected and what was found.
+/// </summary>
+public static class RnnShapeChecks
+{
+    /// <summary>
+    /// Checks one layer's inputs (time-major element counts) and returns the per-row sequence lengths
+    /// (all <paramref name="steps"/> when <paramref name="sequenceLengths"/> is empty).
+    /// </summary>
+    public static int[] CheckInputs(RnnLayerOptions options, int xLength, int steps, int batch,
+        ReadOnlySpan<int> sequenceLengths, int initialHLength, int initialCLength)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (steps < 1)
+            throw new ArgumentException("Expected sequence length to be larger than 0 in RNN");
+        if (batch < 1)
+            throw new ArgumentException($"Expected batch size to be larger than 0, got {batch}");
+        long expectedX = (long)steps * batch * options.InputSize;
+        if (xLength != expectedX)
+            throw new ArgumentException($"input must hold [T={steps}, B={batch}, I={options.InputSize}] = {expectedX} elements, got {xLength}");
+        long stateLength = (long)options.DirectionCount * batch * options.HiddenSize;
+        if (initialHLength != 0 && initialHLength != stateLength)
+            throw new ArgumentException($"Expected hidden size ({options.DirectionCount}, {batch}, {options.HiddenSize}) = {stateLength} elements, got {initialHLength}");
+        if (initialCLength != 0 && options.Cell != RnnCellType.Lstm)
+            throw new ArgumentException("GRU has no cell state, but an initial cell state was given");
+        if (initialCLength != 0 && initialCLength != stateLength)
+            throw new ArgumentException($"Expected cell state size ({options.DirectionCount}, {batch}, {options.HiddenSize}) = {stateLength} elements, got {initialCLength}");
+        var lengths = new int[batch];
+        if (sequenceLengths.IsEmpty)
+        {
+            Array.Fill(lengths, steps);
+            return lengths;
+        }
+        if (sequenceLengths.Length != batch)
+            throw new ArgumentException($"Expected `len(lengths)` to be equal to batch_size, but got {sequenceLengths.Length} (batch_size={batch})");
+        for (int b = 0; b < batch; b++)
+        {
+            int len = sequenceLengths[b];
+            if (len < 0 || len > steps)
+                throw new ArgumentException($"sequence_lens[{b}] = {len} is outside [0, {steps}]");
+            lengths[b] = len;
+        }
+        return lengths;
+    }
+
+    /// <summary>Checks upstream gradient sizes for backward (each may be 0, meaning zero gradient).</summary>
+    public static void CheckUpstream(RnnLayerOptions options, int steps, int batch, int dYLength, int dYhLength, int dYcLength)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        long y = (long)steps * options.DirectionCount * batch * options.HiddenSize;
+        long state = (long)options.DirectionCount * batch * options.HiddenSize;
+        if (dYLength != 0 && dYLength != y)
+            throw new ArgumentException($"gradient of Y must hold [T={steps}, D={options.DirectionCount}, B={batch}, H={options.HiddenSize}] = {y} elements, got {dYLength}");
+        if (dYhLength != 0 && dYhLength != state)
+            throw new ArgumentException($"gradient of Y_h must hold [D={options.DirectionCount}, B={batch}, H={options.HiddenSize}] = {state} elements, got {dYhLength}");
+        if (dYcLength != 0 && options.Cell != RnnCellType.Lstm)
+            throw new ArgumentException("GRU has no Y_c output, but a gradient for it was given");
+        if (dYcLength != 0 && dYcLength != state)
+            throw new ArgumentException($"gradient of Y_c must hold [D={options.DirectionCount}, B={batch}, H={options.HiddenSize}] = {state} elements, got {dYcLength}");
+    }
+}
