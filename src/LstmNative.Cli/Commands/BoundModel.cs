@@ -1,0 +1,118 @@
+using LstmNative.Formats;
+using LstmNative.Model;
+using LstmNative.Onnx;
+
+namespace LstmNative.Cli.Commands;
+
+/// <summary>
+/// An ONNX RNN model with its inputs bound: graph inputs from <c>.npy</c> files, the rest from initializers, each
+/// checked against the model's declared type and shape before any work.
+/// </summary>
+internal sealed class BoundModel
+{
+    private BoundModel(OnnxRnnModel model, OnnxRnnOperator op, IReadOnlyDictionary<string, NdArray> byRole)
+    {
+        Model = model;
+        Operator = op;
+        InputsByRole = byRole;
+    }
+
+    public OnnxRnnModel Model { get; }
+
+    public OnnxRnnOperator Operator { get; }
+
+    /// <summary>The node's inputs by operator role (X, W, R, ...), absent roles omitted.</summary>
+    public IReadOnlyDictionary<string, NdArray> InputsByRole { get; }
+
+    public static BoundModel Load(FileInfo modelFile, IReadOnlyDictionary<string, string> inputFiles)
+    {
+        if (!modelFile.Exists)
+            throw new CliException($"model file not found: {modelFile.FullName}");
+        var model = OnnxModelReader.Load(modelFile.FullName);
+        var declared = model.GraphInputs.ToDictionary(g => g.Name, StringComparer.Ordinal);
+
+        foreach (var name in inputFiles.Keys)
+            if (!declared.ContainsKey(name))
+                throw new CliException(declared.Count == 0
+                    ? $"unknown input '{name}': the model has no graph inputs"
+                    : $"unknown input '{name}' (the model's inputs: {string.Join(", ", declared.Keys)})");
+
+        var byRole = new Dictionary<string, NdArray>(StringComparer.Ordinal);
+        for (int position = 0; position < model.NodeInputs.Count && position < OnnxRnnTensors.InputRoles.Count; position++)
+        {
+            string tensor = model.NodeInputs[position];
+            if (tensor.Length == 0)
+                continue;
+            string role = OnnxRnnTensors.InputRoles[position];
+            NdArray value;
+            if (inputFiles.TryGetValue(tensor, out var file))
+            {
+                value = ReadNpy(tensor, file);
+                CheckAgainstDeclaration(declared[tensor], value);
+            }
+            else if (model.Initializers.TryGetValue(tensor, out var init))
+            {
+                value = init;
+            }
+            else if (declared.TryGetValue(tensor, out var decl))
+            {
+                throw new CliException($"missing input '{tensor}' ({role}): expected {Describe(decl)}; pass --input {tensor}=FILE.npy");
+            }
+            else
+            {
+                throw new CliException($"the model's {model.OpType} node reads '{tensor}' ({role}), which is neither a graph input nor an initializer");
+            }
+            byRole[role] = value;
+        }
+
+        var op = new OnnxRnnOperator(model.Attributes, OnnxRnnTensors.FromRoles(byRole));
+        return new BoundModel(model, op, byRole);
+    }
+
+    private static NdArray ReadNpy(string name, string file)
+    {
+        if (!File.Exists(file))
+            throw new CliException($"input '{name}': file not found: {file}");
+        return NpyReader.Read(file);
+    }
+
+    private static void CheckAgainstDeclaration(OnnxGraphInput decl, NdArray value)
+    {
+        if (value.DType != decl.ElementType)
+            throw new CliException($"input '{decl.Name}': expected {Name(decl.ElementType)}, got {Name(value.DType)}");
+        if (decl.Dims is { } dims)
+        {
+            bool ok = dims.Length == value.Rank;
+            for (int i = 0; ok && i < dims.Length; i++)
+                ok = dims[i] is not { } d || d == value.Shape[i];
+            if (!ok)
+                throw new CliException($"input '{decl.Name}': expected shape {FormatDims(dims)}, got {NdArray.FormatShape(value.Shape)}");
+        }
+    }
+
+    private static string Describe(OnnxGraphInput decl) =>
+        decl.Dims is { } dims ? $"{Name(decl.ElementType)} {FormatDims(dims)}" : Name(decl.ElementType);
+
+    private static string FormatDims(int?[] dims) => "[" + string.Join(", ", dims.Select(d => d?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?")) + "]";
+
+    private static string Name(DType t) => t.ToString().ToLowerInvariant();
+
+    /// <summary>Writes each tensor as <c>DIR/&lt;prefix&gt;&lt;name&gt;.npy</c>, atomically, after checking the folder is usable.</summary>
+    public static void WriteAll(DirectoryInfo dir, IEnumerable<(string Name, NdArray Value)> outputs)
+    {
+        try
+        {
+            Directory.CreateDirectory(dir.FullName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot create output folder {dir.FullName}: {e.Message}");
+        }
+        foreach (var (name, value) in outputs)
+        {
+            if (name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is "." or "..")
+                throw new CliException($"output name '{name}' cannot be used as a file name");
+            NpyWriter.Write(Path.Combine(dir.FullName, name + ".npy"), value);
+        }
+    }
+}
