@@ -1,6 +1,7 @@
 using System.Text;
 using Google.Protobuf;
 using LstmNative.Model;
+using LstmNative.Onnx;
 using Onnx;
 
 namespace LstmNative.Formats;
@@ -141,7 +142,7 @@ public static class OnnxModelReader
     {
         string[] known = node.OpType == "LSTM" ? LstmAttributes : GruAttributes;
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var a = new OnnxRnnAttributes();
+        var a = new OnnxRnnAttributes { Cell = node.OpType == "LSTM" ? RnnCellType.Lstm : RnnCellType.Gru };
         foreach (var attr in node.Attribute)
         {
             if (!known.Contains(attr.Name))
@@ -159,8 +160,8 @@ public static class OnnxModelReader
                 "input_forget" => a with { InputForget = ZeroOrOne(attr, source, where) },
                 "linear_before_reset" => a with { LinearBeforeReset = ZeroOrOne(attr, source, where) },
                 "activations" => a with { Activations = Texts(attr, source, where) },
-                "activation_alpha" => a with { ActivationAlpha = Floats(attr, source, where) },
-                _ => a with { ActivationBeta = Floats(attr, source, where) },
+                "activation_alpha" => a with { ActivationAlpha = Floats(attr, source, where).Select(v => (double)v).ToArray() },
+                _ => a with { ActivationBeta = Floats(attr, source, where).Select(v => (double)v).ToArray() },
             };
         }
         return a;

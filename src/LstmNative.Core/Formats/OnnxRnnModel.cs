@@ -1,4 +1,5 @@
 using LstmNative.Model;
+using LstmNative.Onnx;
 
 namespace LstmNative.Formats;
 
@@ -41,40 +42,6 @@ public enum OnnxRnnOutput
 
     /// <summary>The last cell state <c>Y_c</c> (LSTM only).</summary>
     YC = 2,
-}
-
-/// <summary>
-/// The attributes of an ONNX LSTM/GRU node, typed but otherwise as written (defaults from the operator spec where omitted).
-/// Activation names stay strings here; the engine decides which it supports.
-/// </summary>
-public sealed record OnnxRnnAttributes
-{
-    /// <summary><c>hidden_size</c>, or null when the node omits it (then the weights' shapes decide).</summary>
-    public int? HiddenSize { get; init; }
-
-    /// <summary><c>direction</c>: "forward" (default), "reverse" or "bidirectional".</summary>
-    public string Direction { get; init; } = "forward";
-
-    /// <summary><c>layout</c>: 0 (default, time-major) or 1 (batch-major).</summary>
-    public int Layout { get; init; }
-
-    /// <summary><c>clip</c>, or null when omitted (no clipping).</summary>
-    public float? Clip { get; init; }
-
-    /// <summary><c>input_forget</c> (LSTM): 0 (default) or 1.</summary>
-    public int InputForget { get; init; }
-
-    /// <summary><c>linear_before_reset</c> (GRU): 0 (default) or 1.</summary>
-    public int LinearBeforeReset { get; init; }
-
-    /// <summary><c>activations</c> as written (for example "Sigmoid", "Tanh"); empty when omitted.</summary>
-    public IReadOnlyList<string> Activations { get; init; } = [];
-
-    /// <summary><c>activation_alpha</c>; empty when omitted.</summary>
-    public IReadOnlyList<float> ActivationAlpha { get; init; } = [];
-
-    /// <summary><c>activation_beta</c>; empty when omitted.</summary>
-    public IReadOnlyList<float> ActivationBeta { get; init; } = [];
 }
 
 /// <summary>A graph input that is not an initializer: what the caller feeds at run time.</summary>
@@ -210,13 +177,15 @@ public sealed class OnnxRnnModel
     {
         ArgumentNullException.ThrowIfNull(wShape);
         var a = Attributes;
-        var direction = a.Direction switch
+        RnnDirection direction;
+        try
         {
-            "forward" => RnnDirection.Forward,
-            "reverse" => RnnDirection.Reverse,
-            "bidirectional" => RnnDirection.Bidirectional,
-            _ => throw Fail($"direction '{a.Direction}' is not one of 'forward', 'reverse', 'bidirectional'"),
-        };
+            direction = a.ParsedDirection;
+        }
+        catch (ArgumentException e)
+        {
+            throw Fail(e.Message);
+        }
         int dirs = direction.Count(), gates = Cell.GateCount();
         if (wShape.Count != 3 || wShape[0] != dirs)
             throw Fail($"W has shape {NdArray.FormatShape(wShape)}: expected [{dirs}, {gates}*hidden_size, input_size] for a {a.Direction} {OpType}");
@@ -230,16 +199,11 @@ public sealed class OnnxRnnModel
             throw Fail($"R has shape {NdArray.FormatShape(rShape)}: expected [{dirs}, {gates * hidden}, {hidden}]");
         if (a.Layout is not (0 or 1))
             throw Fail($"layout is {a.Layout}: expected 0 or 1");
-        var options = new RnnLayerOptions(Cell, wShape[2], hidden, direction)
-        {
-            Clip = a.Clip,
-            InputForget = a.InputForget != 0,
-            LinearBeforeReset = a.LinearBeforeReset != 0,
-            HasPeepholes = Input(OnnxRnnInput.P).Length > 0,
-        };
+        RnnLayerOptions options;
         try
         {
-            options.Validate();
+            // One place applies ONNX's rules and defaults (activations included): OnnxRnnAttributes.
+            options = a.ToLayerOptions(wShape[2], hidden, Input(OnnxRnnInput.P).Length > 0);
         }
         catch (ArgumentException e)
         {

@@ -58,6 +58,16 @@ public sealed record RnnLayerOptions(RnnCellType Cell, int InputSize, int Hidden
     /// <summary>Number of gates (4 for LSTM, 3 for GRU).</summary>
     public int GateCount => Cell.GateCount();
 
+    /// <summary>Value equality, comparing the activation lists element by element.</summary>
+    public bool Equals(RnnLayerOptions? other) =>
+        other is not null && Cell == other.Cell && InputSize == other.InputSize && HiddenSize == other.HiddenSize
+        && Direction == other.Direction && Clip == other.Clip && InputForget == other.InputForget
+        && LinearBeforeReset == other.LinearBeforeReset && HasPeepholes == other.HasPeepholes
+        && (Activations is null ? other.Activations is null : other.Activations is not null && Activations.SequenceEqual(other.Activations));
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Cell, InputSize, HiddenSize, Direction, Clip, InputForget, LinearBeforeReset, HasPeepholes);
+
     /// <summary>Throws <see cref="ArgumentException"/> when the options are inconsistent.</summary>
     public void Validate()
     {
