@@ -36,4 +36,44 @@ public class GateOrderTests
         var weights = GateOrder.FromOnnx<double>(o, [10, 20, 30, 40], [0, 0, 0, 0], [], []);
         Assert.That(weights.Directions[0].W, Is.EqualTo(new double[] { 10, 30, 40, 20 }));
     }
+
+    [Test]
+    public void KerasLstmKernelIsTransposedAndKeepsIfcoOrder()
+    {
+        // Keras kernel [I=2, 4U] with U=1, columns i, f, c, o: internal W [4U, I] rows i, f, g, o.
+        var o = new RnnLayerOptions(RnnCellType.Lstm, 2, 1);
+        var weights = GateOrder.FromKeras<double>(o, [1, 2, 3, 4, 5, 6, 7, 8], [0, 0, 0, 0], [11, 12, 13, 14]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(weights.Directions[0].W, Is.EqualTo(new double[] { 1, 5, 2, 6, 3, 7, 4, 8 }));
+            Assert.That(weights.Directions[0].Bw, Is.EqualTo(new double[] { 11, 12, 13, 14 }));
+            Assert.That(weights.Directions[0].Br, Is.EqualTo(new double[4]));
+        });
+    }
+
+    [Test]
+    public void KerasRecurrentKernelIsTransposed()
+    {
+        // recurrent_kernel [U=2, 4U=8], value = 8 * row + col; internal R[col, row] (row-major [4U, U]).
+        var o = new RnnLayerOptions(RnnCellType.Lstm, 1, 2);
+        double[] rk = Enumerable.Range(0, 16).Select(v => (double)v).ToArray();
+        var weights = GateOrder.FromKeras<double>(o, new double[8], rk, []);
+        Assert.That(weights.Directions[0].R.Take(6), Is.EqualTo(new double[] { 0, 8, 1, 9, 2, 10 }));
+    }
+
+    [Test]
+    public void KerasGruZrhMapsToInternalRzn()
+    {
+        // Keras GRU columns z, r, h; reset_after bias [2, 3U]: input-side row then recurrent-side row.
+        var o = new RnnLayerOptions(RnnCellType.Gru, 1, 1) { LinearBeforeReset = true };
+        var weights = GateOrder.FromKeras<double>(o, [1, 2, 3], [4, 5, 6], [7, 8, 9, 10, 11, 12]);
+        var d = weights.Directions[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(d.W, Is.EqualTo(new double[] { 2, 1, 3 }));
+            Assert.That(d.R, Is.EqualTo(new double[] { 5, 4, 6 }));
+            Assert.That(d.Bw, Is.EqualTo(new double[] { 8, 7, 9 }));
+            Assert.That(d.Br, Is.EqualTo(new double[] { 11, 10, 12 }));
+        });
+    }
 }

@@ -93,6 +93,51 @@ public static class GateOrder
         return weights;
     }
 
+    /// <summary>
+    /// Builds one direction of layer weights from a Keras LSTM/GRU cell (Keras gate order LSTM i, f, c, o; GRU z, r, h):
+    /// <c>kernel[I, G*U]</c> and <c>recurrent_kernel[U, G*U]</c> (both transposed with respect to ONNX), and a bias that is
+    /// empty (<c>use_bias=False</c>), <c>[G*U]</c> (one bias, taken as the input-side bias), or, for a GRU with
+    /// <c>reset_after=True</c>, <c>[2, G*U]</c> (input-side bias row, then recurrent-side bias row).
+    /// Keras has no peepholes; a Keras <c>Bidirectional</c> wrapper holds two separate layers, so the options must have one direction.
+    /// Keras GRU <c>reset_after=True</c> corresponds to <see cref="RnnLayerOptions.LinearBeforeReset"/>; set it in <paramref name="options"/>.
+    /// </summary>
+    public static LayerWeights<T> FromKeras<T>(RnnLayerOptions options, ReadOnlySpan<T> kernel, ReadOnlySpan<T> recurrentKernel, ReadOnlySpan<T> bias)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.DirectionCount != 1)
+            throw new ArgumentException("a Keras recurrent layer has one direction; build each layer of a Bidirectional wrapper separately");
+        if (options.HasPeepholes)
+            throw new ArgumentException("Keras LSTM has no peepholes");
+        int g = options.GateCount, h = options.HiddenSize, i = options.InputSize;
+        if (kernel.Length != i * g * h)
+            throw new ArgumentException($"kernel: expected [{i}, {g * h}] ({i * g * h} values), got {kernel.Length}");
+        if (recurrentKernel.Length != h * g * h)
+            throw new ArgumentException($"recurrent_kernel: expected [{h}, {g * h}] ({h * g * h} values), got {recurrentKernel.Length}");
+        if (!(bias.IsEmpty || bias.Length == g * h || (bias.Length == 2 * g * h && options.Cell == RnnCellType.Gru)))
+            throw new ArgumentException($"bias: expected [{g * h}]{(options.Cell == RnnCellType.Gru ? $" or [2, {g * h}]" : "")}, got {bias.Length} values");
+
+        var weights = new LayerWeights<T>(options);
+        var dw = weights.Directions[0];
+        var order = ExternalIndexOfInternalGate(options.Cell, GateConvention.Keras);
+        // Transpose to the [G*U, in] row-major layout (still Keras gate order), then reorder the gate blocks.
+        var w = new T[g * h * i];
+        for (int row = 0; row < i; row++)
+            for (int col = 0; col < g * h; col++)
+                w[col * i + row] = kernel[row * g * h + col];
+        var r = new T[g * h * h];
+        for (int row = 0; row < h; row++)
+            for (int col = 0; col < g * h; col++)
+                r[col * h + row] = recurrentKernel[row * g * h + col];
+        ToInternal<T>(w, dw.W, order, h * i);
+        ToInternal<T>(r, dw.R, order, h * h);
+        if (!bias.IsEmpty)
+            ToInternal(bias[..(g * h)], dw.Bw, order, h);
+        if (bias.Length == 2 * g * h)
+            ToInternal(bias[(g * h)..], dw.Br, order, h);
+        return weights;
+    }
+
     /// <summary>Writes layer weights as ONNX tensors; spans sized as in <see cref="FromOnnx{T}"/> (B and P may be empty to skip).</summary>
     public static void ToOnnx<T>(LayerWeights<T> weights, Span<T> w, Span<T> r, Span<T> b, Span<T> p)
         where T : unmanaged, IFloatingPointIeee754<T>
