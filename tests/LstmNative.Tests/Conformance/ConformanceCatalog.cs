@@ -58,7 +58,7 @@ internal static class ConformanceCatalog
     /// <summary>The case ids of a folder (file stems, or case names for Keras), sorted; empty when the material is absent.</summary>
     public static IReadOnlyList<string> CaseIds(string folder)
     {
-        if (ConformancePaths.ConformanceDirectory is not { } root)
+        if (TestPaths.ConformanceDirectory is not { } root)
             return [];
         string dir = Path.Combine(root, folder);
         if (!Directory.Exists(dir))
@@ -77,7 +77,7 @@ internal static class ConformanceCatalog
     /// </summary>
     public static IEnumerable<TestCaseData> CaseData(string folder)
     {
-        if (ConformancePaths.ConformanceDirectory is null)
+        if (TestPaths.ConformanceDirectory is null)
         {
             yield return new TestCaseData("").SetArgDisplayNames("shared conformance material not found");
             yield break;
@@ -146,7 +146,7 @@ internal static class ConformanceCatalog
 
     /// <summary>Opens a file of the shared folder (ignoring the test when the material is absent).</summary>
     public static JsonDocument Open(string folder, string fileName) =>
-        JsonDocument.Parse(File.ReadAllBytes(Path.Combine(ConformancePaths.Require(), folder, fileName)));
+        JsonDocument.Parse(File.ReadAllBytes(Path.Combine(TestPaths.RequireConformance(), folder, fileName)));
 
     public static void RequireOnlyKeys(string id, JsonElement obj, params string[] allowed)
     {

@@ -17,8 +17,8 @@ public class ConformanceInventoryTests
     [TestCase(Keras)]
     public void EveryJsonFileIsRun(string folder)
     {
-        string dir = Path.Combine(ConformancePaths.Require(), folder);
-        Assert.That(Directory.Exists(dir), Is.True, $"{folder} is missing from {ConformancePaths.ConformanceDirectory}");
+        string dir = Path.Combine(TestPaths.RequireConformance(), folder);
+        Assert.That(Directory.Exists(dir), Is.True, $"{folder} is missing from {TestPaths.ConformanceDirectory}");
         // Listed independently of the case source's pattern: every .json file, whatever its name.
         var files = Directory.GetFiles(dir, "*.json").Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToList();
         if (folder == Keras)
@@ -41,7 +41,7 @@ public class ConformanceInventoryTests
     [Test]
     public void NoJsonOutsideTheFoldersRun()
     {
-        string root = ConformancePaths.Require();
+        string root = TestPaths.RequireConformance();
         var unknown = Directory.GetFiles(root, "*.json", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
             .Where(rel => !Patterns.ContainsKey(rel.Split('/')[0]))
@@ -54,7 +54,7 @@ public class ConformanceInventoryTests
     /// <summary>The <c>| `folder/` | what | count |</c> rows of the README's table.</summary>
     private static Dictionary<string, int> ReadmeCounts()
     {
-        string readme = File.ReadAllText(Path.Combine(ConformancePaths.Require(), "README.md"));
+        string readme = File.ReadAllText(Path.Combine(TestPaths.RequireConformance(), "README.md"));
         var result = new Dictionary<string, int>();
         foreach (Match m in Regex.Matches(readme, @"^\|\s*`([^`/]+)/`\s*\|.*\|\s*(\d+)\s*\|\s*$", RegexOptions.Multiline))
             result[m.Groups[1].Value] = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);

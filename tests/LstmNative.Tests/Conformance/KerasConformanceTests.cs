@@ -36,7 +36,7 @@ public class KerasConformanceTests
     [TestCaseSource(nameof(KerasCases))]
     public void KerasGolden(string name)
     {
-        ConformancePaths.Require();
+        TestPaths.RequireConformance();
         using var doc = Open(Keras, Patterns[Keras]);
         var root = doc.RootElement;
         RequireOnlyKeys("keras", root, "note", "cases");

@@ -31,7 +31,7 @@ public class OnnxConformanceTests
 
     private static string Require(string id)
     {
-        ConformancePaths.Require();
+        TestPaths.RequireConformance();
         return id;
     }
 

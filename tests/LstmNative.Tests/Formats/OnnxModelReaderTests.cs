@@ -70,8 +70,8 @@ public class OnnxModelReaderTests
             Clip = 3.5,
             InputForget = true,
             HasPeepholes = true,
-            // The model names its activations; the reverse direction's f is HardSigmoid with ONNX's default alpha/beta.
-            Activations = [Activation.Sigmoid, Activation.Tanh, Activation.Tanh, Activation.Parse("HardSigmoid"), Activation.Tanh, Activation.Tanh],
+            // The model names its activations; the reverse direction's f is HardSigmoid with alpha 0.2f, beta 0.5f (float attributes).
+            Activations = [Activation.Sigmoid, Activation.Tanh, Activation.Tanh, Activation.Parse("HardSigmoid", 0.2f, 0.5f), Activation.Tanh, Activation.Tanh],
         };
         using (Assert.EnterMultipleScope())
         {
