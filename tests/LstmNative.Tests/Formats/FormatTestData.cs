@@ -21,6 +21,16 @@ internal static class FormatTestData
         return new NdArray(data, shape);
     }
 
+    /// <summary>Uniform float32 values in [-scale, scale]: numbers an RNN can run on (unlike <see cref="RandomArray"/>).</summary>
+    public static NdArray UniformFloats(Random rng, int[] shape, double scale = 1)
+    {
+        int count = shape.Aggregate(1, (a, b) => a * b);
+        var data = new float[count];
+        for (int i = 0; i < count; i++)
+            data[i] = (float)((rng.NextDouble() * 2 - 1) * scale);
+        return new NdArray(data, shape);
+    }
+
     /// <summary>A random shape of the given rank with dimensions 1..4.</summary>
     public static int[] RandomShape(Random rng, int rank) => Enumerable.Range(0, rank).Select(_ => rng.Next(1, 5)).ToArray();
 

@@ -79,15 +79,19 @@ internal static class OnnxBuilder
     /// A bidirectional, batch-major LSTM with every attribute and peepholes, weights as initializers:
     /// X[B, T, 3] (symbolic B and T), hidden size 2.
     /// </summary>
-    public static ModelProto FullLstm(Random rng, out Dictionary<string, NdArray> weights)
+    /// <param name="rng">Source of the weights.</param>
+    /// <param name="weights">The initializers.</param>
+    /// <param name="finite">Uniform weights in [-1, 1] that the model can run on, instead of random bit patterns.</param>
+    public static ModelProto FullLstm(Random rng, out Dictionary<string, NdArray> weights, bool finite = false)
     {
         const int d = 2, h = 2, i = 3, g = 4;
+        NdArray Values(int[] shape) => finite ? FormatTestData.UniformFloats(rng, shape) : FormatTestData.RandomArray(rng, DType.Float32, shape);
         weights = new Dictionary<string, NdArray>
         {
-            ["W"] = FormatTestData.RandomArray(rng, DType.Float32, [d, g * h, i]),
-            ["R"] = FormatTestData.RandomArray(rng, DType.Float32, [d, g * h, h]),
-            ["B"] = FormatTestData.RandomArray(rng, DType.Float32, [d, 2 * g * h]),
-            ["P"] = FormatTestData.RandomArray(rng, DType.Float32, [d, 3 * h]),
+            ["W"] = Values([d, g * h, i]),
+            ["R"] = Values([d, g * h, h]),
+            ["B"] = Values([d, 2 * g * h]),
+            ["P"] = Values([d, 3 * h]),
         };
         var node = Node("LSTM", "lstm", ["X", "W", "R", "B", "", "h0", "", "P"], ["Y", "Y_h", "Y_c"],
             Int("hidden_size", h),

@@ -1,0 +1,231 @@
+using Google.Protobuf;
+using LstmNative.Formats;
+using LstmNative.Model;
+using LstmNative.Onnx;
+using LstmNative.Tests.Formats;
+using NUnit.Framework;
+using static LstmNative.Tests.Formats.OnnxBuilder;
+
+namespace LstmNative.Tests.Cli;
+
+/// <summary>The lstmnative CLI's run/backward behaviour and its error contract: one line on stderr, non-zero exit, no partial files.</summary>
+public class CliTests
+{
+    /// <summary>Writes FullLstm (bidirectional, batch-major, peepholes, clip, input_forget) plus its inputs; returns the arg list.</summary>
+    private static List<string> FullLstmCase(CliHarness cli, Random rng, out Dictionary<string, NdArray> weights, int batch = 2, int steps = 3)
+    {
+        File.WriteAllBytes(cli.PathOf("model.onnx"), FullLstm(rng, out weights, finite: true).ToByteArray());
+        NpyWriter.Write(cli.PathOf("x.npy"), FormatTestData.UniformFloats(rng, [batch, steps, 3], 2));
+        NpyWriter.Write(cli.PathOf("h0.npy"), FormatTestData.UniformFloats(rng, [batch, 2, 2]));
+        return ["--input", $"X={cli.PathOf("x.npy")}", "--input", $"h0={cli.PathOf("h0.npy")}", "--output-dir", cli.PathOf("out")];
+    }
+
+    [Test]
+    public void RunWritesEveryGraphOutputAndMatchesTheOperator()
+    {
+        using var cli = new CliHarness();
+        var rng = FormatTestData.Rng();
+        var args = FullLstmCase(cli, rng, out var weights);
+        var (exit, stdout, err) = cli.Run(["run", cli.PathOf("model.onnx"), .. args]);
+        Assert.That(exit, Is.Zero, err);
+        Assert.That(stdout, Is.Empty, "run prints nothing without --verbose");
+        // The graph's outputs are Y and Y_h (Y_c is a node output but not a graph output).
+        Assert.That(Directory.GetFiles(cli.PathOf("out")).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "Y.npy", "Y_h.npy" }));
+
+        var model = OnnxModelReader.Load(cli.PathOf("model.onnx"));
+        var op = new OnnxRnnOperator(model.Attributes, new OnnxRnnTensors
+        {
+            X = NpyReader.Read(cli.PathOf("x.npy")),
+            W = weights["W"],
+            R = weights["R"],
+            B = weights["B"],
+            InitialH = NpyReader.Read(cli.PathOf("h0.npy")),
+            P = weights["P"],
+        });
+        var expected = op.Forward();
+        var y = NpyReader.Read(cli.PathOf("out/Y.npy"));
+        Assert.That(y.Shape, Is.EqualTo(new[] { 2, 3, 2, 2 }), "layout 1: Y is [B, T, D, H]");
+        Assert.That(y.ToFloats(), Is.EqualTo(expected["Y"].ToFloats()));
+        Assert.That(NpyReader.Read(cli.PathOf("out/Y_h.npy")).ToFloats(), Is.EqualTo(expected["Y_h"].ToFloats()));
+    }
+
+    [Test]
+    public void RepeatGivesTheSameResultAndVerboseReports()
+    {
+        using var cli = new CliHarness();
+        var args = FullLstmCase(cli, FormatTestData.Rng(), out _);
+        Assert.That(cli.Run(["run", cli.PathOf("model.onnx"), .. args]).Exit, Is.Zero);
+        var once = NpyReader.Read(cli.PathOf("out/Y.npy")).ToFloats();
+        var (exit, stdout, _) = cli.Run(["run", cli.PathOf("model.onnx"), .. args, "--repeat", "3", "--verbose"]);
+        Assert.That(exit, Is.Zero);
+        Assert.That(NpyReader.Read(cli.PathOf("out/Y.npy")).ToFloats(), Is.EqualTo(once));
+        Assert.That(stdout, Does.Contain("3 run(s)").And.Contain("wrote Y.npy"));
+    }
+
+    [Test]
+    public void BackwardWritesGradientsInEachInputsShapeAndTheyMatchFiniteDifferences()
+    {
+        using var cli = new CliHarness();
+        var rng = FormatTestData.Rng();
+        var args = FullLstmCase(cli, rng, out var weights);
+        var dyh = FormatTestData.UniformFloats(rng, [2, 2, 2]);
+        NpyWriter.Write(cli.PathOf("dyh.npy"), dyh);
+        var (exit, _, err) = cli.Run(["backward", cli.PathOf("model.onnx"), .. args, "--grad", $"Y_h={cli.PathOf("dyh.npy")}"]);
+        Assert.That(exit, Is.Zero, err);
+        var files = Directory.GetFiles(cli.PathOf("out")).Select(Path.GetFileName).Order().ToArray();
+        Assert.That(files, Is.EqualTo(new[] { "grad_B.npy", "grad_P.npy", "grad_R.npy", "grad_W.npy", "grad_X.npy", "grad_h0.npy" }));
+        Assert.That(NpyReader.Read(cli.PathOf("out/grad_X.npy")).Shape, Is.EqualTo(new[] { 2, 3, 3 }));
+        Assert.That(NpyReader.Read(cli.PathOf("out/grad_h0.npy")).Shape, Is.EqualTo(new[] { 2, 2, 2 }));
+        Assert.That(NpyReader.Read(cli.PathOf("out/grad_P.npy")).Shape, Is.EqualTo(new[] { 2, 6 }));
+
+        // Finite differences through the CLI's own run command on X (float64 inside, float32 files: eps 1e-3).
+        var gradX = NpyReader.Read(cli.PathOf("out/grad_X.npy")).ToDoubles();
+        var x = NpyReader.Read(cli.PathOf("x.npy"));
+        var dyhValues = dyh.ToDoubles();
+        double LossAt(float[] xv)
+        {
+            NpyWriter.Write(cli.PathOf("x.npy"), new NdArray(xv, x.Shape));
+            Assert.That(cli.Run(["run", cli.PathOf("model.onnx"), .. args]).Exit, Is.Zero);
+            var yh = NpyReader.Read(cli.PathOf("out/Y_h.npy")).ToDoubles();
+            return yh.Select((v, i) => v * dyhValues[i]).Sum();
+        }
+        var baseX = x.ToFloats();
+        foreach (int k in new[] { 0, baseX.Length / 2, baseX.Length - 1 })
+        {
+            const float eps = 1e-2f;
+            var up = (float[])baseX.Clone();
+            up[k] += eps;
+            var down = (float[])baseX.Clone();
+            down[k] -= eps;
+            double numeric = (LossAt(up) - LossAt(down)) / (2 * eps);
+            Assert.That(gradX[k], Is.EqualTo(numeric).Within(2e-3 + 1e-2 * Math.Abs(numeric)), $"grad_X[{k}]");
+        }
+    }
+
+    [Test]
+    public void BackwardWithoutGradientsGivesZeros()
+    {
+        using var cli = new CliHarness();
+        var args = FullLstmCase(cli, FormatTestData.Rng(), out _);
+        var (exit, _, err) = cli.Run(["backward", cli.PathOf("model.onnx"), .. args]);
+        Assert.That(exit, Is.Zero, err);
+        Assert.That(NpyReader.Read(cli.PathOf("out/grad_W.npy")).ToFloats(), Is.All.EqualTo(0f));
+    }
+
+    public static IEnumerable<TestCaseData> ErrorCases()
+    {
+        yield return Case("missing model file", c => ["run", c.PathOf("nope.onnx"), "--output-dir", c.PathOf("out")], "model file not found");
+        yield return Case("truncated model", c =>
+        {
+            var bytes = File.ReadAllBytes(c.PathOf("model.onnx"));
+            File.WriteAllBytes(c.PathOf("model.onnx"), bytes[..(bytes.Length / 2)]);
+            return ["run", c.PathOf("model.onnx"), .. c.Args];
+        }, "model.onnx");
+        yield return Case("unsupported operator", c =>
+        {
+            var relu = OnnxBuilder.Model(Graph([Node("Relu", "act", ["X"], ["Y"])], [Input("X", DType.Float32, 2, 2)], ["Y"]));
+            File.WriteAllBytes(c.PathOf("relu.onnx"), relu.ToByteArray());
+            return ["run", c.PathOf("relu.onnx"), "--input", $"X={c.PathOf("x.npy")}", "--output-dir", c.PathOf("out")];
+        }, "unsupported ONNX operator 'Relu'");
+        yield return Case("missing input", c => ["run", c.PathOf("model.onnx"), "--input", $"X={c.PathOf("x.npy")}", "--output-dir", c.PathOf("out")], "missing input 'h0'");
+        yield return Case("unknown input", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--input", $"Z={c.PathOf("x.npy")}"], "unknown input 'Z'");
+        yield return Case("missing input file", c => ["run", c.PathOf("model.onnx"), "--input", $"X={c.PathOf("gone.npy")}", "--input", $"h0={c.PathOf("h0.npy")}", "--output-dir", c.PathOf("out")], "file not found");
+        yield return Case("truncated npy", c =>
+        {
+            var bytes = File.ReadAllBytes(c.PathOf("x.npy"));
+            File.WriteAllBytes(c.PathOf("x.npy"), bytes[..(bytes.Length - 5)]);
+            return ["run", c.PathOf("model.onnx"), .. c.Args];
+        }, "x.npy");
+        yield return Case("wrong dtype", c =>
+        {
+            NpyWriter.Write(c.PathOf("x.npy"), new NdArray(new double[2 * 3 * 3], [2, 3, 3]));
+            return ["run", c.PathOf("model.onnx"), .. c.Args];
+        }, "input 'X': expected float32, got float64");
+        yield return Case("wrong rank", c =>
+        {
+            NpyWriter.Write(c.PathOf("x.npy"), new NdArray(new float[6], [2, 3]));
+            return ["run", c.PathOf("model.onnx"), .. c.Args];
+        }, "expected shape [?, ?, 3], got [2, 3]");
+        yield return Case("wrong input size", c =>
+        {
+            NpyWriter.Write(c.PathOf("x.npy"), new NdArray(new float[2 * 3 * 4], [2, 3, 4]));
+            return ["run", c.PathOf("model.onnx"), .. c.Args];
+        }, "expected shape [?, ?, 3], got [2, 3, 4]");
+        yield return Case("batch mismatch between inputs", c =>
+        {
+            NpyWriter.Write(c.PathOf("h0.npy"), new NdArray(new float[3 * 2 * 2], [3, 2, 2]));
+            return ["run", c.PathOf("model.onnx"), .. c.Args];
+        }, "initial_h: expected shape [2, 2, 2]");
+        yield return Case("bad pair", c => ["run", c.PathOf("model.onnx"), "--input", "X", "--output-dir", c.PathOf("out")], "--input expects NAME=FILE.npy");
+        yield return Case("bad device", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--device", "tpu"], "tpu");
+        yield return Case("bad repeat", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--repeat", "0"], "--repeat must be at least 1");
+        yield return Case("unknown gradient output", c =>
+        {
+            NpyWriter.Write(c.PathOf("g.npy"), new NdArray(new float[8], [2, 2, 2]));
+            return ["backward", c.PathOf("model.onnx"), .. c.Args, "--grad", $"Q={c.PathOf("g.npy")}"];
+        }, "--grad Q: no such output");
+        yield return Case("gradient of the wrong shape", c =>
+        {
+            NpyWriter.Write(c.PathOf("g.npy"), new NdArray(new float[4], [2, 2]));
+            return ["backward", c.PathOf("model.onnx"), .. c.Args, "--grad", $"Y_h={c.PathOf("g.npy")}"];
+        }, "gradient of Y_h: expected shape [2, 2, 2]");
+        yield return Case("output folder is a file", c =>
+        {
+            File.WriteAllText(c.PathOf("taken"), "x");
+            return ["run", c.PathOf("model.onnx"), "--input", $"X={c.PathOf("x.npy")}", "--input", $"h0={c.PathOf("h0.npy")}", "--output-dir", c.PathOf("taken")];
+        }, "cannot create output folder");
+        yield return Case("no command", _ => [], "lstmnative");
+    }
+
+    private static TestCaseData Case(string name, Func<ErrorContext, string[]> args, string expected) =>
+        new TestCaseData(args, expected).SetArgDisplayNames(name);
+
+    /// <summary>A prepared FullLstm case: the harness plus the working argument tail.</summary>
+    public sealed record ErrorContext(CliHarness Cli, List<string> Args)
+    {
+        public string PathOf(string name) => Cli.PathOf(name);
+    }
+
+    [TestCaseSource(nameof(ErrorCases))]
+    public void ErrorsAreOneLineWithNonZeroExitAndNoPartialOutput(Func<ErrorContext, string[]> makeArgs, string expected)
+    {
+        using var cli = new CliHarness();
+        var args = FullLstmCase(cli, FormatTestData.Rng(), out _);
+        var (exit, stdout, err) = cli.Run(makeArgs(new ErrorContext(cli, args)));
+        Assert.Multiple(() =>
+        {
+            Assert.That(exit, Is.Not.Zero);
+            Assert.That(err.TrimEnd('\n').Split('\n'), Has.Length.EqualTo(1), $"one line on stderr, got: {err}");
+            Assert.That(err, Does.StartWith("lstmnative: error: ").And.Contain(expected));
+            Assert.That(err, Does.Not.Contain("   at "), "no stack trace");
+            Assert.That(stdout, Is.Empty);
+            Assert.That(!Directory.Exists(cli.PathOf("out")) || Directory.GetFiles(cli.PathOf("out")).Length == 0, "no partial output");
+        });
+    }
+
+    [Test]
+    public void AFailedRunLeavesEarlierResultsIntact()
+    {
+        using var cli = new CliHarness();
+        var args = FullLstmCase(cli, FormatTestData.Rng(), out _);
+        Assert.That(cli.Run(["run", cli.PathOf("model.onnx"), .. args]).Exit, Is.Zero);
+        var before = File.ReadAllBytes(cli.PathOf("out/Y.npy"));
+        NpyWriter.Write(cli.PathOf("x.npy"), new NdArray(new float[4], [2, 2]));
+        Assert.That(cli.Run(["run", cli.PathOf("model.onnx"), .. args]).Exit, Is.Not.Zero);
+        Assert.That(File.ReadAllBytes(cli.PathOf("out/Y.npy")), Is.EqualTo(before));
+        Assert.That(Directory.GetFiles(cli.PathOf("out")), Has.Length.EqualTo(2), "no temp files left behind");
+    }
+
+    [Test]
+    public void NaNInputsPropagateAsNaN()
+    {
+        using var cli = new CliHarness();
+        var args = FullLstmCase(cli, FormatTestData.Rng(), out _);
+        var x = NpyReader.Read(cli.PathOf("x.npy")).ToFloats();
+        x[0] = float.NaN;
+        NpyWriter.Write(cli.PathOf("x.npy"), new NdArray(x, [2, 3, 3]));
+        Assert.That(cli.Run(["run", cli.PathOf("model.onnx"), .. args]).Exit, Is.Zero);
+        var y = NpyReader.Read(cli.PathOf("out/Y.npy")).ToFloats();
+        Assert.That(y.Any(float.IsNaN), Is.True);
+    }
+}
