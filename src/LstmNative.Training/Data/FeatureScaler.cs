@@ -46,7 +46,7 @@ public abstract class FeatureScaler
     /// <summary>A scaled copy of a table with the fitted feature count.</summary>
     public NumericTable Transform(NumericTable table)
     {
-        ArgumentNullException.ThrowIfNull(table);
+        CheckColumns(table);
         var data = new double[table.Data.Length];
         Transform(table.Data, data);
         return new NumericTable(table.Columns, data);
@@ -55,7 +55,7 @@ public abstract class FeatureScaler
     /// <summary>An unscaled copy of a table with the fitted feature count.</summary>
     public NumericTable InverseTransform(NumericTable table)
     {
-        ArgumentNullException.ThrowIfNull(table);
+        CheckColumns(table);
         var data = new double[table.Data.Length];
         InverseTransform(table.Data, data);
         return new NumericTable(table.Columns, data);
@@ -98,6 +98,13 @@ public abstract class FeatureScaler
             int c = i % f;
             destination[i] = inverse ? (source[i] - _shift[c]) / _scale[c] : source[i] * _scale[c] + _shift[c];
         }
+    }
+
+    private void CheckColumns(NumericTable table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (IsFitted && table.ColumnCount != FeatureCount)
+            throw new ArgumentException($"the scaler was fitted on {FeatureCount} features but the table has {table.ColumnCount} columns");
     }
 
     private void CheckFeature(int feature)
