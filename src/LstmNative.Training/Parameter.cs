@@ -16,9 +16,17 @@ public sealed class Parameter<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
     }
 
-    private Parameter(string name, Tensor<T> value, Tensor<T> grad)
+    /// <summary>
+    /// Creates a parameter over existing value and gradient tensors of one shape, e.g. wrapping the arrays of a
+    /// <c>LayerWeights</c> for the values and of a second one for the gradients, so nothing is copied.
+    /// </summary>
+    public Parameter(string name, Tensor<T> value, Tensor<T> grad)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentNullException.ThrowIfNull(grad);
+        if (!grad.HasShape(value.Shape))
+            throw new ArgumentException($"gradient {grad} and value {value} of parameter '{name}' differ in shape");
         Name = name;
         Value = value;
         Grad = grad;

@@ -25,8 +25,25 @@ public static class CsvLoader
         var options = new CsvDataReaderOptions { HasHeaders = true };
         if (delimiter is { } d)
             options.Delimiter = d;
-        using var csv = CsvDataReader.Create(reader, options);
+        CsvDataReader csv;
+        try
+        {
+            csv = CsvDataReader.Create(reader, options);
+        }
+        catch (CsvMissingHeadersException ex)
+        {
+            throw new DataFormatException(sourceName, 0, null, "no header row", ex);
+        }
+        catch (CsvFormatException ex)
+        {
+            throw new DataFormatException(sourceName, 0, null, $"malformed CSV: {ex.Message}", ex);
+        }
+        using (csv)
+            return Read(csv, sourceName, columns);
+    }
 
+    private static NumericTable Read(CsvDataReader csv, string sourceName, IReadOnlyList<string>? columns)
+    {
         var header = Enumerable.Range(0, csv.FieldCount).Select(csv.GetName).ToArray();
         if (header.Length == 0 || (header.Length == 1 && header[0].Length == 0))
             throw new DataFormatException(sourceName, 0, null, "no header row");
@@ -43,7 +60,7 @@ public static class CsvLoader
 
         var data = new List<double>();
         int row = 0;
-        while (csv.Read())
+        while (NextRecord(csv, sourceName, row + 1))
         {
             row++;
             for (int c = 0; c < names.Length; c++)
@@ -55,6 +72,18 @@ public static class CsvLoader
             }
         }
         return new NumericTable(names, data.ToArray());
+    }
+
+    private static bool NextRecord(CsvDataReader csv, string sourceName, int row)
+    {
+        try
+        {
+            return csv.Read();
+        }
+        catch (CsvFormatException ex)
+        {
+            throw new DataFormatException(sourceName, row, null, $"malformed CSV: {ex.Message}", ex);
+        }
     }
 
     private static double Parse(ReadOnlySpan<char> cell, string source, int row, string column)

@@ -25,8 +25,8 @@ public sealed class DataFormatException : Exception
     }
 
     /// <summary>Creates the exception for a cell (<paramref name="row"/> 0: the header) and builds the one-line message.</summary>
-    public DataFormatException(string source, int row, string? column, string problem)
-        : base(Format(source, row, column, problem))
+    public DataFormatException(string source, int row, string? column, string problem, Exception? innerException = null)
+        : base(Format(source, row, column, problem), innerException)
     {
         SourceName = source;
         Row = row;

@@ -65,6 +65,14 @@ public abstract class Module<T> : IModule<T> where T : unmanaged, IFloatingPoint
         return p;
     }
 
+    /// <summary>Registers a trainable tensor with a gradient tensor the caller provides (same shape) and returns its parameter.</summary>
+    protected Parameter<T> RegisterParameter(string name, Tensor<T> value, Tensor<T> grad)
+    {
+        var p = new Parameter<T>(name, value, grad);
+        _parameters.Add(p);
+        return p;
+    }
+
     /// <summary>Registers a non-trainable state tensor under a local name and returns it.</summary>
     protected Tensor<T> RegisterBuffer(string name, Tensor<T> value)
     {

@@ -84,4 +84,16 @@ public class CsvLoaderTests
         Assert.That(ex.Message, Is.EqualTo(message));
         Assert.That(ex.Message, Does.Not.Contain('\n'));
     }
+
+    [Test]
+    public void EmptyInputHasNoHeader() =>
+        Assert.That(Fails("").Message, Is.EqualTo("data.csv, header (line 1): no header row"));
+
+    [Test]
+    public void MalformedQuotingNamesTheRow()
+    {
+        var ex = Fails("a,b\n1,2\n3,\"4\"x\n");
+        Assert.That(ex.Message, Does.StartWith("data.csv, row 2 (line 3): malformed CSV: "));
+        Assert.That(ex.Message, Does.Not.Contain('\n'));
+    }
 }
