@@ -9,7 +9,8 @@ namespace LstmNative.Training.Layers;
 /// </summary>
 /// <remarks>
 /// Contract: <see cref="Forward"/> and <see cref="Backward"/> return tensors the module owns and reuses, valid until
-/// its next call; <see cref="Backward"/> returns the gradient with respect to the input (overwritten, not accumulated)
+/// its next call (identity-like layers may return their argument or a view of it, so callers never write into a
+/// returned tensor); <see cref="Backward"/> returns the gradient with respect to the input (overwritten, not accumulated)
 /// and adds the parameter gradients into <see cref="Parameter{T}.Grad"/> (accumulated until the optimizer clears them).
 /// A module instance appears once per model: calling it twice in one forward pass would overwrite its cache.
 /// </remarks>
