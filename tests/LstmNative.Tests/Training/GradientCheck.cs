@@ -1,0 +1,95 @@
+using LstmNative.Training;
+using LstmNative.Training.Layers;
+using NUnit.Framework;
+
+namespace LstmNative.Tests.Training;
+
+/// <summary>
+/// Central-difference gradient checks in float64. The scalar under test is <c>L = sum(c * module(x))</c> with a fixed
+/// random <c>c</c>, so <c>Backward(c)</c> must equal dL/dx and the parameter gradients.
+/// </summary>
+internal static class GradientCheck
+{
+    public const double Eps = 1e-6;
+    public const double Tolerance = 1e-6;
+
+    // Central differences carry ~1e-16 * |L| / eps of rounding error, so a gradient near zero cannot be checked
+    // relatively: below this floor the relative error is taken against the floor.
+    private const double Floor = 1e-3;
+
+    public static Random NewRandom(out int seed)
+    {
+        seed = TestContext.CurrentContext.Random.Next();
+        return new Random(seed);
+    }
+
+    public static Tensor<double> RandomTensor(Random rng, params int[] shape)
+    {
+        var t = new Tensor<double>(shape);
+        for (int i = 0; i < t.Length; i++)
+            t.Data[i] = rng.NextDouble() * 2 - 1;
+        return t;
+    }
+
+    /// <summary>Random values in [-1, 1] at least <paramref name="margin"/> away from zero (for kinks at 0).</summary>
+    public static Tensor<double> RandomAwayFromZero(Random rng, double margin, params int[] shape)
+    {
+        var t = RandomTensor(rng, shape);
+        for (int i = 0; i < t.Length; i++)
+            t.Data[i] = Math.CopySign(margin + Math.Abs(t.Data[i]), t.Data[i]);
+        return t;
+    }
+
+    public static double RelativeError(double analytic, double numeric) =>
+        Math.Abs(analytic - numeric) / Math.Max(Floor, Math.Max(Math.Abs(analytic), Math.Abs(numeric)));
+
+    /// <summary>Checks dL/dx (unless <paramref name="checkInput"/> is false) and every parameter gradient.</summary>
+    public static void Check(IModule<double> module, Tensor<double> input, Random rng, string context, bool checkInput = true, Action? beforeForward = null)
+    {
+        beforeForward?.Invoke();
+        var output = module.Forward(input);
+        var c = RandomTensor(rng, output.Shape.ToArray());
+        module.ZeroGrad();
+        var gradInput = module.Backward(c).Clone();
+        var parameters = module.Parameters().ToArray();
+        var analyticParams = parameters.Select(p => p.Grad.Clone()).ToArray();
+
+        double Loss()
+        {
+            beforeForward?.Invoke();
+            var y = module.Forward(input);
+            double sum = 0;
+            for (int i = 0; i < y.Length; i++)
+                sum += c.Data[i] * y.Data[i];
+            return sum;
+        }
+
+        double worst = 0;
+        string worstAt = "";
+        void Probe(double[] values, int i, double analytic, string what)
+        {
+            double orig = values[i];
+            values[i] = orig + Eps;
+            double plus = Loss();
+            values[i] = orig - Eps;
+            double minus = Loss();
+            values[i] = orig;
+            double numeric = (plus - minus) / (2 * Eps);
+            double err = RelativeError(analytic, numeric);
+            if (err > worst || double.IsNaN(err))
+            {
+                worst = double.IsNaN(err) ? double.PositiveInfinity : err;
+                worstAt = $"{what}[{i}]: analytic {analytic:R}, numeric {numeric:R}";
+            }
+        }
+
+        if (checkInput)
+            for (int i = 0; i < input.Length; i++)
+                Probe(input.Data, i, gradInput.Data[i], "input");
+        for (int p = 0; p < parameters.Length; p++)
+            for (int i = 0; i < parameters[p].Value.Length; i++)
+                Probe(parameters[p].Value.Data, i, analyticParams[p].Data[i], parameters[p].Name);
+
+        Assert.That(worst, Is.LessThan(Tolerance), $"{context}: worst relative error {worst:E2} at {worstAt}");
+    }
+}

@@ -1,0 +1,102 @@
+using LstmNative.Training;
+using LstmNative.Training.Losses;
+using NUnit.Framework;
+using static LstmNative.Tests.Training.GradientCheck;
+
+namespace LstmNative.Tests.Training;
+
+public class LossTests
+{
+    private static IEnumerable<TestCaseData> PointwiseLosses()
+    {
+        foreach (var r in new[] { Reduction.Mean, Reduction.Sum })
+        {
+            yield return new TestCaseData(new MseLoss<double>(r), r).SetArgDisplayNames("MSE", r.ToString());
+            yield return new TestCaseData(new L1Loss<double>(r), r).SetArgDisplayNames("L1", r.ToString());
+            yield return new TestCaseData(new HuberLoss<double>(0.3, r), r).SetArgDisplayNames("Huber 0.3", r.ToString());
+        }
+    }
+
+    [TestCaseSource(nameof(PointwiseLosses))]
+    public void PointwiseGradientsMatchFiniteDifferences(ILoss<double> loss, Reduction reduction)
+    {
+        var rng = NewRandom(out int seed);
+        int n = rng.Next(1, 5), k = rng.Next(1, 5);
+        var prediction = RandomTensor(rng, n, k);
+        var target = RandomTensor(rng, n * k);
+        // Keep residuals off the kinks (0 for L1, ±delta for Huber).
+        for (int i = 0; i < prediction.Length; i++)
+        {
+            double d = prediction.Data[i] - target.Data[i];
+            if (Math.Abs(d) < 0.01 || Math.Abs(Math.Abs(d) - 0.3) < 0.01)
+                prediction.Data[i] += 0.05;
+        }
+        CheckLoss(() => loss.Forward(prediction, target), loss.Backward, prediction, $"seed {seed} {reduction}");
+    }
+
+    [TestCase(Reduction.Mean)]
+    [TestCase(Reduction.Sum)]
+    public void CrossEntropyGradientMatchesFiniteDifferences(Reduction reduction)
+    {
+        var rng = NewRandom(out int seed);
+        int n = rng.Next(1, 5), c = rng.Next(1, 5);
+        var logits = RandomTensor(rng, n, c);
+        var targets = Enumerable.Range(0, n).Select(_ => rng.Next(c)).ToArray();
+        var loss = new CrossEntropyLoss<double>(reduction);
+        CheckLoss(() => loss.Forward(logits, targets), loss.Backward, logits, $"seed {seed}");
+    }
+
+    [Test]
+    public void KnownValues()
+    {
+        var zero = new Tensor<double>(2);
+        var p = new Tensor<double>([1.0, 2.0], 2);
+        var h = new Tensor<double>([0.5, -3.0], 2);
+        Assert.Multiple(() =>
+        {
+            Assert.That(new MseLoss<double>().Forward(p, zero), Is.EqualTo(2.5));
+            Assert.That(new MseLoss<double>(Reduction.Sum).Forward(p, zero), Is.EqualTo(5.0));
+            Assert.That(new L1Loss<double>().Forward(h, zero), Is.EqualTo(1.75));
+            // 0.5 * 0.25 = 0.125 (quadratic) and 1 * (3 - 0.5) = 2.5 (linear), mean 1.3125.
+            Assert.That(new HuberLoss<double>(1.0).Forward(h, zero), Is.EqualTo(1.3125));
+            Assert.That(new CrossEntropyLoss<double>().Forward(new Tensor<double>(1, 2), [0]), Is.EqualTo(Math.Log(2)).Within(1e-15));
+            // Stable for large logits: log(1 + e^-1000) ~ 0.
+            Assert.That(new CrossEntropyLoss<double>().Forward(new Tensor<double>([1000.0, 0.0], 1, 2), [0]), Is.EqualTo(0.0).Within(1e-300));
+        });
+    }
+
+    [Test]
+    public void CrossEntropyAcceptsIntegerValuedTargetTensorsAndRejectsBadTargets()
+    {
+        var loss = new CrossEntropyLoss<double>();
+        var logits = new Tensor<double>([1.0, 2.0, 3.0, 0.5, 0.1, -1.0], 2, 3);
+        double viaInts = loss.Forward(logits, [2, 0]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(loss.Forward(logits, new Tensor<double>([2.0, 0.0], 2)), Is.EqualTo(viaInts));
+            Assert.Throws<ArgumentException>(() => loss.Forward(logits, [3, 0]));
+            Assert.Throws<ArgumentException>(() => loss.Forward(logits, new Tensor<double>([1.5, 0.0], 2)));
+        });
+    }
+
+    [Test]
+    public void MismatchedSizesAreRejected() =>
+        Assert.Throws<ArgumentException>(() => new MseLoss<double>().Forward(new Tensor<double>(2, 3), new Tensor<double>(5)));
+
+    private static void CheckLoss(Func<double> forward, Func<Tensor<double>> backward, Tensor<double> prediction, string context)
+    {
+        forward();
+        var grad = backward().Clone();
+        for (int i = 0; i < prediction.Length; i++)
+        {
+            double orig = prediction.Data[i];
+            prediction.Data[i] = orig + Eps;
+            double plus = forward();
+            prediction.Data[i] = orig - Eps;
+            double minus = forward();
+            prediction.Data[i] = orig;
+            double numeric = (plus - minus) / (2 * Eps);
+            Assert.That(RelativeError(grad.Data[i], numeric), Is.LessThan(Tolerance), $"{context}: element {i}, analytic {grad.Data[i]}, numeric {numeric}");
+        }
+    }
+}
