@@ -67,10 +67,17 @@ public sealed class GpuProbeResult
         foreach (var device in Devices)
             text.AppendLine($"device: {device}{(device.IsSupported ? "" : " (unsupported: compute capability below 8.0)")}");
         text.AppendLine($"cuBLAS: {CublasVersion ?? "not found"}{(CublasLibrary is null ? "" : $" ({CublasLibrary})")}");
-        text.AppendLine($"cuDNN: {(CudnnVersion is { } c ? c.ToString(System.Globalization.CultureInfo.InvariantCulture) : "not found")}{(CudnnLibrary is null ? "" : $" ({CudnnLibrary})")}{(CudnnProblem is null ? "" : $": {CudnnProblem}")}");
+        text.AppendLine($"cuDNN: {(CudnnVersion is { } c ? c.ToString(System.Globalization.CultureInfo.InvariantCulture) : "not found")}{(CudnnLibrary is null ? "" : $" ({CudnnLibrary})")}{(CudnnProblem is null ? "" : $": {Abbreviate(CudnnProblem)}")}");
         return text.ToString();
     }
 
     /// <inheritdoc />
     public override string ToString() => Reason;
+
+    // A failed search lists every path tried (dozens with several Pythons); a summary reads better in a report.
+    private static string Abbreviate(string text)
+    {
+        var lines = text.Split('\n');
+        return lines.Length <= 6 ? text : string.Join('\n', lines.Take(4)) + $"\n  ... {lines.Length - 5} more candidates\n" + lines[^1];
+    }
 }

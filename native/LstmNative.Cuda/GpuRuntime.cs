@@ -37,42 +37,27 @@ public static class GpuRuntime
         {
             if (kernels is null)
                 Fail(EmbeddedKernels.NotCompiledReason);
+            ProbeDriver(kernels, devices, Fail, out driverVersion);
+        }
+        catch (Exception e)
+        {
+            Fail($"the GPU probe failed: {e.GetType().Name}: {e.Message}");
+        }
 
-            if (!NativeLibraryResolver.TryLoad(CudaLibrary.Driver, out _, out var attempts))
-            {
-                Fail("no NVIDIA driver: " + NativeLibraryResolver.FormatFailure(CudaLibrary.Driver, attempts));
-                return Result();
-            }
-
-            var init = CudaDriver.cuInit(0);
-            int version;
-            if (CudaDriver.cuDriverGetVersion(&version) == CUresult.Success)
-                driverVersion = version;
-            if (init != CUresult.Success)
-            {
-                var (name, text) = CudaErrorTable.Describe((int)init);
-                Fail($"the NVIDIA driver found no usable GPU: cuInit failed with {name} ({(int)init}): {text}" +
-                     (init == CUresult.NoDevice ? " (no GPU on this machine, or none visible to this process/container)" : ""));
-                return Result();
-            }
-
-            int count;
-            Check.Driver(CudaDriver.cuDeviceGetCount(&count));
-            for (var ordinal = 0; ordinal < count; ordinal++)
-                devices.Add(GpuDeviceInfo.Query(ordinal));
-            var device = devices.FirstOrDefault(d => d.IsSupported);
-            if (count == 0)
-                Fail("the NVIDIA driver reports no CUDA device");
-            else if (device is null)
-                Fail($"no device of compute capability 8.0 or newer (the kernels target sm_80+): {string.Join("; ", devices)}");
-            else if (kernels is not null)
-                CheckKernelsLoad(device, kernels, Fail);
-
+        // The libraries are looked for even without a GPU: a report then says all that is missing at once.
+        try
+        {
             if (NativeLibraryResolver.TryLoad(CudaLibrary.Cublas, out _, out var blasAttempts))
                 cublasVersion = CublasHandle.LibraryVersion();
             else
                 Fail("cuBLAS not found: " + NativeLibraryResolver.FormatFailure(CudaLibrary.Cublas, blasAttempts));
-
+        }
+        catch (Exception e)
+        {
+            Fail($"cuBLAS is unusable: {e.GetType().Name}: {e.Message}");
+        }
+        try
+        {
             if (NativeLibraryResolver.TryLoad(CudaLibrary.Cudnn, out _, out var dnnAttempts))
                 cudnnVersion = CudnnHandle.LibraryVersion();
             else
@@ -80,9 +65,44 @@ public static class GpuRuntime
         }
         catch (Exception e)
         {
-            Fail($"the GPU probe failed: {e.GetType().Name}: {e.Message}");
+            cudnnProblem = $"cuDNN is unusable: {e.GetType().Name}: {e.Message}";
         }
         return Result();
+    }
+
+    /// <summary>Driver, devices, and whether the kernels load on the first supported device.</summary>
+    private static unsafe void ProbeDriver(byte[]? kernels, List<GpuDeviceInfo> devices, Action<string> fail, out int? driverVersion)
+    {
+        driverVersion = null;
+        if (!NativeLibraryResolver.TryLoad(CudaLibrary.Driver, out _, out var attempts))
+        {
+            fail("no NVIDIA driver: " + NativeLibraryResolver.FormatFailure(CudaLibrary.Driver, attempts));
+            return;
+        }
+
+        var init = CudaDriver.cuInit(0);
+        int version;
+        if (CudaDriver.cuDriverGetVersion(&version) == CUresult.Success)
+            driverVersion = version;
+        if (init != CUresult.Success)
+        {
+            var (name, text) = CudaErrorTable.Describe((int)init);
+            fail($"the NVIDIA driver found no usable GPU: cuInit failed with {name} ({(int)init}): {text}" +
+                 (init == CUresult.NoDevice ? " (no GPU on this machine, or none visible to this process/container)" : ""));
+            return;
+        }
+
+        int count;
+        Check.Driver(CudaDriver.cuDeviceGetCount(&count));
+        for (var ordinal = 0; ordinal < count; ordinal++)
+            devices.Add(GpuDeviceInfo.Query(ordinal));
+        var device = devices.FirstOrDefault(d => d.IsSupported);
+        if (count == 0)
+            fail("the NVIDIA driver reports no CUDA device");
+        else if (device is null)
+            fail($"no device of compute capability 8.0 or newer (the kernels target sm_80+): {string.Join("; ", devices)}");
+        else if (kernels is not null)
+            CheckKernelsLoad(device, kernels, fail);
     }
 
     /// <summary>Loads the fatbin on <paramref name="device"/> and unloads it again, leaving the thread's context as it was.</summary>

@@ -97,13 +97,9 @@ public static class NativeLibraryResolver
                 attempts = log;
                 return true;
             }
-            catch (DllNotFoundException e)
+            catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
             {
-                log.Add($"{candidate}: {FirstLine(e.Message)}");
-            }
-            catch (BadImageFormatException e)
-            {
-                log.Add($"{candidate}: {FirstLine(e.Message)}");
+                log.Add($"{candidate}: {LoaderReason(candidate, e.Message)}");
             }
         }
         lock (Gate)
@@ -129,9 +125,17 @@ public static class NativeLibraryResolver
             NativeLibrary.TryLoad(companion, out _);
     }
 
-    private static string FirstLine(string message)
+    /// <summary>
+    /// The loader's own words for <paramref name="candidate"/>. .NET's message starts with a generic sentence and
+    /// then lists dlerror() for each file it tried; the line for the candidate itself is the useful one.
+    /// </summary>
+    internal static string LoaderReason(string candidate, string message)
     {
-        var line = message.Split('\n', 2)[0].Trim();
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var line = lines.FirstOrDefault(l => l.StartsWith(candidate + ":", StringComparison.Ordinal)) is { } own
+            ? own[(candidate.Length + 1)..].Trim()
+            : lines.LastOrDefault(l => l.Contains(": ", StringComparison.Ordinal) && !l.StartsWith("Unable to load", StringComparison.Ordinal))
+              ?? (lines.Length > 0 ? lines[0] : message);
         return line.Length > 300 ? line[..300] + "…" : line;
     }
 
