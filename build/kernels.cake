@@ -16,9 +16,12 @@ static readonly string[] KernelGencodes =
 
 const string FatbinResourceName = "LstmNative.Cuda.kernels.lstmnative.fatbin";
 
-// nvcc from NVCC, CUDA_PATH/CUDA_HOME, PATH, or the usual install folders.
+// nvcc from NVCC, CUDA_PATH/CUDA_HOME, PATH, or the usual install folders. NVCC=none builds without kernels,
+// as a machine without the CUDA toolkit does.
 string FindNvcc()
 {
+    if (string.Equals(EnvironmentVariable("NVCC"), "none", StringComparison.OrdinalIgnoreCase))
+        return null;
     var candidates = new List<string>();
     if (!string.IsNullOrEmpty(EnvironmentVariable("NVCC")))
         candidates.Add(EnvironmentVariable("NVCC"));
@@ -53,7 +56,7 @@ void CompileKernels(DirectoryPath root, bool ci)
     var nvcc = FindNvcc();
     if (nvcc == null)
     {
-        var message = "nvcc was not found (NVCC, CUDA_PATH, PATH, /usr/local/cuda/bin): the GPU kernels are NOT compiled. " +
+        var message = "nvcc was not found (NVCC, CUDA_PATH, PATH, /usr/local/cuda/bin) or NVCC=none: the GPU kernels are NOT compiled. " +
                       "The CPU engine builds and works; the GPU probe will report the kernels as missing. Install the CUDA toolkit " +
                       "(Debian: apt-get install nvidia-cuda-toolkit, from the non-free component) to build them.";
         if (ci)

@@ -7,7 +7,7 @@ namespace LstmNative.Cuda.Handles;
 /// A native resource that lives in a context. It keeps its context alive (a reference on the context's handle)
 /// and makes the context current before freeing, because the finalizer thread has no context bound.
 /// </summary>
-internal abstract class ContextBoundHandle : SafeHandle
+internal abstract unsafe class ContextBoundHandle : SafeHandle
 {
     private readonly PrimaryContextHandle _context;
 
@@ -36,8 +36,15 @@ internal abstract class ContextBoundHandle : SafeHandle
     {
         try
         {
-            var ok = CudaDriver.cuCtxSetCurrent(_context.DangerousGetHandle()) == CUresult.Success;
-            return Free(handle) && ok;
+            // Free in the owning context, then give the thread back the context it had.
+            nint previous = 0;
+            CudaDriver.cuCtxGetCurrent(&previous);
+            var context = _context.DangerousGetHandle();
+            var ok = previous == context || CudaDriver.cuCtxSetCurrent(context) == CUresult.Success;
+            var freed = Free(handle);
+            if (previous != context)
+                CudaDriver.cuCtxSetCurrent(previous);
+            return freed && ok;
         }
         finally
         {
