@@ -1,5 +1,8 @@
-// LstmNative build script (Cake). Targets: Clean, Build, Test (default).
-// Later issues add Kernels (nvcc), Bench (BenchmarkDotNet), GpuBundle (device bundle), Pack.
+// LstmNative build script (Cake). Targets: Clean, Kernels (nvcc), Build, Test (default), GpuBundle (device bundle).
+// Later issues add Bench (BenchmarkDotNet) and Pack.
+#load "build/kernels.cake"
+#load "build/gpu-bundle.cake"
+
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
 var root = MakeAbsolute(Directory("."));
@@ -18,11 +21,22 @@ Task("Clean")
     CleanDirectory("./artifacts");
 });
 
+Task("Kernels")
+    .Description("Compiles kernels/*.cu into artifacts/kernels/lstmnative.fatbin with nvcc (a warning when there is no nvcc; an error under CI)")
+    .Does(() => CompileKernels(root, InCi()));
+
 Task("Build")
+    .IsDependentOn("Kernels")
     .Does(() =>
 {
     DotNetBuild(solution.FullPath, new DotNetBuildSettings { Configuration = configuration });
+    CheckFatbinEmbedded(root, configuration, InCi());
 });
+
+Task("GpuBundle")
+    .Description("Builds gpu-bundle/: the GPU tests, the CLI and the benchmarks (framework-dependent), the .NET runtime, run.sh")
+    .IsDependentOn("Build")
+    .Does(() => BuildGpuBundle(root, configuration));
 
 // Runs one test executable (Microsoft.Testing.Platform + NUnit) and returns its TRX counters.
 (int passed, int failed, int skipped) RunTestProject(FilePath project, string label, IDictionary<string, string> env, string extraArgs)
@@ -65,5 +79,7 @@ Task("Test")
     if (failed > 0)
         throw new Exception($"{failed} test(s) failed");
 });
+
+bool InCi() => string.Equals(EnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
 RunTarget(target);
