@@ -1,5 +1,5 @@
 // LstmNative build script (Cake). Targets: Clean, Build, Test (default).
-// Later issues add Kernels (nvcc), Bench (BenchmarkDotNet), GpuBundle (device bundle), Pack.
+// Later issues add Kernels (nvcc), GpuBundle (device bundle), Pack. Bench runs a short BenchmarkDotNet job.
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
 var root = MakeAbsolute(Directory("."));
@@ -59,6 +59,21 @@ Task("Test")
     {
         var r = RunTestProject(project, "default", new Dictionary<string, string>(), "");
         passed += r.passed; failed += r.failed; skipped += r.skipped;
+    }
+    // The CPU engine picks its SIMD width at run time; rerun its tests with the wider instruction sets switched off
+    // through the runtime's own switches so the Vector256 and scalar dispatch paths run in CI on any machine.
+    var cpuFilter = "--filter \"FullyQualifiedName~LstmNative.Tests.Cpu\"";
+    foreach (var (label, env) in new[]
+    {
+        ("no-avx512", new Dictionary<string, string> { ["DOTNET_EnableAVX512F"] = "0" }),
+        ("no-avx2", new Dictionary<string, string> { ["DOTNET_EnableAVX2"] = "0" }),
+    })
+    {
+        foreach (var project in projects)
+        {
+            var r = RunTestProject(project, label, env, cpuFilter);
+            passed += r.passed; failed += r.failed; skipped += r.skipped;
+        }
     }
     // The plain closing line CI reads.
     Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
