@@ -1,4 +1,4 @@
-// LstmNative build script (Cake). Targets: Clean, Build, Test (default).
+// LstmNative build script (Cake). Targets: Clean, Build, Test (default), Bench.
 // Later issues add Kernels (nvcc), GpuBundle (device bundle), Pack. Bench runs a short BenchmarkDotNet job.
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
@@ -78,6 +78,39 @@ Task("Test")
     Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
     if (failed > 0)
         throw new Exception($"{failed} test(s) failed");
+});
+
+// A short BenchmarkDotNet job: the target rows of docs/benchmarks.md (LstmNative vs ONNX Runtime, LSTM, T = 100).
+// Override the selection with --benchfilter="*Inference*" (any BenchmarkDotNet filter) for the full grid.
+Task("Bench")
+    .Does(() =>
+{
+    var project = root.CombineWithFilePath("benchmarks/LstmNative.Benchmarks/LstmNative.Benchmarks.csproj");
+    DotNetBuild(project.FullPath, new DotNetBuildSettings { Configuration = "Release" });
+    var dll = root.CombineWithFilePath("benchmarks/LstmNative.Benchmarks/bin/Release/net10.0/LstmNative.Benchmarks.dll");
+    var filter = Argument("benchfilter", "");
+    var artifacts = root.Combine("artifacts/bench");
+    void Bench(string arguments)
+    {
+        var exit = StartProcess("dotnet", new ProcessSettings { Arguments = $"exec \"{dll.FullPath}\" {arguments}", WorkingDirectory = root });
+        if (exit != 0)
+            throw new Exception($"benchmark run failed (exit code {exit})");
+    }
+    Bench("peak");
+    if (filter != "")
+    {
+        Bench($"--filter \"{filter}\" --artifacts \"{artifacts.FullPath}\"");
+        return;
+    }
+    // The short grid (LSTMNATIVE_BENCH_SHORT=1), the training step and streaming Step.
+    var exit = StartProcess("dotnet", new ProcessSettings
+    {
+        Arguments = $"exec \"{dll.FullPath}\" --filter *InferenceBenchmarks* *TrainingBenchmarks* *StepBenchmarks* --artifacts \"{artifacts.FullPath}\"",
+        WorkingDirectory = root,
+        EnvironmentVariables = new Dictionary<string, string> { ["LSTMNATIVE_BENCH_SHORT"] = "1", ["LSTMNATIVE_BENCH_ITERATIONS"] = "5" },
+    });
+    if (exit != 0)
+        throw new Exception($"benchmark run failed (exit code {exit})");
 });
 
 RunTarget(target);
