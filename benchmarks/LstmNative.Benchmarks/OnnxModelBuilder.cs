@@ -14,7 +14,8 @@ internal static class OnnxModelBuilder
     {
         var graph = new GraphProto { Name = "rnn_stack" };
         graph.Input.Add(TensorInfo("X", ("T", 0), ("B", 0), (null, layers[0].Options.InputSize)));
-        graph.Initializer.Add(new TensorProto { Name = "axis1", DataType = (int)TensorProto.Types.DataType.Int64, Dims = { 1 }, Int64Data = { 1 } });
+        if (layers.Count > 1)
+            graph.Initializer.Add(new TensorProto { Name = "axis1", DataType = (int)TensorProto.Types.DataType.Int64, Dims = { 1 }, Int64Data = { 1 } });
         string input = "X";
         for (int l = 0; l < layers.Count; l++)
         {

@@ -23,6 +23,25 @@ if (args.Length > 0 && args[0] == "check")
         }
     return;
 }
+if (args.Length > 0 && args[0] == "quick")
+{
+    // quick CELL H B LAYERS THREADS REPS: best-of-REPS wall time of each engine, interleaved (a fast look, not BenchmarkDotNet).
+    var cell = Enum.Parse<RnnCellType>(args[1], true);
+    int h = int.Parse(args[2]), b = int.Parse(args[3]), l = int.Parse(args[4]), t = int.Parse(args[5]), reps = int.Parse(args[6]);
+    using var pair = new RnnPair(cell, h, b, 100, l, t);
+    double bestOrt = double.MaxValue, bestOurs = double.MaxValue;
+    for (int i = 0; i < reps; i++)
+    {
+        var sw = Stopwatch.StartNew();
+        pair.RunOnnxRuntime();
+        bestOrt = Math.Min(bestOrt, sw.Elapsed.TotalMilliseconds);
+        sw.Restart();
+        pair.RunLstmNative();
+        bestOurs = Math.Min(bestOurs, sw.Elapsed.TotalMilliseconds);
+    }
+    Console.WriteLine($"{cell} H={h} B={b} L={l} threads={t}: ORT {bestOrt:F3} ms, LstmNative {bestOurs:F3} ms, ratio {bestOurs / bestOrt:F2}");
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(RnnPair).Assembly).Run(args);
 
 /// <summary>The machine's float32 FMA peak, measured.</summary>

@@ -20,6 +20,9 @@ internal sealed unsafe class LayerExecutor : IPoolJob
     private readonly RnnLayerOptions _o;
     private readonly int _gateColumns;
 
+    /// <summary>Multiply-adds per step below which the recurrence runs on one worker (tests lower it to exercise the split).</summary>
+    internal static long MinParallelStepWork { get; set; } = 1 << 18;
+
     private bool _backward;
     private float* _x;
     private int _steps;
@@ -171,9 +174,10 @@ internal sealed unsafe class LayerExecutor : IPoolJob
     private void PlanWorkers(int workers, int batch)
     {
         _parallelDirections = _dirs.Length == 2 && workers is 2 or 3;
-        // Below ~16k multiply-adds per step a second worker costs more in synchronisation than it saves.
+        // Below ~256k multiply-adds per step (LSTM H = 256 at batch 1) a second worker costs more in synchronisation
+        // (and, on a loaded machine, in waiting for a descheduled partner) than it saves.
         long work = (long)batch * _gateColumns * _plan.Hidden;
-        _recurrentWorkers = work < 16384 ? 1 : Math.Min(workers, _plan.Blocks);
+        _recurrentWorkers = work < MinParallelStepWork ? 1 : Math.Min(workers, _plan.Blocks);
     }
 
     public void Execute(int worker, int workers, SpinBarrier barrier)
