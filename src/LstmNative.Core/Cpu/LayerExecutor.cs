@@ -32,6 +32,7 @@ internal sealed unsafe class LayerExecutor : IPoolJob
     private DirectionGradients[]? _grads;
     private bool _parallelDirections;
     private int _recurrentWorkers;
+    private readonly SpinBarrier _stepBarrier = new();
 
     public LayerExecutor(CpuLayerPlan plan, int maxSteps, int maxBatch, bool trace, int maxWorkers)
     {
@@ -178,6 +179,7 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         // (and, on a loaded machine, in waiting for a descheduled partner) than it saves.
         long work = (long)batch * _gateColumns * _plan.Hidden;
         _recurrentWorkers = work < MinParallelStepWork ? 1 : Math.Min(workers, _plan.Blocks);
+        _stepBarrier.Reset(_recurrentWorkers);
     }
 
     public void Execute(int worker, int workers, SpinBarrier barrier)
@@ -219,16 +221,21 @@ internal sealed unsafe class LayerExecutor : IPoolJob
             if (w < 2)
                 Recurrence<TV>(w, 0, _plan.Blocks, SpinBarrier.Single, scratch);
         }
-        else
+        else if (w < _recurrentWorkers)
         {
-            int u0 = 0, u1 = 0;
-            if (w < _recurrentWorkers)
+            // Only the workers that own unit blocks take part in the per-step synchronisation.
+            var stepBarrier = _recurrentWorkers == 1 ? SpinBarrier.Single : _stepBarrier;
+            Split(_plan.Blocks, w, _recurrentWorkers, out int u0, out int count);
+            try
             {
-                Split(_plan.Blocks, w, _recurrentWorkers, out u0, out int count);
-                u1 = u0 + count;
+                for (int d = 0; d < _dirs.Length; d++)
+                    Recurrence<TV>(d, u0, u0 + count, stepBarrier, scratch);
             }
-            for (int d = 0; d < _dirs.Length; d++)
-                Recurrence<TV>(d, u0, u1, bar, scratch);
+            catch
+            {
+                _stepBarrier.Break();
+                throw;
+            }
         }
         if (_backward)
         {
