@@ -1,5 +1,5 @@
-// LstmNative build script (Cake). Targets: Clean, Kernels (nvcc), Build, Test (default), GpuBundle (device bundle).
-// Later issues add Bench (BenchmarkDotNet) and Pack.
+// LstmNative build script (Cake). Targets: Clean, Kernels (nvcc), Build, Test (default), GpuBundle (device bundle),
+// Bench (a short BenchmarkDotNet job). Later issues add Pack.
 #load "build/kernels.cake"
 #load "build/gpu-bundle.cake"
 
@@ -74,6 +74,20 @@ Task("Test")
         var r = RunTestProject(project, "default", new Dictionary<string, string>(), "");
         passed += r.passed; failed += r.failed; skipped += r.skipped;
     }
+    // The CPU engine picks its SIMD width at run time; rerun the whole suite with the wider instruction sets switched
+    // off through the runtime's own switches so the Vector256 and scalar dispatch paths run in CI on any machine.
+    foreach (var (label, env) in new[]
+    {
+        ("no-avx512", new Dictionary<string, string> { ["DOTNET_EnableAVX512F"] = "0" }),
+        ("no-avx2", new Dictionary<string, string> { ["DOTNET_EnableAVX2"] = "0" }),
+    })
+    {
+        foreach (var project in projects)
+        {
+            var r = RunTestProject(project, label, env, "");
+            passed += r.passed; failed += r.failed; skipped += r.skipped;
+        }
+    }
     // The plain closing line CI reads.
     Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
     if (failed > 0)
@@ -81,5 +95,38 @@ Task("Test")
 });
 
 bool InCi() => string.Equals(EnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+// A short BenchmarkDotNet job: the target rows of docs/benchmarks.md (LstmNative vs ONNX Runtime, LSTM, T = 100).
+// Override the selection with --benchfilter="*Inference*" (any BenchmarkDotNet filter) for the full grid.
+Task("Bench")
+    .Does(() =>
+{
+    var project = root.CombineWithFilePath("benchmarks/LstmNative.Benchmarks/LstmNative.Benchmarks.csproj");
+    DotNetBuild(project.FullPath, new DotNetBuildSettings { Configuration = "Release" });
+    var dll = root.CombineWithFilePath("benchmarks/LstmNative.Benchmarks/bin/Release/net10.0/LstmNative.Benchmarks.dll");
+    var filter = Argument("benchfilter", "");
+    var artifacts = root.Combine("artifacts/bench");
+    void Bench(string arguments)
+    {
+        var exit = StartProcess("dotnet", new ProcessSettings { Arguments = $"exec \"{dll.FullPath}\" {arguments}", WorkingDirectory = root });
+        if (exit != 0)
+            throw new Exception($"benchmark run failed (exit code {exit})");
+    }
+    Bench("peak");
+    if (filter != "")
+    {
+        Bench($"--filter \"{filter}\" --artifacts \"{artifacts.FullPath}\"");
+        return;
+    }
+    // The short grid (LSTMNATIVE_BENCH_SHORT=1), the training step and streaming Step.
+    var exit = StartProcess("dotnet", new ProcessSettings
+    {
+        Arguments = $"exec \"{dll.FullPath}\" --filter *InferenceBenchmarks* *TrainingBenchmarks* *StepBenchmarks* --artifacts \"{artifacts.FullPath}\"",
+        WorkingDirectory = root,
+        EnvironmentVariables = new Dictionary<string, string> { ["LSTMNATIVE_BENCH_SHORT"] = "1", ["LSTMNATIVE_BENCH_ITERATIONS"] = "5" },
+    });
+    if (exit != 0)
+        throw new Exception($"benchmark run failed (exit code {exit})");
+});
 
 RunTarget(target);
