@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace LstmNative.Cpu.Kernels;
 
@@ -35,10 +36,11 @@ internal unsafe interface IVec<T> where T : unmanaged, IVec<T>
 
     static abstract T Div(T a, T b);
 
-    /// <summary>IEEE minimum: NaN in either operand gives NaN.</summary>
+    /// <summary>Minimum of a value and a bound: NaN in <paramref name="a"/> (the value) gives NaN; <paramref name="b"/> is never NaN.
+    /// (One vminps, not the IEEE 754-2019 sequence Vector256.Min compiles to.)</summary>
     static abstract T Min(T a, T b);
 
-    /// <summary>IEEE maximum: NaN in either operand gives NaN.</summary>
+    /// <summary>Maximum of a value and a bound: NaN in <paramref name="a"/> (the value) gives NaN; <paramref name="b"/> is never NaN.</summary>
     static abstract T Max(T a, T b);
 
     static abstract T Abs(T a);
@@ -164,10 +166,14 @@ internal readonly unsafe struct Vec256 : IVec<Vec256>
     public static Vec256 Div(Vec256 a, Vec256 b) => new(a.V / b.V);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec256 Min(Vec256 a, Vec256 b) => new(Vector256.Min(a.V, b.V));
+    public static Vec256 Min(Vec256 a, Vec256 b) => Avx.IsSupported
+        ? new(Avx.Min(b.V, a.V)) // vminps returns its second operand (a) when either is NaN
+        : new(Vector256.ConditionalSelect(Vector256.LessThan(b.V, a.V), b.V, a.V)); // same semantics (tests force this width without AVX)
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec256 Max(Vec256 a, Vec256 b) => new(Vector256.Max(a.V, b.V));
+    public static Vec256 Max(Vec256 a, Vec256 b) => Avx.IsSupported
+        ? new(Avx.Max(b.V, a.V)) // vmaxps likewise: NaN in a propagates
+        : new(Vector256.ConditionalSelect(Vector256.GreaterThan(b.V, a.V), b.V, a.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vec256 Abs(Vec256 a) => new(Vector256.Abs(a.V));
@@ -231,10 +237,14 @@ internal readonly unsafe struct Vec512 : IVec<Vec512>
     public static Vec512 Div(Vec512 a, Vec512 b) => new(a.V / b.V);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec512 Min(Vec512 a, Vec512 b) => new(Vector512.Min(a.V, b.V));
+    public static Vec512 Min(Vec512 a, Vec512 b) => Avx512F.IsSupported
+        ? new(Avx512F.Min(b.V, a.V)) // NaN in a propagates (see Vec256)
+        : new(Vector512.ConditionalSelect(Vector512.LessThan(b.V, a.V), b.V, a.V)); // emulated width in tests
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec512 Max(Vec512 a, Vec512 b) => new(Vector512.Max(a.V, b.V));
+    public static Vec512 Max(Vec512 a, Vec512 b) => Avx512F.IsSupported
+        ? new(Avx512F.Max(b.V, a.V)) // NaN in a propagates (see Vec256)
+        : new(Vector512.ConditionalSelect(Vector512.GreaterThan(b.V, a.V), b.V, a.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vec512 Abs(Vec512 a) => new(Vector512.Abs(a.V));
