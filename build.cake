@@ -59,6 +59,12 @@ Task("GpuBundle")
     int skipped = total - passed - failed;
     if (exit != 0 && failed == 0)
         failed = 1; // the runner itself failed: never report green
+    // Name every failed test (and the first line of its message) so a red CI log says what broke.
+    foreach (var result in doc.Descendants().Where(e => e.Name.LocalName == "UnitTestResult" && (string?)e.Attribute("outcome") == "Failed"))
+    {
+        var message = result.Descendants().FirstOrDefault(e => e.Name.LocalName == "Message")?.Value ?? "";
+        Error($"FAILED [{label}] {result.Attribute("testName")?.Value}: {message.Split('\n')[0].Trim()}");
+    }
     Information($"{name} [{label}]: {passed} passed, {failed} failed, {skipped} skipped");
     return (passed, failed, skipped);
 }
