@@ -143,6 +143,8 @@ public static class GateOrder
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(weights);
+        if (weights.Options.ProjectionSize > 0)
+            throw new NotSupportedException($"ONNX LSTM has no projection: a layer with projection size {weights.Options.ProjectionSize} (proj_size) cannot be written as ONNX weights");
         var o = weights.Options;
         int g = o.GateCount, h = o.HiddenSize, i = o.InputSize;
         var order = ExternalIndexOfInternalGate(o.Cell, GateConvention.Onnx);
