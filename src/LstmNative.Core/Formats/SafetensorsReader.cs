@@ -51,6 +51,9 @@ public static class SafetensorsReader
     {
         if (header.Length < 2 || header.Span[0] != (byte)'{')
             throw ModelFormatException.For(source, "safetensors header is not a JSON object: expected it to start with '{'");
+        // The JSON reader validates UTF-8 only lazily (a bad property name fails later, outside JsonException).
+        if (!System.Text.Unicode.Utf8.IsValid(header.Span))
+            throw ModelFormatException.For(source, "safetensors header is not valid UTF-8");
         JsonDocument document;
         try
         {

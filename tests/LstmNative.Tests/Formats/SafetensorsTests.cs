@@ -12,9 +12,10 @@ public class SafetensorsTests
     private const string Source = "test.safetensors";
 
     /// <summary>A file from a header text and a data section, as a hostile writer would make it.</summary>
-    internal static byte[] Raw(string header, byte[] data, ulong? lengthField = null)
+    internal static byte[] Raw(string header, byte[] data, ulong? lengthField = null) => Raw(Encoding.UTF8.GetBytes(header), data, lengthField);
+
+    internal static byte[] Raw(byte[] h, byte[] data, ulong? lengthField = null)
     {
-        byte[] h = Encoding.UTF8.GetBytes(header);
         var bytes = new byte[8 + h.Length + data.Length];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, lengthField ?? (ulong)h.Length);
         h.CopyTo(bytes, 8);
@@ -134,6 +135,7 @@ public class SafetensorsTests
         yield return Case("unknown field", Raw("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}}""", new byte[8]), "tensor 'w' has unknown field 'x'");
         yield return Case("missing dtype", Raw("""{"w":{"shape":[2],"data_offsets":[0,8]}}""", new byte[8]), "tensor 'w' has no dtype string");
         yield return Case("bad metadata", Raw("""{"__metadata__":{"a":1}}""", []), "__metadata__ entry 'a' is a JSON number: expected a string");
+        yield return Case("invalid UTF-8 name", Raw([.. "{\"w"u8, 0xC3, 0x28, .. "\":{}}"u8], []), "safetensors header is not valid UTF-8");
         yield return Case("deep nesting", Raw("{\"w\":" + new string('[', 100) + new string(']', 100) + "}", []), "not valid JSON");
     }
 
