@@ -1,5 +1,6 @@
-// LstmNative build script (Cake). Targets: Clean, Build, Test (default).
-// Later issues add Kernels (nvcc), Bench (BenchmarkDotNet), GpuBundle (device bundle), Pack.
+// LstmNative build script (Cake). Targets: Clean, Build, Test (default), Pack (NuGet package), Sample (the package
+// consumed from a local feed), Fuzz (fixed-budget fuzzing of the readers), CI (all of them, tests last).
+// Later issues add Kernels (nvcc), Bench (BenchmarkDotNet), GpuBundle (device bundle).
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
 var root = MakeAbsolute(Directory("."));
@@ -65,5 +66,71 @@ Task("Test")
     if (failed > 0)
         throw new Exception($"{failed} test(s) failed");
 });
+
+var packages = root.Combine("artifacts/packages");
+const long MaxPackageBytes = 20L * 1024 * 1024;
+
+// dotnet pack of the engine: the package carries the assembly (with whatever it embeds), its XML docs, README and licence.
+Task("Pack")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    EnsureDirectoryExists(packages);
+    CleanDirectory(packages);
+    DotNetPack("./src/LstmNative.Core/LstmNative.Core.csproj", new DotNetPackSettings
+    {
+        Configuration = configuration,
+        NoBuild = true,
+        OutputDirectory = packages,
+    });
+    var package = GetFiles(packages.FullPath + "/LstmNative.*.nupkg").Single();
+    long size = new System.IO.FileInfo(package.FullPath).Length;
+    using (var zip = System.IO.Compression.ZipFile.OpenRead(package.FullPath))
+    {
+        var entries = zip.Entries.Select(e => e.FullName).ToList();
+        foreach (var required in new[] { "lib/net10.0/LstmNative.Core.dll", "lib/net10.0/LstmNative.Core.xml", "README.md", "LICENSE" })
+            if (!entries.Contains(required))
+                throw new Exception($"{package.GetFilename()} lacks {required} (it has: {string.Join(", ", entries)})");
+    }
+    if (size > MaxPackageBytes)
+        throw new Exception($"{package.GetFilename()} is {size} bytes, over the {MaxPackageBytes}-byte limit");
+    Information($"{package.GetFilename()}: {size / 1024.0:F1} KiB");
+});
+
+// Builds and runs samples/LstmNative.Sample against the freshly packed package from the local feed.
+Task("Sample")
+    .IsDependentOn("Pack")
+    .Does(() =>
+{
+    // NuGet caches packages by id and version: drop the cached copy so the sample gets the package just built.
+    var cache = EnvironmentVariable("NUGET_PACKAGES")
+        ?? System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+    var cached = System.IO.Path.Combine(cache, "lstmnative");
+    if (System.IO.Directory.Exists(cached))
+        System.IO.Directory.Delete(cached, recursive: true);
+    var project = root.CombineWithFilePath("samples/LstmNative.Sample/LstmNative.Sample.csproj");
+    DotNetRun(project.FullPath, new DotNetRunSettings { Configuration = configuration });
+});
+
+// The CI fuzz run: a fixed-seed mutation loop over every reader, a fixed number of inputs per target (time-capped).
+// The real fuzzers (AFL, libFuzzer) are described in fuzz/README.md.
+Task("Fuzz")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var dll = root.CombineWithFilePath($"fuzz/LstmNative.Fuzz/bin/{configuration}/net10.0/LstmNative.Fuzz.dll");
+    int exit = StartProcess("dotnet", new ProcessSettings
+    {
+        Arguments = $"exec \"{dll.FullPath}\" smoke --iterations 50000 --seconds 60 --seed 1 --crashes \"{root.Combine("artifacts/fuzz-crashes").FullPath}\"",
+    });
+    if (exit != 0)
+        throw new Exception("the fuzz run found inputs that crash a reader (saved under artifacts/fuzz-crashes)");
+});
+
+// What .ci/run runs: the package and its sample, the fuzz budget, then the tests (whose summary line closes the log).
+Task("CI")
+    .IsDependentOn("Sample")
+    .IsDependentOn("Fuzz")
+    .IsDependentOn("Test");
 
 RunTarget(target);
