@@ -121,7 +121,7 @@ Task("Fuzz")
     var dll = root.CombineWithFilePath($"fuzz/LstmNative.Fuzz/bin/{configuration}/net10.0/LstmNative.Fuzz.dll");
     int exit = StartProcess("dotnet", new ProcessSettings
     {
-        Arguments = $"exec \"{dll.FullPath}\" smoke --iterations 50000 --seconds 60 --seed 1 --crashes \"{root.Combine("artifacts/fuzz-crashes").FullPath}\"",
+        Arguments = $"exec \"{dll.FullPath}\" smoke --iterations 200000 --seconds 60 --seed 1 --crashes \"{root.Combine("artifacts/fuzz-crashes").FullPath}\"",
     });
     if (exit != 0)
         throw new Exception("the fuzz run found inputs that crash a reader (saved under artifacts/fuzz-crashes)");

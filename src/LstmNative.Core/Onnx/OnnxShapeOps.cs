@@ -13,8 +13,10 @@ internal static class OnnxShapeOps
     public static NdArray Transpose(NdArray x, long[]? perm)
     {
         int rank = x.Rank;
+        if (perm is not null && perm.Any(v => v < 0 || v >= rank))
+            throw new ArgumentException($"perm [{string.Join(", ", perm)}] is not a permutation of the {rank} axes of {NdArray.FormatShape(x.Shape)}");
         int[] p = perm is null ? Enumerable.Range(0, rank).Reverse().ToArray() : perm.Select(v => (int)v).ToArray();
-        if (p.Length != rank || p.Any(v => v < 0 || v >= rank) || p.Distinct().Count() != rank)
+        if (p.Length != rank || p.Distinct().Count() != rank)
             throw new ArgumentException($"perm [{string.Join(", ", perm ?? [])}] is not a permutation of the {rank} axes of {NdArray.FormatShape(x.Shape)}");
         int[] outShape = p.Select(a => x.Shape[a]).ToArray();
         int[] inStrides = Strides(x.Shape);
@@ -87,7 +89,8 @@ internal static class OnnxShapeOps
                 start = Math.Clamp(start, 0, dim - 1);
                 end = Math.Clamp(end, -1, dim - 1);
             }
-            long count = s > 0 ? Math.Max(0, (end - start + s - 1) / s) : Math.Max(0, (start - end + (-s) - 1) / (-s));
+            // Written so that extreme steps (PyTorch uses ±2^63-1) cannot overflow.
+            long count = s > 0 ? (end > start ? (end - start - 1) / s + 1 : 0) : (start > end ? (start - end - 1) / -s + 1 : 0);
             begin[axis] = (int)start;
             step[axis] = (int)Math.Clamp(s, int.MinValue, int.MaxValue);
             outShape[axis] = (int)count;
@@ -121,7 +124,7 @@ internal static class OnnxShapeOps
                 throw new ArgumentException($"Concat inputs {NdArray.FormatShape(first.Shape)} and {NdArray.FormatShape(p.Shape)} differ outside axis {a}");
         }
         var shape = first.Shape.ToArray();
-        shape[a] = checked(parts.Sum(p => p.Shape[a]));
+        shape[a] = (int)Math.Min(parts.Sum(p => (long)p.Shape[a]), int.MaxValue);
         int outer = 1, inner = 1;
         for (int k = 0; k < a; k++)
             outer *= shape[k];
@@ -267,8 +270,10 @@ internal static class OnnxShapeOps
     {
         long n = 1;
         foreach (int d in shape)
-            n = checked(n * d);
-        return checked((int)n);
+        {
+            n = d == 0 || n == 0 ? 0 : n > Array.MaxLength / d ? long.MaxValue : n * d;
+        }
+        return n <= Array.MaxLength ? (int)n : throw new ArgumentException($"a result of shape {NdArray.FormatShape(shape)} is too large");
     }
 
     private static void Increment(int[] index, IReadOnlyList<int> shape)
