@@ -1,6 +1,9 @@
-// LstmNative build script (Cake). Targets: Clean, Build, Test (default), Pack (NuGet package), Sample (the package
-// consumed from a local feed), Fuzz (fixed-budget fuzzing of the readers), CI (all of them, tests last).
-// Later issues add Kernels (nvcc), Bench (BenchmarkDotNet), GpuBundle (device bundle).
+// LstmNative build script (Cake). Targets: Clean, Kernels (nvcc), Build, Test (default), GpuBundle (device bundle),
+// Bench (a short BenchmarkDotNet job), Pack (NuGet package), Sample (the package consumed from a local feed),
+// Fuzz (a fixed budget of fuzzing the readers).
+#load "build/kernels.cake"
+#load "build/gpu-bundle.cake"
+
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
 var root = MakeAbsolute(Directory("."));
@@ -19,11 +22,22 @@ Task("Clean")
     CleanDirectory("./artifacts");
 });
 
+Task("Kernels")
+    .Description("Compiles kernels/*.cu into artifacts/kernels/lstmnative.fatbin with nvcc (a warning when there is no nvcc; an error under CI)")
+    .Does(() => CompileKernels(root, InCi()));
+
 Task("Build")
+    .IsDependentOn("Kernels")
     .Does(() =>
 {
     DotNetBuild(solution.FullPath, new DotNetBuildSettings { Configuration = configuration });
+    CheckFatbinEmbedded(root, configuration, InCi());
 });
+
+Task("GpuBundle")
+    .Description("Builds gpu-bundle/: the GPU tests, the CLI and the benchmarks (framework-dependent), the .NET runtime, run.sh")
+    .IsDependentOn("Build")
+    .Does(() => BuildGpuBundle(root, configuration));
 
 // Runs one test executable (Microsoft.Testing.Platform + NUnit) and returns its TRX counters.
 (int passed, int failed, int skipped) RunTestProject(FilePath project, string label, IDictionary<string, string> env, string extraArgs)
@@ -61,16 +75,65 @@ Task("Test")
         var r = RunTestProject(project, "default", new Dictionary<string, string>(), "");
         passed += r.passed; failed += r.failed; skipped += r.skipped;
     }
+    // The CPU engine picks its SIMD width at run time; rerun the whole suite with the wider instruction sets switched
+    // off through the runtime's own switches so the Vector256 and scalar dispatch paths run in CI on any machine.
+    foreach (var (label, env) in new[]
+    {
+        ("no-avx512", new Dictionary<string, string> { ["DOTNET_EnableAVX512F"] = "0" }),
+        ("no-avx2", new Dictionary<string, string> { ["DOTNET_EnableAVX2"] = "0" }),
+    })
+    {
+        foreach (var project in projects)
+        {
+            var r = RunTestProject(project, label, env, "");
+            passed += r.passed; failed += r.failed; skipped += r.skipped;
+        }
+    }
     // The plain closing line CI reads.
     Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
     if (failed > 0)
         throw new Exception($"{failed} test(s) failed");
 });
 
+bool InCi() => string.Equals(EnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+// A short BenchmarkDotNet job: the target rows of docs/benchmarks.md (LstmNative vs ONNX Runtime, LSTM, T = 100).
+// Override the selection with --benchfilter="*Inference*" (any BenchmarkDotNet filter) for the full grid.
+Task("Bench")
+    .Does(() =>
+{
+    var project = root.CombineWithFilePath("benchmarks/LstmNative.Benchmarks/LstmNative.Benchmarks.csproj");
+    DotNetBuild(project.FullPath, new DotNetBuildSettings { Configuration = "Release" });
+    var dll = root.CombineWithFilePath("benchmarks/LstmNative.Benchmarks/bin/Release/net10.0/LstmNative.Benchmarks.dll");
+    var filter = Argument("benchfilter", "");
+    var artifacts = root.Combine("artifacts/bench");
+    void Bench(string arguments)
+    {
+        var exit = StartProcess("dotnet", new ProcessSettings { Arguments = $"exec \"{dll.FullPath}\" {arguments}", WorkingDirectory = root });
+        if (exit != 0)
+            throw new Exception($"benchmark run failed (exit code {exit})");
+    }
+    Bench("peak");
+    if (filter != "")
+    {
+        Bench($"--filter \"{filter}\" --artifacts \"{artifacts.FullPath}\"");
+        return;
+    }
+    // The short grid (LSTMNATIVE_BENCH_SHORT=1), the training step and streaming Step.
+    var exit = StartProcess("dotnet", new ProcessSettings
+    {
+        Arguments = $"exec \"{dll.FullPath}\" --filter *InferenceBenchmarks* *TrainingBenchmarks* *StepBenchmarks* --artifacts \"{artifacts.FullPath}\"",
+        WorkingDirectory = root,
+        EnvironmentVariables = new Dictionary<string, string> { ["LSTMNATIVE_BENCH_SHORT"] = "1", ["LSTMNATIVE_BENCH_ITERATIONS"] = "5" },
+    });
+    if (exit != 0)
+        throw new Exception($"benchmark run failed (exit code {exit})");
+});
+
 var packages = root.Combine("artifacts/packages");
 const long MaxPackageBytes = 20L * 1024 * 1024;
 
-// dotnet pack of the engine: the package carries the assembly (with whatever it embeds), its XML docs, README and licence.
+// dotnet pack of the engine: Core, the GPU engine and the CUDA binding with its embedded kernels, XML docs, README, licence.
 Task("Pack")
     .IsDependentOn("Build")
     .Does(() =>
@@ -88,9 +151,23 @@ Task("Pack")
     using (var zip = System.IO.Compression.ZipFile.OpenRead(package.FullPath))
     {
         var entries = zip.Entries.Select(e => e.FullName).ToList();
-        foreach (var required in new[] { "lib/net10.0/LstmNative.Core.dll", "lib/net10.0/LstmNative.Core.xml", "README.md", "LICENSE" })
+        foreach (var required in new[] { "lib/net10.0/LstmNative.Core.dll", "lib/net10.0/LstmNative.Core.xml", "lib/net10.0/LstmNative.Gpu.dll",
+            "lib/net10.0/LstmNative.Cuda.dll", "lib/net10.0/LstmNative.Cuda.xml", "README.md", "LICENSE" })
             if (!entries.Contains(required))
                 throw new Exception($"{package.GetFilename()} lacks {required} (it has: {string.Join(", ", entries)})");
+        // Wherever the kernels were compiled (always under CI), the packed binding must carry them.
+        if (InCi() || FileExists(root.CombineWithFilePath("artifacts/kernels/lstmnative.fatbin")))
+        {
+            using var cuda = new System.IO.MemoryStream();
+            using (var entry = zip.GetEntry("lib/net10.0/LstmNative.Cuda.dll").Open())
+                entry.CopyTo(cuda);
+            cuda.Position = 0;
+            using var pe = new System.Reflection.PortableExecutable.PEReader(cuda);
+            var metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+            if (!metadata.ManifestResources.Any(h => metadata.GetString(metadata.GetManifestResource(h).Name) == FatbinResourceName))
+                throw new Exception($"{package.GetFilename()}: LstmNative.Cuda.dll does not embed the kernels ({FatbinResourceName})");
+            Information("the package's LstmNative.Cuda.dll embeds the kernels");
+        }
     }
     if (size > MaxPackageBytes)
         throw new Exception($"{package.GetFilename()} is {size} bytes, over the {MaxPackageBytes}-byte limit");
@@ -126,11 +203,5 @@ Task("Fuzz")
     if (exit != 0)
         throw new Exception("the fuzz run found inputs that crash a reader (saved under artifacts/fuzz-crashes)");
 });
-
-// What .ci/run runs: the package and its sample, the fuzz budget, then the tests (whose summary line closes the log).
-Task("CI")
-    .IsDependentOn("Sample")
-    .IsDependentOn("Fuzz")
-    .IsDependentOn("Test");
 
 RunTarget(target);

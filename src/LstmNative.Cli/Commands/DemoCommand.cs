@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using LstmNative.Cpu;
 using LstmNative.Layers;
 using LstmNative.Model;
 
@@ -17,7 +18,7 @@ internal static class DemoCommand
         var steps = new Option<int>("--steps") { Description = "sequence length", DefaultValueFactory = _ => 50 };
         var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 4 };
         var seed = new Option<int>("--seed") { Description = "random seed", DefaultValueFactory = _ => 42 };
-        var command = new Command("demo", "run a random 2-layer LSTM and GRU, check them against the reference and print timings")
+        var command = new Command("demo", "run a random 2-layer LSTM and GRU on the fast CPU engine, check them against the float64 reference and print timings")
         {
             hidden, steps, batch, seed,
         };
@@ -38,38 +39,40 @@ internal static class DemoCommand
 
     private static bool RunOne(TextWriter stdout, RnnCellType cell, int h, int t, int b, int seed)
     {
-        var options = new RnnOptions(cell, h, h, NumLayers: 2, BatchFirst: true);
+        // Time-major and unidirectional, so the session's Y [T, D=1, B, H] and the stack's output [T, B, H] coincide.
+        var options = new RnnOptions(cell, h, h, NumLayers: 2);
         var model64 = new RnnModel<double>(options).InitializeUniform(seed);
-        var model32 = new RnnModel<float>(options);
-        for (int l = 0; l < options.NumLayers; l++)
-            for (int d = 0; d < options.DirectionCount; d++)
-            {
-                var src = model64.Layers[l].Directions[d].Parameters().ToArray();
-                var dst = model32.Layers[l].Directions[d].Parameters().ToArray();
-                for (int p = 0; p < src.Length; p++)
-                    for (int i = 0; i < src[p].Length; i++)
-                        dst[p][i] = (float)src[p][i];
-            }
+        var layers32 = model64.Layers.Select(l => l.Convert<float>()).ToArray();
         var rng = new Random(seed + 1);
-        var x64 = new double[b * t * h];
+        var x64 = new double[t * b * h];
         for (int i = 0; i < x64.Length; i++)
             x64[i] = rng.NextDouble() * 2 - 1;
         var x32 = Array.ConvertAll(x64, v => (float)v);
 
-        var reference = ReferenceStack.Forward<double>(model64, x64, t, b, [], []);
-        ReferenceStack.Forward<float>(model32, x32, t, b, [], []); // warm-up
-        const int runs = 5;
         var watch = Stopwatch.StartNew();
-        StackTrace<float> fast = null!;
-        for (int i = 0; i < runs; i++)
-            fast = ReferenceStack.Forward<float>(model32, x32, t, b, [], []);
-        watch.Stop();
+        var reference = ReferenceStack.Forward<double>(model64, x64, t, b, [], []);
+        double referenceMs = watch.Elapsed.TotalMilliseconds;
 
-        double maxErr = 0;
-        for (int i = 0; i < fast.Output.Length; i++)
-            maxErr = Math.Max(maxErr, Math.Abs(fast.Output[i] - reference.Output[i]));
-        bool ok = maxErr < 1e-4;
-        stdout.WriteLine($"  {cell,-4} float32 reference path: {watch.Elapsed.TotalMilliseconds / runs,8:F2} ms per forward, max |error| vs float64 = {maxErr:E2} {(ok ? "ok" : "FAIL")}");
+        var model = new CpuRnnModel(layers32);
+        var y = new float[t * b * h];
+        bool ok = true;
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using var session = model.CreateSession(b, t, threads);
+            session.Run(x32, t, b, y); // warm-up
+            const int runs = 20;
+            watch.Restart();
+            for (int i = 0; i < runs; i++)
+                session.Run(x32, t, b, y);
+            double ms = watch.Elapsed.TotalMilliseconds / runs;
+            double maxErr = 0;
+            for (int i = 0; i < y.Length; i++)
+                maxErr = Math.Max(maxErr, Math.Abs(y[i] - reference.Output[i]));
+            bool good = maxErr < 1e-4;
+            ok &= good;
+            stdout.WriteLine($"  {cell,-4} CPU engine ({CpuRnn.ActiveWidth}, {threads} thread{(threads > 1 ? "s" : "")}): {ms,8:F3} ms per forward, max |error| vs float64 reference = {maxErr:E2} {(good ? "ok" : "FAIL")}");
+        }
+        stdout.WriteLine($"  {cell,-4} float64 reference:              {referenceMs,8:F3} ms per forward");
         return ok;
     }
 }

@@ -13,6 +13,19 @@ public static class RnnShapeChecks
     public static int[] CheckInputs(RnnLayerOptions options, int xLength, int steps, int batch,
         ReadOnlySpan<int> sequenceLengths, int initialHLength, int initialCLength)
     {
+        CheckInputs(options, xLength, steps, batch, sequenceLengths, initialHLength, initialCLength, []);
+        var lengths = new int[batch];
+        CheckInputs(options, xLength, steps, batch, sequenceLengths, initialHLength, initialCLength, lengths);
+        return lengths;
+    }
+
+    /// <summary>
+    /// The same checks without allocating: writes the per-row lengths into <paramref name="lengths"/> (at least
+    /// <paramref name="batch"/> long; pass an empty span to only check).
+    /// </summary>
+    public static void CheckInputs(RnnLayerOptions options, int xLength, int steps, int batch,
+        ReadOnlySpan<int> sequenceLengths, int initialHLength, int initialCLength, Span<int> lengths)
+    {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         if (steps < 1)
@@ -30,22 +43,18 @@ public static class RnnShapeChecks
             throw new ArgumentException("GRU has no cell state, but an initial cell state was given");
         if (initialCLength != 0 && initialCLength != stateLength)
             throw new ArgumentException($"Expected cell state size ({options.DirectionCount}, {batch}, {options.HiddenSize}) = {stateLength} elements, got {initialCLength}");
-        var lengths = new int[batch];
-        if (sequenceLengths.IsEmpty)
-        {
-            Array.Fill(lengths, steps);
-            return lengths;
-        }
-        if (sequenceLengths.Length != batch)
+        if (!sequenceLengths.IsEmpty && sequenceLengths.Length != batch)
             throw new ArgumentException($"Expected `len(lengths)` to be equal to batch_size, but got {sequenceLengths.Length} (batch_size={batch})");
-        for (int b = 0; b < batch; b++)
+        for (int b = 0; b < batch && !sequenceLengths.IsEmpty; b++)
         {
             int len = sequenceLengths[b];
             if (len < 0 || len > steps)
                 throw new ArgumentException($"sequence_lens[{b}] = {len} is outside [0, {steps}]");
-            lengths[b] = len;
         }
-        return lengths;
+        if (lengths.IsEmpty)
+            return;
+        for (int b = 0; b < batch; b++)
+            lengths[b] = sequenceLengths.IsEmpty ? steps : sequenceLengths[b];
     }
 
     /// <summary>Checks upstream gradient sizes for backward (each may be 0, meaning zero gradient).</summary>

@@ -1,3 +1,4 @@
+using LstmNative.Cpu;
 using LstmNative.Model;
 using LstmNative.Reference;
 
@@ -15,10 +16,16 @@ public sealed class OnnxRnnOperator
     private readonly double[] _h0;     // [D, B, H]
     private readonly double[] _c0;
     private LayerTrace<double>? _trace;
+    private CpuLayerTrace? _cpuTrace;
+    private LayerWeights<float>? _weights32;
 
     /// <summary>Validates the node's inputs against its attributes; throws <see cref="ArgumentException"/> naming the tensor on a mismatch.</summary>
-    public OnnxRnnOperator(OnnxRnnAttributes attributes, OnnxRnnTensors inputs)
+    /// <param name="attributes">The node's attributes.</param>
+    /// <param name="inputs">The node's tensors.</param>
+    /// <param name="engine">Which engine runs the node: the fast CPU engine (float32) or the float64 reference.</param>
+    public OnnxRnnOperator(OnnxRnnAttributes attributes, OnnxRnnTensors inputs, RnnEngineKind engine = RnnEngineKind.Cpu)
     {
+        Engine = engine;
         ArgumentNullException.ThrowIfNull(attributes);
         ArgumentNullException.ThrowIfNull(inputs);
         _inputs = inputs;
@@ -88,6 +95,9 @@ public sealed class OnnxRnnOperator
         _c0 = Options.Cell == RnnCellType.Lstm ? StateToEngine(inputs.InitialC) : [];
     }
 
+    /// <summary>The engine that runs the node.</summary>
+    public RnnEngineKind Engine { get; }
+
     /// <summary>The engine options derived from the node.</summary>
     public RnnLayerOptions Options { get; }
 
@@ -106,17 +116,28 @@ public sealed class OnnxRnnOperator
     /// <summary>Runs the node forward; returns <c>Y</c>, <c>Y_h</c> and (LSTM) <c>Y_c</c> by output role, in ONNX shapes, float32.</summary>
     public IReadOnlyDictionary<string, NdArray> Forward()
     {
-        _trace = ReferenceRnn.Forward<double>(Weights, _x, Steps, Batch, _lengths, _h0, _c0);
+        double[] y, yh, yc;
+        if (Engine == RnnEngineKind.Reference)
+        {
+            _trace = ReferenceRnn.Forward<double>(Weights, _x, Steps, Batch, _lengths, _h0, _c0);
+            (y, yh, yc) = (_trace.Y, _trace.Yh, _trace.Yc);
+        }
+        else
+        {
+            _weights32 ??= Weights.Convert<float>();
+            _cpuTrace = CpuRnn.Forward(_weights32, ToFloats(_x), Steps, Batch, _lengths, ToFloats(_h0), ToFloats(_c0));
+            (y, yh, yc) = (ToDoubles(_cpuTrace.Y), ToDoubles(_cpuTrace.Yh), ToDoubles(_cpuTrace.Yc));
+        }
         int dirs = Options.DirectionCount, h = Options.HiddenSize;
         var result = new Dictionary<string, NdArray>
         {
             ["Y"] = Layout == SequenceLayout.TimeMajor
-                ? new NdArray(ToFloats(_trace.Y), [Steps, dirs, Batch, h])
-                : new NdArray(ToFloats(ReorderYToBatchMajor(_trace.Y)), [Batch, Steps, dirs, h]),
-            ["Y_h"] = StateFromEngine(_trace.Yh),
+                ? new NdArray(ToFloats(y), [Steps, dirs, Batch, h])
+                : new NdArray(ToFloats(ReorderYToBatchMajor(y)), [Batch, Steps, dirs, h]),
+            ["Y_h"] = StateFromEngine(yh),
         };
         if (Options.Cell == RnnCellType.Lstm)
-            result["Y_c"] = StateFromEngine(_trace.Yc);
+            result["Y_c"] = StateFromEngine(yc);
         return result;
     }
 
@@ -152,7 +173,9 @@ public sealed class OnnxRnnOperator
             RequireShape("gradient of Y_c", gc, forward["Y_c"].Shape, NdArray.FormatShape(forward["Y_c"].Shape));
             dYc = StateToEngine(gc);
         }
-        var grads = ReferenceRnn.Backward(_trace!, dY, dYh, dYc);
+        var grads = Engine == RnnEngineKind.Reference
+            ? ReferenceRnn.Backward(_trace!, dY, dYh, dYc)
+            : ToDoubles(CpuRnn.Backward(_cpuTrace!, ToFloats(dY), ToFloats(dYh), ToFloats(dYc)));
 
         int g = Options.GateCount;
         var w = new double[dirs * g * h * inSize];
@@ -229,6 +252,24 @@ public sealed class OnnxRnnOperator
     }
 
     private static float[] ToFloats(double[] v) => Array.ConvertAll(v, x => (float)x);
+
+    private static double[] ToDoubles(float[] v) => Array.ConvertAll(v, x => (double)x);
+
+    private LayerGradients<double> ToDoubles(LayerGradients<float> g)
+    {
+        var result = new LayerGradients<double>(Options, Steps, Batch);
+        Array.Copy(ToDoubles(g.DX), result.DX, g.DX.Length);
+        Array.Copy(ToDoubles(g.DH0), result.DH0, g.DH0.Length);
+        Array.Copy(ToDoubles(g.DC0), result.DC0, g.DC0.Length);
+        for (int d = 0; d < g.Weights.Directions.Length; d++)
+        {
+            using var src = g.Weights.Directions[d].Parameters().GetEnumerator();
+            using var dst = result.Weights.Directions[d].Parameters().GetEnumerator();
+            while (src.MoveNext() && dst.MoveNext())
+                Array.Copy(ToDoubles(src.Current), dst.Current, src.Current.Length);
+        }
+        return result;
+    }
 
     private static void RequireFloat(string name, NdArray t)
     {

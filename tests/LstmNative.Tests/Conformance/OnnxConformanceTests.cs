@@ -8,9 +8,9 @@ namespace LstmNative.Tests.Conformance;
 
 /// <summary>
 /// Runs every ONNX-shaped golden case of the shared conformance material (ONNX generators, ONNX Runtime, TFLite
-/// converted to ONNX layout) against the reference engine, twice: in float64 through <see cref="OnnxRnnOperator"/>
-/// (the path a user of the ONNX operator takes), and in float32 through <see cref="ReferenceRnn"/> directly with an
-/// independent layout conversion, to show float32 arithmetic meets the same tolerance.
+/// converted to ONNX layout) three times: the float64 reference through <see cref="OnnxRnnOperator"/>, the fast CPU
+/// engine (float32, SIMD) through <see cref="OnnxRnnOperator"/> (the path the CLI takes), and the float32 reference
+/// through <see cref="ReferenceRnn"/> directly with an independent layout conversion.
 /// </summary>
 public class OnnxConformanceTests
 {
@@ -38,14 +38,16 @@ public class OnnxConformanceTests
     private static void Check(OnnxConformanceCase c)
     {
         Assert.That(c.Expected, Is.Not.Empty, $"{c.Id}: no golden outputs, nothing to check");
-        var op = new OnnxRnnOperator(c.Attributes, OnnxRnnTensors.FromRoles(c.Inputs));
+        var op = new OnnxRnnOperator(c.Attributes, OnnxRnnTensors.FromRoles(c.Inputs), RnnEngineKind.Reference);
         var f64 = op.Forward();
+        var cpu = new OnnxRnnOperator(c.Attributes, OnnxRnnTensors.FromRoles(c.Inputs), RnnEngineKind.Cpu).Forward();
         var (f32, trace32) = ForwardFloat32(op.Options, c);
         Assert.Multiple(() =>
         {
             foreach (var (role, expected) in c.Expected)
             {
-                GoldenComparison.AssertClose($"{c.Id} {role} float64 (OnnxRnnOperator)", f64[role], expected, c.Tolerance);
+                GoldenComparison.AssertClose($"{c.Id} {role} float64 reference (OnnxRnnOperator)", f64[role], expected, c.Tolerance);
+                GoldenComparison.AssertClose($"{c.Id} {role} CPU engine (OnnxRnnOperator)", cpu[role], expected, c.Tolerance);
                 GoldenComparison.AssertClose($"{c.Id} {role} float32 (ReferenceRnn<float>)", f32[role], expected, c.Tolerance);
             }
             if (c.CellStateBound is { } bound)

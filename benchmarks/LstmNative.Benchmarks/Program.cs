@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Runtime.Intrinsics;
+using BenchmarkDotNet.Running;
+using LstmNative.Benchmarks;
+using LstmNative.Model;
+
+// Usage:
+//   dotnet run -c Release --project benchmarks/LstmNative.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter *Inference*]
+//   ... -- peak    FMA peak of this machine (register-only FMA loop) and the engine's packed SGEMM, 1 and 2 threads
+//   ... -- check   LstmNative and ONNX Runtime agree on the benchmark models
+if (args.Length > 0 && args[0] == "peak")
+{
+    Peak.Run();
+    return;
+}
+if (args.Length > 0 && args[0] == "check")
+{
+    foreach (var cell in new[] { RnnCellType.Lstm, RnnCellType.Gru })
+        foreach (int layers in new[] { 1, 2 })
+        {
+            using var pair = new RnnPair(cell, 64, 4, 20, layers, 1);
+            Console.WriteLine($"{cell} layers={layers}: max |LstmNative - ORT| = {pair.MaxDifference():E2}");
+        }
+    return;
+}
+if (args.Length > 0 && args[0] == "quick")
+{
+    // quick CELL H B LAYERS THREADS REPS: best-of-REPS wall time of each engine, interleaved (a fast look, not BenchmarkDotNet).
+    var cell = Enum.Parse<RnnCellType>(args[1], true);
+    int h = int.Parse(args[2]), b = int.Parse(args[3]), l = int.Parse(args[4]), t = int.Parse(args[5]), reps = int.Parse(args[6]);
+    using var pair = new RnnPair(cell, h, b, 100, l, t);
+    double bestOrt = double.MaxValue, bestOurs = double.MaxValue;
+    for (int i = 0; i < reps; i++)
+    {
+        var sw = Stopwatch.StartNew();
+        pair.RunOnnxRuntime();
+        bestOrt = Math.Min(bestOrt, sw.Elapsed.TotalMilliseconds);
+        sw.Restart();
+        pair.RunLstmNative();
+        bestOurs = Math.Min(bestOurs, sw.Elapsed.TotalMilliseconds);
+    }
+    Console.WriteLine($"{cell} H={h} B={b} L={l} threads={t}: ORT {bestOrt:F3} ms, LstmNative {bestOurs:F3} ms, ratio {bestOurs / bestOrt:F2}");
+    return;
+}
+BenchmarkSwitcher.FromAssembly(typeof(RnnPair).Assembly).Run(args);
+
+/// <summary>The machine's float32 FMA peak, measured.</summary>
+internal static class Peak
+{
+    public static void Run()
+    {
+        Console.WriteLine($"{Environment.ProcessorCount} logical processors, Vector256 accelerated: {Vector256.IsHardwareAccelerated}, Vector512: {Vector512.IsHardwareAccelerated}");
+        foreach (int threads in new[] { 1, 2 })
+        {
+            double best = 0;
+            for (int rep = 0; rep < 5; rep++)
+                best = Math.Max(best, Measure(threads, FmaLoop));
+            Console.WriteLine($"register-only FMA loop, {threads} thread(s): {best:F1} GFLOP/s");
+        }
+        foreach (int threads in new[] { 1, 2 })
+        {
+            double best = 0;
+            for (int rep = 0; rep < 3; rep++)
+                best = Math.Max(best, LstmNative.Cpu.GemmProbe.Measure(1024, threads));
+            Console.WriteLine($"packed SGEMM 1024^3 (engine kernel), {threads} thread(s): {best:F1} GFLOP/s");
+        }
+    }
+
+    private static double Measure(int threads, Func<long, double> body)
+    {
+        const long iterations = 50_000_000;
+        var sw = Stopwatch.StartNew();
+        var tasks = Enumerable.Range(0, threads).Select(_ => Task.Factory.StartNew(() => body(iterations), TaskCreationOptions.LongRunning)).ToArray();
+        Task.WaitAll(tasks);
+        double flops = threads * iterations * 12.0 * Vector256<float>.Count * 2;
+        return flops / sw.Elapsed.TotalSeconds / 1e9;
+    }
+
+    // 12 independent FMA chains (enough to cover latency 4 × 2 pipes), no memory traffic.
+    private static double FmaLoop(long n)
+    {
+        var a = Vector256.Create(0.999f);
+        var b = Vector256.Create(0.001f);
+        Vector256<float> c0 = b, c1 = b, c2 = b, c3 = b, c4 = b, c5 = b, c6 = b, c7 = b, c8 = b, c9 = b, c10 = b, c11 = b;
+        for (long i = 0; i < n; i++)
+        {
+            c0 = Vector256.FusedMultiplyAdd(c0, a, b); c1 = Vector256.FusedMultiplyAdd(c1, a, b);
+            c2 = Vector256.FusedMultiplyAdd(c2, a, b); c3 = Vector256.FusedMultiplyAdd(c3, a, b);
+            c4 = Vector256.FusedMultiplyAdd(c4, a, b); c5 = Vector256.FusedMultiplyAdd(c5, a, b);
+            c6 = Vector256.FusedMultiplyAdd(c6, a, b); c7 = Vector256.FusedMultiplyAdd(c7, a, b);
+            c8 = Vector256.FusedMultiplyAdd(c8, a, b); c9 = Vector256.FusedMultiplyAdd(c9, a, b);
+            c10 = Vector256.FusedMultiplyAdd(c10, a, b); c11 = Vector256.FusedMultiplyAdd(c11, a, b);
+        }
+        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+    }
+}

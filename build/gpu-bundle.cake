@@ -1,0 +1,110 @@
+// The GpuBundle target: gpu-bundle/ holds what a GPU machine without .NET needs to run our GPU checks:
+// framework-dependent builds of the GPU tests, the CLI and the benchmarks (apps.tar.xz), the .NET runtime packed
+// from the local installation (dotnet-runtime.tar.xz), the conformance cases, and run.sh. It must stay under 64 MiB.
+
+const long GpuBundleLimitBytes = 64L * 1024 * 1024;
+
+void BuildGpuBundle(DirectoryPath root, string configuration)
+{
+    var bundle = root.Combine("gpu-bundle");
+    var staging = root.Combine("artifacts/gpu-bundle-staging");
+    EnsureDirectoryExists(bundle);
+    CleanDirectory(bundle);
+    EnsureDirectoryExists(staging);
+    CleanDirectory(staging);
+    var apps = staging.Combine("apps");
+
+    // Framework-dependent: the runtime travels once, beside them. --no-build reuses what Build just made.
+    void Publish(FilePath project, DirectoryPath output) => DotNetPublish(project.FullPath, new DotNetPublishSettings
+    {
+        Configuration = configuration,
+        SelfContained = false,
+        NoBuild = true,
+        OutputDirectory = output,
+    });
+    Publish(root.CombineWithFilePath("tests/LstmNative.Gpu.Tests/LstmNative.Gpu.Tests.csproj"), apps.Combine("gpu-tests"));
+    Publish(root.CombineWithFilePath("src/LstmNative.Cli/LstmNative.Cli.csproj"), apps.Combine("cli"));
+    var benchmarks = GetFiles(root.FullPath + "/benchmarks/*/*.csproj").ToList();
+    foreach (var bench in benchmarks)
+        Publish(bench, apps.Combine("bench/" + bench.GetFilenameWithoutExtension()));
+    if (benchmarks.Count == 0)
+        Information("GpuBundle: no benchmarks project (benchmarks/*/*.csproj) yet: run.sh will report the benchmark as skipped");
+
+    Tar(bundle.CombineWithFilePath("apps.tar.xz"), apps, ".");
+
+    // The runtime: the host (dotnet, host/fxr) and Microsoft.NETCore.App of the version the apps target.
+    var dotnetRoot = FindDotnetRoot();
+    var runtimeVersion = System.IO.Directory.GetDirectories(System.IO.Path.Combine(dotnetRoot, "shared/Microsoft.NETCore.App"), "10.*")
+        .Select(System.IO.Path.GetFileName).OrderBy(v => Version.TryParse(v.Split('-')[0], out var parsed) ? parsed : new Version(0, 0)).LastOrDefault()
+        ?? throw new Exception($"no Microsoft.NETCore.App 10.x under {dotnetRoot}");
+    var runtimeParts = new[] { "dotnet", "host", $"shared/Microsoft.NETCore.App/{runtimeVersion}", "LICENSE.txt", "ThirdPartyNotices.txt" }
+        .Where(p => System.IO.File.Exists(System.IO.Path.Combine(dotnetRoot, p)) || System.IO.Directory.Exists(System.IO.Path.Combine(dotnetRoot, p)));
+    Tar(bundle.CombineWithFilePath("dotnet-runtime.tar.xz"), new DirectoryPath(dotnetRoot), string.Join(" ", runtimeParts.Select(p => $"\"{p}\"")));
+
+    // The ONNX node tests for the CLI's GPU parity run: ../shared is not carried to the GPU machine, so copy them.
+    var conformance = root.Combine("../shared/conformance/onnx-node");
+    if (DirectoryExists(conformance))
+        CopyDirectory(conformance, bundle.Combine("conformance/onnx-node"));
+    else
+        Warning($"GpuBundle: {conformance} not found: run.sh will skip the CLI parity checks");
+
+    CopyFile(root.CombineWithFilePath("bundle/run.sh"), bundle.CombineWithFilePath("run.sh"));
+    CopyFile(root.CombineWithFilePath("bundle/README.md"), bundle.CombineWithFilePath("README.md"));
+    var report = root.CombineWithFilePath("artifacts/kernels/ptxas-report.txt");
+    if (FileExists(report))
+        CopyFile(report, bundle.CombineWithFilePath("ptxas-report.txt"));
+    StartProcess("chmod", new ProcessSettings { Arguments = $"+x \"{bundle.CombineWithFilePath("run.sh").FullPath}\"" });
+
+    var commit = GitOutput(root, "rev-parse HEAD");
+    var dirty = GitOutput(root, "status --porcelain").Length > 0;
+    System.IO.File.WriteAllLines(bundle.CombineWithFilePath("MANIFEST.txt").FullPath, new[]
+    {
+        $"commit={commit}{(dirty ? "+uncommitted" : "")}",
+        $"built_utc={DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ}",
+        $"dotnet_runtime={runtimeVersion}",
+        $"configuration={configuration}",
+        $"kernels_embedded={(FileExists(root.CombineWithFilePath("artifacts/kernels/lstmnative.fatbin")) ? "yes" : "no")}",
+        $"benchmarks={string.Join(",", benchmarks.Select(b => b.GetFilenameWithoutExtension().ToString()))}",
+    });
+
+    var files = System.IO.Directory.GetFiles(bundle.FullPath, "*", System.IO.SearchOption.AllDirectories);
+    var total = files.Sum(f => new System.IO.FileInfo(f).Length);
+    foreach (var file in files.Where(f => new System.IO.FileInfo(f).Length > 100_000))
+        Information($"  {System.IO.Path.GetRelativePath(bundle.FullPath, file)}: {new System.IO.FileInfo(file).Length / 1048576.0:F1} MiB");
+    Information($"GpuBundle: {bundle} = {total / 1048576.0:F1} MiB in {files.Length} files (limit 64 MiB)");
+    if (total >= GpuBundleLimitBytes)
+        throw new Exception($"gpu-bundle is {total} bytes, over the 64 MiB limit");
+}
+
+// tar | xz with every core: the runtime is ~70 MB before compression.
+void Tar(FilePath archive, DirectoryPath from, string what)
+{
+    var exit = StartProcess("bash", new ProcessSettings
+    {
+        Arguments = $"-c \"set -o pipefail; tar -C '{from.FullPath}' -cf - {what.Replace("\"", "\\\"")} | xz -T0 -6 > '{archive.FullPath}'\"",
+    });
+    if (exit != 0)
+        throw new Exception($"packing {archive} failed ({exit})");
+}
+
+string FindDotnetRoot()
+{
+    var fromEnv = EnvironmentVariable("DOTNET_ROOT");
+    if (!string.IsNullOrEmpty(fromEnv) && System.IO.Directory.Exists(System.IO.Path.Combine(fromEnv, "shared")))
+        return fromEnv;
+    var onPath = FindOnPath("dotnet");
+    if (onPath != null)
+    {
+        var real = new System.IO.FileInfo(onPath).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? onPath;
+        var dir = System.IO.Path.GetDirectoryName(real);
+        if (System.IO.Directory.Exists(System.IO.Path.Combine(dir, "shared")))
+            return dir;
+    }
+    return "/usr/share/dotnet";
+}
+
+string GitOutput(DirectoryPath root, string arguments)
+{
+    StartProcess("git", new ProcessSettings { Arguments = arguments, WorkingDirectory = root, RedirectStandardOutput = true }, out var lines);
+    return string.Join("\n", lines).Trim();
+}

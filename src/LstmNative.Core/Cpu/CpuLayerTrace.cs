@@ -1,0 +1,58 @@
+using LstmNative.Model;
+
+namespace LstmNative.Cpu;
+
+/// <summary>
+/// The outputs of one CPU layer forward pass plus what <see cref="CpuRnn.Backward"/> needs (activations, states,
+/// packed weights), the CPU counterpart of <see cref="Reference.LayerTrace{T}"/>. Time-major:
+/// <c>Y[T, D, B, H]</c>, <c>Yh</c>/<c>Yc[D, B, H]</c>.
+/// </summary>
+public sealed class CpuLayerTrace
+{
+    internal CpuLayerTrace(LayerWeights<float> weights, LayerExecutor executor, AlignedBuffer x, int steps, int batch, int[] lengths,
+        CpuRnnOptions options)
+    {
+        Weights = weights;
+        Executor = executor;
+        XBuffer = x;
+        Steps = steps;
+        Batch = batch;
+        Lengths = lengths;
+        RunOptions = options;
+        var o = weights.Options;
+        int d = o.DirectionCount, h = o.HiddenSize;
+        Y = new float[steps * d * batch * h];
+        Yh = new float[d * batch * h];
+        Yc = new float[o.Cell == RnnCellType.Lstm ? d * batch * h : 0];
+    }
+
+    /// <summary>The weights the pass ran with.</summary>
+    public LayerWeights<float> Weights { get; }
+
+    /// <summary>Layer options.</summary>
+    public RnnLayerOptions Options => Weights.Options;
+
+    /// <summary>Sequence length <c>T</c>.</summary>
+    public int Steps { get; }
+
+    /// <summary>Batch size <c>B</c>.</summary>
+    public int Batch { get; }
+
+    /// <summary>Per-row valid lengths (all <c>T</c> when none were given).</summary>
+    public int[] Lengths { get; }
+
+    /// <summary>Output sequence <c>Y[T, D, B, H]</c>; zero past each row's end.</summary>
+    public float[] Y { get; }
+
+    /// <summary>Final hidden state <c>[D, B, H]</c>: the last valid one of each row.</summary>
+    public float[] Yh { get; }
+
+    /// <summary>Final cell state <c>[D, B, H]</c> (LSTM; empty for GRU).</summary>
+    public float[] Yc { get; }
+
+    internal LayerExecutor Executor { get; }
+
+    internal AlignedBuffer XBuffer { get; }
+
+    internal CpuRnnOptions RunOptions { get; }
+}

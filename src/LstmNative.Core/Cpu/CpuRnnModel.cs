@@ -1,0 +1,67 @@
+using LstmNative.Model;
+
+namespace LstmNative.Cpu;
+
+/// <summary>
+/// A stack of layers packed once for the CPU engine (inference). Immutable: any number of <see cref="RnnSession"/>s,
+/// on any threads, can share it. Layer l + 1 reads layer l's output <c>[T, B, D·H]</c> (directions side by side).
+/// </summary>
+public sealed class CpuRnnModel
+{
+    /// <summary>Packs <paramref name="layers"/> (the weights are copied; later changes to them are not seen).</summary>
+    public CpuRnnModel(IReadOnlyList<LayerWeights<float>> layers)
+        : this(layers, CpuRnnOptions.Default)
+    {
+    }
+
+    internal CpuRnnModel(IReadOnlyList<LayerWeights<float>> layers, CpuRnnOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Count == 0)
+            throw new ArgumentException("a model needs at least one layer");
+        var width = options.ResolveWidth();
+        Plans = new CpuLayerPlan[layers.Count];
+        for (int l = 0; l < layers.Count; l++)
+        {
+            ArgumentNullException.ThrowIfNull(layers[l]);
+            var o = layers[l].Options;
+            if (l > 0)
+            {
+                var prev = layers[l - 1].Options;
+                int expected = prev.DirectionCount * prev.HiddenSize;
+                if (o.InputSize != expected)
+                    throw new ArgumentException($"layer {l} has input size {o.InputSize}, but layer {l - 1} outputs {prev.DirectionCount} x {prev.HiddenSize} = {expected} features");
+            }
+            Plans[l] = new CpuLayerPlan(layers[l], width, forBackward: false);
+        }
+        Layers = Array.ConvertAll(Plans, p => p.Options);
+        int stateLength = 0;
+        foreach (var p in Plans)
+            stateLength += p.Options.DirectionCount * p.Hidden;
+        StateFloatsPerRow = stateLength;
+        IsStreamable = Array.TrueForAll(Plans, p => p.Options.Direction == RnnDirection.Forward);
+    }
+
+    /// <summary>The layers' options, first layer first.</summary>
+    public IReadOnlyList<RnnLayerOptions> Layers { get; }
+
+    /// <summary>Input features per time step (the first layer's <c>I</c>).</summary>
+    public int InputSize => Plans[0].Input;
+
+    /// <summary>Output features per direction (the last layer's <c>H</c>).</summary>
+    public int OutputSize => Plans[^1].Hidden;
+
+    /// <summary>Directions of the last layer.</summary>
+    public int OutputDirections => Plans[^1].Options.DirectionCount;
+
+    /// <summary>Whether every layer is forward-only, so <see cref="RnnSession.Step"/> applies.</summary>
+    public bool IsStreamable { get; }
+
+    /// <summary>Σ over layers of D·H: the state floats per batch row (hidden or cell).</summary>
+    internal int StateFloatsPerRow { get; }
+
+    internal CpuLayerPlan[] Plans { get; }
+
+    /// <summary>Creates an inference session for at most <paramref name="maxBatch"/> rows and <paramref name="maxSteps"/> steps.</summary>
+    public RnnSession CreateSession(int maxBatch, int maxSteps, int threads = 1) => new(this, maxBatch, maxSteps, threads);
+}

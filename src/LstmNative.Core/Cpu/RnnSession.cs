@@ -1,0 +1,216 @@
+using LstmNative.Model;
+
+namespace LstmNative.Cpu;
+
+/// <summary>
+/// An inference session for latency-critical callers: created once for a <see cref="CpuRnnModel"/>, a maximum batch and
+/// a maximum sequence length, it owns every buffer and its worker threads, so <see cref="Run"/> and <see cref="Step"/>
+/// allocate nothing and write into caller-provided spans.
+/// </summary>
+/// <remarks>
+/// <para>State: the session keeps each layer's hidden (and cell) state between calls. <see cref="Step"/> advances it by one
+/// time step; <see cref="Run"/> starts from the given initial states (zeros when none) and leaves the state at its final
+/// one, so Step can continue a sequence Run began; <see cref="Reset()"/> zeros it.</para>
+/// <para>Threads: one session serves one caller at a time; sessions on the same model may run concurrently on different
+/// threads (the packed weights are shared and read-only).</para>
+/// <para>Stacked states (<c>initialH</c>, <c>yh</c>, ...) are the layers' <c>[D, B, H]</c> blocks one after the other
+/// (<c>[L·D, B, H]</c> when all layers have the same H). NaN in the input propagates as NaN.</para>
+/// </remarks>
+public sealed unsafe class RnnSession : IDisposable
+{
+    private readonly CpuRnnModel _model;
+    private readonly LayerExecutor[] _layers;
+    private readonly AlignedBuffer[] _outputs;
+    private readonly WorkerPool _pool;
+    private readonly int[] _ones;
+    private bool _disposed;
+
+    /// <summary>Creates a session; <paramref name="threads"/> workers (1 = run on the caller's thread only).</summary>
+    public RnnSession(CpuRnnModel model, int maxBatch, int maxSteps, int threads = 1)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (maxBatch < 1)
+            throw new ArgumentOutOfRangeException(nameof(maxBatch), $"maximum batch must be at least 1, got {maxBatch}");
+        if (maxSteps < 1)
+            throw new ArgumentOutOfRangeException(nameof(maxSteps), $"maximum sequence length must be at least 1, got {maxSteps}");
+        if (threads < 1)
+            throw new ArgumentOutOfRangeException(nameof(threads), $"threads must be at least 1, got {threads}");
+        _model = model;
+        MaxBatch = maxBatch;
+        MaxSteps = maxSteps;
+        Threads = threads;
+        _pool = new WorkerPool(threads);
+        var plans = model.Plans;
+        _layers = new LayerExecutor[plans.Length];
+        _outputs = new AlignedBuffer[plans.Length];
+        for (int l = 0; l < plans.Length; l++)
+        {
+            _layers[l] = new LayerExecutor(plans[l], maxSteps, maxBatch, trace: false, threads);
+            _outputs[l] = l + 1 < plans.Length
+                ? new AlignedBuffer((long)maxSteps * maxBatch * plans[l].Options.DirectionCount * plans[l].Hidden)
+                : AlignedBuffer.Empty;
+        }
+        _ones = new int[maxBatch];
+        Array.Fill(_ones, 1);
+        Reset();
+    }
+
+    /// <summary>The model.</summary>
+    public CpuRnnModel Model => _model;
+
+    /// <summary>Largest batch a call may pass.</summary>
+    public int MaxBatch { get; }
+
+    /// <summary>Longest sequence a call may pass.</summary>
+    public int MaxSteps { get; }
+
+    /// <summary>Workers per call.</summary>
+    public int Threads { get; }
+
+    /// <summary>
+    /// Runs a whole sequence through every layer.
+    /// </summary>
+    /// <param name="x">Input <c>[T, B, I]</c>.</param>
+    /// <param name="steps">T, 1 ≤ T ≤ <see cref="MaxSteps"/>.</param>
+    /// <param name="batch">B, 1 ≤ B ≤ <see cref="MaxBatch"/>.</param>
+    /// <param name="y">The last layer's output <c>[T, D, B, H]</c>, zero past each row's end; empty to skip.</param>
+    /// <param name="yh">Final hidden states, stacked per layer; empty to skip.</param>
+    /// <param name="yc">Final cell states (LSTM layers; GRU layers' blocks are left untouched); empty to skip.</param>
+    /// <param name="sequenceLengths">Valid length per row; empty means all T.</param>
+    /// <param name="initialH">Initial hidden states, stacked per layer; empty means zeros.</param>
+    /// <param name="initialC">Initial cell states, stacked per layer; empty means zeros.</param>
+    public void Run(ReadOnlySpan<float> x, int steps, int batch, Span<float> y, Span<float> yh = default, Span<float> yc = default,
+        ReadOnlySpan<int> sequenceLengths = default, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var first = _model.Plans[0].Options;
+        RnnShapeChecks.CheckInputs(first, x.Length, steps, batch, sequenceLengths, 0, 0, []);
+        CheckLimits(steps, batch);
+        long stateLength = (long)_model.StateFloatsPerRow * batch;
+        CheckState("initial hidden state", initialH.Length, stateLength, batch);
+        CheckState("initial cell state", initialC.Length, stateLength, batch);
+        CheckState("Y_h", yh.Length, stateLength, batch);
+        CheckState("Y_c", yc.Length, stateLength, batch);
+        long yLength = (long)steps * _model.OutputDirections * batch * _model.OutputSize;
+        if (!y.IsEmpty && y.Length != yLength)
+            throw new ArgumentException($"Y must hold [T={steps}, D={_model.OutputDirections}, B={batch}, H={_model.OutputSize}] = {yLength} elements, got {y.Length}");
+
+        fixed (float* xp = x, yp = y, yhp = yh, ycp = yc, h0 = initialH, c0 = initialC)
+        fixed (int* lens = sequenceLengths)
+        {
+            long stateOffset = 0;
+            float* input = xp;
+            for (int l = 0; l < _layers.Length; l++)
+            {
+                var ex = _layers[l];
+                var plan = ex.Plan;
+                int dirs = plan.Options.DirectionCount, h = plan.Hidden;
+                for (int b = 0; b < batch; b++)
+                    ex.Lengths[b] = sequenceLengths.IsEmpty ? steps : lens[b];
+                ex.SetInitialState(initialH.IsEmpty ? null : h0 + stateOffset, initialC.IsEmpty || !plan.IsLstm ? null : c0 + stateOffset, batch);
+                bool last = l == _layers.Length - 1;
+                float* output;
+                nint yT, yB, yD;
+                if (last)
+                {
+                    output = y.IsEmpty ? null : yp;
+                    yT = (nint)dirs * batch * h;
+                    yB = h;
+                    yD = (nint)batch * h;
+                }
+                else
+                {
+                    output = _outputs[l].Pointer;
+                    yT = (nint)batch * dirs * h;
+                    yB = (nint)dirs * h;
+                    yD = h;
+                }
+                ex.Forward(_pool, Threads, input, steps, batch, output, yT, yB, yD);
+                ex.ReadFinalState(yh.IsEmpty ? null : yhp + stateOffset, yc.IsEmpty || !plan.IsLstm ? null : ycp + stateOffset);
+                ex.FinalToInitial();
+                input = output;
+                stateOffset += (long)dirs * batch * h;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Advances the kept state by one time step (forward-only models): <paramref name="x"/> is <c>[B, I]</c>,
+    /// <paramref name="y"/> receives the last layer's new hidden state <c>[B, H]</c>.
+    /// </summary>
+    public void Step(ReadOnlySpan<float> x, int batch, Span<float> y)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_model.IsStreamable)
+            throw new InvalidOperationException("Step needs a forward-only model: a reverse direction cannot be streamed one step at a time");
+        RnnShapeChecks.CheckInputs(_model.Plans[0].Options, x.Length, 1, batch, default, 0, 0, []);
+        CheckLimits(1, batch);
+        long yLength = (long)batch * _model.OutputSize;
+        if (y.Length != yLength)
+            throw new ArgumentException($"Y must hold [B={batch}, H={_model.OutputSize}] = {yLength} elements, got {y.Length}");
+        fixed (float* xp = x, yp = y)
+        {
+            float* input = xp;
+            for (int l = 0; l < _layers.Length; l++)
+            {
+                var ex = _layers[l];
+                int h = ex.Plan.Hidden;
+                _ones.AsSpan(0, batch).CopyTo(ex.Lengths);
+                float* output = l == _layers.Length - 1 ? yp : _outputs[l].Pointer;
+                ex.Forward(_pool, Threads, input, 1, batch, output, (nint)batch * h, h, 0);
+                ex.FinalToInitial();
+                input = output;
+            }
+        }
+    }
+
+    /// <summary>Zeros the kept state of every layer and row.</summary>
+    public void Reset()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (var ex in _layers)
+            ex.SetInitialState(null, null, MaxBatch);
+    }
+
+    /// <summary>Sets the kept state (stacked per layer, <paramref name="batch"/> rows); an empty cell state means zeros.</summary>
+    public void Reset(ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC, int batch)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckLimits(1, batch);
+        long stateLength = (long)_model.StateFloatsPerRow * batch;
+        CheckState("initial hidden state", initialH.Length, stateLength, batch);
+        CheckState("initial cell state", initialC.Length, stateLength, batch);
+        fixed (float* h0 = initialH, c0 = initialC)
+        {
+            long offset = 0;
+            foreach (var ex in _layers)
+            {
+                ex.SetInitialState(initialH.IsEmpty ? null : h0 + offset, initialC.IsEmpty || !ex.Plan.IsLstm ? null : c0 + offset, batch);
+                offset += (long)ex.Plan.Options.DirectionCount * batch * ex.Plan.Hidden;
+            }
+        }
+    }
+
+    private void CheckLimits(int steps, int batch)
+    {
+        if (batch > MaxBatch)
+            throw new ArgumentException($"batch {batch} exceeds the session's maximum batch {MaxBatch}");
+        if (steps > MaxSteps)
+            throw new ArgumentException($"sequence length {steps} exceeds the session's maximum sequence length {MaxSteps}");
+    }
+
+    private void CheckState(string name, int length, long expected, int batch)
+    {
+        if (length != 0 && length != expected)
+            throw new ArgumentException($"{name} must hold Σ over {_layers.Length} layer(s) of [D, B={batch}, H] = {expected} elements, got {length}");
+    }
+
+    /// <summary>Stops the session's worker threads.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        _pool.Dispose();
+    }
+}

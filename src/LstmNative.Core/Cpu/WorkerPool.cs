@@ -1,0 +1,217 @@
+using System.Diagnostics;
+
+namespace LstmNative.Cpu;
+
+/// <summary>A unit of parallel work: every participating worker runs <see cref="Execute"/> once.</summary>
+internal interface IPoolJob
+{
+    /// <summary>Runs worker <paramref name="worker"/>'s share; workers meet at <paramref name="barrier"/>.</summary>
+    void Execute(int worker, int workers, SpinBarrier barrier);
+}
+
+/// <summary>
+/// A fixed set of threads created once (the caller of <see cref="Run"/> is worker 0, so <c>threads - 1</c> background
+/// threads). Idle workers spin for a short while after each job (so back-to-back Run/Step calls find them awake) and then
+/// block. One job runs at a time; the per-step synchronisation inside a job is a <see cref="SpinBarrier"/>.
+/// </summary>
+public sealed class WorkerPool : IDisposable
+{
+    private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 200 µs of spinning before blocking
+    private static WorkerPool? _shared;
+    private static readonly object SharedLock = new();
+
+    private readonly Thread[] _threads;
+    private readonly object _sleep = new();
+    private readonly object _runLock = new();
+    private readonly SpinBarrier _barrier = new();
+    private IPoolJob? _job;
+    private int _workers;
+    private long _generation;
+    private int _pending;
+    private int _sleepers;
+    private bool _disposed;
+    private Exception? _error;
+
+    /// <summary>Creates a pool of <paramref name="threads"/> workers (the calling thread counts as one).</summary>
+    public WorkerPool(int threads)
+    {
+        if (threads < 1)
+            throw new ArgumentOutOfRangeException(nameof(threads), $"a worker pool needs at least one thread, got {threads}");
+        Threads = threads;
+        _threads = new Thread[threads - 1];
+        for (int i = 0; i < _threads.Length; i++)
+        {
+            int index = i + 1;
+            _threads[i] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"LstmNative worker {index}" };
+            _threads[i].Start();
+        }
+    }
+
+    /// <summary>A process-wide pool with one worker per logical processor, created on first use.</summary>
+    public static WorkerPool Shared
+    {
+        get
+        {
+            if (_shared is { } s)
+                return s;
+            lock (SharedLock)
+                return _shared ??= new WorkerPool(Environment.ProcessorCount);
+        }
+    }
+
+    /// <summary>Number of workers, the caller included.</summary>
+    public int Threads { get; }
+
+    /// <summary>
+    /// Runs <paramref name="job"/> on <paramref name="workers"/> workers (at most <see cref="Threads"/>) and returns when all
+    /// are done. When another job is running on this pool, the job runs on the calling thread alone instead of waiting.
+    /// </summary>
+    internal void Run(IPoolJob job, int workers)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        workers = Math.Clamp(workers, 1, Threads);
+        if (workers == 1 || !Monitor.TryEnter(_runLock))
+        {
+            job.Execute(0, 1, SpinBarrier.Single);
+            return;
+        }
+        try
+        {
+            _error = null;
+            _barrier.Reset(workers);
+            _job = job;
+            _workers = workers;
+            Volatile.Write(ref _pending, _threads.Length);
+            lock (_sleep)
+            {
+                Interlocked.Increment(ref _generation);
+                if (_sleepers > 0)
+                    Monitor.PulseAll(_sleep);
+            }
+            try
+            {
+                job.Execute(0, workers, _barrier);
+            }
+            catch (Exception ex)
+            {
+                _error ??= ex;
+                _barrier.Break();
+            }
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _pending) != 0)
+                spin.SpinOnce(sleep1Threshold: -1);
+            _job = null;
+            if (_error is { } e)
+                throw new InvalidOperationException("a CPU engine worker failed", e);
+        }
+        finally
+        {
+            Monitor.Exit(_runLock);
+        }
+    }
+
+    private void WorkerLoop(int index)
+    {
+        long seen = 0;
+        while (true)
+        {
+            long start = Stopwatch.GetTimestamp();
+            int spins = 0;
+            while (Volatile.Read(ref _generation) == seen && !_disposed)
+            {
+                if (Stopwatch.GetTimestamp() - start < SpinTicks)
+                {
+                    if (++spins % 64 == 0)
+                        Thread.Yield();
+                    else
+                        Thread.SpinWait(8);
+                    continue;
+                }
+                lock (_sleep)
+                {
+                    _sleepers++;
+                    while (Volatile.Read(ref _generation) == seen && !_disposed)
+                        Monitor.Wait(_sleep);
+                    _sleepers--;
+                }
+            }
+            if (_disposed)
+                return;
+            seen = Volatile.Read(ref _generation);
+            if (index < _workers && _job is { } job)
+            {
+                try
+                {
+                    job.Execute(index, _workers, _barrier);
+                }
+                catch (Exception ex)
+                {
+                    Interlocked.CompareExchange(ref _error, ex, null);
+                    _barrier.Break();
+                }
+            }
+            Interlocked.Decrement(ref _pending);
+        }
+    }
+
+    /// <summary>Stops the background threads.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        lock (_sleep)
+        {
+            _disposed = true;
+            Monitor.PulseAll(_sleep);
+        }
+        foreach (var t in _threads)
+            t.Join();
+    }
+}
+
+/// <summary>
+/// A reusable spinning barrier (generation counting). Waiters spin, yielding now and then so an oversubscribed machine
+/// still makes progress; a broken barrier (a worker failed) releases everyone with an exception instead of hanging.
+/// </summary>
+internal sealed class SpinBarrier
+{
+    /// <summary>A barrier for a job running on one thread: Wait returns at once.</summary>
+    public static readonly SpinBarrier Single = new() { _count = 1, _participants = 1 };
+
+    private int _participants;
+    private int _count;
+    private int _generation;
+    private volatile bool _broken;
+
+    public void Reset(int participants)
+    {
+        _participants = participants;
+        _count = participants;
+        _broken = false;
+    }
+
+    public void Break() => _broken = true;
+
+    public void Wait()
+    {
+        if (_participants == 1)
+            return;
+        int gen = Volatile.Read(ref _generation);
+        if (Interlocked.Decrement(ref _count) == 0)
+        {
+            _count = _participants;
+            Interlocked.Increment(ref _generation);
+            return;
+        }
+        int spins = 0;
+        while (Volatile.Read(ref _generation) == gen)
+        {
+            if (_broken)
+                throw new OperationCanceledException("another worker failed");
+            if (++spins % 256 == 0)
+                Thread.Yield();
+            else
+                Thread.SpinWait(4);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using LstmNative.Cpu;
+using LstmNative.Cpu.Kernels;
+using LstmNative.Model;
+using LstmNative.Reference;
+using NUnit.Framework;
+using static LstmNative.Tests.Cpu.CpuTestSupport;
+
+namespace LstmNative.Tests.Cpu;
+
+/// <summary>Bad input fails before any work with the reference's messages; NaN propagates; the width switch is honoured.</summary>
+public class CpuInputTests
+{
+    private static readonly RnnLayerOptions Lstm = new(RnnCellType.Lstm, 3, 4, RnnDirection.Bidirectional);
+
+    public static IEnumerable<TestCaseData> BadCalls()
+    {
+        yield return new TestCaseData(Lstm, 7, 2, 1, Array.Empty<int>(), 0, 0).SetArgDisplayNames("x length");
+        yield return new TestCaseData(Lstm, 0, 0, 1, Array.Empty<int>(), 0, 0).SetArgDisplayNames("zero steps");
+        yield return new TestCaseData(Lstm, 0, 2, 0, Array.Empty<int>(), 0, 0).SetArgDisplayNames("zero batch");
+        yield return new TestCaseData(Lstm, 12, 2, 2, new[] { 1 }, 0, 0).SetArgDisplayNames("lengths count");
+        yield return new TestCaseData(Lstm, 12, 2, 2, new[] { 1, 3 }, 0, 0).SetArgDisplayNames("length too long");
+        yield return new TestCaseData(Lstm, 12, 2, 2, new[] { -1, 2 }, 0, 0).SetArgDisplayNames("negative length");
+        yield return new TestCaseData(Lstm, 12, 2, 2, Array.Empty<int>(), 5, 0).SetArgDisplayNames("initial_h size");
+        yield return new TestCaseData(Lstm, 12, 2, 2, Array.Empty<int>(), 0, 5).SetArgDisplayNames("initial_c size");
+        yield return new TestCaseData(new RnnLayerOptions(RnnCellType.Gru, 3, 4), 6, 2, 1, Array.Empty<int>(), 0, 4).SetArgDisplayNames("GRU with initial_c");
+    }
+
+    [TestCaseSource(nameof(BadCalls))]
+    public void BadShapesFailLikeTheReference(RnnLayerOptions options, int xLength, int steps, int batch, int[] lengths, int hLength, int cLength)
+    {
+        var wf = new LayerWeights<float>(options);
+        var ex = Assert.Throws<ArgumentException>(() => ReferenceRnn.Forward<double>(wf.Convert<double>(), new double[xLength], steps, batch, lengths, new double[hLength], new double[cLength]))!;
+        Assert.That(() => CpuRnn.Forward(wf, new float[xLength], steps, batch, lengths, new float[hLength], new float[cLength]),
+            Throws.ArgumentException.With.Message.EqualTo(ex.Message));
+    }
+
+    [Test]
+    public void BadUpstreamGradientsFailLikeTheReference()
+    {
+        var wf = new LayerWeights<float>(Lstm);
+        var trace = CpuRnn.Forward(wf, new float[2 * 3], 2, 1, [], [], []);
+        var reference = ReferenceRnn.Forward<double>(wf.Convert<double>(), new double[2 * 3], 2, 1, [], [], []);
+        var ex = Assert.Throws<ArgumentException>(() => ReferenceRnn.Backward<double>(reference, new double[5], [], []))!;
+        Assert.That(() => CpuRnn.Backward(trace, new float[5], [], []), Throws.ArgumentException.With.Message.EqualTo(ex.Message));
+    }
+
+    [TestCase(RnnCellType.Lstm, 1)]
+    [TestCase(RnnCellType.Lstm, 2)]
+    [TestCase(RnnCellType.Gru, 2)]
+    public void NanInTheInputPropagatesAsNaNToItsRowOnly(RnnCellType cell, int threads)
+    {
+        var rng = new Random(TestContext.CurrentContext.Random.Next());
+        var o = new RnnLayerOptions(cell, 5, 40);
+        var wf = new LayerWeights<float>(o).Randomize(rng, 0.3);
+        const int steps = 4, batch = 3;
+        var x = RandomFloats(rng, steps * batch * 5, 1);
+        x[(1 * batch + 1) * 5 + 2] = float.NaN; // t = 1, row 1
+        var trace = CpuRnn.Forward(wf, x, steps, batch, [], [], [], Options(CpuKernels.Detected, threads));
+        for (int t = 0; t < steps; t++)
+            for (int b = 0; b < batch; b++)
+            {
+                var row = trace.Y.AsSpan((t * batch + b) * 40, 40).ToArray();
+                bool expectNaN = b == 1 && t >= 1;
+                Assert.That(row.All(float.IsNaN), Is.EqualTo(expectNaN), $"t={t} b={b}");
+                if (!expectNaN)
+                    Assert.That(row.All(float.IsFinite), $"t={t} b={b}");
+            }
+        var grads = CpuRnn.Backward(trace, new float[trace.Y.Length], trace.Yh, []);
+        Assert.That(grads.DX.AsSpan(0, 5).ToArray().Any(float.IsNaN), Is.False, "row 0's gradient stays finite");
+
+        using var session = new CpuRnnModel([wf]).CreateSession(batch, steps, threads);
+        var y = new float[trace.Y.Length];
+        session.Run(x, steps, batch, y);
+        Assert.That(y.AsSpan((3 * batch + 1) * 40, 40).ToArray().All(float.IsNaN));
+        Assert.That(y.AsSpan((3 * batch + 2) * 40, 40).ToArray().All(float.IsFinite));
+    }
+
+    [Test]
+    public void DetectedWidthFollowsTheRuntimeSwitches()
+    {
+        bool Off(string name) => Environment.GetEnvironmentVariable("DOTNET_" + name) == "0";
+        if (Off("EnableAVX2") || Off("EnableAVX") || Off("EnableFMA") || Off("EnableHWIntrinsic"))
+            Assert.That(CpuKernels.Detected, Is.EqualTo(KernelWidth.Scalar));
+        else if (Off("EnableAVX512F") || Off("EnableAVX512"))
+            Assert.That(CpuKernels.Detected, Is.LessThanOrEqualTo(KernelWidth.Vector256));
+        TestContext.Out.WriteLine($"detected kernel width: {CpuKernels.Detected}");
+        Assert.That(CpuRnn.ActiveWidth, Is.EqualTo(CpuKernels.Detected));
+    }
+}

@@ -1,0 +1,71 @@
+using LstmNative.Cpu;
+using LstmNative.Cpu.Kernels;
+using LstmNative.Model;
+
+namespace LstmNative.Tests.Cpu;
+
+/// <summary>Shared helpers: widths to test, random problems, and the float32-vs-float64 comparison.</summary>
+internal static class CpuTestSupport
+{
+    /// <summary>Relative tolerance of the fast float32 paths against the float64 reference.</summary>
+    public const double RelativeTolerance = 1e-5;
+
+    /// <summary>
+    /// Every width: Scalar always; Vector256 where AVX2+FMA run; Vector512 always too (where the CPU lacks AVX-512 the
+    /// runtime emulates it, slowly but exactly, so the Vector512 code is still checked).
+    /// </summary>
+    public static IEnumerable<KernelWidth> Widths()
+    {
+        yield return KernelWidth.Scalar;
+        if (CpuKernels.Detected >= KernelWidth.Vector256)
+            yield return KernelWidth.Vector256;
+        yield return KernelWidth.Vector512;
+    }
+
+    private static readonly Lazy<WorkerPool> TwoThreads = new(() => new WorkerPool(2));
+
+    public static CpuRnnOptions Options(KernelWidth width, int threads) =>
+        new() { Width = width, Pool = threads == 1 ? null : TwoThreads.Value, Threads = threads };
+
+    public static float[] RandomFloats(Random rng, int n, double scale)
+    {
+        var a = new float[n];
+        for (int i = 0; i < n; i++)
+            a[i] = (float)((rng.NextDouble() * 2 - 1) * scale);
+        return a;
+    }
+
+    public static double[] ToDoubles(float[] a) => Array.ConvertAll(a, v => (double)v);
+
+    /// <summary>
+    /// Element-wise check <c>|a - r| ≤ rtol · (|r| + rms(r))</c>: relative to the element, with the array's RMS as the
+    /// floor so that elements that are zero up to cancellation are judged against the tensor's own scale.
+    /// Returns the first few failures, empty when all pass.
+    /// </summary>
+    public static List<string> Compare(string name, ReadOnlySpan<float> actual, ReadOnlySpan<double> expected, double rtol, out double worst)
+    {
+        var failures = new List<string>();
+        worst = 0;
+        if (actual.Length != expected.Length)
+        {
+            failures.Add($"{name}: length {actual.Length}, expected {expected.Length}");
+            return failures;
+        }
+        double rms = 0;
+        foreach (double v in expected)
+            rms += v * v;
+        rms = expected.Length > 0 ? Math.Sqrt(rms / expected.Length) : 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            double err = Math.Abs(actual[i] - expected[i]);
+            double scale = Math.Abs(expected[i]) + rms;
+            double rel = scale > 0 ? err / scale : err;
+            if (double.IsNaN(actual[i]) != double.IsNaN(expected[i]))
+                rel = double.PositiveInfinity;
+            worst = Math.Max(worst, rel);
+            if (rel > rtol && failures.Count < 8)
+                failures.Add($"{name}[{i}]: {actual[i]:G9} vs {expected[i]:G9} (rel {rel:E2})");
+        }
+        return failures;
+    }
+}
