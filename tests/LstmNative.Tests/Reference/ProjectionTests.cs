@@ -109,5 +109,13 @@ public class ProjectionTests
         });
     }
 
+    [Test]
+    public void TheCpuEngineRefusesProjectionsUntilItSupportsThem()
+    {
+        var model = new RnnModel<float>(new RnnOptions(RnnCellType.Lstm, 3, 4) { ProjectionSize = 2 }).InitializeUniform(1);
+        var ex = Assert.Throws<NotSupportedException>(() => new LstmNative.Cpu.CpuRnnModel(model.Layers));
+        Assert.That(ex!.Message, Does.Contain("does not support LSTM projections"));
+    }
+
     private static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));
 }
