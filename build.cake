@@ -1,5 +1,6 @@
 // LstmNative build script (Cake). Targets: Clean, Kernels (nvcc), Build, Test (default), GpuBundle (device bundle),
-// Bench (a short BenchmarkDotNet job). Later issues add Pack.
+// Bench (a short BenchmarkDotNet job), Pack (NuGet package), Sample (the package consumed from a local feed),
+// Fuzz (a fixed budget of fuzzing the readers).
 #load "build/kernels.cake"
 #load "build/gpu-bundle.cake"
 
@@ -133,6 +134,80 @@ Task("Bench")
     });
     if (exit != 0)
         throw new Exception($"benchmark run failed (exit code {exit})");
+});
+
+var packages = root.Combine("artifacts/packages");
+const long MaxPackageBytes = 20L * 1024 * 1024;
+
+// dotnet pack of the engine: Core, the GPU engine and the CUDA binding with its embedded kernels, XML docs, README, licence.
+Task("Pack")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    EnsureDirectoryExists(packages);
+    CleanDirectory(packages);
+    DotNetPack("./src/LstmNative.Core/LstmNative.Core.csproj", new DotNetPackSettings
+    {
+        Configuration = configuration,
+        NoBuild = true,
+        OutputDirectory = packages,
+    });
+    var package = GetFiles(packages.FullPath + "/LstmNative.*.nupkg").Single();
+    long size = new System.IO.FileInfo(package.FullPath).Length;
+    using (var zip = System.IO.Compression.ZipFile.OpenRead(package.FullPath))
+    {
+        var entries = zip.Entries.Select(e => e.FullName).ToList();
+        foreach (var required in new[] { "lib/net10.0/LstmNative.Core.dll", "lib/net10.0/LstmNative.Core.xml", "lib/net10.0/LstmNative.Gpu.dll",
+            "lib/net10.0/LstmNative.Cuda.dll", "lib/net10.0/LstmNative.Cuda.xml", "README.md", "LICENSE" })
+            if (!entries.Contains(required))
+                throw new Exception($"{package.GetFilename()} lacks {required} (it has: {string.Join(", ", entries)})");
+        // Wherever the kernels were compiled (always under CI), the packed binding must carry them.
+        if (InCi() || FileExists(root.CombineWithFilePath("artifacts/kernels/lstmnative.fatbin")))
+        {
+            using var cuda = new System.IO.MemoryStream();
+            using (var entry = zip.GetEntry("lib/net10.0/LstmNative.Cuda.dll").Open())
+                entry.CopyTo(cuda);
+            cuda.Position = 0;
+            using var pe = new System.Reflection.PortableExecutable.PEReader(cuda);
+            var metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+            if (!metadata.ManifestResources.Any(h => metadata.GetString(metadata.GetManifestResource(h).Name) == FatbinResourceName))
+                throw new Exception($"{package.GetFilename()}: LstmNative.Cuda.dll does not embed the kernels ({FatbinResourceName})");
+            Information("the package's LstmNative.Cuda.dll embeds the kernels");
+        }
+    }
+    if (size > MaxPackageBytes)
+        throw new Exception($"{package.GetFilename()} is {size} bytes, over the {MaxPackageBytes}-byte limit");
+    Information($"{package.GetFilename()}: {size / 1024.0:F1} KiB");
+});
+
+// Builds and runs samples/LstmNative.Sample against the freshly packed package from the local feed.
+Task("Sample")
+    .IsDependentOn("Pack")
+    .Does(() =>
+{
+    // NuGet caches packages by id and version: drop the cached copy so the sample gets the package just built.
+    var cache = EnvironmentVariable("NUGET_PACKAGES")
+        ?? System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+    var cached = System.IO.Path.Combine(cache, "lstmnative");
+    if (System.IO.Directory.Exists(cached))
+        System.IO.Directory.Delete(cached, recursive: true);
+    var project = root.CombineWithFilePath("samples/LstmNative.Sample/LstmNative.Sample.csproj");
+    DotNetRun(project.FullPath, new DotNetRunSettings { Configuration = configuration });
+});
+
+// The CI fuzz run: a fixed-seed mutation loop over every reader, a fixed number of inputs per target (time-capped).
+// The real fuzzers (AFL, libFuzzer) are described in fuzz/README.md.
+Task("Fuzz")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var dll = root.CombineWithFilePath($"fuzz/LstmNative.Fuzz/bin/{configuration}/net10.0/LstmNative.Fuzz.dll");
+    int exit = StartProcess("dotnet", new ProcessSettings
+    {
+        Arguments = $"exec \"{dll.FullPath}\" smoke --iterations 200000 --seconds 60 --seed 1 --crashes \"{root.Combine("artifacts/fuzz-crashes").FullPath}\"",
+    });
+    if (exit != 0)
+        throw new Exception("the fuzz run found inputs that crash a reader (saved under artifacts/fuzz-crashes)");
 });
 
 RunTarget(target);

@@ -4,13 +4,20 @@ using LstmNative.Model;
 
 namespace LstmNative.Cli.Commands;
 
-/// <summary><c>lstmnative run MODEL.onnx --input NAME=FILE.npy ... --output-dir DIR</c>: runs the graph forward.</summary>
+/// <summary>
+/// <c>lstmnative run MODEL --input NAME=FILE.npy ... --output-dir DIR</c>: runs the model forward. MODEL is an ONNX
+/// file (one LSTM/GRU node, or an exported graph: <see cref="GraphRun"/>) or PyTorch weights in a .safetensors file
+/// (<see cref="StateDictRun"/>, with <c>--prefix</c> and <c>--batch-first</c>).
+/// </summary>
 internal static class RunCommand
 {
     public static Command Create(TextWriter stdout)
     {
         var model = CommonOptions.Model();
+        model.Description = "ONNX model (one LSTM/GRU node, or a graph exported from PyTorch), or nn.LSTM/nn.GRU weights in a .safetensors file";
         var inputs = CommonOptions.Inputs();
+        var prefix = RunOptions.Prefix();
+        var batchFirst = RunOptions.BatchFirst();
         var outputDir = CommonOptions.OutputDir();
         var device = CommonOptions.Device();
         var verbose = CommonOptions.Verbose();
@@ -24,13 +31,28 @@ internal static class RunCommand
             if (r.GetValueOrDefault<int>() < 1)
                 r.AddError($"--repeat must be at least 1, got {r.GetValueOrDefault<int>()}");
         });
-        var command = new Command("run", "run an ONNX LSTM/GRU model and write each graph output as DIR/<name>.npy (float32)")
+        var command = new Command("run", "run an LSTM/GRU model and write each output as DIR/<name>.npy (float32)")
         {
-            model, inputs, outputDir, device, repeat, verbose,
+            model, inputs, outputDir, device, repeat, verbose, prefix, batchFirst,
         };
         command.SetAction(parse =>
         {
             string dev = DeviceSelection.Resolve(parse.GetValue(device));
+            var file = parse.GetValue(model)!;
+            var pairs = CommonOptions.ParsePairs(parse.GetValue(inputs), "--input");
+            if (StateDictRun.Handles(file))
+            {
+                StateDictRun.Execute(file, pairs, parse.GetValue(prefix), parse.GetValue(batchFirst), parse.GetValue(outputDir)!,
+                    parse.GetValue(repeat), parse.GetValue(verbose), dev, stdout);
+                return CliApp.Ok;
+            }
+            if (parse.GetValue(prefix) is not null || parse.GetValue(batchFirst))
+                throw new CliException("--prefix and --batch-first apply to .safetensors models only (an ONNX model records its own layout)");
+            if (GraphRun.Handles(file))
+            {
+                GraphRun.Execute(file, pairs, parse.GetValue(outputDir)!, parse.GetValue(repeat), parse.GetValue(verbose), dev, stdout);
+                return CliApp.Ok;
+            }
             var bound = BoundModel.Load(parse.GetValue(model)!, CommonOptions.ParsePairs(parse.GetValue(inputs), "--input"));
             int n = parse.GetValue(repeat);
             IReadOnlyDictionary<string, NdArray> result = new Dictionary<string, NdArray>();

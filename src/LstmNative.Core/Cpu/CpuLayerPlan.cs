@@ -72,6 +72,9 @@ internal sealed unsafe class CpuLayerPlan
         ArgumentNullException.ThrowIfNull(weights);
         var o = weights.Options;
         o.Validate();
+        // Projections (proj_size) exist in the reference engine only so far; packing them here would misread R.
+        if (o.ProjectionSize > 0)
+            throw new NotSupportedException($"the CPU engine does not support LSTM projections (proj_size {o.ProjectionSize}) yet: run the model on the reference engine (ReferenceStack)");
         Options = o;
         Width = width;
         ForBackward = forBackward;

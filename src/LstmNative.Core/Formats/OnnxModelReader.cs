@@ -138,7 +138,7 @@ public static class OnnxModelReader
 
     private static string NodeLabel(NodeProto n, int index) => n.Name.Length > 0 ? n.Name : $"#{index}";
 
-    private static OnnxRnnAttributes ReadAttributes(NodeProto node, string source, string where)
+    internal static OnnxRnnAttributes ReadAttributes(NodeProto node, string source, string where)
     {
         string[] known = node.OpType == "LSTM" ? LstmAttributes : GruAttributes;
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -232,7 +232,7 @@ public static class OnnxModelReader
         }
     }
 
-    private static OnnxGraphInput ReadGraphInput(ValueInfoProto input, string source)
+    internal static OnnxGraphInput ReadGraphInput(ValueInfoProto input, string source)
     {
         if (input.Name.Length == 0)
             throw ModelFormatException.For(source, "graph has an input without a name");

@@ -32,7 +32,7 @@ public sealed class StackTrace<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Output of the last layer: <c>[T, B, D*H]</c>, or <c>[B, T, D*H]</c> when batch-first.</summary>
     public T[] Output { get; }
 
-    /// <summary>Final hidden state of every layer and direction: <c>[L*D, B, H]</c>.</summary>
+    /// <summary>Final hidden state of every layer and direction: <c>[L*D, B, H]</c> (<c>H</c> = proj_size with a projection).</summary>
     public T[] Hn { get; }
 
     /// <summary>Final cell state (LSTM): <c>[L*D, B, H]</c>; empty for GRU.</summary>
@@ -58,7 +58,7 @@ public sealed class StackGradients<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>dL/d(input), in the input's layout.</summary>
     public T[] DInput { get; }
 
-    /// <summary>dL/d(h_0) <c>[L*D, B, H]</c>.</summary>
+    /// <summary>dL/d(h_0) <c>[L*D, B, H]</c> (<c>H</c> = proj_size with a projection).</summary>
     public T[] DH0 { get; }
 
     /// <summary>dL/d(c_0) <c>[L*D, B, H]</c> (LSTM).</summary>
@@ -71,7 +71,8 @@ public sealed class StackGradients<T> where T : unmanaged, IFloatingPointIeee754
 /// <summary>
 /// Multi-layer forward and backward on the reference engine, with PyTorch's conventions: input
 /// <c>[T, B, I]</c> (or <c>[B, T, I]</c> batch-first), output <c>[T, B, D*H]</c>, states <c>[L*D, B, H]</c>,
-/// dropout between layers in training.
+/// dropout between layers in training. With a projection (<see cref="RnnOptions.ProjectionSize"/>) the output and
+/// <c>h_n</c> have proj_size features per direction, <c>c_n</c> keeps hidden_size.
 /// </summary>
 public static class ReferenceStack
 {
@@ -91,24 +92,24 @@ public static class ReferenceStack
     {
         ArgumentNullException.ThrowIfNull(model);
         var o = model.Options;
-        int dirs = o.DirectionCount, h = o.HiddenSize, layers = o.NumLayers;
+        int dirs = o.DirectionCount, h = o.HiddenSize, ho = o.StateSize, layers = o.NumLayers;
         CheckStack(o, input.Length, steps, batch, h0.Length, c0.Length);
         var rng = new Random(dropoutSeed);
         var traces = new LayerTrace<T>[layers];
         var masks = new T[]?[layers];
         T[] x = o.BatchFirst ? SwapFirstTwo(input, batch, steps, o.InputSize) : input.ToArray();
-        var hn = new T[layers * dirs * batch * h];
-        var cn = new T[o.Cell == RnnCellType.Lstm ? hn.Length : 0];
-        int state = dirs * batch * h;
+        int state = dirs * batch * h, hidden = dirs * batch * ho;
+        var hn = new T[layers * hidden];
+        var cn = new T[o.Cell == RnnCellType.Lstm ? layers * state : 0];
         for (int l = 0; l < layers; l++)
         {
             var trace = ReferenceRnn.Forward(model.Layers[l], x, steps, batch, sequenceLengths,
-                h0.IsEmpty ? [] : h0.Slice(l * state, state), c0.IsEmpty ? [] : c0.Slice(l * state, state));
+                h0.IsEmpty ? [] : h0.Slice(l * hidden, hidden), c0.IsEmpty ? [] : c0.Slice(l * state, state));
             traces[l] = trace;
-            trace.Yh.CopyTo(hn, l * state);
+            trace.Yh.CopyTo(hn, l * hidden);
             if (cn.Length > 0)
                 trace.Yc.CopyTo(cn, l * state);
-            x = InterleaveDirections(trace.Y, steps, dirs, batch, h);
+            x = InterleaveDirections(trace.Y, steps, dirs, batch, ho);
             if (training && o.Dropout > 0 && l < layers - 1)
             {
                 var mask = new T[x.Length];
@@ -135,8 +136,8 @@ public static class ReferenceStack
     {
         ArgumentNullException.ThrowIfNull(trace);
         var o = trace.Model.Options;
-        int dirs = o.DirectionCount, h = o.HiddenSize, layers = o.NumLayers, steps = trace.Steps, batch = trace.Batch;
-        int state = dirs * batch * h;
+        int dirs = o.DirectionCount, h = o.HiddenSize, ho = o.StateSize, layers = o.NumLayers, steps = trace.Steps, batch = trace.Batch;
+        int state = dirs * batch * h, hidden = dirs * batch * ho;
         if (!dOutput.IsEmpty && dOutput.Length != trace.Output.Length)
             throw new ArgumentException($"gradient of output must hold {trace.Output.Length} elements, got {dOutput.Length}");
         if (!dHn.IsEmpty && dHn.Length != trace.Hn.Length)
@@ -146,7 +147,7 @@ public static class ReferenceStack
 
         T[] dx = dOutput.IsEmpty ? new T[trace.Output.Length]
             : o.BatchFirst ? SwapFirstTwo(dOutput, batch, steps, o.OutputSize) : dOutput.ToArray();
-        var dH0 = new T[layers * state];
+        var dH0 = new T[layers * hidden];
         var dC0 = new T[o.Cell == RnnCellType.Lstm ? layers * state : 0];
         var weightGrads = new LayerWeights<T>[layers];
         for (int l = layers - 1; l >= 0; l--)
@@ -154,11 +155,11 @@ public static class ReferenceStack
             if (trace.DropoutMasks[l] is { } mask)
                 for (int i = 0; i < dx.Length; i++)
                     dx[i] *= mask[i];
-            T[] dY = SplitDirections(dx, steps, dirs, batch, h);
+            T[] dY = SplitDirections(dx, steps, dirs, batch, ho);
             var g = ReferenceRnn.Backward(trace.Layers[l], dY,
-                dHn.IsEmpty ? [] : dHn.Slice(l * state, state),
+                dHn.IsEmpty ? [] : dHn.Slice(l * hidden, hidden),
                 dCn.IsEmpty ? [] : dCn.Slice(l * state, state));
-            g.DH0.CopyTo(dH0, l * state);
+            g.DH0.CopyTo(dH0, l * hidden);
             if (dC0.Length > 0)
                 g.DC0.CopyTo(dC0, l * state);
             if (!o.Bias)
@@ -187,11 +188,13 @@ public static class ReferenceStack
                 ? $"input must hold [batch={batch}, seq={steps}, input_size={o.InputSize}] = {expected} elements, got {inputLength}"
                 : $"input must hold [seq={steps}, batch={batch}, input_size={o.InputSize}] = {expected} elements, got {inputLength}");
         long state = (long)o.NumLayers * o.DirectionCount * batch * o.HiddenSize;
+        long hidden = (long)o.NumLayers * o.DirectionCount * batch * o.StateSize;
         string tuple = $"({o.NumLayers * o.DirectionCount}, {batch}, {o.HiddenSize})";
-        if (h0Length != 0 && h0Length != state)
+        string hiddenTuple = $"({o.NumLayers * o.DirectionCount}, {batch}, {o.StateSize})";
+        if (h0Length != 0 && h0Length != hidden)
             throw new ArgumentException(o.Cell == RnnCellType.Lstm
-                ? $"Expected hidden[0] size {tuple}, got {h0Length} elements"
-                : $"Expected hidden size {tuple}, got {h0Length} elements");
+                ? $"Expected hidden[0] size {hiddenTuple}, got {h0Length} elements"
+                : $"Expected hidden size {hiddenTuple}, got {h0Length} elements");
         if (c0Length != 0 && o.Cell != RnnCellType.Lstm)
             throw new ArgumentException("GRU has no cell state, but c0 was given");
         if (c0Length != 0 && c0Length != state)

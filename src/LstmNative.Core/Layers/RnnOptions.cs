@@ -17,11 +17,20 @@ namespace LstmNative.Layers;
 public sealed record RnnOptions(RnnCellType Cell, int InputSize, int HiddenSize, int NumLayers = 1, bool Bias = true,
     bool BatchFirst = false, double Dropout = 0, bool Bidirectional = false)
 {
+    /// <summary>
+    /// PyTorch's <c>proj_size</c> (LSTM only): when positive, every layer projects its hidden state to this many
+    /// features (LSTMP), so outputs and <c>h_n</c> have <c>ProjectionSize</c> features per direction. 0: no projection.
+    /// </summary>
+    public int ProjectionSize { get; init; }
+
     /// <summary>Number of directions (1 or 2).</summary>
     public int DirectionCount => Bidirectional ? 2 : 1;
 
-    /// <summary>Features per time step of the output (<c>D * H</c>).</summary>
-    public int OutputSize => DirectionCount * HiddenSize;
+    /// <summary>Features of the hidden state per direction: <see cref="ProjectionSize"/> when set, else <see cref="HiddenSize"/>.</summary>
+    public int StateSize => ProjectionSize > 0 ? ProjectionSize : HiddenSize;
+
+    /// <summary>Features per time step of the output (<c>D * H</c>, or <c>D * proj_size</c> with a projection).</summary>
+    public int OutputSize => DirectionCount * StateSize;
 
     /// <summary>Throws <see cref="ArgumentException"/> with PyTorch's wording when the options are invalid.</summary>
     public void Validate()
@@ -34,6 +43,12 @@ public sealed record RnnOptions(RnnCellType Cell, int InputSize, int HiddenSize,
             throw new ArgumentException("num_layers must be greater than zero");
         if (!(Dropout >= 0 && Dropout <= 1))
             throw new ArgumentException("dropout should be a number in range [0, 1] representing the probability of an element being zeroed");
+        if (ProjectionSize < 0)
+            throw new ArgumentException("proj_size should be a positive integer or zero to disable projections");
+        if (ProjectionSize > 0 && Cell != RnnCellType.Lstm)
+            throw new ArgumentException("proj_size argument is only supported for LSTM, not RNN or GRU");
+        if (ProjectionSize >= HiddenSize && ProjectionSize > 0)
+            throw new ArgumentException("proj_size has to be smaller than hidden_size");
     }
 
     /// <summary>The options of layer <paramref name="layer"/> (its input is the previous layer's output).</summary>
@@ -41,5 +56,6 @@ public sealed record RnnOptions(RnnCellType Cell, int InputSize, int HiddenSize,
         new(Cell, layer == 0 ? InputSize : OutputSize, HiddenSize, Bidirectional ? RnnDirection.Bidirectional : RnnDirection.Forward)
         {
             LinearBeforeReset = Cell == RnnCellType.Gru,
+            ProjectionSize = ProjectionSize,
         };
 }

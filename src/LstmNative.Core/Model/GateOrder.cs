@@ -143,6 +143,8 @@ public static class GateOrder
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(weights);
+        if (weights.Options.ProjectionSize > 0)
+            throw new NotSupportedException($"ONNX LSTM has no projection: a layer with projection size {weights.Options.ProjectionSize} (proj_size) cannot be written as ONNX weights");
         var o = weights.Options;
         int g = o.GateCount, h = o.HiddenSize, i = o.InputSize;
         var order = ExternalIndexOfInternalGate(o.Cell, GateConvention.Onnx);
@@ -159,5 +161,49 @@ public static class GateOrder
             if (!p.IsEmpty && dw.P is not null)
                 FromInternal(dw.P, p.Slice(d * 3 * h, 3 * h), ExternalIndexOfInternalPeephole(GateConvention.Onnx), h);
         }
+    }
+
+    /// <summary>
+    /// Copies one direction of PyTorch <c>nn.LSTM</c>/<c>nn.GRU</c> parameters into <paramref name="target"/>:
+    /// <c>weight_ih[G*H, I]</c>, <c>weight_hh[G*H, H]</c> (<c>[4H, P]</c> with a projection), <c>bias_ih</c> and
+    /// <c>bias_hh[G*H]</c> (empty for <c>bias=False</c>, leaving zeros), and <c>weight_hr[P, H]</c> (empty without a projection).
+    /// </summary>
+    public static void FromPyTorch<T>(DirectionWeights<T> target, RnnCellType cell, ReadOnlySpan<T> weightIh, ReadOnlySpan<T> weightHh,
+        ReadOnlySpan<T> biasIh, ReadOnlySpan<T> biasHh, ReadOnlySpan<T> weightHr)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var order = ExternalIndexOfInternalGate(cell, GateConvention.PyTorch);
+        int h = target.HiddenSize;
+        ToInternal(weightIh, target.W, order, target.W.Length / order.Length);
+        ToInternal(weightHh, target.R, order, target.R.Length / order.Length);
+        if (!biasIh.IsEmpty)
+            ToInternal(biasIh, target.Bw, order, h);
+        if (!biasHh.IsEmpty)
+            ToInternal(biasHh, target.Br, order, h);
+        if (target.Whr is { } whr)
+        {
+            if (weightHr.Length != whr.Length)
+                throw new ArgumentException($"weight_hr: expected {whr.Length} values, got {weightHr.Length}");
+            weightHr.CopyTo(whr); // a plain [P, H] matrix: no gate blocks
+        }
+    }
+
+    /// <summary>The inverse of <see cref="FromPyTorch{T}"/>: spans sized as there (biases and weight_hr may be empty to skip).</summary>
+    public static void ToPyTorch<T>(DirectionWeights<T> source, RnnCellType cell, Span<T> weightIh, Span<T> weightHh,
+        Span<T> biasIh, Span<T> biasHh, Span<T> weightHr)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var order = ExternalIndexOfInternalGate(cell, GateConvention.PyTorch);
+        int h = source.HiddenSize;
+        FromInternal(source.W, weightIh, order, source.W.Length / order.Length);
+        FromInternal(source.R, weightHh, order, source.R.Length / order.Length);
+        if (!biasIh.IsEmpty)
+            FromInternal(source.Bw, biasIh, order, h);
+        if (!biasHh.IsEmpty)
+            FromInternal(source.Br, biasHh, order, h);
+        if (!weightHr.IsEmpty && source.Whr is { } whr)
+            whr.CopyTo(weightHr);
     }
 }

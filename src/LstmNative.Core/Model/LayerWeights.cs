@@ -10,17 +10,20 @@ namespace LstmNative.Model;
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class DirectionWeights<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Allocates zeroed weights for the given shape.</summary>
-    public DirectionWeights(int gates, int inputSize, int hiddenSize, bool peepholes)
+    /// <summary>Allocates zeroed weights for the given shape; <paramref name="projectionSize"/> 0 means no projection.</summary>
+    public DirectionWeights(int gates, int inputSize, int hiddenSize, bool peepholes, int projectionSize = 0)
     {
         Gates = gates;
         InputSize = inputSize;
         HiddenSize = hiddenSize;
+        ProjectionSize = projectionSize;
+        int recurrent = projectionSize > 0 ? projectionSize : hiddenSize;
         W = new T[gates * hiddenSize * inputSize];
-        R = new T[gates * hiddenSize * hiddenSize];
+        R = new T[gates * hiddenSize * recurrent];
         Bw = new T[gates * hiddenSize];
         Br = new T[gates * hiddenSize];
         P = peepholes ? new T[3 * hiddenSize] : null;
+        Whr = projectionSize > 0 ? new T[projectionSize * hiddenSize] : null;
     }
 
     /// <summary>Number of gate blocks.</summary>
@@ -32,10 +35,13 @@ public sealed class DirectionWeights<T> where T : unmanaged, IFloatingPointIeee7
     /// <summary>Hidden size <c>H</c>.</summary>
     public int HiddenSize { get; }
 
+    /// <summary>Projection size <c>P</c> (0: none).</summary>
+    public int ProjectionSize { get; }
+
     /// <summary>Input weights <c>[G*H, I]</c>, row-major, gate blocks in internal order.</summary>
     public T[] W { get; }
 
-    /// <summary>Recurrent weights <c>[G*H, H]</c>, row-major, gate blocks in internal order.</summary>
+    /// <summary>Recurrent weights <c>[G*H, H]</c> (<c>[G*H, P]</c> with a projection), row-major, gate blocks in internal order.</summary>
     public T[] R { get; }
 
     /// <summary>Input-side bias <c>[G*H]</c> (ONNX <c>Wb</c>, PyTorch <c>bias_ih</c>).</summary>
@@ -47,19 +53,23 @@ public sealed class DirectionWeights<T> where T : unmanaged, IFloatingPointIeee7
     /// <summary>LSTM peepholes <c>[3H]</c> in internal order <c>i, f, o</c>, or null.</summary>
     public T[]? P { get; }
 
+    /// <summary>LSTM projection weights <c>W_hr[P, H]</c> (PyTorch <c>weight_hr</c>), or null without a projection.</summary>
+    public T[]? Whr { get; }
+
     /// <summary>A deep copy.</summary>
     public DirectionWeights<T> Clone()
     {
-        var c = new DirectionWeights<T>(Gates, InputSize, HiddenSize, P is not null);
+        var c = new DirectionWeights<T>(Gates, InputSize, HiddenSize, P is not null, ProjectionSize);
         W.CopyTo(c.W, 0);
         R.CopyTo(c.R, 0);
         Bw.CopyTo(c.Bw, 0);
         Br.CopyTo(c.Br, 0);
         P?.CopyTo(c.P!, 0);
+        Whr?.CopyTo(c.Whr!, 0);
         return c;
     }
 
-    /// <summary>Every parameter array, in a fixed order (W, R, Bw, Br, then P when present).</summary>
+    /// <summary>Every parameter array, in a fixed order (W, R, Bw, Br, then P and Whr when present).</summary>
     public IEnumerable<T[]> Parameters()
     {
         yield return W;
@@ -68,6 +78,8 @@ public sealed class DirectionWeights<T> where T : unmanaged, IFloatingPointIeee7
         yield return Br;
         if (P is not null)
             yield return P;
+        if (Whr is not null)
+            yield return Whr;
     }
 }
 
@@ -83,7 +95,7 @@ public sealed class LayerWeights<T> where T : unmanaged, IFloatingPointIeee754<T
         Options = options;
         Directions = new DirectionWeights<T>[options.DirectionCount];
         for (int d = 0; d < Directions.Length; d++)
-            Directions[d] = new DirectionWeights<T>(options.GateCount, options.InputSize, options.HiddenSize, options.HasPeepholes);
+            Directions[d] = new DirectionWeights<T>(options.GateCount, options.InputSize, options.HiddenSize, options.HasPeepholes, options.ProjectionSize);
     }
 
     /// <summary>The layer's shape and attributes.</summary>
@@ -104,6 +116,7 @@ public sealed class LayerWeights<T> where T : unmanaged, IFloatingPointIeee754<T
             src.Bw.CopyTo(c.Directions[d].Bw, 0);
             src.Br.CopyTo(c.Directions[d].Br, 0);
             src.P?.CopyTo(c.Directions[d].P!, 0);
+            src.Whr?.CopyTo(c.Directions[d].Whr!, 0);
         }
         return c;
     }

@@ -23,6 +23,16 @@ public sealed record RnnLayerOptions(RnnCellType Cell, int InputSize, int Hidden
     public bool HasPeepholes { get; init; }
 
     /// <summary>
+    /// LSTM projection size <c>P</c> (PyTorch's <c>proj_size</c>, LSTMP): when positive, the hidden state is
+    /// <c>h = W_hr (o ⊙ h(c))</c> with <c>W_hr[P, H]</c>, so hidden states and outputs have <c>P</c> features and the
+    /// recurrent weights are <c>[G*H, P]</c>. 0 (the default) means no projection.
+    /// </summary>
+    public int ProjectionSize { get; init; }
+
+    /// <summary>Features of the hidden state and of each output step per direction: <c>P</c> with a projection, else <c>H</c>.</summary>
+    public int OutputSize => ProjectionSize > 0 ? ProjectionSize : HiddenSize;
+
+    /// <summary>
     /// ONNX <c>activations</c>: per direction, LSTM f, g, h or GRU f, g (forward direction first).
     /// Null means the defaults (Sigmoid, Tanh, Tanh / Sigmoid, Tanh).
     /// </summary>
@@ -63,10 +73,11 @@ public sealed record RnnLayerOptions(RnnCellType Cell, int InputSize, int Hidden
         other is not null && Cell == other.Cell && InputSize == other.InputSize && HiddenSize == other.HiddenSize
         && Direction == other.Direction && Clip == other.Clip && InputForget == other.InputForget
         && LinearBeforeReset == other.LinearBeforeReset && HasPeepholes == other.HasPeepholes
+        && ProjectionSize == other.ProjectionSize
         && (Activations is null ? other.Activations is null : other.Activations is not null && Activations.SequenceEqual(other.Activations));
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Cell, InputSize, HiddenSize, Direction, Clip, InputForget, LinearBeforeReset, HasPeepholes);
+    public override int GetHashCode() => HashCode.Combine(HashCode.Combine(Cell, InputSize, HiddenSize, Direction, Clip, InputForget, LinearBeforeReset, HasPeepholes), ProjectionSize);
 
     /// <summary>Throws <see cref="ArgumentException"/> when the options are inconsistent.</summary>
     public void Validate()
@@ -81,6 +92,12 @@ public sealed record RnnLayerOptions(RnnCellType Cell, int InputSize, int Hidden
             throw new ArgumentException("GRU has no input_forget and no peepholes");
         if (Cell == RnnCellType.Lstm && LinearBeforeReset)
             throw new ArgumentException("linear_before_reset applies to GRU only");
+        if (ProjectionSize < 0)
+            throw new ArgumentException($"projection size must be zero (none) or positive, got {ProjectionSize}");
+        if (ProjectionSize > 0 && Cell != RnnCellType.Lstm)
+            throw new ArgumentException("projections (proj_size) are supported for LSTM only");
+        if (ProjectionSize >= HiddenSize && ProjectionSize > 0)
+            throw new ArgumentException($"projection size must be smaller than the hidden size, got {ProjectionSize} >= {HiddenSize}");
         if (Activations is not null && Activations.Count != DirectionCount * ActivationsPerDirection)
             throw new ArgumentException($"{Cell} with {DirectionCount} direction(s) needs {DirectionCount * ActivationsPerDirection} activations, got {Activations.Count}");
     }

@@ -36,8 +36,9 @@ public static class RnnShapeChecks
         if (xLength != expectedX)
             throw new ArgumentException($"input must hold [T={steps}, B={batch}, I={options.InputSize}] = {expectedX} elements, got {xLength}");
         long stateLength = (long)options.DirectionCount * batch * options.HiddenSize;
-        if (initialHLength != 0 && initialHLength != stateLength)
-            throw new ArgumentException($"Expected hidden size ({options.DirectionCount}, {batch}, {options.HiddenSize}) = {stateLength} elements, got {initialHLength}");
+        long hiddenLength = (long)options.DirectionCount * batch * options.OutputSize;
+        if (initialHLength != 0 && initialHLength != hiddenLength)
+            throw new ArgumentException($"Expected hidden size ({options.DirectionCount}, {batch}, {options.OutputSize}) = {hiddenLength} elements, got {initialHLength}");
         if (initialCLength != 0 && options.Cell != RnnCellType.Lstm)
             throw new ArgumentException("GRU has no cell state, but an initial cell state was given");
         if (initialCLength != 0 && initialCLength != stateLength)
@@ -60,12 +61,13 @@ public static class RnnShapeChecks
     public static void CheckUpstream(RnnLayerOptions options, int steps, int batch, int dYLength, int dYhLength, int dYcLength)
     {
         ArgumentNullException.ThrowIfNull(options);
-        long y = (long)steps * options.DirectionCount * batch * options.HiddenSize;
+        long y = (long)steps * options.DirectionCount * batch * options.OutputSize;
+        long hidden = (long)options.DirectionCount * batch * options.OutputSize;
         long state = (long)options.DirectionCount * batch * options.HiddenSize;
         if (dYLength != 0 && dYLength != y)
-            throw new ArgumentException($"gradient of Y must hold [T={steps}, D={options.DirectionCount}, B={batch}, H={options.HiddenSize}] = {y} elements, got {dYLength}");
-        if (dYhLength != 0 && dYhLength != state)
-            throw new ArgumentException($"gradient of Y_h must hold [D={options.DirectionCount}, B={batch}, H={options.HiddenSize}] = {state} elements, got {dYhLength}");
+            throw new ArgumentException($"gradient of Y must hold [T={steps}, D={options.DirectionCount}, B={batch}, H={options.OutputSize}] = {y} elements, got {dYLength}");
+        if (dYhLength != 0 && dYhLength != hidden)
+            throw new ArgumentException($"gradient of Y_h must hold [D={options.DirectionCount}, B={batch}, H={options.OutputSize}] = {hidden} elements, got {dYhLength}");
         if (dYcLength != 0 && options.Cell != RnnCellType.Lstm)
             throw new ArgumentException("GRU has no Y_c output, but a gradient for it was given");
         if (dYcLength != 0 && dYcLength != state)

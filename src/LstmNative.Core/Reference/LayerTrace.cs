@@ -5,7 +5,8 @@ namespace LstmNative.Reference;
 
 /// <summary>
 /// The outputs of one reference layer forward pass, plus everything backward needs (the "reserve space").
-/// All arrays are time-major: <c>Y[T, D, B, H]</c>, <c>Yh</c>/<c>Yc[D, B, H]</c>.
+/// All arrays are time-major: <c>Y[T, D, B, H']</c>, <c>Yh[D, B, H']</c>, <c>Yc[D, B, H]</c>, where <c>H'</c> is
+/// <see cref="RnnLayerOptions.OutputSize"/> (the projection size of an LSTM with projections, else <c>H</c>).
 /// </summary>
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class LayerTrace<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -20,13 +21,13 @@ public sealed class LayerTrace<T> where T : unmanaged, IFloatingPointIeee754<T>
         H0 = h0;
         C0 = c0;
         var o = weights.Options;
-        int d = o.DirectionCount, h = o.HiddenSize, g = o.GateCount;
-        Y = new T[steps * d * batch * h];
-        Yh = new T[d * batch * h];
+        int d = o.DirectionCount, h = o.HiddenSize, g = o.GateCount, ho = o.OutputSize;
+        Y = new T[steps * d * batch * ho];
+        Yh = new T[d * batch * ho];
         Yc = new T[o.Cell == RnnCellType.Lstm ? d * batch * h : 0];
         PreActivations = new T[steps * d * batch * g * h];
         Gates = new T[steps * d * batch * g * h];
-        HiddenStates = new T[steps * d * batch * h];
+        HiddenStates = new T[steps * d * batch * ho];
         CellStates = new T[o.Cell == RnnCellType.Lstm ? steps * d * batch * h : 0];
         RecurrentCandidate = new T[o.Cell == RnnCellType.Gru && o.LinearBeforeReset ? steps * d * batch * h : 0];
     }
@@ -49,16 +50,16 @@ public sealed class LayerTrace<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The input <c>X[T, B, I]</c>.</summary>
     public T[] X { get; }
 
-    /// <summary>Initial hidden state <c>[D, B, H]</c> (zeros when none was given).</summary>
+    /// <summary>Initial hidden state <c>[D, B, H']</c> (zeros when none was given).</summary>
     public T[] H0 { get; }
 
     /// <summary>Initial cell state <c>[D, B, H]</c> (zeros when none was given; empty for GRU).</summary>
     public T[] C0 { get; }
 
-    /// <summary>Output sequence <c>Y[T, D, B, H]</c>; zero past each sequence's end.</summary>
+    /// <summary>Output sequence <c>Y[T, D, B, H']</c>; zero past each sequence's end.</summary>
     public T[] Y { get; }
 
-    /// <summary>Final hidden state <c>[D, B, H]</c>: the last valid one.</summary>
+    /// <summary>Final hidden state <c>[D, B, H']</c>: the last valid one.</summary>
     public T[] Yh { get; }
 
     /// <summary>Final cell state <c>[D, B, H]</c> (LSTM; empty for GRU).</summary>
@@ -70,7 +71,7 @@ public sealed class LayerTrace<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Activated gates <c>[T, D, B, G*H]</c> in internal gate order.</summary>
     internal T[] Gates { get; }
 
-    /// <summary>Hidden state after each step <c>[T, D, B, H]</c> (unlike Y, not zeroed).</summary>
+    /// <summary>Hidden state after each step <c>[T, D, B, H']</c> (unlike Y, not zeroed).</summary>
     internal T[] HiddenStates { get; }
 
     /// <summary>Cell state after each step <c>[T, D, B, H]</c> (LSTM).</summary>
@@ -88,7 +89,7 @@ public sealed class LayerGradients<T> where T : unmanaged, IFloatingPointIeee754
     {
         int d = options.DirectionCount, h = options.HiddenSize;
         DX = new T[steps * batch * options.InputSize];
-        DH0 = new T[d * batch * h];
+        DH0 = new T[d * batch * options.OutputSize];
         DC0 = new T[options.Cell == RnnCellType.Lstm ? d * batch * h : 0];
         Weights = new LayerWeights<T>(options);
     }
@@ -96,7 +97,7 @@ public sealed class LayerGradients<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>dL/dX <c>[T, B, I]</c>.</summary>
     public T[] DX { get; }
 
-    /// <summary>dL/d(initial_h) <c>[D, B, H]</c>.</summary>
+    /// <summary>dL/d(initial_h) <c>[D, B, H']</c>.</summary>
     public T[] DH0 { get; }
 
     /// <summary>dL/d(initial_c) <c>[D, B, H]</c> (LSTM; empty for GRU).</summary>

@@ -64,7 +64,7 @@ internal static class ReferenceGruCell
             MatVecAdd<T>(w.R, N * h, h, h, rh, an);
         }
 
-        var hOut = tr.HiddenStates.AsSpan(si, h);
+        var hOut = tr.HiddenStates.AsSpan(OutputIndex(tr, t, d, b), h); // GRU has no projection: the same offset as si
         for (int j = 0; j < h; j++)
         {
             T n = gAct.Apply(Clip(an[j], o.Clip));

@@ -12,8 +12,9 @@ namespace LstmNative.Reference;
 /// g = g(clip(Wg x + Rg h + Wbg + Rbg))
 /// c = f ⊙ c_prev + i ⊙ g
 /// o = f(clip(Wo x + Ro h + Wbo + Rbo + Po ⊙ c))
-/// h = o ⊙ h(c)
+/// h = o ⊙ h(c)                                          (with a projection: h = W_hr (o ⊙ h(c)), PyTorch's LSTMP)
 /// </code>
+/// With a projection the recurrent input h has <see cref="RnnLayerOptions.OutputSize"/> features, so R is <c>[4H, P]</c>.
 /// </summary>
 internal static class ReferenceLstmCell
 {
@@ -24,7 +25,7 @@ internal static class ReferenceLstmCell
     {
         var o = tr.Options;
         var w = tr.Weights.Directions[d];
-        int h = o.HiddenSize, inSize = o.InputSize;
+        int h = o.HiddenSize, ho = o.OutputSize, inSize = o.InputSize;
         var fAct = o.GetActivation(d, 0);
         var gAct = o.GetActivation(d, 1);
         var hAct = o.GetActivation(d, 2);
@@ -36,10 +37,11 @@ internal static class ReferenceLstmCell
         for (int j = 0; j < 4 * h; j++)
             a[j] = w.Bw[j] + w.Br[j];
         MatVecAdd<T>(w.W, 0, 4 * h, inSize, xt, a);
-        MatVecAdd<T>(w.R, 0, 4 * h, h, hPrev, a);
+        MatVecAdd<T>(w.R, 0, 4 * h, ho, hPrev, a);
 
         var c = tr.CellStates.AsSpan(si, h);
-        var hOut = tr.HiddenStates.AsSpan(si, h);
+        // Without a projection the cell writes h straight into the trace; with one it writes m = o ⊙ h(c) here first.
+        Span<T> hOut = w.Whr is null ? tr.HiddenStates.AsSpan(OutputIndex(tr, t, d, b), h) : new T[h];
         for (int j = 0; j < h; j++)
         {
             if (w.P is { } p)
@@ -60,6 +62,12 @@ internal static class ReferenceLstmCell
             act[G * h + j] = gg;
             act[O * h + j] = og;
         }
+        if (w.Whr is { } whr)
+        {
+            var projected = tr.HiddenStates.AsSpan(OutputIndex(tr, t, d, b), ho);
+            projected.Clear();
+            MatVecAdd<T>(whr, 0, ho, h, hOut, projected);
+        }
     }
 
     /// <summary>
@@ -72,7 +80,7 @@ internal static class ReferenceLstmCell
         var o = tr.Options;
         var w = tr.Weights.Directions[d];
         var gw = grads.Weights.Directions[d];
-        int h = o.HiddenSize, inSize = o.InputSize;
+        int h = o.HiddenSize, ho = o.OutputSize, inSize = o.InputSize;
         var fAct = o.GetActivation(d, 0);
         var gAct = o.GetActivation(d, 1);
         var hAct = o.GetActivation(d, 2);
@@ -80,9 +88,21 @@ internal static class ReferenceLstmCell
         var a = tr.PreActivations.AsSpan(gi, 4 * h);
         var act = tr.Gates.AsSpan(gi, 4 * h);
         var c = tr.CellStates.AsSpan(si, h);
-        int prev = tPrev >= 0 ? StateIndex(tr, tPrev, d, b) : -1;
-        ReadOnlySpan<T> hPrev = prev >= 0 ? tr.HiddenStates.AsSpan(prev, h) : tr.H0.AsSpan((d * tr.Batch + b) * h, h);
-        ReadOnlySpan<T> cPrev = prev >= 0 ? tr.CellStates.AsSpan(prev, h) : tr.C0.AsSpan((d * tr.Batch + b) * h, h);
+        bool hasPrev = tPrev >= 0;
+        ReadOnlySpan<T> hPrev = hasPrev ? tr.HiddenStates.AsSpan(OutputIndex(tr, tPrev, d, b), ho) : tr.H0.AsSpan((d * tr.Batch + b) * ho, ho);
+        ReadOnlySpan<T> cPrev = hasPrev ? tr.CellStates.AsSpan(StateIndex(tr, tPrev, d, b), h) : tr.C0.AsSpan((d * tr.Batch + b) * h, h);
+
+        // dm: the gradient of m = o ⊙ h(c). Without a projection h = m; with one h = W_hr m, so dm = W_hrᵀ dh.
+        Span<T> dm = dh;
+        if (w.Whr is { } whr)
+        {
+            Span<T> m = new T[h];
+            for (int j = 0; j < h; j++)
+                m[j] = act[O * h + j] * hAct.Apply(c[j]);
+            OuterAdd<T>(gw.Whr!, 0, ho, h, dh, m);
+            dm = new T[h];
+            MatTVecAdd<T>(whr, 0, ho, h, dh, dm);
+        }
 
         Span<T> da = new T[4 * h];
         Span<T> dcPrev = new T[h];
@@ -90,9 +110,9 @@ internal static class ReferenceLstmCell
         {
             T ig = act[I * h + j], fg = act[F * h + j], gg = act[G * h + j], og = act[O * h + j];
             T hc = hAct.Apply(c[j]);
-            // h = o ⊙ h(c)
-            T dao = dh[j] * hc * fAct.Derivative(Clip(a[O * h + j], o.Clip)) * ClipGrad(a[O * h + j], o.Clip);
-            T dct = dc[j] + dh[j] * og * hAct.Derivative(c[j]);
+            // m = o ⊙ h(c)
+            T dao = dm[j] * hc * fAct.Derivative(Clip(a[O * h + j], o.Clip)) * ClipGrad(a[O * h + j], o.Clip);
+            T dct = dc[j] + dm[j] * og * hAct.Derivative(c[j]);
             if (w.P is { } p)
             {
                 dct += dao * p[2 * h + j];
@@ -125,7 +145,7 @@ internal static class ReferenceLstmCell
 
         var xt = tr.X.AsSpan((t * tr.Batch + b) * inSize, inSize);
         OuterAdd<T>(gw.W, 0, 4 * h, inSize, da, xt);
-        OuterAdd<T>(gw.R, 0, 4 * h, h, da, hPrev);
+        OuterAdd<T>(gw.R, 0, 4 * h, ho, da, hPrev);
         for (int j = 0; j < 4 * h; j++)
         {
             gw.Bw[j] += da[j];
@@ -133,7 +153,7 @@ internal static class ReferenceLstmCell
         }
         MatTVecAdd<T>(w.W, 0, 4 * h, inSize, da, grads.DX.AsSpan((t * tr.Batch + b) * inSize, inSize));
         dh.Clear();
-        MatTVecAdd<T>(w.R, 0, 4 * h, h, da, dh);
+        MatTVecAdd<T>(w.R, 0, 4 * h, ho, da, dh);
         dcPrev.CopyTo(dc);
     }
 }

@@ -30,8 +30,8 @@ public static class ReferenceRnn
         ArgumentNullException.ThrowIfNull(weights);
         var o = weights.Options;
         int[] lengths = RnnShapeChecks.CheckInputs(o, x.Length, steps, batch, sequenceLengths, initialH.Length, initialC.Length);
-        int dirs = o.DirectionCount, h = o.HiddenSize;
-        var h0 = initialH.IsEmpty ? new T[dirs * batch * h] : initialH.ToArray();
+        int dirs = o.DirectionCount, h = o.HiddenSize, ho = o.OutputSize;
+        var h0 = initialH.IsEmpty ? new T[dirs * batch * ho] : initialH.ToArray();
         var c0 = o.Cell == RnnCellType.Lstm ? (initialC.IsEmpty ? new T[dirs * batch * h] : initialC.ToArray()) : [];
         var trace = new LayerTrace<T>(weights, x.ToArray(), steps, batch, lengths, h0, c0);
 
@@ -42,7 +42,7 @@ public static class ReferenceRnn
             {
                 int len = lengths[b];
                 // States entering the first visited step.
-                T[] hPrev = h0.AsSpan((d * batch + b) * h, h).ToArray();
+                T[] hPrev = h0.AsSpan((d * batch + b) * ho, ho).ToArray();
                 T[] cPrev = c0.Length > 0 ? c0.AsSpan((d * batch + b) * h, h).ToArray() : [];
                 for (int k = 0; k < len; k++)
                 {
@@ -51,14 +51,14 @@ public static class ReferenceRnn
                         ReferenceLstmCell.Forward(trace, d, b, t, hPrev, cPrev);
                     else
                         ReferenceGruCell.Forward(trace, d, b, t, hPrev);
-                    int s = StateIndex(trace, t, d, b);
-                    trace.HiddenStates.AsSpan(s, h).CopyTo(hPrev);
-                    trace.HiddenStates.AsSpan(s, h).CopyTo(trace.Y.AsSpan(s, h));
+                    int s = StateIndex(trace, t, d, b), so = OutputIndex(trace, t, d, b);
+                    trace.HiddenStates.AsSpan(so, ho).CopyTo(hPrev);
+                    trace.HiddenStates.AsSpan(so, ho).CopyTo(trace.Y.AsSpan(so, ho));
                     if (cPrev.Length > 0)
                         trace.CellStates.AsSpan(s, h).CopyTo(cPrev);
                 }
                 // The final state is the last valid one (the initial state for an empty sequence).
-                hPrev.CopyTo(trace.Yh.AsSpan((d * batch + b) * h, h));
+                hPrev.CopyTo(trace.Yh.AsSpan((d * batch + b) * ho, ho));
                 if (cPrev.Length > 0)
                     cPrev.CopyTo(trace.Yc.AsSpan((d * batch + b) * h, h));
             }
@@ -70,18 +70,18 @@ public static class ReferenceRnn
     /// Back-propagates through a traced forward pass. Each upstream gradient may be empty (meaning zero).
     /// </summary>
     /// <param name="trace">The forward pass.</param>
-    /// <param name="dY">dL/dY <c>[T, D, B, H]</c>; entries past a sequence's end are ignored (Y is constant zero there).</param>
-    /// <param name="dYh">dL/dY_h <c>[D, B, H]</c>.</param>
+    /// <param name="dY">dL/dY <c>[T, D, B, H']</c>; entries past a sequence's end are ignored (Y is constant zero there).</param>
+    /// <param name="dYh">dL/dY_h <c>[D, B, H']</c>.</param>
     /// <param name="dYc">dL/dY_c <c>[D, B, H]</c> (LSTM).</param>
     public static LayerGradients<T> Backward<T>(LayerTrace<T> trace, ReadOnlySpan<T> dY, ReadOnlySpan<T> dYh, ReadOnlySpan<T> dYc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(trace);
         var o = trace.Options;
-        int dirs = o.DirectionCount, h = o.HiddenSize, batch = trace.Batch;
+        int dirs = o.DirectionCount, h = o.HiddenSize, ho = o.OutputSize, batch = trace.Batch;
         RnnShapeChecks.CheckUpstream(o, trace.Steps, batch, dY.Length, dYh.Length, dYc.Length);
         var grads = new LayerGradients<T>(o, trace.Steps, batch);
-        var dh = new T[h];
+        var dh = new T[ho];
         var dc = new T[h];
 
         for (int d = 0; d < dirs; d++)
@@ -90,19 +90,18 @@ public static class ReferenceRnn
             for (int b = 0; b < batch; b++)
             {
                 int len = trace.Lengths[b];
-                int fin = (d * batch + b) * h;
+                int fin = (d * batch + b) * h, finOut = (d * batch + b) * ho;
                 // Gradients flowing into the last visited step: from the final-state outputs.
+                for (int j = 0; j < ho; j++)
+                    dh[j] = dYh.IsEmpty ? T.Zero : dYh[finOut + j];
                 for (int j = 0; j < h; j++)
-                {
-                    dh[j] = dYh.IsEmpty ? T.Zero : dYh[fin + j];
                     dc[j] = dYc.IsEmpty || o.Cell != RnnCellType.Lstm ? T.Zero : dYc[fin + j];
-                }
                 for (int k = len - 1; k >= 0; k--)
                 {
                     int t = SequenceWalk.TimeAt(k, len, reverse);
-                    int s = StateIndex(trace, t, d, b);
+                    int s = OutputIndex(trace, t, d, b);
                     if (!dY.IsEmpty)
-                        for (int j = 0; j < h; j++)
+                        for (int j = 0; j < ho; j++)
                             dh[j] += dY[s + j];
                     int tPrev = k > 0 ? SequenceWalk.TimeAt(k - 1, len, reverse) : -1;
                     if (o.Cell == RnnCellType.Lstm)
@@ -111,7 +110,7 @@ public static class ReferenceRnn
                         ReferenceGruCell.Backward(trace, grads, d, b, t, tPrev, dh);
                 }
                 // What is left flows into the initial state.
-                dh.CopyTo(grads.DH0.AsSpan(fin, h));
+                dh.CopyTo(grads.DH0.AsSpan(finOut, ho));
                 if (o.Cell == RnnCellType.Lstm)
                     dc.CopyTo(grads.DC0.AsSpan(fin, h));
             }
@@ -122,6 +121,13 @@ public static class ReferenceRnn
     /// <summary>Offset of the <c>[H]</c> state vector for time t, direction d, batch row b in a <c>[T, D, B, H]</c> array.</summary>
     internal static int StateIndex<T>(LayerTrace<T> trace, int t, int d, int b) where T : unmanaged, IFloatingPointIeee754<T> =>
         ((t * trace.Options.DirectionCount + d) * trace.Batch + b) * trace.Options.HiddenSize;
+
+    /// <summary>
+    /// Offset of the <c>[H']</c> hidden-state vector for time t, direction d, batch row b in a <c>[T, D, B, H']</c> array
+    /// (the same as <see cref="StateIndex{T}"/> unless the LSTM has a projection).
+    /// </summary>
+    internal static int OutputIndex<T>(LayerTrace<T> trace, int t, int d, int b) where T : unmanaged, IFloatingPointIeee754<T> =>
+        ((t * trace.Options.DirectionCount + d) * trace.Batch + b) * trace.Options.OutputSize;
 
     /// <summary>Offset of the <c>[G*H]</c> gate vector for time t, direction d, batch row b.</summary>
     internal static int GateIndex<T>(LayerTrace<T> trace, int t, int d, int b) where T : unmanaged, IFloatingPointIeee754<T> =>

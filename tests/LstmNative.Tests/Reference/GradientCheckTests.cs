@@ -25,6 +25,7 @@ public class GradientCheckTests
                         {
                             yield return new TestCaseData(cell, dir, seqLens, init, Variant.Plain).SetArgDisplayNames($"{cell} {dir} lens={seqLens} init={init}");
                             yield return new TestCaseData(cell, dir, seqLens, init, Variant.Peepholes).SetArgDisplayNames($"{cell} {dir} lens={seqLens} init={init} peepholes");
+                            yield return new TestCaseData(cell, dir, seqLens, init, Variant.Projection).SetArgDisplayNames($"{cell} {dir} lens={seqLens} init={init} projection");
                         }
                         else
                         {
@@ -34,24 +35,30 @@ public class GradientCheckTests
                     }
         yield return new TestCaseData(RnnCellType.Lstm, RnnDirection.Bidirectional, true, true, Variant.InputForgetPeepholesClip).SetArgDisplayNames("Lstm input_forget + peepholes + clip");
         yield return new TestCaseData(RnnCellType.Gru, RnnDirection.Bidirectional, true, true, Variant.Clip).SetArgDisplayNames("Gru clip");
+        yield return new TestCaseData(RnnCellType.Lstm, RnnDirection.Bidirectional, true, true, Variant.ProjectionPeepholesClip).SetArgDisplayNames("Lstm projection + peepholes + clip");
         yield return new TestCaseData(RnnCellType.Lstm, RnnDirection.Forward, false, true, Variant.SmoothActivations).SetArgDisplayNames("Lstm softsign/scaledtanh/elu activations");
         yield return new TestCaseData(RnnCellType.Gru, RnnDirection.Reverse, false, true, Variant.SmoothActivations).SetArgDisplayNames("Gru hardsigmoid/softplus activations");
     }
 
-    public enum Variant { Plain, Peepholes, LinearBeforeReset, InputForgetPeepholesClip, Clip, SmoothActivations }
+    public enum Variant { Plain, Peepholes, LinearBeforeReset, InputForgetPeepholesClip, Clip, SmoothActivations, Projection, ProjectionPeepholesClip }
 
     [TestCaseSource(nameof(Cases))]
     public void BackwardMatchesFiniteDifferences(RnnCellType cell, RnnDirection dir, bool seqLens, bool init, Variant variant)
     {
         var rng = new Random(TestContext.CurrentContext.Random.Next());
         int inSize = rng.Next(1, 4), hidden = rng.Next(1, 4), steps = rng.Next(1, 5), batch = rng.Next(1, 4);
+        bool projection = variant is Variant.Projection or Variant.ProjectionPeepholesClip;
+        if (projection)
+            hidden = rng.Next(2, 5); // the projection must be smaller than the hidden size
         var options = new RnnLayerOptions(cell, inSize, hidden, dir)
         {
-            HasPeepholes = variant is Variant.Peepholes or Variant.InputForgetPeepholesClip,
+            HasPeepholes = variant is Variant.Peepholes or Variant.InputForgetPeepholesClip or Variant.ProjectionPeepholesClip,
             InputForget = variant == Variant.InputForgetPeepholesClip,
             LinearBeforeReset = variant == Variant.LinearBeforeReset,
-            Clip = variant is Variant.InputForgetPeepholesClip or Variant.Clip ? 0.7 : null,
+            Clip = variant is Variant.InputForgetPeepholesClip or Variant.Clip or Variant.ProjectionPeepholesClip ? 0.7 : null,
+            ProjectionSize = projection ? rng.Next(1, hidden) : 0,
         };
+        int outSize = options.OutputSize;
         if (variant == Variant.SmoothActivations)
         {
             int dirs = options.DirectionCount;
@@ -68,12 +75,12 @@ public class GradientCheckTests
         int[] lengths = seqLens ? Enumerable.Range(0, batch).Select(_ => rng.Next(0, steps + 1)).ToArray() : [];
         if (seqLens)
             lengths[0] = steps; // keep at least one full-length row
-        double[] h0 = init ? RandomArray(rng, dirCount * batch * hidden, 1) : [];
+        double[] h0 = init ? RandomArray(rng, dirCount * batch * outSize, 1) : [];
         double[] c0 = init && cell == RnnCellType.Lstm ? RandomArray(rng, dirCount * batch * hidden, 1) : [];
 
         // L = <wy, Y> + <wh, Y_h> + <wc, Y_c>: a random linear functional of every output.
-        double[] wy = RandomArray(rng, steps * dirCount * batch * hidden, 1);
-        double[] wh = RandomArray(rng, dirCount * batch * hidden, 1);
+        double[] wy = RandomArray(rng, steps * dirCount * batch * outSize, 1);
+        double[] wh = RandomArray(rng, dirCount * batch * outSize, 1);
         double[] wc = cell == RnnCellType.Lstm ? RandomArray(rng, dirCount * batch * hidden, 1) : [];
         double Loss()
         {
@@ -94,13 +101,17 @@ public class GradientCheckTests
         }
         for (int d = 0; d < dirCount; d++)
         {
-            var names = new[] { "W", "R", "Bw", "Br", "P" };
+            var names = new List<string> { "W", "R", "Bw", "Br" };
+            if (options.HasPeepholes)
+                names.Add("P");
+            if (projection)
+                names.Add("Whr");
             var ps = weights.Directions[d].Parameters().ToArray();
             var gs = grads.Weights.Directions[d].Parameters().ToArray();
             for (int p = 0; p < ps.Length; p++)
                 CheckArray($"{names[p]}[dir {d}]", ps[p], gs[p]);
         }
-        Assert.That(failures, Is.Empty, $"I={inSize} H={hidden} T={steps} B={batch} lens=[{string.Join(",", lengths)}]");
+        Assert.That(failures, Is.Empty, $"I={inSize} H={hidden} P={options.ProjectionSize} T={steps} B={batch} lens=[{string.Join(",", lengths)}]");
 
         void CheckArray(string name, double[] values, double[] analytic)
         {

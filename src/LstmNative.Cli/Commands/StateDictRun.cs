@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using LstmNative.Formats;
+using LstmNative.Layers;
+using LstmNative.Model;
+
+namespace LstmNative.Cli.Commands;
+
+/// <summary>
+/// <c>lstmnative run MODEL.safetensors --input X=x.npy [--input h0=...] [--input c0=...]</c>: runs PyTorch nn.LSTM/nn.GRU
+/// weights (configuration inferred from the state dict) like the module's forward, and writes PyTorch's results as
+/// <c>output.npy</c>, <c>h_n.npy</c> and (LSTM) <c>c_n.npy</c>, float32. A 2-D input is one unbatched sequence, as in PyTorch.
+/// </summary>
+internal static class StateDictRun
+{
+    private static readonly Dictionary<string, string> InputAliases = new(StringComparer.Ordinal)
+    {
+        ["X"] = "X", ["input"] = "X", ["h0"] = "h0", ["h_0"] = "h0", ["c0"] = "c0", ["c_0"] = "c0",
+    };
+
+    public static bool Handles(FileInfo model) => model.Extension.Equals(".safetensors", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Loads the state dict as a float64 model (the reference precision); errors name the tensor.</summary>
+    public static RnnModel<T> LoadModel<T>(FileInfo modelFile, string? prefix, bool batchFirst)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        if (!modelFile.Exists)
+            throw new CliException($"model file not found: {modelFile.FullName}");
+        return PyTorchStateDict.Load<T>(SafetensorsReader.Read(modelFile.FullName), prefix, batchFirst);
+    }
+
+    public static void Execute(FileInfo modelFile, IReadOnlyDictionary<string, string> inputFiles, string? prefix, bool batchFirst,
+        DirectoryInfo outputDir, int repeat, bool verbose, string device, TextWriter stdout)
+    {
+        var model = LoadModel<double>(modelFile, prefix, batchFirst);
+        var o = model.Options;
+        var inputs = new Dictionary<string, NdArray>(StringComparer.Ordinal);
+        foreach (var (name, file) in inputFiles)
+        {
+            if (!InputAliases.TryGetValue(name, out var role) || (role == "c0" && o.Cell != RnnCellType.Lstm))
+                throw new CliException($"unknown input '{name}': a safetensors {o.Cell.ToString().ToUpperInvariant()} takes X (the sequence){(o.Cell == RnnCellType.Lstm ? ", h0 and c0" : " and h0")}");
+            if (inputs.ContainsKey(role))
+                throw new CliException($"input {role} given twice (as '{name}')");
+            if (!File.Exists(file))
+                throw new CliException($"input '{name}': file not found: {file}");
+            var value = NpyReader.Read(file);
+            if (value.DType is not (DType.Float32 or DType.Float64))
+                throw new CliException($"input '{name}': expected float32, got {value.DType.ToString().ToLowerInvariant()}");
+            inputs[role] = value;
+        }
+        if (!inputs.TryGetValue("X", out var x))
+            throw new CliException("missing input X: pass --input X=FILE.npy (the sequence, " + (batchFirst ? "[batch, seq, input_size]" : "[seq, batch, input_size]") + ")");
+
+        // PyTorch accepts one unbatched sequence as a 2-D input and then drops the batch axis from every result.
+        bool unbatched = x.Rank == 2;
+        if (x.Rank is not (2 or 3) || x.Shape[^1] != o.InputSize)
+            throw new CliException($"input X has shape {NdArray.FormatShape(x.Shape)}: expected {(batchFirst ? "[batch, seq" : "[seq, batch")}, {o.InputSize}] (or unbatched [seq, {o.InputSize}])");
+        int steps = unbatched ? x.Shape[0] : batchFirst ? x.Shape[1] : x.Shape[0];
+        int batch = unbatched ? 1 : batchFirst ? x.Shape[0] : x.Shape[1];
+        int states = o.NumLayers * o.DirectionCount;
+        double[] h0 = State(inputs, "h0", states, batch, o.StateSize, unbatched);
+        double[] c0 = State(inputs, "c0", states, batch, o.HiddenSize, unbatched);
+
+        StackTrace<double> trace = null!;
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < repeat; i++)
+            trace = ReferenceStack.Forward<double>(model, x.ToDoubles(), steps, batch, h0, c0);
+        watch.Stop();
+
+        int[] outShape = unbatched ? [steps, o.OutputSize] : batchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize];
+        var outputs = new List<(string, NdArray)>
+        {
+            ("output", new NdArray(ToFloats(trace.Output), outShape)),
+            ("h_n", new NdArray(ToFloats(trace.Hn), unbatched ? [states, o.StateSize] : [states, batch, o.StateSize])),
+        };
+        if (o.Cell == RnnCellType.Lstm)
+            outputs.Add(("c_n", new NdArray(ToFloats(trace.Cn), unbatched ? [states, o.HiddenSize] : [states, batch, o.HiddenSize])));
+        BoundModel.WriteAll(outputDir, outputs);
+        if (verbose)
+        {
+            stdout.WriteLine($"{o.Cell.ToString().ToUpperInvariant()} layers={o.NumLayers} {(o.Bidirectional ? "bidirectional" : "unidirectional")} input={o.InputSize} hidden={o.HiddenSize}{(o.ProjectionSize > 0 ? $" proj={o.ProjectionSize}" : "")} T={steps} B={batch} on {device}");
+            stdout.WriteLine($"{repeat} run(s): {watch.Elapsed.TotalMilliseconds / repeat:F3} ms per run");
+            foreach (var (name, value) in outputs)
+                stdout.WriteLine($"wrote {name}.npy {value}");
+        }
+    }
+
+    private static double[] State(Dictionary<string, NdArray> inputs, string role, int states, int batch, int size, bool unbatched)
+    {
+        if (!inputs.TryGetValue(role, out var v))
+            return [];
+        int[] expected = unbatched ? [states, size] : [states, batch, size];
+        if (!v.Shape.SequenceEqual(expected))
+            throw new CliException($"input {role} has shape {NdArray.FormatShape(v.Shape)}: expected {NdArray.FormatShape(expected)} (num_layers*num_directions{(unbatched ? "" : ", batch")}, {(role == "h0" ? "hidden or proj size" : "hidden_size")})");
+        return v.ToDoubles();
+    }
+
+    private static float[] ToFloats(double[] v) => Array.ConvertAll(v, d => (float)d);
+}
