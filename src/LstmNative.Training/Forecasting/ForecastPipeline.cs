@@ -77,7 +77,7 @@ public static class ForecastPipeline
             (Path.Combine(outDir, "cell_state.png"), PlotCellState(model, data, scored[0])),
             (Path.Combine(outDir, "gradient_norms.csv"), Encoding.UTF8.GetBytes(training.GradientFlow.ToCsv())),
         };
-        var report = BuildReport(data, job, training, results, clock.Elapsed.TotalSeconds);
+        var report = BuildReport(data, job, training, results, clock.Elapsed.TotalSeconds, model.Lstm.Engine);
         foreach (var (path, bytes) in pending)
         {
             AtomicFile.WriteAllBytes(path, bytes);
@@ -182,7 +182,8 @@ public static class ForecastPipeline
         return ForecastPlots.CellState(model.CellStates(window), model.Shape.Patch);
     }
 
-    private static ForecastReport BuildReport(ForecastData data, ForecastJob job, TrainingResult training, List<ForecastMetrics> results, double seconds)
+    private static ForecastReport BuildReport(ForecastData data, ForecastJob job, TrainingResult training, List<ForecastMetrics> results, double seconds,
+        IRnnLayerEngine<float> engine)
     {
         var d = new ReportData(data.Source, data.Protocol, data.Table.RowCount, data.Table.Columns, data.Table.Columns[data.TargetColumn],
             [data.Train.Start, data.Train.End], [data.Validation.Start, data.Validation.End], [data.Test.Start, data.Test.End],
@@ -190,10 +191,12 @@ public static class ForecastPipeline
             "MSE and MAE on the standardized scale (training mean and population std); WAPE in data units");
         int arLags = Math.Min(data.Window, data.TrainOrigins.Min());
         var settings = new ReportSettings(data.Window, data.Horizon, job.Model, job.Training, job.Season, arLags);
-        string engine = $"{ReferenceLayerEngine<float>.Default.Name} ({ReferenceLayerEngine<float>.Default.Shards} batch shards on {Environment.ProcessorCount} cores)";
+        string engineName = engine is ReferenceLayerEngine<float> r
+            ? $"{r.Name} ({r.Shards} batch shards on {Environment.ProcessorCount} cores)"
+            : engine.Name;
         string machine = $"{Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
         var rows = results.Select(m => new ReportResult(m.Name, data.Horizon, m.Windows, m.Mse, m.Mae, m.Wape, m.MsePerStep, m.MaePerStep)).ToArray();
-        return new ForecastReport("lstmnative forecast", d, settings, job.Device, engine, machine, seconds, training.Seconds,
+        return new ForecastReport("lstmnative forecast", d, settings, job.Device, engineName, machine, seconds, training.Seconds,
             training.BestEpoch, training.StoppedEarly, rows, training.Epochs);
     }
 }

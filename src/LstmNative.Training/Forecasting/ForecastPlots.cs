@@ -46,7 +46,7 @@ public static class ForecastPlots
         var plot = new Plot();
         var xs = epochs.Select(e => (double)e.Epoch).ToArray();
         var train = plot.Add.Scatter(xs, epochs.Select(e => e.TrainLoss).ToArray());
-        train.LegendText = "training MSE (dropout on)";
+        train.LegendText = "training MSE (mean over the epoch, training mode)";
         var validation = plot.Add.Scatter(xs, epochs.Select(e => e.ValidationLoss).ToArray());
         validation.LegendText = "validation MSE";
         var best = plot.Add.VerticalLine(bestEpoch);
