@@ -54,7 +54,7 @@ public static class ForecastPipeline
         var baselines = new List<IBaselineForecaster> { new PersistenceForecaster() };
         if (scored.Min() >= job.Season && job.Season > 1)
             baselines.Add(new SeasonalNaiveForecaster(job.Season));
-        baselines.Add(LinearArForecaster.Fit(data, Math.Min(data.Window, data.TrainOrigins.Min())));
+        baselines.Add(LinearArForecaster.Fit(data, data.Window));
         var baselinePredictions = baselines.Select(b => Predict(b, data, scored)).ToArray();
 
         var model = new LstmForecaster<float>(shape, new Random(job.Training.Seed));
@@ -189,8 +189,7 @@ public static class ForecastPipeline
             [data.Train.Start, data.Train.End], [data.Validation.Start, data.Validation.End], [data.Test.Start, data.Test.End],
             data.TrainOrigins.Length, data.ValidationOrigins.Length, data.TestOrigins.Length, data.ScoredTestOrigins.Length,
             "MSE and MAE on the standardized scale (training mean and population std); WAPE in data units");
-        int arLags = Math.Min(data.Window, data.TrainOrigins.Min());
-        var settings = new ReportSettings(data.Window, data.Horizon, job.Model, job.Training, job.Season, arLags);
+        var settings = new ReportSettings(data.Window, data.Horizon, job.Model, job.Training, job.Season, data.Window);
         string engineName = engine is ReferenceLayerEngine<float> r
             ? $"{r.Name} ({r.Shards} batch shards on {Environment.ProcessorCount} cores)"
             : engine.Name;
