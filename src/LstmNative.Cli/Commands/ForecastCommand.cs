@@ -25,7 +25,7 @@ internal static class ForecastCommand
         var hidden = Int("--hidden", "LSTM hidden size", 64);
         var layers = Int("--layers", "stacked LSTM layers", 2);
         var dropout = new Option<double>("--dropout") { Description = "dropout between LSTM layers", DefaultValueFactory = _ => 0.0 };
-        var highway = new Option<bool>("--highway") { Description = "add a linear path from the window to the forecast (LSTNet's AR highway)", DefaultValueFactory = _ => true };
+        var highway = new Option<bool>("--highway") { Description = "add a linear path from the window to the forecast, LSTNet's AR highway (on by default; --highway false turns it off)", DefaultValueFactory = _ => true };
         var epochs = Int("--epochs", "maximum epochs", 20);
         var batch = Int("--batch-size", "windows per step", 64);
         var lr = new Option<double>("--lr") { Description = "learning rate", DefaultValueFactory = _ => 1e-3 };

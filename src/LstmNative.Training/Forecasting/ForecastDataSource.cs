@@ -10,7 +10,7 @@ public static class ForecastDataSource
     /// <summary>
     /// Loads the target column, and with <paramref name="allFeatures"/> every other numeric column too (a leading
     /// timestamp column such as ETT's <c>date</c>, recognised by its first cell parsing as a date, is skipped). The
-    /// target comes last-but-kept in file order. Bad cells throw <see cref="DataFormatException"/> naming row and column.
+    /// columns keep their file order. Bad cells throw <see cref="DataFormatException"/> naming row and column.
     /// </summary>
     public static NumericTable LoadCsv(string path, string target, bool allFeatures)
     {
