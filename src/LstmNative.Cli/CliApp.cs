@@ -12,6 +12,7 @@ internal static class CliApp
     public const int Ok = 0;
     public const int Failed = 1;
     public const int Usage = 2;
+    public const int Interrupted = 130;
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -21,6 +22,7 @@ internal static class CliApp
             BackwardCommand.Create(stdout),
             DemoCommand.Create(stdout),
             ExportCommand.Create(stdout),
+            ForecastCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         bool wantsHelp = args.Any(a => a is "-h" or "--help" or "-?" or "--version");
@@ -45,7 +47,8 @@ internal static class CliApp
     /// <summary>The one-line message for an exception: what was expected and what was found, never a stack trace.</summary>
     internal static string Describe(Exception e) => OneLine(e switch
     {
-        CliException or ArgumentException or FormatException or NotSupportedException or InvalidDataException => e.Message,
+        CliException or ArgumentException or FormatException or NotSupportedException or InvalidDataException
+            or Training.Data.DataFormatException => e.Message,
         FileNotFoundException f => $"file not found: {f.FileName ?? f.Message}",
         DirectoryNotFoundException d => $"directory not found: {d.Message}",
         UnauthorizedAccessException u => $"permission denied: {u.Message}",

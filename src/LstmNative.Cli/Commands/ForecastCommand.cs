@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Diagnostics;
+using LstmNative.Training.Data;
+using LstmNative.Training.Forecasting;
+
+namespace LstmNative.Cli.Commands;
+
+/// <summary>
+/// <c>lstmnative forecast</c>: trains a 2-layer LSTM forecaster and scores it against persistence, seasonal naive and
+/// linear AR on the same test windows. Without <c>--csv</c> it uses the built-in synthetic hourly load; with
+/// <c>--protocol ett</c> it follows the ETT benchmark's split, scaling and scored windows.
+/// </summary>
+internal static class ForecastCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var csv = new Option<FileInfo>("--csv") { Description = "CSV file with a header row (default: the built-in synthetic hourly load)" };
+        var target = new Option<string>("--target") { Description = "column to forecast (required with --csv; built-in: load)" };
+        var features = Choice("--features", "input columns: all numeric columns, or the target alone (default: all for the built-in data, target for --csv)", "all", "target");
+        var window = Int("--window", "input rows per forecast", 168);
+        var horizon = Int("--horizon", "rows to forecast", 24);
+        var protocol = Choice("--protocol", "split and scoring: chronological (70/10/20 %) or ett (ETTh1's published protocol)", "chronological", "ett");
+        protocol.DefaultValueFactory = _ => "chronological";
+        var patch = Int("--patch", "time steps per LSTM step (0: 24 when the window is a multiple of 24, else 1)", 0);
+        var hidden = Int("--hidden", "LSTM hidden size", 64);
+        var layers = Int("--layers", "stacked LSTM layers", 2);
+        var dropout = new Option<double>("--dropout") { Description = "dropout between LSTM layers", DefaultValueFactory = _ => 0.0 };
+        var highway = new Option<bool>("--highway") { Description = "add a linear path from the window to the forecast, LSTNet's AR highway (on by default; --highway false turns it off)", DefaultValueFactory = _ => true };
+        var epochs = Int("--epochs", "maximum epochs", 20);
+        var batch = Int("--batch-size", "windows per step", 64);
+        var lr = new Option<double>("--lr") { Description = "learning rate", DefaultValueFactory = _ => 1e-3 };
+        var optimizer = Choice("--optimizer", "optimizer", "adam", "adamw", "sgd");
+        optimizer.DefaultValueFactory = _ => "adam";
+        var weightDecay = new Option<double>("--weight-decay") { Description = "weight decay", DefaultValueFactory = _ => 0.0 };
+        var clip = new Option<double>("--clip") { Description = "global gradient-norm clipping (0: off)", DefaultValueFactory = _ => 1.0 };
+        var patience = Int("--patience", "epochs without a better validation loss before stopping", 4);
+        var scheduler = Choice("--scheduler", "learning-rate schedule", "plateau", "cosine", "none");
+        scheduler.DefaultValueFactory = _ => "plateau";
+        var perEpoch = Int("--windows-per-epoch", "training windows drawn per epoch (0: all)", 2048);
+        var season = Int("--season", "season length of the seasonal-naive baseline", 24);
+        var seed = Int("--seed", "random seed (same seed, same run)", 1);
+        var outputDir = new Option<DirectoryInfo>("--output-dir", "-o") { Description = "folder for the model, PNGs and gradient log", DefaultValueFactory = _ => new DirectoryInfo("forecast-output") };
+        var report = new Option<FileInfo>("--report") { Description = "write the results as JSON to this file" };
+        var device = CommonOptions.Device();
+
+        var command = new Command("forecast", "train an LSTM forecaster and compare it with persistence, seasonal naive and linear AR")
+        {
+            csv, target, features, window, horizon, protocol, patch, hidden, layers, dropout, highway, epochs, batch, lr, optimizer,
+            weightDecay, clip, patience, scheduler, perEpoch, season, seed, outputDir, report, device,
+        };
+        command.SetAction(parse =>
+        {
+            var clock = Stopwatch.StartNew();
+            string dev = DeviceSelection.Resolve(parse.GetValue(device));
+            string? csvPath = parse.GetValue(csv)?.FullName;
+            string? targetName = parse.GetValue(target);
+            if (csvPath is not null && string.IsNullOrEmpty(targetName))
+                throw new CliException("--csv needs --target COLUMN (the column to forecast)");
+            bool all = (parse.GetValue(features) ?? (csvPath is null ? "all" : "target")) == "all";
+            int w = parse.GetValue(window), h = parse.GetValue(horizon);
+            if (w < 1 || h < 1)
+                throw new CliException($"--window and --horizon must be positive, got {w} and {h}");
+
+            NumericTable table;
+            string source, unit;
+            if (csvPath is null)
+            {
+                table = SyntheticLoadSeries.Generate();
+                targetName ??= SyntheticLoadSeries.Target;
+                if (!all)
+                    table = table.SelectColumns(Checked(table, targetName, "built-in data"));
+                source = "built-in synthetic load";
+                unit = targetName == SyntheticLoadSeries.Target ? "MW" : "°C";
+            }
+            else
+            {
+                table = ForecastDataSource.LoadCsv(csvPath, targetName!, all);
+                source = Path.GetFileName(csvPath);
+                unit = "";
+            }
+            var data = parse.GetValue(protocol) == "ett"
+                ? ForecastData.Ett(table, source, targetName!, w, h)
+                : ForecastData.Chronological(table, source, targetName!, w, h);
+
+            int p = parse.GetValue(patch);
+            if (p == 0)
+                p = w % 24 == 0 ? 24 : 1;
+            if (p < 0 || w % p != 0)
+                throw new CliException($"--window {w} must be a multiple of --patch {p}");
+            var shape = new ForecasterShape(data.Features, data.TargetColumn, w, h, parse.GetValue(hidden), parse.GetValue(layers), p,
+                parse.GetValue(dropout), parse.GetValue(highway));
+            var settings = new TrainingSettings(parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(optimizer)!,
+                parse.GetValue(weightDecay), parse.GetValue(clip), parse.GetValue(patience), parse.GetValue(scheduler)!, parse.GetValue(perEpoch),
+                parse.GetValue(seed));
+            var job = new ForecastJob(shape, settings, parse.GetValue(outputDir)!.FullName, parse.GetValue(report)?.FullName,
+                parse.GetValue(season), dev, unit);
+            return ForecastConsole.Run(data, job, stdout, stderr, clock);
+        });
+        return command;
+    }
+
+    private static string Checked(NumericTable table, string column, string source) =>
+        table.Columns.Contains(column) ? column
+            : throw new DataFormatException(source, 0, column, $"no such column; the columns are: {string.Join(", ", table.Columns)}");
+
+    private static Option<int> Int(string name, string description, int defaultValue) =>
+        new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+
+    private static Option<string> Choice(string name, string description, params string[] values)
+    {
+        var option = new Option<string>(name) { Description = description };
+        option.AcceptOnlyFromAmong(values);
+        return option;
+    }
+}

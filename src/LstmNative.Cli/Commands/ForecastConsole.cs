@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Globalization;
+using LstmNative.Training.Forecasting;
+using Spectre.Console;
+
+namespace LstmNative.Cli.Commands;
+
+/// <summary>
+/// Runs a forecasting job with a Spectre.Console progress bar (epoch, loss, validation loss, learning rate, ETA),
+/// then prints the results table. Ctrl+C stops training after the current batch; the best checkpoint stays.
+/// </summary>
+internal static class ForecastConsole
+{
+    public static int Run(ForecastData data, ForecastJob job, TextWriter stdout, TextWriter stderr, Stopwatch clock)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(stdout),
+            Ansi = AnsiSupport.Detect,
+            ColorSystem = ColorSystemSupport.Detect,
+            Interactive = InteractionSupport.Detect,
+        });
+        var s = job.Model;
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"{data.Source}: {data.Table.RowCount} rows, inputs {string.Join(", ", data.Table.Columns)}, target {data.Table.Columns[data.TargetColumn]}, " +
+            $"{data.Protocol} split, {data.TrainOrigins.Length}/{data.ValidationOrigins.Length}/{data.ScoredTestOrigins.Length} train/validation/scored test windows")));
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"model: {s.Layers}-layer LSTM, hidden {s.Hidden}, window {s.Window} ({s.Steps} steps of {s.Patch}), horizon {s.Horizon}, " +
+            $"highway {(s.Highway ? "on" : "off")}; device {job.Device}, reference engine")));
+
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCtrlC = (_, e) =>
+        {
+            e.Cancel = true; // let training stop cleanly and keep the checkpoint
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCtrlC;
+        ForecastOutcome outcome;
+        try
+        {
+            outcome = console.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                    new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask("training", maxValue: job.Training.Epochs);
+                    var progress = new SyncProgress(p =>
+                    {
+                        task.Value = p.Epoch - 1 + (double)p.Batch / p.Batches;
+                        task.Description = Markup.Escape(Describe(p));
+                    });
+                    var result = ForecastPipeline.Run(data, job, progress, cancel.Token);
+                    task.Value = task.MaxValue;
+                    return result;
+                });
+        }
+        catch (OperationCanceledException)
+        {
+            string model = Path.Combine(job.OutputDirectory, ForecastPipeline.ModelFile);
+            stderr.WriteLine(File.Exists(model)
+                ? $"lstmnative: interrupted; the best checkpoint so far is in {model}"
+                : "lstmnative: interrupted before the first epoch finished; nothing was saved");
+            return CliApp.Interrupted;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CliException(e.Message);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCtrlC;
+        }
+
+        PrintResults(console, outcome.Report);
+        foreach (var file in outcome.Files)
+            console.MarkupLine($"wrote [green]{Markup.Escape(file)}[/]");
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"run time {clock.Elapsed.TotalSeconds:F1} s (training {outcome.Report.TrainSeconds:F1} s)")));
+        return CliApp.Ok;
+    }
+
+    private static string Describe(TrainingProgress p)
+    {
+        string last = p.LastEpoch is { } e ? string.Create(CultureInfo.InvariantCulture, $"  val {e.ValidationLoss:F4}") : "";
+        return string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{p.Epochs}  loss {p.RunningLoss:F4}{last}  lr {p.LearningRate:G3}");
+    }
+
+    private static void PrintResults(IAnsiConsole console, ForecastReport report)
+    {
+        int h = report.Settings.Horizon;
+        var table = new Table().Title(Markup.Escape($"test split, horizon {h}, {report.Results[0].Windows} windows (standardized scale)"));
+        table.AddColumn("forecaster");
+        table.AddColumn(new TableColumn("MSE").RightAligned());
+        table.AddColumn(new TableColumn("MAE").RightAligned());
+        table.AddColumn(new TableColumn("WAPE").RightAligned());
+        table.AddColumn(new TableColumn("LSTM MSE vs it").RightAligned());
+        var model = report.Results[0];
+        foreach (var r in report.Results)
+        {
+            string versus = ReferenceEquals(r, model) ? "" : string.Create(CultureInfo.InvariantCulture, $"{(model.Mse / r.Mse - 1) * 100:+0.0;-0.0}%");
+            string name = ReferenceEquals(r, model) ? $"[bold]{Markup.Escape(r.Name)}[/]" : Markup.Escape(r.Name);
+            table.AddRow(name, F(r.Mse), F(r.Mae), double.IsNaN(r.Wape) ? "-" : string.Create(CultureInfo.InvariantCulture, $"{r.Wape * 100:F2}%"), versus);
+        }
+        console.Write(table);
+        bool beatsAll = report.Results.Skip(1).All(r => model.Mse < r.Mse);
+        console.MarkupLine(beatsAll
+            ? "[green]the LSTM beats every baseline on MSE[/]"
+            : "[yellow]the LSTM does not beat every baseline on MSE[/]");
+        console.MarkupLine(Markup.Escape($"best epoch {report.BestEpoch} of {report.Epochs.Count}{(report.StoppedEarly ? " (stopped early)" : "")}"));
+    }
+
+    private static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
+
+    /// <summary>Reports synchronously on the training thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

@@ -1,0 +1,185 @@
+using System.Numerics;
+using LstmNative.Training.Data;
+
+namespace LstmNative.Training.Forecasting;
+
+/// <summary>
+/// A forecasting problem on a standardized series: which columns are inputs, which one is the target, the window
+/// and horizon, and the forecast origins of each split. Origin <c>s</c> predicts target rows <c>s … s+horizon−1</c>
+/// from input rows <c>s−window … s−1</c>; validation and test windows may reach back into the previous split for
+/// context, never forward. Scaling statistics come from the training rows only.
+/// </summary>
+public sealed class ForecastData
+{
+    private ForecastData(string source, NumericTable scaled, StandardScaler scaler, int target, int window, int horizon,
+        RowRange train, RowRange validation, RowRange test, int scoredTest, string protocol)
+    {
+        Source = source;
+        Table = scaled;
+        Scaler = scaler;
+        TargetColumn = target;
+        Window = window;
+        Horizon = horizon;
+        Train = train;
+        Validation = validation;
+        Test = test;
+        Protocol = protocol;
+        TrainOrigins = Origins(Math.Max(train.Start + window, 0), train.End);
+        ValidationOrigins = Origins(validation.Start, validation.End);
+        TestOrigins = Origins(test.Start, test.End);
+        ScoredTestOrigins = TestOrigins.AsSpan(0, scoredTest).ToArray();
+        Target = new double[scaled.RowCount];
+        for (int r = 0; r < Target.Length; r++)
+            Target[r] = scaled[r, target];
+    }
+
+    /// <summary>Where the data came from (file name or <c>built-in</c>).</summary>
+    public string Source { get; }
+
+    /// <summary>The input columns, standardized with the training rows' mean and population std.</summary>
+    public NumericTable Table { get; }
+
+    /// <summary>The fitted scaler (one feature per column of <see cref="Table"/>).</summary>
+    public StandardScaler Scaler { get; }
+
+    /// <summary>Index of the target column in <see cref="Table"/>.</summary>
+    public int TargetColumn { get; }
+
+    /// <summary>The standardized target column.</summary>
+    public double[] Target { get; }
+
+    /// <summary>Input rows per window.</summary>
+    public int Window { get; }
+
+    /// <summary>Rows predicted per window.</summary>
+    public int Horizon { get; }
+
+    /// <summary>Rows whose values training windows predict (their inputs lie in it too).</summary>
+    public RowRange Train { get; }
+
+    /// <summary>Rows the validation windows predict.</summary>
+    public RowRange Validation { get; }
+
+    /// <summary>Rows the test windows predict.</summary>
+    public RowRange Test { get; }
+
+    /// <summary><c>ett</c> or <c>chronological</c>.</summary>
+    public string Protocol { get; }
+
+    /// <summary>Forecast origins of the training windows.</summary>
+    public int[] TrainOrigins { get; }
+
+    /// <summary>Forecast origins of the validation windows.</summary>
+    public int[] ValidationOrigins { get; }
+
+    /// <summary>Forecast origins of every test window.</summary>
+    public int[] TestOrigins { get; }
+
+    /// <summary>The test origins that are scored (all of them, except under the ETT protocol).</summary>
+    public int[] ScoredTestOrigins { get; }
+
+    /// <summary>Features per input step.</summary>
+    public int Features => Table.ColumnCount;
+
+    /// <summary>
+    /// Splits chronologically (first <paramref name="trainFraction"/> of the rows for training, the next
+    /// <paramref name="validationFraction"/> for validation, the rest for testing) and standardizes with the training rows.
+    /// </summary>
+    public static ForecastData Chronological(NumericTable table, string source, string target, int window, int horizon,
+        double trainFraction = 0.7, double validationFraction = 0.1)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        CheckSizes(window, horizon);
+        int rows = table.RowCount;
+        int train = (int)(rows * trainFraction), validation = (int)(rows * validationFraction);
+        var trainRange = new RowRange(0, train);
+        var validationRange = new RowRange(train, validation);
+        var testRange = new RowRange(train + validation, rows - train - validation);
+        string what = $"{source} has {rows} rows";
+        if (train - window - horizon + 1 < 1)
+            throw new DataFormatException($"{what}: the first {trainFraction:P0} ({train} rows) are too few for one training window of {window} + {horizon} rows");
+        if (validation < horizon || testRange.Count < horizon)
+            throw new DataFormatException($"{what}: the validation ({validation} rows) and test ({testRange.Count} rows) splits must each hold at least one horizon of {horizon} rows");
+        int testWindows = testRange.Count - horizon + 1;
+        return Build(table, source, target, window, horizon, trainRange, validationRange, testRange, testWindows, "chronological");
+    }
+
+    /// <summary>
+    /// The ETT protocol (Informer's): train rows 0–8639, validation 8640–11519, test 11520–14399; standardized with the
+    /// training rows; of the <c>2881 − horizon</c> test windows the first <c>floor(n / 32) · 32</c> are scored.
+    /// </summary>
+    public static ForecastData Ett(NumericTable table, string source, string target, int window, int horizon)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        CheckSizes(window, horizon);
+        const int Train = 12 * 30 * 24, Border = 4 * 30 * 24;
+        if (table.RowCount < Train + 2 * Border)
+            throw new DataFormatException($"{source} has {table.RowCount} rows; the ETT protocol needs {Train + 2 * Border} (train 0–8639, validation 8640–11519, test 11520–14399)");
+        if (window > Train - horizon || horizon > Border)
+            throw new DataFormatException($"window {window} + horizon {horizon} do not fit the ETT splits (train 8640 rows, validation and test 2880 rows each)");
+        int windows = Border - horizon + 1;
+        return Build(table, source, target, window, horizon, new RowRange(0, Train), new RowRange(Train, Border),
+            new RowRange(Train + Border, Border), windows / 32 * 32, "ett");
+    }
+
+    /// <summary>Copies the windows at <paramref name="origins"/> into <paramref name="inputs"/> <c>[B, window, F]</c> and <paramref name="targets"/> <c>[B, horizon]</c>.</summary>
+    public void Fill<T>(ReadOnlySpan<int> origins, Tensor<T> inputs, Tensor<T>? targets) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        int b = origins.Length, f = Features;
+        if (!inputs.HasShape([b, Window, f]) || (targets is not null && !targets.HasShape([b, Horizon])))
+            throw new ArgumentException($"buffers {inputs} and {targets} do not fit {b} windows");
+        var data = Table.Data;
+        for (int n = 0; n < b; n++)
+        {
+            int s = origins[n];
+            var x = inputs.Data.AsSpan(n * Window * f, Window * f);
+            var rows = data.AsSpan((s - Window) * f, Window * f);
+            for (int i = 0; i < x.Length; i++)
+                x[i] = T.CreateChecked(rows[i]);
+            if (targets is not null)
+                for (int h = 0; h < Horizon; h++)
+                    targets.Data[n * Horizon + h] = T.CreateChecked(Target[s + h]);
+        }
+    }
+
+    /// <summary>The true standardized targets of <paramref name="origins"/>, <c>[n, horizon]</c> row-major.</summary>
+    public double[] Actuals(ReadOnlySpan<int> origins)
+    {
+        var result = new double[origins.Length * Horizon];
+        for (int n = 0; n < origins.Length; n++)
+            Target.AsSpan(origins[n], Horizon).CopyTo(result.AsSpan(n * Horizon, Horizon));
+        return result;
+    }
+
+    /// <summary>Standardized target values back in the data's units.</summary>
+    public double[] Unscale(ReadOnlySpan<double> values)
+    {
+        var result = values.ToArray();
+        Scaler.InverseTransformFeature(result, TargetColumn);
+        return result;
+    }
+
+    private static ForecastData Build(NumericTable table, string source, string target, int window, int horizon,
+        RowRange train, RowRange validation, RowRange test, int scoredTest, string protocol)
+    {
+        int targetIndex = Array.IndexOf(table.Columns.ToArray(), target);
+        if (targetIndex < 0)
+            throw new DataFormatException(source, 0, target, $"no such column; the columns are: {string.Join(", ", table.Columns)}");
+        var scaler = new StandardScaler();
+        scaler.Fit(table.SliceRows(train));
+        return new ForecastData(source, scaler.Transform(table), scaler, targetIndex, window, horizon, train, validation, test, scoredTest, protocol);
+    }
+
+    private int[] Origins(int first, int end)
+    {
+        int last = end - Horizon;
+        return last < first ? [] : Enumerable.Range(first, last - first + 1).ToArray();
+    }
+
+    private static void CheckSizes(int window, int horizon)
+    {
+        if (window < 1 || horizon < 1)
+            throw new ArgumentException($"window and horizon must be positive, got {window} and {horizon}");
+    }
+}

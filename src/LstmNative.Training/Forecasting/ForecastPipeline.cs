@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using LstmNative.Formats;
+using LstmNative.Training.Layers;
+
+namespace LstmNative.Training.Forecasting;
+
+/// <summary>What a forecasting run needs besides the data.</summary>
+/// <param name="Model">Forecaster shape (features and target must match the data).</param>
+/// <param name="Training">How to train.</param>
+/// <param name="OutputDirectory">Folder for the model, the PNGs and the gradient log (created if missing).</param>
+/// <param name="ReportPath">Where to write the JSON report, or null.</param>
+/// <param name="Season">Season length of the seasonal-naive baseline.</param>
+/// <param name="Device">Device label for the report.</param>
+/// <param name="Unit">Unit of the target for plots (e.g. <c>MW</c>).</param>
+public sealed record ForecastJob(ForecasterShape Model, TrainingSettings Training, string OutputDirectory, string? ReportPath = null,
+    int Season = 24, string Device = "cpu", string Unit = "");
+
+/// <summary>What a run produced.</summary>
+/// <param name="Report">The report (also written when asked).</param>
+/// <param name="Files">Every file written, full paths.</param>
+public sealed record ForecastOutcome(ForecastReport Report, IReadOnlyList<string> Files);
+
+/// <summary>
+/// The forecasting job end to end: baselines (persistence, seasonal naive, linear AR) and the LSTM forecaster trained
+/// and scored on the same test windows, then the checkpoint, plots, gradient log and report. The checkpoint is
+/// rewritten at every new best validation loss, so an interrupted run keeps its best weights; every other file is
+/// written at the end, each atomically.
+/// </summary>
+public static class ForecastPipeline
+{
+    /// <summary>The checkpoint's file name in the output folder.</summary>
+    public const string ModelFile = "model.safetensors";
+
+    /// <summary>Runs the job. Throws <see cref="OperationCanceledException"/> when cancelled (the best checkpoint stays).</summary>
+    public static ForecastOutcome Run(ForecastData data, ForecastJob job, IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(job);
+        var clock = Stopwatch.StartNew();
+        var shape = job.Model;
+        if (shape.Features != data.Features || shape.TargetFeature != data.TargetColumn || shape.Window != data.Window || shape.Horizon != data.Horizon)
+            throw new ArgumentException("the forecaster shape does not match the data (features, target, window or horizon)");
+        shape.Validate();
+        job.Training.Validate();
+        string outDir = PrepareOutput(job.OutputDirectory);
+        if (job.ReportPath is { } reportPath)
+            CheckWritable(reportPath);
+
+        var scored = data.ScoredTestOrigins;
+        var actuals = data.Actuals(scored);
+        var baselines = new List<IBaselineForecaster> { new PersistenceForecaster() };
+        if (scored.Min() >= job.Season && job.Season > 1)
+            baselines.Add(new SeasonalNaiveForecaster(job.Season));
+        baselines.Add(LinearArForecaster.Fit(data, data.Window));
+        var baselinePredictions = baselines.Select(b => Predict(b, data, scored)).ToArray();
+
+        var model = new LstmForecaster<float>(shape, new Random(job.Training.Seed));
+        string modelPath = Path.Combine(outDir, ModelFile);
+        var training = ForecastTrainer.Train(model, data, job.Training, progress,
+            e => WriteCheckpoint(modelPath, model, data, e), cancel);
+        WriteCheckpoint(modelPath, model, data, training.Epochs[training.BestEpoch - 1]);
+
+        var predictions = ForecastTrainer.Predict(model, data, scored);
+        var results = new List<ForecastMetrics> { Score("LSTM", predictions, actuals, data) };
+        for (int i = 0; i < baselines.Count; i++)
+            results.Add(Score(baselines[i].Name, baselinePredictions[i], actuals, data));
+
+        var files = new List<string> { modelPath };
+        var pending = new List<(string Path, byte[] Bytes)>
+        {
+            (Path.Combine(outDir, "forecast.png"), PlotForecast(data, job, scored, predictions, baselinePredictions[^1], baselines[^1].Name)),
+            (Path.Combine(outDir, "loss.png"), ForecastPlots.Loss(training.Epochs, training.BestEpoch)),
+            (Path.Combine(outDir, "gradient_flow.png"), ForecastPlots.GradientFlow(training.GradientFlow)),
+            (Path.Combine(outDir, "cell_state.png"), PlotCellState(model, data, scored[0])),
+            (Path.Combine(outDir, "gradient_norms.csv"), Encoding.UTF8.GetBytes(training.GradientFlow.ToCsv())),
+        };
+        var report = BuildReport(data, job, training, results, clock.Elapsed.TotalSeconds, model.Lstm.Engine);
+        foreach (var (path, bytes) in pending)
+        {
+            AtomicFile.WriteAllBytes(path, bytes);
+            files.Add(path);
+        }
+        report = report with { RunTimeSeconds = clock.Elapsed.TotalSeconds };
+        if (job.ReportPath is { } rp)
+        {
+            AtomicFile.WriteAllBytes(rp, Encoding.UTF8.GetBytes(report.ToJson() + "\n"));
+            files.Add(Path.GetFullPath(rp));
+        }
+        return new ForecastOutcome(report, files);
+    }
+
+    /// <summary>Creates the output folder and proves it writable before any work, so a bad path fails fast and leaves nothing.</summary>
+    public static string PrepareOutput(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        string full = Path.GetFullPath(directory);
+        if (File.Exists(full))
+            throw new IOException($"output folder '{directory}' is a file");
+        try
+        {
+            Directory.CreateDirectory(full);
+            string probe = Path.Combine(full, $".write-test-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"output folder '{directory}' is not writable: {e.Message}", e);
+        }
+        return full;
+    }
+
+    private static void CheckWritable(string path)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is null || !Directory.Exists(dir))
+            throw new IOException($"cannot write the report '{path}': folder '{dir}' does not exist");
+        if (Directory.Exists(path))
+            throw new IOException($"cannot write the report '{path}': it is a folder");
+    }
+
+    private static double[] Predict(IBaselineForecaster forecaster, ForecastData data, int[] origins)
+    {
+        var result = new double[origins.Length * data.Horizon];
+        for (int i = 0; i < origins.Length; i++)
+            forecaster.Predict(data, origins[i], result.AsSpan(i * data.Horizon, data.Horizon));
+        return result;
+    }
+
+    private static ForecastMetrics Score(string name, double[] predictions, double[] actuals, ForecastData data) =>
+        ForecastMetrics.Compute(name, predictions, actuals, data.Horizon, data.Unscale(predictions), data.Unscale(actuals));
+
+    private static void WriteCheckpoint(string path, LstmForecaster<float> model, ForecastData data, EpochRecord epoch)
+    {
+        var tensors = model.Parameters().Select(p => (p.Name, p.Value.Shape.ToArray(), (float[])p.Value.Data.Clone())).ToList();
+        var scaler = data.Scaler;
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = "lstmnative.forecaster/1",
+            ["shape"] = JsonSerializer.Serialize(model.Shape),
+            ["columns"] = JsonSerializer.Serialize(data.Table.Columns),
+            ["target"] = data.Table.Columns[data.TargetColumn],
+            ["scaler_mean"] = JsonSerializer.Serialize(scaler.Mean),
+            ["scaler_std"] = JsonSerializer.Serialize(scaler.StandardDeviation),
+            ["epoch"] = epoch.Epoch.ToString(CultureInfo.InvariantCulture),
+            ["validation_mse"] = epoch.ValidationLoss.ToString("R", CultureInfo.InvariantCulture),
+        };
+        SafetensorsCheckpointWriter.Write(path, tensors, metadata);
+    }
+
+    private static byte[] PlotForecast(ForecastData data, ForecastJob job, int[] scored, double[] model, double[] baseline, string baselineName)
+    {
+        // Consecutive, non-overlapping windows from the start of the test split: each forecast as the model issued it.
+        int h = data.Horizon, span = Math.Max(4 * h, 336);
+        var chosen = new List<int>();
+        for (int i = 0; i < scored.Length && (chosen.Count + 1) * h <= span; i += h)
+            chosen.Add(i);
+        if (chosen.Count == 0)
+            chosen.Add(0);
+        var actual = new List<double>();
+        var forecast = new List<double>();
+        var other = new List<double>();
+        foreach (int i in chosen)
+        {
+            actual.AddRange(data.Target.AsSpan(scored[i], h).ToArray());
+            forecast.AddRange(model.AsSpan(i * h, h).ToArray());
+            other.AddRange(baseline.AsSpan(i * h, h).ToArray());
+        }
+        string target = data.Table.Columns[data.TargetColumn];
+        return ForecastPlots.Forecast($"{data.Source}: {target}, {chosen.Count} consecutive {h}-step forecasts on the test split",
+            string.IsNullOrEmpty(job.Unit) ? target : $"{target} ({job.Unit})",
+            data.Unscale(actual.ToArray()), [("LSTM", data.Unscale(forecast.ToArray())), (baselineName, data.Unscale(other.ToArray()))]);
+    }
+
+    private static byte[] PlotCellState(LstmForecaster<float> model, ForecastData data, int origin)
+    {
+        var window = new Tensor<float>(1, data.Window, data.Features);
+        data.Fill<float>([origin], window, null);
+        return ForecastPlots.CellState(model.CellStates(window), model.Shape.Patch);
+    }
+
+    private static ForecastReport BuildReport(ForecastData data, ForecastJob job, TrainingResult training, List<ForecastMetrics> results, double seconds,
+        IRnnLayerEngine<float> engine)
+    {
+        var d = new ReportData(data.Source, data.Protocol, data.Table.RowCount, data.Table.Columns, data.Table.Columns[data.TargetColumn],
+            [data.Train.Start, data.Train.End], [data.Validation.Start, data.Validation.End], [data.Test.Start, data.Test.End],
+            data.TrainOrigins.Length, data.ValidationOrigins.Length, data.TestOrigins.Length, data.ScoredTestOrigins.Length,
+            "MSE and MAE on the standardized scale (training mean and population std); WAPE in data units");
+        var settings = new ReportSettings(data.Window, data.Horizon, job.Model, job.Training, job.Season, data.Window);
+        string engineName = engine is ReferenceLayerEngine<float> r
+            ? $"{r.Name} ({r.Shards} batch shards on {Environment.ProcessorCount} cores)"
+            : engine.Name;
+        string machine = $"{Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
+        var rows = results.Select(m => new ReportResult(m.Name, data.Horizon, m.Windows, m.Mse, m.Mae, m.Wape, m.MsePerStep, m.MaePerStep)).ToArray();
+        return new ForecastReport("lstmnative forecast", d, settings, job.Device, engineName, machine, seconds, training.Seconds,
+            training.BestEpoch, training.StoppedEarly, rows, training.Epochs);
+    }
+}

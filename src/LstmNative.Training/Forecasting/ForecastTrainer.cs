@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using LstmNative.Training.Layers;
+using LstmNative.Training.Losses;
+using LstmNative.Training.Optimizers;
+using LstmNative.Training.Schedulers;
+
+namespace LstmNative.Training.Forecasting;
+
+/// <summary>What training produced.</summary>
+/// <param name="Epochs">Every finished epoch.</param>
+/// <param name="BestEpoch">1-based epoch whose weights the model holds at the end.</param>
+/// <param name="BestValidationLoss">Its validation MSE.</param>
+/// <param name="GradientFlow">Per-layer gradient norms at every step.</param>
+/// <param name="StoppedEarly">Whether early stopping ended training before the epoch limit.</param>
+/// <param name="Seconds">Training wall time.</param>
+public sealed record TrainingResult(IReadOnlyList<EpochRecord> Epochs, int BestEpoch, double BestValidationLoss, GradientFlowLog GradientFlow,
+    bool StoppedEarly, double Seconds);
+
+/// <summary>
+/// Trains an <see cref="LstmForecaster{T}"/> with MSE on the standardized scale: shuffled mini-batches, global-norm
+/// clipping, a learning-rate schedule, and early stopping on the validation MSE that restores the best weights.
+/// Deterministic for a given seed (the engine's parallel shards are fixed, not per-core).
+/// </summary>
+public static class ForecastTrainer
+{
+    /// <summary>
+    /// Trains in place. <paramref name="onImproved"/> runs whenever the validation loss reaches a new best (write the
+    /// checkpoint there, so an interrupted run keeps its best weights); <paramref name="cancel"/> stops after the
+    /// current batch with <see cref="OperationCanceledException"/>, leaving the model at its best weights so far.
+    /// </summary>
+    public static TrainingResult Train(LstmForecaster<float> model, ForecastData data, TrainingSettings settings,
+        IProgress<TrainingProgress>? progress = null, Action<EpochRecord>? onImproved = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        var parameters = model.Parameters().ToArray();
+        var optimizer = CreateOptimizer(parameters, settings);
+        LearningRateScheduler? scheduler = settings.Scheduler switch
+        {
+            "plateau" => new ReduceLROnPlateau(settings.LearningRate, factor: 0.5, patience: 1, threshold: 1e-3),
+            "cosine" => new CosineAnnealingLR(settings.LearningRate, settings.Epochs, settings.LearningRate * 0.01),
+            _ => null,
+        };
+        var stopping = new EarlyStopping<float>(model, settings.Patience);
+        var loss = new MseLoss<float>();
+        var flow = new GradientFlowLog();
+        var shuffle = new Random(settings.Seed ^ 0x5EED);
+        int perEpoch = settings.WindowsPerEpoch > 0 ? Math.Min(settings.WindowsPerEpoch, data.TrainOrigins.Length) : data.TrainOrigins.Length;
+        int batches = (perEpoch + settings.BatchSize - 1) / settings.BatchSize;
+        var epochs = new List<EpochRecord>();
+        var clock = Stopwatch.StartNew();
+        EpochRecord? last = null;
+
+        try
+        {
+            for (int epoch = 1; epoch <= settings.Epochs; epoch++)
+            {
+                model.Train();
+                var order = (int[])data.TrainOrigins.Clone();
+                shuffle.Shuffle(order);
+                double sum = 0;
+                for (int batch = 0; batch < batches; batch++)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    int start = batch * settings.BatchSize, count = Math.Min(settings.BatchSize, perEpoch - start);
+                    var origins = order.AsSpan(start, count);
+                    var x = new Tensor<float>(count, data.Window, data.Features);
+                    var y = new Tensor<float>(count, data.Horizon);
+                    data.Fill(origins, x, y);
+                    optimizer.ZeroGrad();
+                    sum += loss.Forward(model.Forward(x), y);
+                    model.Backward(loss.Backward());
+                    flow.Record(parameters);
+                    if (settings.ClipNorm > 0)
+                        GradientClipping.ClipByGlobalNorm(parameters, settings.ClipNorm);
+                    optimizer.Step();
+                    progress?.Report(new TrainingProgress(epoch, settings.Epochs, batch + 1, batches, sum / (batch + 1), last, optimizer.LearningRate));
+                }
+                double validation = Evaluate(model, data, data.ValidationOrigins);
+                bool improved = validation < stopping.BestMetric;
+                bool stop = stopping.Step(validation);
+                last = new EpochRecord(epoch, sum / batches, validation, optimizer.LearningRate, clock.Elapsed.TotalSeconds, improved);
+                epochs.Add(last);
+                if (improved)
+                    onImproved?.Invoke(last);
+                progress?.Report(new TrainingProgress(epoch, settings.Epochs, batches, batches, sum / batches, last, optimizer.LearningRate));
+                if (stop)
+                    break;
+                if (scheduler is not null)
+                {
+                    scheduler.Step(validation);
+                    optimizer.LearningRate = scheduler.LearningRate;
+                }
+            }
+        }
+        finally
+        {
+            // Interrupted or not, the model leaves with the best weights seen (if any epoch finished).
+            if (stopping.BestEpoch >= 0)
+                stopping.RestoreBest();
+            model.Eval();
+        }
+        if (stopping.BestEpoch < 0)
+            throw new InvalidOperationException("training diverged: the validation loss was never finite (try a lower --lr)");
+        return new TrainingResult(epochs, stopping.BestEpoch + 1, stopping.BestMetric, flow, stopping.ShouldStop, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Mean squared error of the model on <paramref name="origins"/> (evaluation mode).</summary>
+    public static double Evaluate(LstmForecaster<float> model, ForecastData data, int[] origins)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var predictions = Predict(model, data, origins);
+        var actuals = data.Actuals(origins);
+        double sum = 0;
+        for (int i = 0; i < predictions.Length; i++)
+            sum += (predictions[i] - actuals[i]) * (predictions[i] - actuals[i]);
+        return sum / predictions.Length;
+    }
+
+    /// <summary>The model's standardized forecasts for <paramref name="origins"/>, <c>[n, horizon]</c> row-major (evaluation mode).</summary>
+    public static double[] Predict(LstmForecaster<float> model, ForecastData data, int[] origins, int batchSize = 256)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(origins);
+        bool training = model.IsTraining;
+        model.Eval();
+        var result = new double[origins.Length * data.Horizon];
+        for (int start = 0; start < origins.Length; start += batchSize)
+        {
+            int count = Math.Min(batchSize, origins.Length - start);
+            var x = new Tensor<float>(count, data.Window, data.Features);
+            data.Fill<float>(origins.AsSpan(start, count), x, null);
+            var y = model.Forward(x);
+            for (int i = 0; i < y.Length; i++)
+                result[start * data.Horizon + i] = y.Data[i];
+        }
+        model.IsTraining = training;
+        return result;
+    }
+
+    private static Optimizer<float> CreateOptimizer(Parameter<float>[] parameters, TrainingSettings s) => s.Optimizer switch
+    {
+        "adamw" => new AdamW<float>(parameters, s.LearningRate, weightDecay: s.WeightDecay),
+        "sgd" => new Sgd<float>(parameters, s.LearningRate, momentum: 0.9, weightDecay: s.WeightDecay),
+        _ => new Adam<float>(parameters, s.LearningRate, weightDecay: s.WeightDecay),
+    };
+}

@@ -1,0 +1,194 @@
+using System.Numerics;
+using LstmNative.Training.Layers;
+
+namespace LstmNative.Training.Forecasting;
+
+/// <summary>Shape of an <see cref="LstmForecaster{T}"/>.</summary>
+/// <param name="Features">Input features per time step.</param>
+/// <param name="TargetFeature">Index of the target among the features.</param>
+/// <param name="Window">Input time steps.</param>
+/// <param name="Horizon">Predicted steps.</param>
+/// <param name="Hidden">LSTM hidden size.</param>
+/// <param name="Layers">Stacked LSTM layers.</param>
+/// <param name="Patch">Consecutive time steps fed to the LSTM as one step (1: every step; 24 on hourly data: one step per day).</param>
+/// <param name="Dropout">Dropout between LSTM layers.</param>
+/// <param name="Highway">Whether a linear path from the window to the forecast is added (LSTNet's autoregressive highway).</param>
+public sealed record ForecasterShape(int Features, int TargetFeature, int Window, int Horizon, int Hidden = 64, int Layers = 2,
+    int Patch = 1, double Dropout = 0, bool Highway = true)
+{
+    /// <summary>LSTM time steps per window.</summary>
+    public int Steps => Window / Patch;
+
+    /// <summary>Throws when the shape is inconsistent.</summary>
+    public void Validate()
+    {
+        if (Features < 1 || Window < 1 || Horizon < 1 || Hidden < 1 || Layers < 1 || Patch < 1)
+            throw new ArgumentException("features, window, horizon, hidden size, layers and patch must be positive");
+        if ((uint)TargetFeature >= (uint)Features)
+            throw new ArgumentException($"target feature {TargetFeature} is outside [0, {Features})");
+        if (Window % Patch != 0)
+            throw new ArgumentException($"the window ({Window}) must be a multiple of the patch ({Patch})");
+    }
+}
+
+/// <summary>
+/// The forecaster: a multi-layer LSTM over the input window that predicts the change from the last observed value.
+/// Inputs <c>[B, window, F]</c> (standardized) are made relative to each feature's last value, cut into patches of
+/// <see cref="ForecasterShape.Patch"/> steps, run through the LSTM; its last hidden state goes through a linear head
+/// to <c>horizon</c> outputs, which are added to the last observed target value (a skip connection from persistence),
+/// plus, when <see cref="ForecasterShape.Highway"/> is on, a linear map of the relative target window. Output:
+/// <c>[B, horizon]</c>. The head and highway start at zero, so training starts from exactly the persistence forecast.
+/// </summary>
+/// <typeparam name="T">float or double.</typeparam>
+public sealed class LstmForecaster<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly LastTimeStep<T> _last = new();
+    private Tensor<T>? _input, _relative, _targetWindow, _output, _gradInput;
+
+    /// <summary>Creates the network, initialised from <paramref name="random"/>.</summary>
+    public LstmForecaster(ForecasterShape shape, Random random, IRnnLayerEngine<T>? engine = null)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(random);
+        shape.Validate();
+        Shape = shape;
+        Lstm = RegisterModule("lstm", new Lstm<T>(shape.Patch * shape.Features, shape.Hidden, random, shape.Layers, shape.Dropout, engine: engine));
+        Head = RegisterModule("head", new Linear<T>(shape.Hidden, shape.Horizon, random));
+        Head.Weight.Value.Clear();
+        Head.Bias!.Value.Clear();
+        if (shape.Highway)
+        {
+            Highway = RegisterModule("highway", new Linear<T>(shape.Window, shape.Horizon, random));
+            Highway.Weight.Value.Clear();
+            Highway.Bias!.Value.Clear();
+        }
+    }
+
+    /// <summary>The network's shape.</summary>
+    public ForecasterShape Shape { get; }
+
+    /// <summary>The recurrent part.</summary>
+    public Lstm<T> Lstm { get; }
+
+    /// <summary>Hidden state to forecast.</summary>
+    public Linear<T> Head { get; }
+
+    /// <summary>The linear path from the relative target window, or null.</summary>
+    public Linear<T>? Highway { get; }
+
+    /// <inheritdoc/>
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var s = Shape;
+        if (!input.HasShape([input.Dim(0), s.Window, s.Features]) || input.Dim(0) < 1)
+            throw new ArgumentException($"the forecaster expects [B, {s.Window}, {s.Features}], got {input}");
+        int b = input.Dim(0), w = s.Window, f = s.Features, k = s.TargetFeature;
+        _input = input;
+        var relative = _relative = Tensor<T>.Reuse(_relative, [b, w, f]);
+        var targetWindow = _targetWindow = Tensor<T>.Reuse(_targetWindow, [b, w]);
+        for (int n = 0; n < b; n++)
+        {
+            var x = input.Data.AsSpan(n * w * f, w * f);
+            var r = relative.Data.AsSpan(n * w * f, w * f);
+            var last = x.Slice((w - 1) * f, f);
+            for (int t = 0; t < w; t++)
+                for (int c = 0; c < f; c++)
+                    r[t * f + c] = x[t * f + c] - last[c];
+            for (int t = 0; t < w; t++)
+                targetWindow.Data[n * w + t] = r[t * f + k];
+        }
+        var hidden = _last.Forward(Lstm.Forward(relative.Reshape(b, s.Steps, s.Patch * f)));
+        var head = Head.Forward(hidden);
+        var output = _output = Tensor<T>.Reuse(_output, [b, s.Horizon]);
+        head.Data.CopyTo(output.Data, 0);
+        if (Highway is not null)
+        {
+            var linear = Highway.Forward(targetWindow);
+            for (int i = 0; i < output.Length; i++)
+                output.Data[i] += linear.Data[i];
+        }
+        for (int n = 0; n < b; n++)
+        {
+            T last = input.Data[(n * w + w - 1) * f + k];
+            for (int h = 0; h < s.Horizon; h++)
+                output.Data[n * s.Horizon + h] += last;
+        }
+        return output;
+    }
+
+    /// <inheritdoc/>
+    public override Tensor<T> Backward(Tensor<T> gradOutput)
+    {
+        var input = RequireForward(_input);
+        RequireSameShape(gradOutput, _output!);
+        var s = Shape;
+        int b = input.Dim(0), w = s.Window, f = s.Features, k = s.TargetFeature;
+        var dRelative = Lstm.Backward(_last.Backward(Head.Backward(gradOutput))).Reshape(b, w, f);
+        var gradInput = _gradInput = Tensor<T>.Reuse(_gradInput, input.Shape);
+        dRelative.Data.CopyTo(gradInput.Data, 0);
+        if (Highway is not null)
+        {
+            var dWindow = Highway.Backward(gradOutput);
+            for (int n = 0; n < b; n++)
+                for (int t = 0; t < w; t++)
+                    gradInput.Data[(n * w + t) * f + k] += dWindow.Data[n * w + t];
+        }
+        // r = x - x_last: every relative gradient also flows, negated, into the last step; the skip adds dOut there.
+        for (int n = 0; n < b; n++)
+        {
+            var g = gradInput.Data.AsSpan(n * w * f, w * f);
+            for (int c = 0; c < f; c++)
+            {
+                T sum = T.Zero;
+                for (int t = 0; t < w; t++)
+                    sum += g[t * f + c];
+                if (c == k)
+                    for (int h = 0; h < s.Horizon; h++)
+                        sum -= gradOutput.Data[n * s.Horizon + h];
+                g[(w - 1) * f + c] -= sum;
+            }
+        }
+        return gradInput;
+    }
+
+    /// <summary>
+    /// The cell state of every LSTM layer at every step over one window <c>[1, window, F]</c>, for plotting:
+    /// <c>[layer][step][unit]</c>. Runs the LSTM one step at a time on its own state, so it works on any engine.
+    /// </summary>
+    public double[][][] CellStates(Tensor<T> window)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        var s = Shape;
+        if (!window.HasShape([1, s.Window, s.Features]))
+            throw new ArgumentException($"expected one window [1, {s.Window}, {s.Features}], got {window}");
+        bool training = IsTraining, stateful = Lstm.Stateful;
+        IsTraining = false;
+        Forward(window); // fills the relative window
+        var relative = _relative!.Clone();
+        int stepSize = s.Patch * s.Features;
+        var result = new double[s.Layers][][];
+        for (int l = 0; l < s.Layers; l++)
+            result[l] = new double[s.Steps][];
+        Lstm.Stateful = true;
+        Lstm.ResetState();
+        try
+        {
+            for (int t = 0; t < s.Steps; t++)
+            {
+                var step = new Tensor<T>(relative.Data.AsSpan(t * stepSize, stepSize).ToArray(), 1, 1, stepSize);
+                Lstm.Forward(step);
+                var c = Lstm.FinalCell!.ToDoubles();
+                for (int l = 0; l < s.Layers; l++)
+                    result[l][t] = c.AsSpan(l * s.Hidden, s.Hidden).ToArray();
+            }
+        }
+        finally
+        {
+            Lstm.ResetState();
+            Lstm.Stateful = stateful;
+            IsTraining = training;
+        }
+        return result;
+    }
+}

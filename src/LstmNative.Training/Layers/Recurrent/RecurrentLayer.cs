@@ -1,0 +1,267 @@
+using System.Globalization;
+using System.Numerics;
+using LstmNative.Layers;
+using LstmNative.Model;
+using LstmNative.Training.Init;
+
+namespace LstmNative.Training.Layers;
+
+/// <summary>
+/// A multi-layer LSTM or GRU as a training module, batch-first like the rest of the stack: input <c>[B, T, I]</c>,
+/// output <c>[B, T, D*H]</c>, dropout between layers in training. Parameters carry PyTorch's <c>nn.LSTM</c> names and
+/// gate order (<c>weight_ih_l0</c>, <c>weight_hh_l0</c>, <c>bias_ih_l0</c>, <c>bias_hh_l0</c>, <c>..._reverse</c>),
+/// so a checkpoint maps one-to-one onto a PyTorch state dict. Each layer runs on <see cref="Engine"/>.
+/// </summary>
+/// <remarks>
+/// State: <see cref="InitialHidden"/>/<see cref="InitialCell"/> (<c>[L*D, B, H]</c>) start the sequence when set;
+/// otherwise, with <see cref="Stateful"/>, the final state of the previous call does (detached: gradients stop at the
+/// chunk boundary, which is truncated back-propagation through time); otherwise zeros.
+/// </remarks>
+/// <typeparam name="T">float or double.</typeparam>
+public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly RnnModel<T> _gradients;
+    private Random _dropoutRandom;
+    private Cache? _cache;
+    private Tensor<T>? _output, _gradInput;
+    private T[]? _carriedH, _carriedC;
+
+    /// <summary>
+    /// Creates the layers with Keras-style initialisation drawn from <paramref name="random"/>: Xavier-uniform input
+    /// weights, orthogonal recurrent weights, zero biases, and for LSTM the forget-gate bias <paramref name="forgetBias"/>.
+    /// </summary>
+    protected RecurrentLayer(RnnCellType cell, int inputSize, int hiddenSize, Random random, int numLayers, double dropout,
+        bool bidirectional, double forgetBias, IRnnLayerEngine<T>? engine)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        Options = new RnnOptions(cell, inputSize, hiddenSize, numLayers, Bias: true, BatchFirst: true, dropout, bidirectional);
+        Weights = new RnnModel<T>(Options);
+        _gradients = new RnnModel<T>(Options);
+        foreach (var layer in Weights.Layers)
+            RnnInitializers.Initialize(layer, random, forgetBias);
+        _dropoutRandom = new Random(random.Next());
+        Engine = engine ?? ReferenceLayerEngine<T>.Default;
+        for (int l = 0; l < numLayers; l++)
+            for (int d = 0; d < Options.DirectionCount; d++)
+            {
+                string suffix = string.Create(CultureInfo.InvariantCulture, $"_l{l}{(d == 1 ? "_reverse" : "")}");
+                var w = Weights.Layers[l].Directions[d];
+                var g = _gradients.Layers[l].Directions[d];
+                int gh = w.Gates * w.HiddenSize;
+                RegisterParameter("weight_ih" + suffix, new Tensor<T>(w.W, gh, w.InputSize), new Tensor<T>(g.W, gh, w.InputSize));
+                RegisterParameter("weight_hh" + suffix, new Tensor<T>(w.R, gh, w.HiddenSize), new Tensor<T>(g.R, gh, w.HiddenSize));
+                RegisterParameter("bias_ih" + suffix, new Tensor<T>(w.Bw, gh), new Tensor<T>(g.Bw, gh));
+                RegisterParameter("bias_hh" + suffix, new Tensor<T>(w.Br, gh), new Tensor<T>(g.Br, gh));
+            }
+    }
+
+    /// <summary>The network's shape (always batch-first).</summary>
+    public RnnOptions Options { get; }
+
+    /// <summary>The weights, in the engine's layout; the registered parameters are views of these arrays.</summary>
+    public RnnModel<T> Weights { get; }
+
+    /// <summary>The engine that runs each layer; switch it to change speed, not results.</summary>
+    public IRnnLayerEngine<T> Engine { get; set; }
+
+    /// <summary>Whether each call starts from the previous call's final state (see the remarks).</summary>
+    public bool Stateful { get; set; }
+
+    /// <summary>Initial hidden state <c>[L*D, B, H]</c> for the next calls, or null.</summary>
+    public Tensor<T>? InitialHidden { get; set; }
+
+    /// <summary>Initial cell state <c>[L*D, B, H]</c> (LSTM) for the next calls, or null.</summary>
+    public Tensor<T>? InitialCell { get; set; }
+
+    /// <summary>Final hidden state of every layer and direction after the last call, <c>[L*D, B, H]</c>.</summary>
+    public Tensor<T>? FinalHidden { get; private set; }
+
+    /// <summary>Final cell state after the last call (LSTM), <c>[L*D, B, H]</c>.</summary>
+    public Tensor<T>? FinalCell { get; private set; }
+
+    /// <summary>dL/d(initial hidden state) from the last backward pass, <c>[L*D, B, H]</c>.</summary>
+    public Tensor<T>? InitialHiddenGrad { get; private set; }
+
+    /// <summary>dL/d(initial cell state) from the last backward pass (LSTM), <c>[L*D, B, H]</c>.</summary>
+    public Tensor<T>? InitialCellGrad { get; private set; }
+
+    /// <summary>Forgets the carried state of a stateful layer (call at the start of each pass over a series).</summary>
+    public void ResetState()
+    {
+        _carriedH = null;
+        _carriedC = null;
+    }
+
+    /// <summary>Restarts the dropout mask stream (for reproducible forwards, e.g. in gradient checks).</summary>
+    public void ReseedDropout(int seed) => _dropoutRandom = new Random(seed);
+
+    /// <inheritdoc/>
+    public override Tensor<T> Forward(Tensor<T> input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var o = Options;
+        if (input.Rank != 3 || input.Dim(2) != o.InputSize || input.Dim(0) < 1 || input.Dim(1) < 1)
+            throw new ArgumentException($"{GetType().Name} expects [B, T, {o.InputSize}] with B, T >= 1, got {input}");
+        int batch = input.Dim(0), steps = input.Dim(1), dirs = o.DirectionCount, h = o.HiddenSize, layers = o.NumLayers;
+        int state = dirs * batch * h;
+        var (h0, c0) = StartState(batch, layers * state);
+
+        var passes = new RnnLayerPass<T>[layers];
+        var masks = new T[]?[layers];
+        var hn = new T[layers * state];
+        var cn = new T[o.Cell == RnnCellType.Lstm ? hn.Length : 0];
+        T[] x = SwapFirstTwo(input.Data, batch, steps, o.InputSize);
+        for (int l = 0; l < layers; l++)
+        {
+            var pass = passes[l] = Engine.Forward(Weights.Layers[l], x, steps, batch,
+                h0 is null ? [] : h0.AsSpan(l * state, state), c0 is null ? [] : c0.AsSpan(l * state, state));
+            pass.Hn.CopyTo(hn, l * state);
+            if (cn.Length > 0)
+                pass.Cn.CopyTo(cn, l * state);
+            x = dirs == 1 ? (T[])pass.Y.Clone() : InterleaveDirections(pass.Y, steps, batch, h);
+            if (IsTraining && o.Dropout > 0 && l < layers - 1)
+                masks[l] = ApplyDropout(x, o.Dropout);
+        }
+        FinalHidden = new Tensor<T>(hn, layers * dirs, batch, h);
+        FinalCell = cn.Length > 0 ? new Tensor<T>(cn, layers * dirs, batch, h) : null;
+        if (Stateful)
+        {
+            _carriedH = (T[])hn.Clone();
+            _carriedC = cn.Length > 0 ? (T[])cn.Clone() : null;
+        }
+        var output = _output = Tensor<T>.Reuse(_output, [batch, steps, o.OutputSize]);
+        SwapFirstTwo(x, steps, batch, o.OutputSize).CopyTo(output.Data, 0);
+        _cache = new Cache(passes, masks, batch, steps);
+        return output;
+    }
+
+    /// <inheritdoc/>
+    public override Tensor<T> Backward(Tensor<T> gradOutput)
+    {
+        var cache = RequireForward(_cache);
+        RequireSameShape(gradOutput, _output!);
+        var o = Options;
+        int batch = cache.Batch, steps = cache.Steps, dirs = o.DirectionCount, h = o.HiddenSize, layers = o.NumLayers;
+        int state = dirs * batch * h;
+        var dH0 = new T[layers * state];
+        var dC0 = new T[o.Cell == RnnCellType.Lstm ? dH0.Length : 0];
+        T[] dx = SwapFirstTwo(gradOutput.Data, batch, steps, o.OutputSize);
+        for (int l = layers - 1; l >= 0; l--)
+        {
+            if (cache.Masks[l] is { } mask)
+                for (int i = 0; i < dx.Length; i++)
+                    dx[i] *= mask[i];
+            T[] dY = dirs == 1 ? dx : SplitDirections(dx, steps, batch, h);
+            var g = cache.Passes[l].Backward(dY, [], []);
+            g.DH0.CopyTo(dH0, l * state);
+            if (dC0.Length > 0)
+                g.DC0.CopyTo(dC0, l * state);
+            for (int d = 0; d < dirs; d++)
+            {
+                using var src = g.Weights.Directions[d].Parameters().GetEnumerator();
+                using var dst = _gradients.Layers[l].Directions[d].Parameters().GetEnumerator();
+                while (src.MoveNext() && dst.MoveNext())
+                    for (int i = 0; i < src.Current.Length; i++)
+                        dst.Current[i] += src.Current[i];
+            }
+            dx = g.DX;
+        }
+        InitialHiddenGrad = new Tensor<T>(dH0, layers * dirs, batch, h);
+        InitialCellGrad = dC0.Length > 0 ? new Tensor<T>(dC0, layers * dirs, batch, h) : null;
+        var gradInput = _gradInput = Tensor<T>.Reuse(_gradInput, [batch, steps, o.InputSize]);
+        SwapFirstTwo(dx, steps, batch, o.InputSize).CopyTo(gradInput.Data, 0);
+        return gradInput;
+    }
+
+    private (T[]? H0, T[]? C0) StartState(int batch, int length)
+    {
+        string shape = $"[{Options.NumLayers * Options.DirectionCount}, {batch}, {Options.HiddenSize}]";
+        if (InitialHidden is not null || InitialCell is not null)
+        {
+            if (InitialHidden is not null && InitialHidden.Length != length)
+                throw new ArgumentException($"initial hidden state {InitialHidden} does not match {shape}");
+            if (InitialCell is not null && (Options.Cell != RnnCellType.Lstm || InitialCell.Length != length))
+                throw new ArgumentException(Options.Cell == RnnCellType.Lstm
+                    ? $"initial cell state {InitialCell} does not match {shape}"
+                    : "a GRU has no cell state, but an initial cell state was set");
+            return (InitialHidden?.Data, InitialCell?.Data);
+        }
+        if (Stateful && _carriedH is not null)
+        {
+            if (_carriedH.Length != length)
+                throw new ArgumentException($"a stateful layer carries the state of a batch of {_carriedH.Length / (length / batch)} rows but got {batch}; call ResetState when the batch changes");
+            return (_carriedH, _carriedC);
+        }
+        return (null, null);
+    }
+
+    private T[] ApplyDropout(T[] x, double p)
+    {
+        var mask = new T[x.Length];
+        T keep = p >= 1 ? T.Zero : T.CreateChecked(1 / (1 - p));
+        for (int i = 0; i < mask.Length; i++)
+        {
+            mask[i] = _dropoutRandom.NextDouble() < p ? T.Zero : keep;
+            x[i] *= mask[i];
+        }
+        return mask;
+    }
+
+    // [A, B, C] -> [B, A, C]
+    private static T[] SwapFirstTwo(ReadOnlySpan<T> v, int a, int b, int c)
+    {
+        var result = new T[v.Length];
+        for (int i = 0; i < a; i++)
+            for (int j = 0; j < b; j++)
+                v.Slice((i * b + j) * c, c).CopyTo(result.AsSpan((j * a + i) * c, c));
+        return result;
+    }
+
+    // [T, 2, B, H] -> [T, B, 2H]
+    private static T[] InterleaveDirections(T[] y, int steps, int batch, int h)
+    {
+        var result = new T[y.Length];
+        for (int t = 0; t < steps; t++)
+            for (int d = 0; d < 2; d++)
+                for (int b = 0; b < batch; b++)
+                    Array.Copy(y, ((t * 2 + d) * batch + b) * h, result, ((t * batch + b) * 2 + d) * h, h);
+        return result;
+    }
+
+    // [T, B, 2H] -> [T, 2, B, H]
+    private static T[] SplitDirections(T[] y, int steps, int batch, int h)
+    {
+        var result = new T[y.Length];
+        for (int t = 0; t < steps; t++)
+            for (int d = 0; d < 2; d++)
+                for (int b = 0; b < batch; b++)
+                    Array.Copy(y, ((t * batch + b) * 2 + d) * h, result, ((t * 2 + d) * batch + b) * h, h);
+        return result;
+    }
+
+    private sealed record Cache(RnnLayerPass<T>[] Passes, T[]?[] Masks, int Batch, int Steps);
+}
+
+/// <summary>A multi-layer LSTM module (PyTorch's <c>nn.LSTM(batch_first=True)</c>); see <see cref="RecurrentLayer{T}"/>.</summary>
+/// <typeparam name="T">float or double.</typeparam>
+public sealed class Lstm<T> : RecurrentLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Creates the layers; the forget-gate bias starts at <paramref name="forgetBias"/> (1 by default).</summary>
+    public Lstm(int inputSize, int hiddenSize, Random random, int numLayers = 1, double dropout = 0, bool bidirectional = false,
+        double forgetBias = 1.0, IRnnLayerEngine<T>? engine = null)
+        : base(RnnCellType.Lstm, inputSize, hiddenSize, random, numLayers, dropout, bidirectional, forgetBias, engine)
+    {
+    }
+}
+
+/// <summary>A multi-layer GRU module (PyTorch's <c>nn.GRU(batch_first=True)</c>); see <see cref="RecurrentLayer{T}"/>.</summary>
+/// <typeparam name="T">float or double.</typeparam>
+public sealed class Gru<T> : RecurrentLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Creates the layers.</summary>
+    public Gru(int inputSize, int hiddenSize, Random random, int numLayers = 1, double dropout = 0, bool bidirectional = false,
+        IRnnLayerEngine<T>? engine = null)
+        : base(RnnCellType.Gru, inputSize, hiddenSize, random, numLayers, dropout, bidirectional, 0, engine)
+    {
+    }
+}

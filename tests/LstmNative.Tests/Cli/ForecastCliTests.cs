@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using NUnit.Framework;
+
+namespace LstmNative.Tests.Cli;
+
+/// <summary><c>lstmnative forecast</c>: a tiny end-to-end run, and bad input reported in one line with a non-zero exit and no files.</summary>
+public class ForecastCliTests
+{
+    // Small and fast: a short window, a tiny network, one epoch over a few windows.
+    private static readonly string[] Tiny = ["--window", "24", "--horizon", "6", "--hidden", "4", "--epochs", "1", "--windows-per-epoch", "64"];
+
+    private static string WriteCsv(CliHarness cli, int rows, Func<int, string>? cell = null, string header = "date,load,temp")
+    {
+        var sb = new StringBuilder(header + "\n");
+        for (int r = 1; r <= rows; r++)
+        {
+            string load = cell?.Invoke(r) ?? (100 + 10 * Math.Sin(r * 2 * Math.PI / 24)).ToString("F3", CultureInfo.InvariantCulture);
+            sb.Append(CultureInfo.InvariantCulture, $"2020-01-01 {r % 24:00}:00:00,{load},{r % 7}\n");
+        }
+        string path = cli.PathOf("data.csv");
+        File.WriteAllText(path, sb.ToString());
+        return path;
+    }
+
+    [Test]
+    public void TinyRunOnACsvWritesTheReportModelAndPlots()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 400);
+        var (exit, stdout, err) = cli.Run(["forecast", "--csv", csv, "--target", "load", "--features", "all", .. Tiny,
+            "--output-dir", cli.PathOf("out"), "--report", cli.PathOf("report.json")]);
+        Assert.That(exit, Is.Zero, err);
+        Assert.That(stdout, Does.Contain("persistence").And.Contain("linear AR").And.Contain("MSE"));
+        foreach (var name in new[] { "model.safetensors", "forecast.png", "loss.png", "gradient_flow.png", "cell_state.png", "gradient_norms.csv" })
+            Assert.That(File.Exists(cli.PathOf(Path.Combine("out", name))), name);
+        using var report = JsonDocument.Parse(File.ReadAllText(cli.PathOf("report.json")));
+        Assert.That(report.RootElement.GetProperty("data").GetProperty("inputs").EnumerateArray().Select(e => e.GetString()),
+            Is.EqualTo(new[] { "load", "temp" }), "the date column is skipped");
+        Assert.That(report.RootElement.GetProperty("results").GetArrayLength(), Is.EqualTo(4));
+    }
+
+    private static void AssertOneLineError(CliHarness cli, (int Exit, string Out, string Err) result, params string[] fragments)
+    {
+        Assert.That(result.Exit, Is.Not.Zero);
+        string line = result.Err.TrimEnd('\n');
+        Assert.That(line, Does.Not.Contain('\n'), "one line");
+        Assert.That(line, Does.StartWith("lstmnative: error: "));
+        foreach (var f in fragments)
+            Assert.That(line, Does.Contain(f));
+        Assert.That(Directory.Exists(cli.PathOf("out")), Is.False, "nothing written");
+    }
+
+    [Test]
+    public void MissingColumnIsNamed()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 100);
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "price", .. Tiny, "-o", cli.PathOf("out")]), "'price'", "no such column");
+    }
+
+    [Test]
+    public void NonNumericCellIsLocated()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 100, r => r == 37 ? "n/a" : "5");
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "-o", cli.PathOf("out")]), "row 37", "'load'", "not a number");
+    }
+
+    [Test]
+    public void NaNIsLocated()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 100, r => r == 12 ? "NaN" : "5");
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "-o", cli.PathOf("out")]), "row 12", "'load'", "NaN");
+    }
+
+    [Test]
+    public void TooFewRowsForTheWindow()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 30);
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "-o", cli.PathOf("out")]), "30 rows", "window");
+    }
+
+    [Test]
+    public void UnwritableOutputFolder()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 300);
+        File.WriteAllText(cli.PathOf("blocker"), "");
+        var result = cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "-o", Path.Combine(cli.PathOf("blocker"), "out")]);
+        AssertOneLineError(cli, result, "output folder");
+    }
+
+    [Test]
+    public void CsvWithoutTargetAndBadPatchAreRefused()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 300);
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, .. Tiny]), "--target");
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--patch", "5", "-o", cli.PathOf("out")]), "multiple of --patch 5");
+        AssertOneLineError(cli, cli.Run(["forecast", "--device", "cuda", .. Tiny, "-o", cli.PathOf("out")]), "cuda");
+    }
+}

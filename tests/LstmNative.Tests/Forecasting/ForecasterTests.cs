@@ -1,0 +1,71 @@
+using LstmNative.Tests.Training;
+using LstmNative.Training;
+using LstmNative.Training.Forecasting;
+using NUnit.Framework;
+using static LstmNative.Tests.Training.GradientCheck;
+
+namespace LstmNative.Tests.Forecasting;
+
+/// <summary>The LSTM forecaster module: gradients (float64), the persistence start, cell-state tracing, layer grouping.</summary>
+public class ForecasterTests
+{
+    [TestCase(true, 1)]
+    [TestCase(true, 2)]
+    [TestCase(false, 3)]
+    public void GradientsMatchFiniteDifferences(bool highway, int patch)
+    {
+        var rng = NewRandom(out int seed);
+        int b = rng.Next(1, 4), f = rng.Next(1, 3), w = patch * rng.Next(1, 4), h = rng.Next(1, 4);
+        var shape = new ForecasterShape(f, rng.Next(f), w, h, Hidden: 3, Layers: 2, Patch: patch, Highway: highway);
+        var model = new LstmForecaster<double>(shape, rng);
+        // Move the zero-initialised head and highway off zero so every path carries gradient.
+        foreach (var p in model.Parameters().Where(p => !p.Name.StartsWith("lstm", StringComparison.Ordinal)))
+            for (int i = 0; i < p.Value.Length; i++)
+                p.Value.Data[i] = rng.NextDouble() - 0.5;
+        GradientCheck.Check(model, RandomTensor(rng, b, w, f), rng, $"forecaster seed {seed} {shape}");
+    }
+
+    [Test]
+    public void AnUntrainedForecasterPredictsPersistence()
+    {
+        var rng = new Random(5);
+        var model = new LstmForecaster<float>(new ForecasterShape(2, 1, 48, 6, Hidden: 4, Patch: 24), rng);
+        var x = new Tensor<float>(3, 48, 2);
+        for (int i = 0; i < x.Length; i++)
+            x.Data[i] = (float)rng.NextDouble();
+        var y = model.Forward(x);
+        for (int n = 0; n < 3; n++)
+            Assert.That(y.Data.AsSpan(n * 6, 6).ToArray(), Is.All.EqualTo(x.Data[(n * 48 + 47) * 2 + 1]));
+    }
+
+    [Test]
+    public void CellStatesMatchTheFinalStateOfAFullPass()
+    {
+        var rng = new Random(9);
+        var shape = new ForecasterShape(1, 0, 12, 2, Hidden: 3, Layers: 2, Patch: 3);
+        var model = new LstmForecaster<double>(shape, rng);
+        var x = RandomTensor(rng, 1, 12, 1);
+        var cells = model.CellStates(x);
+        Assert.That(cells, Has.Length.EqualTo(2));
+        Assert.That(cells[0], Has.Length.EqualTo(4));
+        Assert.That(cells[1][3], Has.Length.EqualTo(3));
+        model.Forward(x);
+        var final = model.Lstm.FinalCell!.Data;
+        Assert.That(cells[1][3], Is.EqualTo(final.AsSpan(3, 3).ToArray()).Within(1e-12));
+        Assert.That(model.Lstm.Stateful, Is.False, "tracing leaves the layer as it was");
+    }
+
+    [Test]
+    public void ShapeIsValidated()
+    {
+        Assert.That(() => new ForecasterShape(1, 0, 10, 2, Patch: 3).Validate(), Throws.ArgumentException.With.Message.Contains("multiple of the patch"));
+        Assert.That(() => new ForecasterShape(2, 2, 10, 2).Validate(), Throws.ArgumentException.With.Message.Contains("target feature"));
+    }
+
+    [TestCase("lstm.weight_ih_l0", "lstm.l0")]
+    [TestCase("lstm.bias_hh_l1_reverse", "lstm.l1_reverse")]
+    [TestCase("head.weight", "head")]
+    [TestCase("weight_hh_l2", "l2")]
+    public void GradientFlowGroupsRecurrentParametersPerLayer(string parameter, string layer) =>
+        Assert.That(GradientFlowLog.LayerOf(parameter), Is.EqualTo(layer));
+}
