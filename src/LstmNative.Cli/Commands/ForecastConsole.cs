@@ -26,7 +26,7 @@ internal static class ForecastConsole
             $"{data.Protocol} split, {data.TrainOrigins.Length}/{data.ValidationOrigins.Length}/{data.ScoredTestOrigins.Length} train/validation/scored test windows")));
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"model: {s.Layers}-layer LSTM, hidden {s.Hidden}, window {s.Window} ({s.Steps} steps of {s.Patch}), horizon {s.Horizon}, " +
-            $"highway {(s.Highway ? "on" : "off")}; device {job.Device}, reference engine")));
+            $"highway {(s.Highway ? "on" : "off")}; device {job.Device}, {LstmNative.Training.Layers.CpuLayerEngine.Default.Name} engine")));
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCtrlC = (_, e) =>

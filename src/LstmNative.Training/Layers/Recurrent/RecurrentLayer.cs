@@ -40,7 +40,7 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         foreach (var layer in Weights.Layers)
             RnnInitializers.Initialize(layer, random, forgetBias);
         _dropoutRandom = new Random(random.Next());
-        Engine = engine ?? ReferenceLayerEngine<T>.Default;
+        Engine = engine ?? RnnLayerEngines.Default<T>();
         for (int l = 0; l < numLayers; l++)
             for (int d = 0; d < Options.DirectionCount; d++)
             {
