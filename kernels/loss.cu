@@ -1,7 +1,7 @@
 // Pointwise losses on the device (MSE, L1, Huber; mean or sum), mirroring LstmNative.Training's PointwiseLoss:
 // grad[i] = grad_scale * dLoss(pred[i] - target[i]) with grad_scale = 1/count (mean) computed in float as the CPU
-// does. The loss value is summed in double per block (pass 1), then in block order (pass 2) into scalars.loss (and
-// added to scalars.loss_sum): it stays on the device until the host asks for it.
+// does. The loss value is summed in double per block (pass 1), then in block order (pass 2) into scalars.loss (and,
+// for training steps, added to scalars.loss_sum): it stays on the device until the host asks for it.
 
 #include "train_common.cuh"
 
@@ -46,7 +46,9 @@ extern "C" __global__ void lntr_loss_finish(const lntr_loss p)
     if (threadIdx.x == 0) {
         const double loss = p.mean != 0 ? sum / (double)p.count : sum;
         p.s->loss = loss;
-        p.s->loss_sum += loss;
-        p.s->loss_count += 1;
+        if (p.accumulate != 0) {
+            p.s->loss_sum += loss;
+            p.s->loss_count += 1;
+        }
     }
 }

@@ -198,7 +198,7 @@ struct lntr_loss {
     float delta;          // Huber threshold
     float grad_scale;     // 1/count (mean) or 1 (sum), as the CPU loss computes it in float
     int blocks;
-    int reserved;
+    int accumulate;       // 1: also add the loss to scalars.loss_sum / loss_count (training steps)
 };
 static_assert(sizeof(lntr_loss) == 72, "lntr_loss: keep in sync with LossParams");
 
