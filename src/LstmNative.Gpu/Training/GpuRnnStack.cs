@@ -115,7 +115,13 @@ public sealed class GpuRnnStack
     public int OutputSize => _layers[^1].DirectionCount * _layers[^1].HiddenSize;
 
     /// <summary>Elements of the state tensors <c>[L*D, B, H]</c> for <paramref name="batch"/> rows.</summary>
-    public long StateElements(int batch) => _layers.Sum(o => (long)o.DirectionCount * batch * o.HiddenSize);
+    public long StateElements(int batch)
+    {
+        long total = 0;
+        foreach (var o in _layers)
+            total += (long)o.DirectionCount * batch * o.HiddenSize;
+        return total;
+    }
 
     // Device buffers, time-major, sized for the maximum steps and batch; a call uses their leading part.
     internal ulong Input { get; }
