@@ -69,3 +69,26 @@ internal static class TestFiles
         return null;
     }
 }
+
+/// <summary>The training kernels are in the embedded fatbin for every target architecture, without spills.</summary>
+public class TrainingKernelsEmbeddedTests
+{
+    [Test]
+    public void EveryTrainingKernelIsCompiledForEveryArchitectureWithoutSpills()
+    {
+        if (!LstmNative.Cuda.EmbeddedKernels.IsEmbedded)
+            Assert.Ignore(LstmNative.Cuda.EmbeddedKernels.NotCompiledReason);
+        var report = LstmNative.Cuda.EmbeddedKernels.PtxasReport!;
+        var image = LstmNative.Cuda.EmbeddedKernels.Image!;
+        Assert.Multiple(() =>
+        {
+            foreach (var name in TrainingKernelNames.All)
+            {
+                Assert.That(image.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(name)), Is.GreaterThanOrEqualTo(0), name);
+                foreach (var arch in new[] { "sm_80", "sm_86", "sm_89", "sm_90" })
+                    Assert.That(report, Does.Contain($"'{name}' for '{arch}'"), $"{name} {arch}");
+            }
+            Assert.That(report, Does.Not.Match(@"[1-9]\d* bytes spill"));
+        });
+    }
+}
