@@ -20,6 +20,8 @@ public sealed class GpuRnnTrainer : IDisposable
 {
     private readonly ITrainingDevice _device;
     private readonly bool _ownsDevice;
+    private CudaModule? _ownedModule;
+    private CudaContext? _ownedContext;
     private readonly DeviceOptimizer _optimizer;
     private readonly ulong _scalars, _partials, _target, _prediction, _dPrediction;
     private readonly float[] _inputStage, _targetStage;
@@ -38,6 +40,36 @@ public sealed class GpuRnnTrainer : IDisposable
     public GpuRnnTrainer(CudaContext context, CudaModule kernels, GpuTrainerOptions options)
         : this(new CudaTrainingDevice(context, kernels, (options ?? throw new ArgumentNullException(nameof(options))).MathMode), options, ownsDevice: true)
     {
+    }
+
+    /// <summary>
+    /// The trainer on the first GPU when one is usable (it then owns the context and the kernels), or null with the
+    /// probe's reason: what a training loop calls to use the GPU when present and keep the CPU otherwise.
+    /// </summary>
+    public static GpuRnnTrainer? TryCreate(GpuTrainerOptions options, out string? reason)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var probe = GpuRuntime.Current;
+        if (!probe.IsAvailable)
+        {
+            reason = probe.Reason;
+            return null;
+        }
+        var context = CudaContext.Create();
+        CudaModule? module = null;
+        try
+        {
+            module = context.LoadEmbeddedKernels();
+            var trainer = new GpuRnnTrainer(context, module, options) { _ownedModule = module, _ownedContext = context };
+            reason = null;
+            return trainer;
+        }
+        catch
+        {
+            module?.Dispose();
+            context.Dispose();
+            throw;
+        }
     }
 
     internal GpuRnnTrainer(ITrainingDevice device, GpuTrainerOptions options, bool ownsDevice)
@@ -302,5 +334,9 @@ public sealed class GpuRnnTrainer : IDisposable
         _graph = null;
         if (_ownsDevice)
             _device.Dispose();
+        _ownedModule?.Dispose();
+        _ownedModule = null;
+        _ownedContext?.Dispose();
+        _ownedContext = null;
     }
 }

@@ -104,3 +104,20 @@ public class EmulatedTrainerTests
         });
     }
 }
+
+/// <summary>What a training loop sees on a machine without a GPU.</summary>
+public class GpuTrainerAvailabilityTests
+{
+    [Test]
+    public void TryCreateGivesNullAndTheProbesReasonWithoutAGpu()
+    {
+        if (LstmNative.Cuda.GpuRuntime.Current.IsAvailable)
+            Assert.Ignore("a GPU is present");
+        var trainer = GpuRnnTrainer.TryCreate(TrainingRuns.LstmRegressor(), out var reason);
+        Assert.Multiple(() =>
+        {
+            Assert.That(trainer, Is.Null);
+            Assert.That(reason, Is.EqualTo(LstmNative.Cuda.GpuRuntime.Current.Reason));
+        });
+    }
+}
