@@ -11,7 +11,7 @@
 // Rows past their sequence length write zeros everywhere (y is zero there, as ONNX says; the reserve holds no
 // garbage that a later GEMM could multiply) and leave the carried state alone (the final state is the last valid one).
 //
-// One thread per (d, b, j): grid (ceil(H / block), B, D) (StepLaunch.For on the host).
+// One thread per (d, b, j): grid (ceil(H / block), B, D) (TrainingLaunch.Step on the host).
 
 #include "train_common.cuh"
 
