@@ -8,9 +8,9 @@
 #   --out     folder for report.md, report.json and the logs (default ./gpu-report)
 #
 # Steps: unpack the .NET runtime and the apps; find the CUDA libraries; run the GPU tests; run the CLI's GPU parity
-# checks on the ONNX node tests (when the CLI has 'run --device cuda'); run a short GPU benchmark (when the bundle
-# has one). On a machine without a GPU the GPU parts are reported as skipped, with the reason. Exit code: 0 when no
-# step failed, 1 otherwise, 2 for bad arguments.
+# checks on the ONNX node tests (when the CLI has 'run --device cuda'); run short GPU benchmarks (when the bundle has
+# them: BenchmarkDotNet '*Gpu*', then the training harness against cuDNN). Without a GPU the GPU parts are reported
+# as skipped, with the reason. Exit code: 0 when no step failed, 1 otherwise, 2 for bad arguments.
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -117,7 +117,7 @@ write_report() {
       echo; echo "## GPU probe"; echo; echo '```'; cat "$OUT_DIR/gpu-probe.txt"; echo '```'
     fi
     echo
-    echo "Logs: gpu-tests.log, gpu-tests/*.trx, cli-parity.log, bench.log (those that ran)."
+    echo "Logs: gpu-tests.log, gpu-tests/*.trx, cli-parity.log, bench.log, bench-training.log (those that ran)."
   } > "$OUT_DIR/report.md"
   log "report: $OUT_DIR/report.md, $OUT_DIR/report.json (status $overall)"
   [ "$overall" = passed ]
@@ -267,6 +267,27 @@ else
       timeout --kill-after=10 "$left" "$DOTNET" "$b/$name.dll" --filter '*Gpu*' --job short --artifacts "$OUT_DIR/bench/$name" >> "$OUT_DIR/bench.log" 2>&1 || status=failed
     done
     record benchmark "$status" $(( $(date +%s) - t0 )) "${#benches[@]} benchmark project(s); results under bench/, log bench.log"
+  fi
+fi
+
+# --- 6. GPU training benchmark (DeepBench rows, ours vs cuDNN, cross-checked first) ---------------------------------
+t0=$(date +%s)
+TRAIN_BENCH="$WORK/apps/bench/LstmNative.Gpu.Benchmarks/LstmNative.Gpu.Benchmarks.dll"
+if [ ! -f "$TRAIN_BENCH" ]; then
+  record training-benchmark skipped 0 "the bundle has no LstmNative.Gpu.Benchmarks"
+elif [ "$GPU_AVAILABLE" != true ]; then
+  record training-benchmark skipped 0 "no usable GPU: $GPU_REASON"
+else
+  left=$(( $(remaining) - 15 ))
+  if [ "$left" -lt 30 ]; then
+    record training-benchmark skipped 0 "budget exhausted (${left}s left)"
+  else
+    mkdir -p "$OUT_DIR/bench"
+    # Contract: 'training' runs the CUDA-event-timed harness; exit 0 when every cross-check against cuDNN passed.
+    timeout --kill-after=10 "$left" "$DOTNET" "$TRAIN_BENCH" training --rows "${LSTMNATIVE_TRAIN_BENCH_ROWS:-quick}" \
+      --budget $(( left > 40 ? left - 30 : 10 )) --out "$OUT_DIR/bench/training.md" > "$OUT_DIR/bench-training.log" 2>&1
+    code=$?
+    record training-benchmark "$([ $code -eq 0 ] && echo passed || echo failed)" $(( $(date +%s) - t0 )) "exit code $code; table bench/training.md, log bench-training.log"
   fi
 fi
 

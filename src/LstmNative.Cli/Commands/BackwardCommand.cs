@@ -27,7 +27,7 @@ internal static class BackwardCommand
         };
         command.SetAction(parse =>
         {
-            string dev = DeviceSelection.Resolve(parse.GetValue(device));
+            string dev = parse.GetValue(device) == "cuda" ? GpuBackward.RequireGpu() : DeviceSelection.Resolve(parse.GetValue(device));
             var bound = BoundModel.Load(parse.GetValue(model)!, CommonOptions.ParsePairs(parse.GetValue(inputs), "--input"));
             var gradFiles = CommonOptions.ParsePairs(parse.GetValue(grads), "--grad");
 
@@ -48,7 +48,7 @@ internal static class BackwardCommand
                 upstream[OnnxRnnTensors.OutputRoles[position]] = value;
             }
 
-            var result = bound.Operator.Backward(upstream);
+            var result = dev == "cuda" ? GpuBackward.Run(bound, upstream) : bound.Operator.Backward(upstream);
             var outputs = new List<(string, NdArray)>();
             for (int position = 0; position < bound.Model.NodeInputs.Count && position < OnnxRnnTensors.InputRoles.Count; position++)
             {

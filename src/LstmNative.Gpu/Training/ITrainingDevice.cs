@@ -1,0 +1,61 @@
+using LstmNative.Cuda;
+
+namespace LstmNative.Gpu.Training;
+
+/// <summary>
+/// A row-major GEMM: <c>C[M, N] = Alpha · op(A) · op(B) + Beta · C</c>. <c>A</c> is stored <c>[M, K]</c> (or
+/// <c>[K, M]</c> when <see cref="TransA"/>) with <see cref="Lda"/> elements between rows; likewise <c>B</c>
+/// (<c>[K, N]</c> or <c>[N, K]</c>) and <c>C</c>. Operands are device addresses of float matrices.
+/// </summary>
+internal readonly record struct GemmOp(
+    bool TransA, bool TransB, int M, int N, int K,
+    float Alpha, ulong A, int Lda, ulong B, int Ldb, float Beta, ulong C, int Ldc);
+
+/// <summary>
+/// What the GPU training orchestration needs from a device: memory, copies, row-major GEMMs and kernel launches, all
+/// queued in order on one stream. <see cref="CudaTrainingDevice"/> is the GPU; the tests also drive the same
+/// orchestration on a CPU emulation of the kernels, which is how the plumbing is checked on machines without a GPU.
+/// Nothing here allocates managed memory per call.
+/// </summary>
+internal interface ITrainingDevice : IDisposable
+{
+    /// <summary>Allocates <paramref name="bytes"/> of zeroed device memory (256-byte aligned); freed with the device.</summary>
+    ulong Allocate(long bytes);
+
+    /// <summary>Queues zeroing <paramref name="bytes"/> at <paramref name="address"/>.</summary>
+    void Zero(ulong address, long bytes);
+
+    /// <summary>Queues a device-to-device copy.</summary>
+    void Copy(ulong destination, ulong source, long bytes);
+
+    /// <summary>Copies host data to the device, ordered after the queued work; returns once <paramref name="source"/> may be reused.</summary>
+    void Upload<T>(ulong destination, ReadOnlySpan<T> source) where T : unmanaged;
+
+    /// <summary>Copies device data to the host after the queued work and waits for it.</summary>
+    void Download<T>(ulong source, Span<T> destination) where T : unmanaged;
+
+    /// <summary>Queues a row-major FP32 GEMM (TF32 tensor cores when the math mode allows).</summary>
+    void Gemm(in GemmOp op);
+
+    /// <summary>Queues <paramref name="count"/> GEMMs whose operands are <paramref name="strideA"/>, ... elements apart.</summary>
+    void GemmStridedBatched(in GemmOp op, long strideA, long strideB, long strideC, int count);
+
+    /// <summary>Queues <paramref name="kernel"/> with its one parameter struct.</summary>
+    void Launch<TParams>(TrainingKernel kernel, in LaunchConfig config, in TParams parameters) where TParams : unmanaged;
+
+    /// <summary>Waits for everything queued.</summary>
+    void Synchronize();
+
+    /// <summary>
+    /// Records what <paramref name="queue"/> queues into a replayable unit (a CUDA graph) without running it; null when
+    /// the device cannot capture (then nothing was queued and the caller runs the work itself).
+    /// </summary>
+    IReplayableWork? Capture(Action queue);
+}
+
+/// <summary>Captured device work (a CUDA graph) that can be queued again as one unit.</summary>
+internal interface IReplayableWork : IDisposable
+{
+    /// <summary>Queues the captured work once more.</summary>
+    void Replay();
+}

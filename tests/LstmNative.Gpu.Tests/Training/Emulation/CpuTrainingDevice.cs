@@ -1,0 +1,205 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using LstmNative.Cuda;
+using LstmNative.Gpu.Training;
+
+namespace LstmNative.Gpu.Tests.Training.Emulation;
+
+/// <summary>
+/// A CPU stand-in for the GPU behind <see cref="ITrainingDevice"/>: device memory is one byte array addressed like
+/// device pointers, GEMMs are plain loops (double accumulation), and each training kernel runs as its C# port
+/// (<see cref="KernelPorts"/>) over the launch's grid. The GPU orchestration code (GpuRnnStack, GpuRnnTrainer)
+/// runs unchanged on it, so its indexing, buffer plumbing and call order are checked against the CPU reference on
+/// machines without a GPU. Capture records the queued work and replays it, like a CUDA graph.
+/// </summary>
+internal sealed class CpuTrainingDevice : ITrainingDevice
+{
+    private const ulong Base = 0x10000;
+    private readonly byte[] _memory;
+    private long _used;
+    private List<Action>? _capturing;
+
+    public CpuTrainingDevice(long capacityBytes = 64L * 1024 * 1024)
+    {
+        _memory = new byte[capacityBytes];
+    }
+
+    /// <summary>Number of operations queued (kernels, GEMMs, copies), for tests about the work's shape.</summary>
+    public int Operations { get; private set; }
+
+    /// <summary>Kernel launches by kernel.</summary>
+    public Dictionary<TrainingKernel, int> Launches { get; } = [];
+
+    /// <summary>GEMMs queued (batched ones count once).</summary>
+    public int Gemms { get; private set; }
+
+    public long AllocatedBytes => _used;
+
+    public ulong Allocate(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+        long start = (_used + 255) / 256 * 256;
+        if (start + bytes > _memory.Length)
+            throw new InvalidOperationException($"the emulated device is out of memory ({start + bytes} > {_memory.Length} bytes)");
+        _used = start + bytes;
+        Array.Clear(_memory, (int)start, (int)bytes);
+        return Base + (ulong)start;
+    }
+
+    /// <summary>The emulated memory as floats, indexable by <see cref="Index"/>.</summary>
+    public Span<float> Floats => MemoryMarshal.Cast<byte, float>(_memory.AsSpan());
+
+    /// <summary>Element index of a float address.</summary>
+    public long Index(ulong address)
+    {
+        if (address < Base || (address - Base) % 4 != 0)
+            throw new InvalidOperationException($"bad float address 0x{address:x}");
+        return (long)(address - Base) / 4;
+    }
+
+    /// <summary>The float at <paramref name="address"/> + <paramref name="i"/> elements (bounds-checked against the allocations).</summary>
+    public ref float At(ulong address, long i)
+    {
+        if (address == 0)
+            throw new InvalidOperationException("a kernel dereferenced a null pointer");
+        long index = Index(address) + i;
+        if (i < 0 || index * 4 + 4 > _used)
+            throw new InvalidOperationException($"kernel access outside allocated memory: 0x{address:x} [{i}]");
+        return ref Floats[(int)index];
+    }
+
+    /// <summary>The int at <paramref name="address"/> + <paramref name="i"/> elements.</summary>
+    public int Int(ulong address, long i) => BitConverter.SingleToInt32Bits(At(address, i));
+
+    /// <summary>The double at <paramref name="address"/> + <paramref name="i"/> elements.</summary>
+    public ref double Double(ulong address, long i) => ref MemoryMarshal.Cast<byte, double>(Bytes(address + (ulong)(i * 8), 8))[0];
+
+    /// <summary>The scalars struct at <paramref name="address"/>.</summary>
+    public ref DeviceScalars Scalars(ulong address) => ref MemoryMarshal.Cast<byte, DeviceScalars>(Bytes(address, DeviceScalars.Size))[0];
+
+    private Span<byte> Bytes(ulong address, long bytes)
+    {
+        if (address < Base || (long)(address - Base) + bytes > _used)
+            throw new InvalidOperationException($"access outside allocated memory: 0x{address:x} + {bytes}");
+        return _memory.AsSpan((int)(address - Base), (int)bytes);
+    }
+
+    public void Zero(ulong address, long bytes) => Run(() => Bytes(address, bytes).Clear());
+
+    public void Copy(ulong destination, ulong source, long bytes) => Run(() => Bytes(source, bytes).CopyTo(Bytes(destination, bytes)));
+
+    public void Upload<T>(ulong destination, ReadOnlySpan<T> source) where T : unmanaged
+    {
+        if (_capturing is not null)
+            throw new InvalidOperationException("a host copy inside a captured graph (CUDA forbids pageable copies during capture)");
+        if (source.IsEmpty)
+            return;
+        MemoryMarshal.AsBytes(source).CopyTo(Bytes(destination, (long)source.Length * Unsafe.SizeOf<T>()));
+        Operations++;
+    }
+
+    public void Download<T>(ulong source, Span<T> destination) where T : unmanaged
+    {
+        if (_capturing is not null)
+            throw new InvalidOperationException("a host copy inside a captured graph");
+        if (destination.IsEmpty)
+            return;
+        Bytes(source, (long)destination.Length * Unsafe.SizeOf<T>()).CopyTo(MemoryMarshal.AsBytes(destination));
+    }
+
+    public void Gemm(in GemmOp op)
+    {
+        var o = op;
+        Gemms++;
+        Run(() => RunGemm(o, 0, 0, 0));
+    }
+
+    public void GemmStridedBatched(in GemmOp op, long strideA, long strideB, long strideC, int count)
+    {
+        var o = op;
+        Gemms++;
+        Run(() =>
+        {
+            for (int i = 0; i < count; i++)
+                RunGemm(o, i * strideA, i * strideB, i * strideC);
+        });
+    }
+
+    private void RunGemm(GemmOp op, long offA, long offB, long offC)
+    {
+        var m = Floats;
+        long a = Index(op.A) + offA, b = Index(op.B) + offB, c = Index(op.C) + offC;
+        long limit = _used / 4;
+        for (int i = 0; i < op.M; i++)
+        {
+            for (int j = 0; j < op.N; j++)
+            {
+                double sum = 0;
+                for (int k = 0; k < op.K; k++)
+                {
+                    long ai = op.TransA ? a + (long)k * op.Lda + i : a + (long)i * op.Lda + k;
+                    long bi = op.TransB ? b + (long)j * op.Ldb + k : b + (long)k * op.Ldb + j;
+                    if (ai >= limit || bi >= limit)
+                        throw new InvalidOperationException($"GEMM reads outside allocated memory: {op}");
+                    sum += (double)m[(int)ai] * m[(int)bi];
+                }
+                long ci = c + (long)i * op.Ldc + j;
+                if (ci >= limit)
+                    throw new InvalidOperationException($"GEMM writes outside allocated memory: {op}");
+                m[(int)ci] = (float)(op.Alpha * sum + (op.Beta == 0 ? 0 : op.Beta * m[(int)ci]));
+            }
+        }
+    }
+
+    public void Launch<TParams>(TrainingKernel kernel, in LaunchConfig config, in TParams parameters) where TParams : unmanaged
+    {
+        var copy = parameters;
+        var cfg = config;
+        Launches[kernel] = Launches.GetValueOrDefault(kernel) + 1;
+        Run(() => KernelPorts.Run(this, kernel, cfg, copy));
+    }
+
+    public void Synchronize()
+    {
+    }
+
+    public IReplayableWork? Capture(Action queue)
+    {
+        _capturing = [];
+        try
+        {
+            queue();
+            return new Recorded(_capturing);
+        }
+        finally
+        {
+            _capturing = null;
+        }
+    }
+
+    private void Run(Action op)
+    {
+        Operations++;
+        if (_capturing is not null)
+            _capturing.Add(op);
+        else
+            op();
+    }
+
+    private sealed class Recorded(List<Action> ops) : IReplayableWork
+    {
+        public void Replay()
+        {
+            foreach (var op in ops)
+                op();
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+}
