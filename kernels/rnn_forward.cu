@@ -1,4 +1,4 @@
-// The standard inference algorithm's per-step kernels (host: src/LstmNative.Gpu/Inference/StandardLayerRunner.cs).
+// The standard inference algorithm's per-step kernels (host: src/LstmNative.Gpu/Inference/GpuRnnSession.cs).
 //
 // Per layer: cuBLAS computes the input projections x W^T of every time step at once; then per walk position k
 // cuBLAS computes h_{t-1} R^T into `hr` and ONE of these kernels does everything else for the step: both biases,

@@ -1,4 +1,4 @@
-// The persistent inference algorithm (host: src/LstmNative.Gpu/Inference/PersistentLayerRunner.cs and
+// The persistent inference algorithm (host: src/LstmNative.Gpu/Inference/GpuRnnSession.cs, and
 // PersistentPlan.cs, which computes the launch this kernel expects).
 //
 // One launch runs every step of one layer, both directions at once (blocks [0, nb) run direction 0, [nb, 2nb)
