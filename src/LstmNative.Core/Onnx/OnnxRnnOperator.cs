@@ -4,6 +4,14 @@ using LstmNative.Reference;
 namespace LstmNative.Onnx;
 
 /// <summary>
+/// One layer's float32 forward pass on some engine, in engine conventions: time-major <c>x[T, B, I]</c>, lengths per row,
+/// initial states and results <c>[D, B, H]</c>, <c>y[T, D, B, H]</c> (zero past each row's end).
+/// </summary>
+public delegate void LayerForwardEngine(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch,
+    ReadOnlySpan<int> sequenceLengths, ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC,
+    Span<float> y, Span<float> yh, Span<float> yc);
+
+/// <summary>
 /// Runs one ONNX LSTM/GRU node: checks every tensor's shape and type against the attributes, maps ONNX gate
 /// order and layout onto the engine's, runs forward (and backward), and maps the results back to ONNX shapes.
 /// </summary>
@@ -15,6 +23,7 @@ public sealed class OnnxRnnOperator
     private readonly double[] _h0;     // [D, B, H]
     private readonly double[] _c0;
     private LayerTrace<double>? _trace;
+    private LayerWeights<float>? _floatWeights;
 
     /// <summary>Validates the node's inputs against its attributes; throws <see cref="ArgumentException"/> naming the tensor on a mismatch.</summary>
     public OnnxRnnOperator(OnnxRnnAttributes attributes, OnnxRnnTensors inputs)
@@ -107,16 +116,38 @@ public sealed class OnnxRnnOperator
     public IReadOnlyDictionary<string, NdArray> Forward()
     {
         _trace = ReferenceRnn.Forward<double>(Weights, _x, Steps, Batch, _lengths, _h0, _c0);
+        return Outputs(_trace.Y, _trace.Yh, _trace.Yc);
+    }
+
+    /// <summary>
+    /// Runs the node forward on another float32 engine (the GPU's): <paramref name="engine"/> gets the weights in
+    /// engine layout, time-major <c>x[T, B, I]</c>, the lengths and initial states <c>[D, B, H]</c> (zeros when absent),
+    /// and fills <c>y[T, D, B, H]</c>, <c>yh</c> and (LSTM) <c>yc</c> <c>[D, B, H]</c>. Results as <see cref="Forward()"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, NdArray> Forward(LayerForwardEngine engine)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        int state = Options.DirectionCount * Batch * Options.HiddenSize;
+        var y = new float[Steps * state];
+        var yh = new float[state];
+        var yc = new float[Options.Cell == RnnCellType.Lstm ? state : 0];
+        _floatWeights ??= Weights.Convert<float>();
+        engine(_floatWeights, ToFloats(_x), Steps, Batch, _lengths, ToFloats(_h0), ToFloats(_c0), y, yh, yc);
+        return Outputs(ToDoubles(y), ToDoubles(yh), ToDoubles(yc));
+    }
+
+    private Dictionary<string, NdArray> Outputs(double[] y, double[] yh, double[] yc)
+    {
         int dirs = Options.DirectionCount, h = Options.HiddenSize;
         var result = new Dictionary<string, NdArray>
         {
             ["Y"] = Layout == SequenceLayout.TimeMajor
-                ? new NdArray(ToFloats(_trace.Y), [Steps, dirs, Batch, h])
-                : new NdArray(ToFloats(ReorderYToBatchMajor(_trace.Y)), [Batch, Steps, dirs, h]),
-            ["Y_h"] = StateFromEngine(_trace.Yh),
+                ? new NdArray(ToFloats(y), [Steps, dirs, Batch, h])
+                : new NdArray(ToFloats(ReorderYToBatchMajor(y)), [Batch, Steps, dirs, h]),
+            ["Y_h"] = StateFromEngine(yh),
         };
         if (Options.Cell == RnnCellType.Lstm)
-            result["Y_c"] = StateFromEngine(_trace.Yc);
+            result["Y_c"] = StateFromEngine(yc);
         return result;
     }
 
@@ -229,6 +260,8 @@ public sealed class OnnxRnnOperator
     }
 
     private static float[] ToFloats(double[] v) => Array.ConvertAll(v, x => (float)x);
+
+    private static double[] ToDoubles(float[] v) => Array.ConvertAll(v, x => (double)x);
 
     private static void RequireFloat(string name, NdArray t)
     {
