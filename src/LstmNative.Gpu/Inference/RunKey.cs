@@ -29,6 +29,9 @@ internal enum RunFlags
 
     /// <summary>The final cell states are copied back.</summary>
     WantC = 1 << 7,
+
+    /// <summary>Benchmarks: the input is already on the device and nothing is copied back (device time of the forward alone).</summary>
+    Resident = 1 << 8,
 }
 
 /// <summary>The shape of a call: a graph replays exactly one of these.</summary>

@@ -56,7 +56,7 @@ public class GpuInferenceDeviceTests : GpuFixture
     [TestCase(GpuAlgorithm.Standard, 64)]
     [TestCase(GpuAlgorithm.Standard, 128)]
     [TestCase(GpuAlgorithm.Persistent, 64)]
-    [TestCase(GpuAlgorithm.Persistent, 512)]
+    [TestCase(GpuAlgorithm.Persistent, 256)]
     public void LongSequencesAtBatchOne(GpuAlgorithm algorithm, int hidden) =>
         Check(RnnCellType.Lstm, RnnDirection.Forward, LayerFeatures.None, new GpuInferenceOptions { Algorithm = algorithm }, hidden, hidden, 1, 1000, 1, null, false, 5, Fp32,
               scale: 1 / Math.Sqrt(hidden));
