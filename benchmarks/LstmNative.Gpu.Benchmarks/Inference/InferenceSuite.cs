@@ -100,12 +100,22 @@ public sealed class InferenceSuite
         float[] ours = [];
         string auto = "";
         double? estimate = null;
-        foreach (var algorithm in new[] { GpuAlgorithm.Auto, GpuAlgorithm.Standard, GpuAlgorithm.Persistent })
+        foreach (var (algorithm, barrier) in new[]
+                 {
+                     (GpuAlgorithm.Auto, PersistentBarrier.Flag), (GpuAlgorithm.Standard, PersistentBarrier.Flag),
+                     (GpuAlgorithm.Persistent, PersistentBarrier.Flag), (GpuAlgorithm.Persistent, PersistentBarrier.Cooperative),
+                 })
         {
-            string name = algorithm switch { GpuAlgorithm.Auto => "ours", GpuAlgorithm.Standard => "ours-standard", _ => "ours-persistent" };
+            string name = (algorithm, barrier) switch
+            {
+                (GpuAlgorithm.Auto, _) => "ours",
+                (GpuAlgorithm.Standard, _) => "ours-standard",
+                (_, PersistentBarrier.Flag) => "ours-persistent",
+                _ => "ours-persistent-coop",
+            };
             try
             {
-                using var model = engine.LoadModel(layers, new GpuInferenceOptions { Algorithm = algorithm });
+                using var model = engine.LoadModel(layers, new GpuInferenceOptions { Algorithm = algorithm, Barrier = barrier });
                 using var session = model.CreateSession(c.Batch, c.Steps);
                 var choice = session.AlgorithmFor(0, c.Batch);
                 if (algorithm == GpuAlgorithm.Auto)
@@ -115,7 +125,7 @@ public sealed class InferenceSuite
                     ours = new float[c.Steps * c.Batch * c.Hidden];
                     session.Run(inputs[0], c.Steps, c.Batch, ours);
                 }
-                else if (choice.Algorithm.ToString() == auto && algorithm != GpuAlgorithm.Auto)
+                else if (choice.Algorithm.ToString() == auto && barrier == PersistentBarrier.Flag)
                 {
                     variants.Add(new VariantResult(name, "same as ours", variants[0].Time, null));
                     continue;
@@ -247,7 +257,7 @@ public sealed class InferenceSuite
             md.AppendLine(CultureInfo.InvariantCulture, $"**Streaming Step, LSTM H=512, B=1, copies in and out included**: wall-clock median {step.Wall.Median:F2} µs (p10 {step.Wall.P10:F2}, p90 {step.Wall.P90:F2}, n={step.Wall.Count}); device time {step.Device.Median:F2} µs. Target < 15 µs: **{(step.Wall.Median < 15 ? "met" : "missed")}**. ({step.Algorithm})");
             md.AppendLine();
         }
-        md.AppendLine("| case | suite | ours (algorithm) µs | µs/layer-step | ours standard µs | ours persistent µs | cuDNN standard µs | cuDNN persist-static µs | speedup vs cuDNN std | max diff vs cuDNN | plan estimate µs/step |");
+        md.AppendLine("| case | suite | ours (algorithm) µs | µs/layer-step | ours standard µs | ours persistent µs (flag / cooperative barrier) | cuDNN standard µs | cuDNN persist-static µs | speedup vs cuDNN std | max diff vs cuDNN | plan estimate µs/step |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in _results)
         {
@@ -257,7 +267,7 @@ public sealed class InferenceSuite
             string speedup = ours is { } a && cudnn is { } b ? (b.Median / a.Median).ToString("F2", CultureInfo.InvariantCulture) + "x" : "—";
             string persist = r.Variants.FirstOrDefault(v => v.Name == "cudnn-persist-static") is { Refused: { } why } ? "refused" : Us(r.Time("cudnn-persist-static"));
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Case} | {r.Case.Suite} | {Us(ours)} ({r.AutoAlgorithm}) | {perStep} | {Us(r.Time("ours-standard"))} | {Us(r.Time("ours-persistent"))} | {Us(cudnn)} | {persist} | {speedup} | {r.MaxDifferenceVsCudnn:E1} | {r.PlanEstimateUs?.ToString("F2", CultureInfo.InvariantCulture) ?? "—"} |");
+                $"| {r.Case} | {r.Case.Suite} | {Us(ours)} ({r.AutoAlgorithm}) | {perStep} | {Us(r.Time("ours-standard"))} | {Us(r.Time("ours-persistent"))} / {Us(r.Time("ours-persistent-coop"))} | {Us(cudnn)} | {persist} | {speedup} | {r.MaxDifferenceVsCudnn:E1} | {r.PlanEstimateUs?.ToString("F2", CultureInfo.InvariantCulture) ?? "—"} |");
         }
         md.AppendLine();
         md.AppendLine("Targets (H100, FP32, T = 100):");
