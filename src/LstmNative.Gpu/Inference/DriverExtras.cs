@@ -26,20 +26,38 @@ internal static unsafe class DriverExtras
         "cuLaunchCooperativeKernel", "cuDeviceGet", "cuDeviceGetAttribute",
     ];
 
-    public static void CopyToDevice(ulong destination, nint source, long bytes, nint stream) =>
-        Check(Functions.Value.MemcpyHtoD(destination, (void*)source, (nuint)bytes, stream), "cuMemcpyHtoDAsync_v2", $"{bytes} bytes");
+    // The detail strings are built only on failure: these calls are on the per-call path and must not allocate.
 
-    public static void CopyToHost(nint destination, ulong source, long bytes, nint stream) =>
-        Check(Functions.Value.MemcpyDtoH((void*)destination, source, (nuint)bytes, stream), "cuMemcpyDtoHAsync_v2", $"{bytes} bytes");
+    public static void CopyToDevice(ulong destination, nint source, long bytes, nint stream)
+    {
+        int r = Functions.Value.MemcpyHtoD(destination, (void*)source, (nuint)bytes, stream);
+        if (r != 0)
+            throw new CudaException(r, "cuMemcpyHtoDAsync_v2", $"{bytes} bytes");
+    }
 
-    public static void Zero(ulong destination, long bytes, nint stream) =>
-        Check(Functions.Value.MemsetD8(destination, 0, (nuint)bytes, stream), "cuMemsetD8Async", $"{bytes} bytes");
+    public static void CopyToHost(nint destination, ulong source, long bytes, nint stream)
+    {
+        int r = Functions.Value.MemcpyDtoH((void*)destination, source, (nuint)bytes, stream);
+        if (r != 0)
+            throw new CudaException(r, "cuMemcpyDtoHAsync_v2", $"{bytes} bytes");
+    }
+
+    public static void Zero(ulong destination, long bytes, nint stream)
+    {
+        int r = Functions.Value.MemsetD8(destination, 0, (nuint)bytes, stream);
+        if (r != 0)
+            throw new CudaException(r, "cuMemsetD8Async", $"{bytes} bytes");
+    }
 
     public static void SetMaxDynamicSharedMemory(nint function, int bytes) =>
         Check(Functions.Value.FuncSetAttribute(function, FuncAttrMaxDynamicSharedSizeBytes, bytes), "cuFuncSetAttribute", $"max dynamic shared memory {bytes} bytes");
 
-    public static void LaunchCooperative(nint function, uint grid, uint block, uint sharedBytes, nint stream, void** arguments) =>
-        Check(Functions.Value.LaunchCooperative(function, grid, 1, 1, block, 1, 1, sharedBytes, stream, arguments), "cuLaunchCooperativeKernel", $"grid {grid} x block {block}, {sharedBytes} B shared");
+    public static void LaunchCooperative(nint function, uint grid, uint block, uint sharedBytes, nint stream, void** arguments)
+    {
+        int r = Functions.Value.LaunchCooperative(function, grid, 1, 1, block, 1, 1, sharedBytes, stream, arguments);
+        if (r != 0)
+            throw new CudaException(r, "cuLaunchCooperativeKernel", $"grid {grid} x block {block}, {sharedBytes} B shared");
+    }
 
     public static int DeviceAttribute(int ordinal, int attribute)
     {
