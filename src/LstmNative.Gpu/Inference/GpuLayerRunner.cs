@@ -9,7 +9,7 @@ namespace LstmNative.Gpu.Inference;
 /// </summary>
 public sealed class GpuLayerRunner : IDisposable
 {
-    private readonly GpuRnnEngine _engine;
+    private readonly Func<IReadOnlyList<LayerWeights<float>>, GpuInferenceOptions, GpuRnnModel> _load;
     private readonly GpuInferenceOptions _options;
     private LayerWeights<float>? _weights;
     private GpuRnnModel? _model;
@@ -17,10 +17,21 @@ public sealed class GpuLayerRunner : IDisposable
 
     /// <summary>Runs on <paramref name="engine"/> with <paramref name="options"/> (time-major is forced).</summary>
     public GpuLayerRunner(GpuRnnEngine engine, GpuInferenceOptions? options = null)
+        : this(ValidEngine(engine).LoadModel, options)
+    {
+    }
+
+    /// <summary>Runs on whatever <paramref name="load"/> makes models on (tests: the CPU emulation).</summary>
+    internal GpuLayerRunner(Func<IReadOnlyList<LayerWeights<float>>, GpuInferenceOptions, GpuRnnModel> load, GpuInferenceOptions? options)
+    {
+        _load = load;
+        _options = (options ?? GpuInferenceOptions.Default) with { Layout = SequenceLayout.TimeMajor };
+    }
+
+    private static GpuRnnEngine ValidEngine(GpuRnnEngine engine)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        _engine = engine;
-        _options = (options ?? GpuInferenceOptions.Default) with { Layout = SequenceLayout.TimeMajor };
+        return engine;
     }
 
     /// <summary>The session of the last call (for diagnostics: algorithm, graphs).</summary>
@@ -39,7 +50,7 @@ public sealed class GpuLayerRunner : IDisposable
             _session = null;
             _model = null;
             _weights = weights;
-            _model = _engine.LoadModel([weights], _options);
+            _model = _load([weights], _options);
             _session = _model.CreateSession(batch, steps);
         }
         _session.Run(x, steps, batch, y, yh, weights.Options.Cell == RnnCellType.Lstm ? yc : default, sequenceLengths, initialH,
