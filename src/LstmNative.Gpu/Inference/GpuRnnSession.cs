@@ -37,9 +37,9 @@ public enum GpuRunStaging
 /// calls; inputs and outputs move through page-locked staging buffers; work is queued on the session's stream.
 /// </summary>
 /// <remarks>
-/// <para>Each call shape (steps, batch, which inputs and outputs) is captured once as a CUDA graph and replayed (copies
-/// in, every layer, copies out: one launch). If capture fails the session runs the same work with direct launches and
-/// says why in <see cref="GraphFailure"/>.</para>
+/// <para>Each call shape (steps, batch, which inputs and outputs) runs directly the first time, is captured as a CUDA
+/// graph the second time and replayed from then on (copies in, every layer, copies out: one launch). If capture fails
+/// the session runs the same work with direct launches and says why in <see cref="GraphFailure"/>.</para>
 /// <para>State: <see cref="Run"/> starts from the given initial states (zeros when none) and leaves the final state on
 /// the device, so <see cref="Step"/> can continue the sequence; <see cref="Reset()"/> zeros it.</para>
 /// <para>Layouts follow <see cref="GpuInferenceOptions.Layout"/>: time-major <c>x[T, B, I]</c>, <c>y[T, D, B, H]</c>,
@@ -90,6 +90,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
     private readonly IHostMemory _lengthsHost;
 
     private readonly GraphCache<RunKey, IDeviceGraph> _graphs;
+    private readonly HashSet<RunKey> _warmedUp = [];
     private bool _disposed;
 
     internal GpuRnnSession(GpuRnnModel model, int maxBatch, int maxSteps)
@@ -467,10 +468,22 @@ public sealed unsafe class GpuRnnSession : IDisposable
             _backend.Lane.Enter(_main);
         try
         {
-            if (capture && (_graphs.TryGet(key, out var graph) || TryCapture(key, out graph)))
+            if (capture && _graphs.TryGet(key, out var graph))
+            {
                 graph.Launch(_main);
+            }
+            else if (capture && _warmedUp.Contains(key) && TryCapture(key, out graph))
+            {
+                graph.Launch(_main);
+            }
             else
+            {
+                // The first call of a shape runs directly: libraries finish their lazy set-up (cuBLAS workspaces,
+                // heuristics) outside any capture; the second call captures.
                 Record(key);
+                if (capture)
+                    _warmedUp.Add(key);
+            }
         }
         finally
         {
