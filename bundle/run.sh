@@ -116,6 +116,9 @@ write_report() {
     if [ -f "$OUT_DIR/gpu-probe.txt" ]; then
       echo; echo "## GPU probe"; echo; echo '```'; cat "$OUT_DIR/gpu-probe.txt"; echo '```'
     fi
+    for f in "$OUT_DIR"/bench/*/gpu-inference.md; do
+      [ -f "$f" ] && { echo; cat "$f"; }
+    done
     echo
     echo "Logs: gpu-tests.log, gpu-tests/*.trx, cli-parity.log, bench.log, bench-training.log (those that ran)."
   } > "$OUT_DIR/report.md"
@@ -233,8 +236,9 @@ else
     left=$(( $(remaining) - 10 ))
     if [ "$left" -lt 10 ]; then skipped_cases=$(( skipped_cases + 1 )); continue; fi
     echo "== $(basename "$c")" >> "$OUT_DIR/cli-parity.log"
-    # Contract: 'run CASE_DIR --device cuda' runs model.onnx on test_data_set_0 and exits 0 when the outputs match.
-    if timeout --kill-after=5 "$(( left < 60 ? left : 60 ))" "$DOTNET" "$CLI" run "$c" --device cuda >> "$OUT_DIR/cli-parity.log" 2>&1; then
+    # Contract: 'run CASE_DIR --device cuda --output-dir DIR' runs model.onnx on test_data_set_0, writes the outputs to DIR
+    # and exits 0 when they match the expected ones.
+    if timeout --kill-after=5 "$(( left < 60 ? left : 60 ))" "$DOTNET" "$CLI" run "$c" --device cuda --output-dir "$OUT_DIR/cli-parity/$(basename "$c")" >> "$OUT_DIR/cli-parity.log" 2>&1; then
       ok=$(( ok + 1 ))
     else
       bad=$(( bad + 1 )); failures="$failures $(basename "$c")"
@@ -264,7 +268,7 @@ else
       left=$(( $(remaining) - 10 ))
       [ "$left" -lt 30 ] && break
       # Contract: the benchmark project's GPU benchmarks have 'Gpu' in their names.
-      timeout --kill-after=10 "$left" "$DOTNET" "$b/$name.dll" --filter '*Gpu*' --job short --artifacts "$OUT_DIR/bench/$name" >> "$OUT_DIR/bench.log" 2>&1 || status=failed
+      timeout --kill-after=10 "$left" "$DOTNET" "$b/$name.dll" --filter '*Gpu*' --job short --artifacts "$OUT_DIR/bench/$name" --budget "$(( left - 20 ))" >> "$OUT_DIR/bench.log" 2>&1 || status=failed
     done
     record benchmark "$status" $(( $(date +%s) - t0 )) "${#benches[@]} benchmark project(s); results under bench/, log bench.log"
   fi

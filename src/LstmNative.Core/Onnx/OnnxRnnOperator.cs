@@ -5,6 +5,14 @@ using LstmNative.Reference;
 namespace LstmNative.Onnx;
 
 /// <summary>
+/// One layer's float32 forward pass on some engine, in engine conventions: time-major <c>x[T, B, I]</c>, lengths per row,
+/// initial states and results <c>[D, B, H]</c>, <c>y[T, D, B, H]</c> (zero past each row's end).
+/// </summary>
+public delegate void LayerForwardEngine(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch,
+    ReadOnlySpan<int> sequenceLengths, ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC,
+    Span<float> y, Span<float> yh, Span<float> yc);
+
+/// <summary>
 /// Runs one ONNX LSTM/GRU node: checks every tensor's shape and type against the attributes, maps ONNX gate
 /// order and layout onto the engine's, runs forward (and backward), and maps the results back to ONNX shapes.
 /// </summary>
@@ -128,6 +136,28 @@ public sealed class OnnxRnnOperator
             _cpuTrace = CpuRnn.Forward(_weights32, ToFloats(_x), Steps, Batch, _lengths, ToFloats(_h0), ToFloats(_c0));
             (y, yh, yc) = (ToDoubles(_cpuTrace.Y), ToDoubles(_cpuTrace.Yh), ToDoubles(_cpuTrace.Yc));
         }
+        return Outputs(y, yh, yc);
+    }
+
+    /// <summary>
+    /// Runs the node forward on another float32 engine (the GPU's): <paramref name="engine"/> gets the weights in
+    /// engine layout, time-major <c>x[T, B, I]</c>, the lengths and initial states <c>[D, B, H]</c> (zeros when absent),
+    /// and fills <c>y[T, D, B, H]</c>, <c>yh</c> and (LSTM) <c>yc</c> <c>[D, B, H]</c>. Results as <see cref="Forward()"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, NdArray> Forward(LayerForwardEngine engine)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        int state = Options.DirectionCount * Batch * Options.HiddenSize;
+        var y = new float[Steps * state];
+        var yh = new float[state];
+        var yc = new float[Options.Cell == RnnCellType.Lstm ? state : 0];
+        _weights32 ??= Weights.Convert<float>();
+        engine(_weights32, ToFloats(_x), Steps, Batch, _lengths, ToFloats(_h0), ToFloats(_c0), y, yh, yc);
+        return Outputs(ToDoubles(y), ToDoubles(yh), ToDoubles(yc));
+    }
+
+    private Dictionary<string, NdArray> Outputs(double[] y, double[] yh, double[] yc)
+    {
         int dirs = Options.DirectionCount, h = Options.HiddenSize;
         var result = new Dictionary<string, NdArray>
         {

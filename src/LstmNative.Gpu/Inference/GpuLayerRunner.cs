@@ -1,0 +1,66 @@
+using LstmNative.Model;
+
+namespace LstmNative.Gpu.Inference;
+
+/// <summary>
+/// Runs single layers on the GPU with the engine conventions of <c>LstmNative.Onnx.LayerForwardEngine</c> (time-major,
+/// states <c>[D, B, H]</c>): what the CLI's <c>run --device cuda</c> plugs into the ONNX operator. Keeps the uploaded
+/// model and a session while the same weights come back with a shape that fits, so repeated runs only run.
+/// </summary>
+public sealed class GpuLayerRunner : IDisposable
+{
+    private readonly Func<IReadOnlyList<LayerWeights<float>>, GpuInferenceOptions, GpuRnnModel> _load;
+    private readonly GpuInferenceOptions _options;
+    private LayerWeights<float>? _weights;
+    private GpuRnnModel? _model;
+    private GpuRnnSession? _session;
+
+    /// <summary>Runs on <paramref name="engine"/> with <paramref name="options"/> (time-major is forced).</summary>
+    public GpuLayerRunner(GpuRnnEngine engine, GpuInferenceOptions? options = null)
+        : this(ValidEngine(engine).LoadModel, options)
+    {
+    }
+
+    /// <summary>Runs on whatever <paramref name="load"/> makes models on (tests: the CPU emulation).</summary>
+    internal GpuLayerRunner(Func<IReadOnlyList<LayerWeights<float>>, GpuInferenceOptions, GpuRnnModel> load, GpuInferenceOptions? options)
+    {
+        _load = load;
+        _options = (options ?? GpuInferenceOptions.Default) with { Layout = SequenceLayout.TimeMajor };
+    }
+
+    private static GpuRnnEngine ValidEngine(GpuRnnEngine engine)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        return engine;
+    }
+
+    /// <summary>The session of the last call (for diagnostics: algorithm, graphs).</summary>
+    public GpuRnnSession? Session => _session;
+
+    /// <summary>One layer forward; see <c>LstmNative.Onnx.LayerForwardEngine</c> for the conventions.</summary>
+    public void Forward(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch,
+        ReadOnlySpan<int> sequenceLengths, ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC,
+        Span<float> y, Span<float> yh, Span<float> yc)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        if (!ReferenceEquals(weights, _weights) || _session is null || _session.MaxBatch < batch || _session.MaxSteps < steps)
+        {
+            _session?.Dispose();
+            _model?.Dispose();
+            _session = null;
+            _model = null;
+            _weights = weights;
+            _model = _load([weights], _options);
+            _session = _model.CreateSession(batch, steps);
+        }
+        _session.Run(x, steps, batch, y, yh, weights.Options.Cell == RnnCellType.Lstm ? yc : default, sequenceLengths, initialH,
+            weights.Options.Cell == RnnCellType.Lstm ? initialC : default);
+    }
+
+    /// <summary>Frees the session and the model (not the engine).</summary>
+    public void Dispose()
+    {
+        _session?.Dispose();
+        _model?.Dispose();
+    }
+}

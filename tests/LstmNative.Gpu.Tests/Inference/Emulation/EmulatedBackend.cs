@@ -1,0 +1,468 @@
+using System.Runtime.InteropServices;
+using LstmNative.Cuda;
+using LstmNative.Gpu.Inference;
+using LstmNative.Model;
+
+namespace LstmNative.Gpu.Tests.Inference.Emulation;
+
+/// <summary>
+/// A CPU stand-in for the GPU behind <see cref="IInferenceBackend"/>, for testing the inference orchestration without a
+/// GPU. It is deliberately unforgiving:
+/// <list type="bullet">
+/// <item>device memory is a set of bounds-checked allocations filled with NaN, so reading anything never written shows;</item>
+/// <item>queues really queue: nothing runs until a synchronisation, and then a seeded random scheduler interleaves the
+///   queues, honouring only the markers (events) the host asked for, so a missing dependency gives wrong numbers;</item>
+/// <item>capture follows CUDA's rules: a queue joins a capture only by waiting on a captured marker, must be joined
+///   back before the capture ends, and synchronising while capturing is an error; replays re-enqueue the captured
+///   work with the same dependencies;</item>
+/// <item>the kernels are ports of kernels/rnn_forward.cu and kernels/rnn_persistent.cu that read the same argument
+///   blocks (<see cref="EmulatedKernels"/>), and the persistent one checks the launch plan covers every unit.</item>
+/// </list>
+/// </summary>
+internal sealed class EmulatedBackend : IInferenceBackend
+{
+    private const ulong BaseAddress = 0x1_0000_0000;
+    private readonly List<Allocation> _allocations = [];
+    private readonly Random _random;
+    private readonly List<EmulatedQueue> _queues = [];
+    private ulong _next = BaseAddress;
+
+    public EmulatedBackend(DeviceLimits? limits = null, int seed = 1, int residentBlocks = int.MaxValue)
+    {
+        Limits = limits ?? DeviceLimits.H100;
+        _random = new Random(seed);
+        ResidentBlocks = residentBlocks;
+        Lane = new PersistentLane(CreateMarker());
+    }
+
+    public DeviceLimits Limits { get; }
+
+    public PersistentLane Lane { get; }
+
+    public int ResidentBlocks { get; set; }
+
+    /// <summary>When set, the next capture fails at its end (as a driver would), once.</summary>
+    public bool FailNextCapture { get; set; }
+
+    /// <summary>Kernel launches and GEMMs executed (not captured), by name.</summary>
+    public Dictionary<string, int> Executed { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Graphs instantiated.</summary>
+    public int GraphsCaptured { get; private set; }
+
+    /// <summary>Persistent launches seen (plan and barrier), for assertions.</summary>
+    public List<(PersistentPlan Plan, PersistentBarrier Barrier)> PersistentLaunches { get; } = [];
+
+    internal Capture? ActiveCapture { get; set; }
+
+    public void MakeCurrent()
+    {
+    }
+
+    public IDeviceMemory Allocate(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+        var a = new Allocation(this, _next, new byte[bytes]);
+        a.Data.AsSpan().Fill(0xFF); // NaN everywhere: nothing is zero unless someone wrote it
+        _next += ((ulong)bytes + 255) / 256 * 256 + 256;
+        _allocations.Add(a);
+        return a;
+    }
+
+    public IHostMemory AllocateHost(long bytes) => new HostAllocation(bytes);
+
+    public IDeviceQueue CreateQueue()
+    {
+        var q = new EmulatedQueue(this, _queues.Count);
+        _queues.Add(q);
+        return q;
+    }
+
+    public IDeviceMarker CreateMarker() => new Marker();
+
+    public ILayerWeightsOnDevice Upload(LayerWeights<float> weights) => new Weights(this, weights);
+
+    public int MaxResidentBlocks(PersistentPlan plan) => ResidentBlocks;
+
+    public bool CanCapturePersistent(PersistentBarrier barrier) => barrier == PersistentBarrier.Flag;
+
+    public void Dispose() => Lane.Dispose();
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Memory
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /// <summary>The bytes [address, address + bytes) of one live allocation, or an exception naming the overrun.</summary>
+    public Span<byte> Bytes(ulong address, long bytes, string what)
+    {
+        if (address == 0)
+            throw new InvalidOperationException($"{what}: null device pointer");
+        foreach (var a in _allocations)
+        {
+            if (address >= a.Pointer && address < a.Pointer + (ulong)a.Data.Length)
+            {
+                long offset = (long)(address - a.Pointer);
+                if (a.Disposed)
+                    throw new InvalidOperationException($"{what}: use after free at 0x{address:x}");
+                if (offset + bytes > a.Data.Length)
+                    throw new InvalidOperationException($"{what}: {bytes} bytes at offset {offset} overrun an allocation of {a.Data.Length} bytes");
+                return a.Data.AsSpan((int)offset, checked((int)bytes));
+            }
+        }
+        throw new InvalidOperationException($"{what}: 0x{address:x} is not device memory");
+    }
+
+    public Span<float> Floats(ulong address, long count, string what) => MemoryMarshal.Cast<byte, float>(Bytes(address, 4 * count, what));
+
+    public Span<int> Ints(ulong address, long count, string what) => MemoryMarshal.Cast<byte, int>(Bytes(address, 4 * count, what));
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Scheduling
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /// <summary>Runs queued work, picking a random ready queue each time, until <paramref name="until"/> is idle.</summary>
+    public void RunUntilIdle(EmulatedQueue? until)
+    {
+        if (ActiveCapture is not null)
+            throw new InvalidOperationException("synchronising while a capture is active (cudaErrorStreamCaptureUnsupported)");
+        var ready = new List<EmulatedQueue>();
+        while (until is null ? _queues.Any(q => q.Pending.Count > 0) : until.Pending.Count > 0)
+        {
+            ready.Clear();
+            foreach (var q in _queues)
+                if (q.Pending.Count > 0 && q.Pending.Peek().IsReady())
+                    ready.Add(q);
+            if (ready.Count == 0)
+                throw new InvalidOperationException("deadlock: every queue with work waits on a marker that will never be reached");
+            var pick = ready[_random.Next(ready.Count)];
+            var op = pick.Pending.Dequeue();
+            op.Run();
+            pick.Executed++;
+        }
+    }
+
+    internal void Count(string name) => Executed[name] = Executed.GetValueOrDefault(name) + 1;
+
+    internal void CountGraph() => GraphsCaptured++;
+
+    private sealed class Allocation(EmulatedBackend owner, ulong pointer, byte[] data) : IDeviceMemory
+    {
+        public ulong Pointer { get; } = pointer;
+
+        public byte[] Data { get; } = data;
+
+        public bool Disposed { get; private set; }
+
+        public long Bytes => Data.Length;
+
+        public void Dispose()
+        {
+            Disposed = true;
+            _ = owner;
+        }
+    }
+
+    private sealed class HostAllocation : IHostMemory
+    {
+        private readonly byte[] _data;
+
+        public HostAllocation(long bytes)
+        {
+            _data = GC.AllocateArray<byte>(checked((int)bytes), pinned: true);
+            _data.AsSpan().Fill(0xFF);
+        }
+
+        public nint Pointer => Marshal.UnsafeAddrOfPinnedArrayElement(_data, 0);
+
+        public long Bytes => _data.Length;
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class Weights : ILayerWeightsOnDevice
+    {
+        private readonly List<IDeviceMemory> _parts = [];
+
+        public Weights(EmulatedBackend backend, LayerWeights<float> weights)
+        {
+            Options = weights.Options;
+            ulong Stack(Func<DirectionWeights<float>, float[]> part)
+            {
+                int length = part(weights.Directions[0]).Length;
+                var m = backend.Allocate(4L * length * weights.Directions.Length);
+                _parts.Add(m);
+                for (int d = 0; d < weights.Directions.Length; d++)
+                    part(weights.Directions[d]).CopyTo(backend.Floats(m.Pointer + 4 * (ulong)(d * length), length, "weights"));
+                return m.Pointer;
+            }
+            W = Stack(x => x.W);
+            R = Stack(x => x.R);
+            Bw = Stack(x => x.Bw);
+            Br = Stack(x => x.Br);
+            P = Options.HasPeepholes ? Stack(x => x.P!) : 0;
+        }
+
+        public RnnLayerOptions Options { get; }
+
+        public ulong W { get; }
+
+        public ulong R { get; }
+
+        public ulong Bw { get; }
+
+        public ulong Br { get; }
+
+        public ulong P { get; }
+
+        public void Dispose()
+        {
+            foreach (var p in _parts)
+                p.Dispose();
+        }
+    }
+}
+
+/// <summary>An emulated event: where in which queue its last record was enqueued.</summary>
+internal sealed class Marker : IDeviceMarker
+{
+    /// <summary>The queue and position (ops enqueued up to and including the record) of the last record.</summary>
+    public (EmulatedQueue Queue, long Position)? Target { get; set; }
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>One queued operation; a wait is ready once its target position has executed.</summary>
+internal sealed class Op(Action run, (EmulatedQueue Queue, long Position)? waitFor, string name)
+{
+    public string Name { get; } = name;
+
+    public (EmulatedQueue Queue, long Position)? WaitFor { get; } = waitFor;
+
+    public bool IsReady() => WaitFor is not { } w || w.Queue.Executed >= w.Position;
+
+    public void Run() => run();
+}
+
+/// <summary>The state of an active capture.</summary>
+internal sealed class Capture(EmulatedQueue origin)
+{
+    public EmulatedQueue Origin { get; } = origin;
+
+    /// <summary>Captured work in enqueue order: which queue, and the re-enqueue action.</summary>
+    public List<(EmulatedQueue Queue, Func<EmulatedQueue, bool> Replay)> Work { get; } = [];
+
+    /// <summary>Queues that joined (waited on a captured marker), with how many captured ops the origin has joined back.</summary>
+    public Dictionary<EmulatedQueue, (long Captured, long JoinedUpTo)> Members { get; } = [];
+
+    public HashSet<Marker> CapturedMarkers { get; } = [];
+}
+
+internal sealed class EmulatedQueue(EmulatedBackend backend, int id) : IDeviceQueue
+{
+    public int Id { get; } = id;
+
+    public Queue<Op> Pending { get; } = new();
+
+    /// <summary>Ops enqueued (outside captures) so far.</summary>
+    public long Enqueued { get; private set; }
+
+    /// <summary>Ops executed so far.</summary>
+    public long Executed { get; set; }
+
+    public CudaStream? Stream => null;
+
+    public bool IsIdle => Pending.Count == 0;
+
+    public override string ToString() => $"queue {Id}";
+
+    private void Add(string name, Action run, (EmulatedQueue, long)? waitFor = null)
+    {
+        var capture = backend.ActiveCapture;
+        if (capture is not null)
+        {
+            RequireMember(capture, name);
+            capture.Work.Add((this, q => q.EnqueueRaw(name, run, waitFor)));
+            if (capture.Members.TryGetValue(this, out var m))
+                capture.Members[this] = (m.Captured + 1, m.JoinedUpTo);
+            return;
+        }
+        EnqueueRaw(name, run, waitFor);
+    }
+
+    private bool EnqueueRaw(string name, Action run, (EmulatedQueue, long)? waitFor)
+    {
+        Pending.Enqueue(new Op(run, waitFor, name));
+        Enqueued++;
+        return true;
+    }
+
+    private void RequireMember(Capture capture, string what)
+    {
+        if (this != capture.Origin && !capture.Members.ContainsKey(this))
+            throw new InvalidOperationException($"{what} on {this} during a capture it never joined: CUDA would run it at capture time, outside the graph");
+    }
+
+    public void CopyToDevice(ulong destination, nint source, long bytes)
+    {
+        if (bytes <= 0)
+            return;
+        Add("copy-in", () =>
+        {
+            unsafe
+            {
+                new ReadOnlySpan<byte>((void*)source, checked((int)bytes)).CopyTo(backend.Bytes(destination, bytes, "copy to device"));
+            }
+        });
+    }
+
+    public void CopyToHost(nint destination, ulong source, long bytes)
+    {
+        if (bytes <= 0)
+            return;
+        Add("copy-out", () =>
+        {
+            unsafe
+            {
+                backend.Bytes(source, bytes, "copy to host").CopyTo(new Span<byte>((void*)destination, checked((int)bytes)));
+            }
+        });
+    }
+
+    public void Zero(ulong destination, long bytes)
+    {
+        if (bytes <= 0)
+            return;
+        Add("zero", () => backend.Bytes(destination, bytes, "zero").Clear());
+    }
+
+    public void Gemm(in GemmCall call)
+    {
+        var c = call;
+        Add("gemm", () =>
+        {
+            backend.Count("gemm");
+            EmulatedKernels.Gemm(backend, c);
+        });
+    }
+
+    public void Launch(StepKernel kernel, in StepKernelArgs args)
+    {
+        var a = args;
+        Add(kernel.ToString(), () =>
+        {
+            backend.Count(kernel.ToString());
+            EmulatedKernels.Step(backend, kernel, a);
+        });
+    }
+
+    public void LaunchPersistent(PersistentPlan plan, in PersistentKernelArgs args, PersistentBarrier barrier)
+    {
+        var a = args;
+        if (barrier == PersistentBarrier.Cooperative && backend.ActiveCapture is not null)
+            throw new InvalidOperationException("a cooperative launch was captured; the CUDA backend does not capture those");
+        backend.PersistentLaunches.Add((plan, barrier));
+        Add("persistent", () =>
+        {
+            backend.Count("persistent");
+            EmulatedKernels.Persistent(backend, plan, a, barrier);
+        });
+    }
+
+    public void Record(IDeviceMarker marker)
+    {
+        var m = (Marker)marker;
+        var capture = backend.ActiveCapture;
+        if (capture is not null)
+        {
+            RequireMember(capture, "record");
+            capture.CapturedMarkers.Add(m);
+            long position = capture.Members.TryGetValue(this, out var mem) ? mem.Captured : -1;
+            capture.Work.Add((this, q =>
+            {
+                m.Target = (q, q.Enqueued);
+                return true;
+            }));
+            // For the join check: the marker stands for this queue's captured work so far.
+            m.Target = (this, position);
+            return;
+        }
+        m.Target = (this, Enqueued);
+    }
+
+    public void Wait(IDeviceMarker marker)
+    {
+        var m = (Marker)marker;
+        var capture = backend.ActiveCapture;
+        if (capture is not null)
+        {
+            if (!capture.CapturedMarkers.Contains(m))
+                throw new InvalidOperationException($"{this} waits during a capture on a marker recorded outside it (an external dependency CUDA rejects)");
+            var target = m.Target!.Value;
+            if (this != capture.Origin && !capture.Members.ContainsKey(this))
+                capture.Members[this] = (0, 0);
+            if (this == capture.Origin && target.Queue != capture.Origin && capture.Members.TryGetValue(target.Queue, out var member))
+                capture.Members[target.Queue] = (member.Captured, Math.Max(member.JoinedUpTo, target.Position));
+            capture.Work.Add((this, q =>
+            {
+                var t = m.Target;
+                q.EnqueueRaw("wait", () => { }, t);
+                return true;
+            }));
+            return;
+        }
+        var snapshot = m.Target;
+        EnqueueRaw("wait", () => { }, snapshot);
+    }
+
+    public void BeginCapture()
+    {
+        if (backend.ActiveCapture is not null)
+            throw new InvalidOperationException("a capture is already active");
+        backend.ActiveCapture = new Capture(this);
+    }
+
+    public IDeviceGraph EndCapture()
+    {
+        var capture = backend.ActiveCapture ?? throw new InvalidOperationException("no capture is active");
+        if (capture.Origin != this)
+            throw new InvalidOperationException("the capture must end on the queue it began on");
+        backend.ActiveCapture = null;
+        foreach (var (queue, (captured, joined)) in capture.Members)
+            if (joined < captured)
+                throw new InvalidOperationException($"{queue} was not joined back into the capture's origin (cudaErrorStreamCaptureUnjoined): {captured} ops, joined up to {joined}");
+        if (backend.FailNextCapture)
+        {
+            backend.FailNextCapture = false;
+            throw new GraphCaptureException("emulated capture failure");
+        }
+        backend.CountGraph();
+        return new EmulatedGraph(capture.Work.ToArray());
+    }
+
+    public void AbandonCapture() => backend.ActiveCapture = null;
+
+    public void Synchronize() => backend.RunUntilIdle(this);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class EmulatedGraph((EmulatedQueue Queue, Func<EmulatedQueue, bool> Replay)[] work) : IDeviceGraph
+    {
+        public int NodeCount => work.Length;
+
+        public void Launch(IDeviceQueue queue)
+        {
+            foreach (var (q, replay) in work)
+                replay(q);
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}
