@@ -24,11 +24,18 @@ void BuildGpuBundle(DirectoryPath root, string configuration)
     });
     Publish(root.CombineWithFilePath("tests/LstmNative.Gpu.Tests/LstmNative.Gpu.Tests.csproj"), apps.Combine("gpu-tests"));
     Publish(root.CombineWithFilePath("src/LstmNative.Cli/LstmNative.Cli.csproj"), apps.Combine("cli"));
-    var benchmarks = GetFiles(root.FullPath + "/benchmarks/*/*.csproj").ToList();
+    // Only the GPU benchmarks travel (the CPU suite and its ONNX Runtime have no business on the device machine).
+    var benchmarks = GetFiles(root.FullPath + "/benchmarks/*Gpu*/*.csproj").ToList();
     foreach (var bench in benchmarks)
         Publish(bench, apps.Combine("bench/" + bench.GetFilenameWithoutExtension()));
     if (benchmarks.Count == 0)
         Information("GpuBundle: no benchmarks project (benchmarks/*/*.csproj) yet: run.sh will report the benchmark as skipped");
+
+    // The device machine is linux-x64: native assets of every other platform (SkiaSharp's, through the plots) stay behind.
+    foreach (var runtimes in System.IO.Directory.GetDirectories(apps.FullPath, "runtimes", System.IO.SearchOption.AllDirectories))
+        foreach (var rid in System.IO.Directory.GetDirectories(runtimes))
+            if (System.IO.Path.GetFileName(rid) != "linux-x64")
+                System.IO.Directory.Delete(rid, recursive: true);
 
     Tar(bundle.CombineWithFilePath("apps.tar.xz"), apps, ".");
 
