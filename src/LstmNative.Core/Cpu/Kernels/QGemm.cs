@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace LstmNative.Cpu.Kernels;
 
@@ -53,8 +54,11 @@ internal static unsafe class QGemm
                     sbyte* bp = (sbyte*)b.PanelData(p) + (long)k0 * nr;
                     float* cp = c + m0 * ldc + p * nr;
                     float* cs = scales + p * nr;
-                    for (int i = 0; i < mc; i += MR)
-                        Micro<TV, TQ>(Math.Min(MR, mc - i), qa + i * pairs, bp, pairs, cp + i * ldc, ldc, cs, rowScale + i, acc);
+                    if (mc == 1)
+                        Kernel1<TV, TQ>(qa, 1, bp, pairs, cp, cs, rowScale[0], acc); // contiguous pairs (PackA)
+                    else
+                        for (int i = 0; i < mc; i += MR)
+                            Micro<TV, TQ>(Math.Min(MR, mc - i), qa + i * pairs, bp, pairs, cp + i * ldc, ldc, cs, rowScale + i, acc);
                 }
             }
         }
@@ -63,25 +67,47 @@ internal static unsafe class QGemm
     /// <summary>
     /// Quantizes rows [0, mc) × k [0, kc) of A into MR-row slivers of int16 pairs: sliver s, pair j holds
     /// <c>q(s·MR + r, 2j) | q(s·MR + r, 2j + 1) &lt;&lt; 16</c> at <c>[s·MR·pairs + j·MR + r]</c> (an odd kc pads a zero);
-    /// row r's scale goes to <paramref name="rowScale"/>[r].
+    /// a single row (mc = 1, batch 1) is packed contiguously instead (<c>[j]</c>). Row r's scale goes to
+    /// <paramref name="rowScale"/>[r].
     /// </summary>
     internal static void PackA(float* a, nint ars, nint acs, int mc, int kc, int* dst, float* rowScale)
     {
         int pairs = (kc + 1) >> 1;
+        nint step = mc == 1 ? 1 : MR;
         for (int r = 0; r < mc; r++)
         {
             float* src = a + r * ars;
             rowScale[r] = Quantization.ActivationScale(Quantization.MaxAbs(src, acs, kc), out float inv);
             int* d = dst + (r / MR) * MR * pairs + r % MR;
             int j = 0;
+            if (acs == 1 && Vector256.IsHardwareAccelerated)
+            {
+                // Eight pairs at a time; the same rounding as the scalar tail (round half to even, then an exact conversion).
+                var vinv = Vector256.Create(inv);
+                for (; 2 * j + 16 <= kc; j += 8)
+                {
+                    var q0 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(src + 2 * j) * vinv));
+                    var q1 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(src + 2 * j + 8) * vinv));
+                    var packed = Vector256.Narrow(q0, q1).AsInt32(); // |q| ≤ 32767: narrowing is exact
+                    if (step == 1)
+                    {
+                        packed.Store(d + j);
+                    }
+                    else
+                    {
+                        for (int i = 0; i < 8; i++)
+                            d[(j + i) * MR] = packed.GetElement(i);
+                    }
+                }
+            }
             for (; 2 * j + 1 < kc; j++)
             {
                 short q0 = Quantization.QuantizeActivation(src[2 * j * acs], inv);
                 short q1 = Quantization.QuantizeActivation(src[(2 * j + 1) * acs], inv);
-                d[j * MR] = Pair(q0, q1);
+                d[j * step] = Pair(q0, q1);
             }
             if (j < pairs)
-                d[j * MR] = (ushort)Quantization.QuantizeActivation(src[2 * j * acs], inv);
+                d[j * step] = Pair(Quantization.QuantizeActivation(src[2 * j * acs], inv), 0);
         }
     }
 
@@ -99,7 +125,7 @@ internal static unsafe class QGemm
     {
         switch (rows)
         {
-            case 1: Kernel1<TV, TQ>(a, b, pairs, c, cs, rs[0], acc); break;
+            case 1: Kernel1<TV, TQ>(a, MR, b, pairs, c, cs, rs[0], acc); break;
             case 2: Kernel<TV, TQ, Rows2>(a, b, pairs, c, ldc, cs, rs, acc); break;
             case 3: Kernel<TV, TQ, Rows3>(a, b, pairs, c, ldc, cs, rs, acc); break;
             case 4: Kernel<TV, TQ, Rows4>(a, b, pairs, c, ldc, cs, rs, acc); break;
@@ -119,9 +145,12 @@ internal static unsafe class QGemm
         Sgemm.Put(c + w, TV.Mul(TQ.ToFloat(s1), TV.Mul(r, TV.Load(cs + w))), acc);
     }
 
-    /// <summary>One row (batch 1: the matrix-vector product that streams R). Two pairs per iteration, four chains.</summary>
+    /// <summary>
+    /// One row (batch 1: the matrix-vector product that streams R), its pairs <paramref name="aStep"/> apart. Two pairs
+    /// per iteration, four chains.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel1<TV, TQ>(int* a, sbyte* b, int pairs, float* c, float* cs, float rowScale, bool acc)
+    private static void Kernel1<TV, TQ>(int* a, nint aStep, sbyte* b, int pairs, float* c, float* cs, float rowScale, bool acc)
         where TV : unmanaged, IVec<TV> where TQ : unmanaged, IQVec<TQ, TV>
     {
         int h = 2 * TV.Count; // bytes per register half of one pair
@@ -132,10 +161,10 @@ internal static unsafe class QGemm
             TQ x = TQ.BroadcastPair(a[0]);
             s0 = TQ.Add(s0, TQ.MultiplyPairs(TQ.LoadPairs(b), x));
             s1 = TQ.Add(s1, TQ.MultiplyPairs(TQ.LoadPairs(b + h), x));
-            x = TQ.BroadcastPair(a[MR]);
+            x = TQ.BroadcastPair(a[aStep]);
             t0 = TQ.Add(t0, TQ.MultiplyPairs(TQ.LoadPairs(b + 2 * h), x));
             t1 = TQ.Add(t1, TQ.MultiplyPairs(TQ.LoadPairs(b + 3 * h), x));
-            a += 2 * MR;
+            a += 2 * aStep;
             b += 4 * h;
         }
         if (j < pairs)
