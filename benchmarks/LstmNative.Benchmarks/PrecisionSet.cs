@@ -41,6 +41,9 @@ internal sealed class PrecisionSet : IDisposable
     /// <summary>Runs the whole sequence at precision index <paramref name="i"/> (of <see cref="All"/>).</summary>
     public void Run(int i) => _sessions[i].Run(_x, Steps, Batch, _y[i]);
 
+    /// <summary>Streams one step (the session keeps the state) at precision index <paramref name="i"/>.</summary>
+    public void Step(int i) => _sessions[i].Step(_x.AsSpan(0, _x.Length / Steps), Batch, _y[i].AsSpan(0, _y[i].Length / Steps));
+
     /// <summary>max |Y − Y_fp32| of precision index <paramref name="i"/> after one run of each.</summary>
     public double MaxDifference(int i)
     {
@@ -61,17 +64,19 @@ internal sealed class PrecisionSet : IDisposable
     /// <summary>
     /// The interleaved comparison behind docs/benchmarks.md: per round, each precision runs <paramref name="inner"/> times
     /// back to back, timed by wall clock and by this thread's CPU time (CLOCK_THREAD_CPUTIME_ID: time the scheduler
-    /// took away is not counted); reports the minimum and median per run over <paramref name="rounds"/> rounds.
+    /// took away is not counted), then streams 100·inner single steps (<see cref="RnnSession.Step"/>, thread CPU time);
+    /// reports the minimum and median per run (per step) over <paramref name="rounds"/> rounds.
     /// </summary>
     public static void Compare(RnnCellType cell, int[] hidden, int rounds, TextWriter output)
     {
-        output.WriteLine($"{cell}, T=100, B=1, 1 thread, {rounds} interleaved rounds; per run: min / median wall, min / median thread CPU (ms)");
+        output.WriteLine($"{cell}, I=H, T=100, B=1, 1 thread, {rounds} interleaved rounds; per run: min / median wall, min / median thread CPU (ms); Step: median thread CPU");
         foreach (int h in hidden)
         {
             using var set = new PrecisionSet(cell, h, 100);
             int inner = Math.Max(1, (int)(4_000_000L / ((long)h * h)));
             var wall = All.Select(_ => new List<double>()).ToArray();
             var cpu = All.Select(_ => new List<double>()).ToArray();
+            var step = All.Select(_ => new List<double>()).ToArray();
             for (int i = 0; i < All.Length; i++)
                 set.Run(i); // warm-up (JIT)
             for (int r = 0; r < rounds; r++)
@@ -83,13 +88,17 @@ internal sealed class PrecisionSet : IDisposable
                         set.Run(i);
                     wall[i].Add(sw.Elapsed.TotalMilliseconds / inner);
                     cpu[i].Add((Clock.ThreadCpuMs() - c0) / inner);
+                    c0 = Clock.ThreadCpuMs();
+                    for (int n = 0; n < 100 * inner; n++)
+                        set.Step(i);
+                    step[i].Add((Clock.ThreadCpuMs() - c0) * 1000 / (100 * inner));
                 }
             for (int i = 0; i < All.Length; i++)
             {
                 double err = i == 0 ? 0 : set.MaxDifference(i);
-                output.WriteLine($"  H={h,4} {All[i],-4}: wall {wall[i].Min(),8:F3} / {Clock.Median(wall[i]),8:F3}  cpu {cpu[i].Min(),8:F3} / {Clock.Median(cpu[i]),8:F3}" +
+                output.WriteLine($"  H={h,4} {All[i],-4}: wall {wall[i].Min(),8:F3} / {Clock.Median(wall[i]),8:F3}  cpu {cpu[i].Min(),8:F3} / {Clock.Median(cpu[i]),8:F3}  step {Clock.Median(step[i]),8:F2} µs" +
                     (i == 0 ? $"  weights {set.Models[i].WeightBytes / 1024.0:F0} KiB"
-                        : $"  speed-up (min wall {wall[0].Min() / wall[i].Min():F2}x, median cpu {Clock.Median(cpu[0]) / Clock.Median(cpu[i]):F2}x)  max|dY| {err:E1}  weights {set.Models[i].WeightBytes / 1024.0:F0} KiB"));
+                        : $"  speed-up (min wall {wall[0].Min() / wall[i].Min():F2}x, median cpu {Clock.Median(cpu[0]) / Clock.Median(cpu[i]):F2}x, step {Clock.Median(step[0]) / Clock.Median(step[i]):F2}x)  max|dY| {err:E1}  weights {set.Models[i].WeightBytes / 1024.0:F0} KiB"));
             }
         }
     }
