@@ -139,6 +139,37 @@ public sealed record DeepBenchRow(string Set, int Hidden, int Batch, int Steps, 
     public override string ToString() => $"{Cell} H={Hidden} B={Batch} T={Steps}";
 }
 
+/// <summary>
+/// Reduced-precision weights side by side: one forward pass (T = 100, B = 1, I = H, 1 thread) of the same layer at
+/// fp32 (the baseline), bf16 and int8 (<see cref="CpuPrecision"/>).
+/// </summary>
+[Config(typeof(ShortConfig))]
+public class PrecisionBenchmarks
+{
+    private PrecisionSet _set = null!;
+
+    [Params(RnnCellType.Lstm, RnnCellType.Gru)]
+    public RnnCellType Cell { get; set; }
+
+    [Params(64, 256, 512, 1024)]
+    public int Hidden { get; set; }
+
+    [GlobalSetup]
+    public void Setup() => _set = new PrecisionSet(Cell, Hidden, 100);
+
+    [GlobalCleanup]
+    public void Cleanup() => _set.Dispose();
+
+    [Benchmark(Baseline = true)]
+    public void Fp32() => _set.Run(0);
+
+    [Benchmark]
+    public void Bf16() => _set.Run(1);
+
+    [Benchmark]
+    public void Int8() => _set.Run(2);
+}
+
 /// <summary>Streaming: one Step of a 1-layer LSTM (state kept in the session).</summary>
 [Config(typeof(ShortConfig))]
 public class StepBenchmarks

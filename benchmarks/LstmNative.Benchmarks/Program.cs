@@ -8,6 +8,7 @@ using LstmNative.Model;
 //   dotnet run -c Release --project benchmarks/LstmNative.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter *Inference*]
 //   ... -- peak    FMA peak of this machine (register-only FMA loop) and the engine's packed SGEMM, 1 and 2 threads
 //   ... -- check   LstmNative and ONNX Runtime agree on the benchmark models
+//   ... -- precision CELL ROUNDS [H ...]   fp32 vs bf16 vs int8 weights, batch 1, T = 100, 1 thread, interleaved
 if (args.Length > 0 && args[0] == "peak")
 {
     Peak.Run();
@@ -40,6 +41,23 @@ if (args.Length > 0 && args[0] == "quick")
         bestOurs = Math.Min(bestOurs, sw.Elapsed.TotalMilliseconds);
     }
     Console.WriteLine($"{cell} H={h} B={b} L={l} threads={t}: ORT {bestOrt:F3} ms, LstmNative {bestOurs:F3} ms, ratio {bestOurs / bestOrt:F2}");
+    return;
+}
+if (args.Length > 0 && args[0] == "precision")
+{
+    // precision CELL ROUNDS [H ...]: the reduced-precision comparison of docs/benchmarks.md (not BenchmarkDotNet).
+    var cell = Enum.Parse<RnnCellType>(args[1], true);
+    int rounds = int.Parse(args[2]);
+    int[] hs = args.Length > 3 ? args[3..].Select(int.Parse).ToArray() : [64, 256, 512, 1024];
+    PrecisionSet.Compare(cell, hs, rounds, Console.Out);
+    return;
+}
+if (args.Length > 0 && args[0] == "kernels")
+{
+    // kernels ROUNDS [H ...]: the packed products alone at each weight precision (batch-1 recurrent product, T = 100 input projection).
+    int rounds = int.Parse(args[1]);
+    int[] hs = args.Length > 2 ? args[2..].Select(int.Parse).ToArray() : [64, 256, 512, 1024];
+    KernelProbe.Run(hs, rounds, Console.Out);
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(RnnPair).Assembly).Run(args);

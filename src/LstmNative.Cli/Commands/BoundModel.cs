@@ -1,3 +1,4 @@
+using LstmNative.Cpu;
 using LstmNative.Formats;
 using LstmNative.Model;
 using LstmNative.Onnx;
@@ -24,7 +25,7 @@ internal sealed class BoundModel
     /// <summary>The node's inputs by operator role (X, W, R, ...), absent roles omitted.</summary>
     public IReadOnlyDictionary<string, NdArray> InputsByRole { get; }
 
-    public static BoundModel Load(FileInfo modelFile, IReadOnlyDictionary<string, string> inputFiles)
+    public static BoundModel Load(FileInfo modelFile, IReadOnlyDictionary<string, string> inputFiles, CpuPrecision precision = CpuPrecision.Fp32)
     {
         if (!modelFile.Exists)
             throw new CliException($"model file not found: {modelFile.FullName}");
@@ -65,7 +66,7 @@ internal sealed class BoundModel
             byRole[role] = value;
         }
 
-        var op = new OnnxRnnOperator(model.Attributes, OnnxRnnTensors.FromRoles(byRole));
+        var op = new OnnxRnnOperator(model.Attributes, OnnxRnnTensors.FromRoles(byRole)) { Precision = precision };
         return new BoundModel(model, op, byRole);
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using LstmNative.Cpu;
 using LstmNative.Model;
 
 namespace LstmNative.Cli.Commands;
@@ -26,6 +27,12 @@ internal static class RunCommand
             Description = "run the forward pass N times on the same inputs and write the last result",
             DefaultValueFactory = _ => 1,
         };
+        var precision = new Option<string>("--precision")
+        {
+            Description = "CPU weight precision: fp32, bf16 or int8 (W and R only; inference, single-node ONNX models; docs/benchmarks.md gives the accuracy)",
+            DefaultValueFactory = _ => "fp32",
+        };
+        precision.AcceptOnlyFromAmong("fp32", "bf16", "int8");
         repeat.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() < 1)
@@ -34,15 +41,22 @@ internal static class RunCommand
         var command = new Command("run", "run an ONNX LSTM/GRU model and write each graph output as DIR/<name>.npy (float32); " +
             "MODEL may also be an ONNX node-test folder (model.onnx, test_data_set_0/): then its inputs are used and the outputs checked")
         {
-            model, inputs, outputDir, device, repeat, verbose, prefix, batchFirst,
+            model, inputs, outputDir, device, repeat, verbose, prefix, batchFirst, precision,
         };
         command.SetAction(parse =>
         {
+            var weights = ParsePrecision(parse.GetValue(precision));
+            if (weights != CpuPrecision.Fp32 && parse.GetValue(device) == "cuda")
+                throw new CliException($"--precision {parse.GetValue(precision)} runs on the CPU only: use --device cpu (or auto)");
             string dev = DeviceSelection.Resolve(parse.GetValue(device), gpu: true);
+            if (weights != CpuPrecision.Fp32 && dev == "cuda")
+                dev = "cpu"; // auto chose the GPU, but reduced-precision weights are a CPU feature
             if (Directory.Exists(parse.GetValue(model)!.FullName))
                 return NodeTestCase.Run(new DirectoryInfo(parse.GetValue(model)!.FullName), dev, parse.GetValue(outputDir)!, parse.GetValue(verbose), stdout);
             var file = parse.GetValue(model)!;
             var pairs = CommonOptions.ParsePairs(parse.GetValue(inputs), "--input");
+            if (weights != CpuPrecision.Fp32 && (StateDictRun.Handles(file) || GraphRun.Handles(file)))
+                throw new CliException($"--precision {parse.GetValue(precision)} applies to single-node ONNX models only so far; run this model with --precision fp32");
             if (StateDictRun.Handles(file))
             {
                 StateDictRun.Execute(file, pairs, parse.GetValue(prefix), parse.GetValue(batchFirst), parse.GetValue(outputDir)!,
@@ -56,7 +70,7 @@ internal static class RunCommand
                 GraphRun.Execute(file, pairs, parse.GetValue(outputDir)!, parse.GetValue(repeat), parse.GetValue(verbose), dev, stdout);
                 return CliApp.Ok;
             }
-            var bound = BoundModel.Load(parse.GetValue(model)!, CommonOptions.ParsePairs(parse.GetValue(inputs), "--input"));
+            var bound = BoundModel.Load(parse.GetValue(model)!, CommonOptions.ParsePairs(parse.GetValue(inputs), "--input"), weights);
             int n = parse.GetValue(repeat);
             var watch = Stopwatch.StartNew();
             var result = Forward(bound, dev, n);
@@ -66,7 +80,7 @@ internal static class RunCommand
             BoundModel.WriteAll(parse.GetValue(outputDir)!, outputs);
             if (parse.GetValue(verbose))
             {
-                stdout.WriteLine($"{bound.Model.OpType} {bound.Operator.Options.Direction} hidden={bound.Operator.Options.HiddenSize} T={bound.Operator.Steps} B={bound.Operator.Batch} on {dev}");
+                stdout.WriteLine($"{bound.Model.OpType} {bound.Operator.Options.Direction} hidden={bound.Operator.Options.HiddenSize} T={bound.Operator.Steps} B={bound.Operator.Batch} on {dev}{(weights == CpuPrecision.Fp32 ? "" : $" ({parse.GetValue(precision)} weights)")}");
                 stdout.WriteLine($"{n} run(s): {watch.Elapsed.TotalMilliseconds / n:F3} ms per run");
                 foreach (var (name, value) in outputs)
                     stdout.WriteLine($"wrote {name}.npy {value}");
@@ -109,4 +123,12 @@ internal static class RunCommand
             result = bound.Operator.Forward(runner.Forward);
         return result;
     }
+
+    private static CpuPrecision ParsePrecision(string? name) => name switch
+    {
+        null or "fp32" => CpuPrecision.Fp32,
+        "bf16" => CpuPrecision.Bf16,
+        "int8" => CpuPrecision.Int8,
+        _ => throw new CliException($"--precision must be fp32, bf16 or int8, got '{name}'"),
+    };
 }

@@ -67,9 +67,13 @@ internal sealed class DirectionPlan
 /// </summary>
 internal sealed unsafe class CpuLayerPlan
 {
-    public CpuLayerPlan(LayerWeights<float> weights, KernelWidth width, bool forBackward)
+    public CpuLayerPlan(LayerWeights<float> weights, KernelWidth width, bool forBackward, CpuPrecision precision = CpuPrecision.Fp32)
     {
         ArgumentNullException.ThrowIfNull(weights);
+        if (forBackward && precision != CpuPrecision.Fp32)
+            throw new ArgumentException($"{precision} weights are for inference only: training needs float32", nameof(precision));
+        if (!Enum.IsDefined(precision))
+            throw new ArgumentOutOfRangeException(nameof(precision), $"unknown precision {precision}");
         var o = weights.Options;
         o.Validate();
         // Projections (proj_size) exist in the reference engine only so far; packing them here would misread R.
@@ -78,6 +82,7 @@ internal sealed unsafe class CpuLayerPlan
         Options = o;
         Width = width;
         ForBackward = forBackward;
+        Precision = precision;
         VectorWidth = (int)width;
         PanelWidth = 2 * VectorWidth;
         Hidden = o.HiddenSize;
@@ -96,6 +101,22 @@ internal sealed unsafe class CpuLayerPlan
     public KernelWidth Width { get; }
 
     public bool ForBackward { get; }
+
+    /// <summary>How W and R are stored (the forward packs; backward packs are always float32).</summary>
+    public CpuPrecision Precision { get; }
+
+    /// <summary>Bytes of the packed forward weight matrices (W and R of every direction).</summary>
+    public long ForwardWeightBytes
+    {
+        get
+        {
+            long n = 0;
+            foreach (var d in Directions)
+                foreach (var g in d.Groups)
+                    n += g.InputForward.ByteSize + g.RecurrentForward.ByteSize;
+            return n;
+        }
+    }
 
     /// <summary>Floats per vector register (1, 8 or 16).</summary>
     public int VectorWidth { get; }
@@ -143,9 +164,9 @@ internal sealed unsafe class CpuLayerPlan
             var rows = new int[g.Columns];
             for (int c = 0; c < rows.Length; c++)
                 rows[c] = RowOfColumn(g, c);
-            g.InputForward = new PackedMatrix(Input, g.Columns, PanelWidth);
+            g.InputForward = new PackedMatrix(Input, g.Columns, PanelWidth, Precision);
             g.InputForward.Pack(new TransposedRows(w.W, Input, rows));
-            g.RecurrentForward = new PackedMatrix(Hidden, g.Columns, PanelWidth);
+            g.RecurrentForward = new PackedMatrix(Hidden, g.Columns, PanelWidth, Precision);
             g.RecurrentForward.Pack(new TransposedRows(w.R, Hidden, rows));
             if (ForBackward)
             {

@@ -14,9 +14,21 @@ public sealed class CpuRnnModel
     {
     }
 
-    internal CpuRnnModel(IReadOnlyList<LayerWeights<float>> layers, CpuRnnOptions options)
+    /// <summary>
+    /// Packs <paramref name="layers"/> with W and R stored in <paramref name="precision"/> (inference only; see
+    /// <see cref="CpuPrecision"/> for the accuracy each one keeps). Biases, peepholes, states and arithmetic stay float32.
+    /// </summary>
+    public CpuRnnModel(IReadOnlyList<LayerWeights<float>> layers, CpuPrecision precision)
+        : this(layers, CpuRnnOptions.Default, precision)
+    {
+    }
+
+    internal CpuRnnModel(IReadOnlyList<LayerWeights<float>> layers, CpuRnnOptions options, CpuPrecision precision = CpuPrecision.Fp32)
     {
         ArgumentNullException.ThrowIfNull(layers);
+        if (!Enum.IsDefined(precision))
+            throw new ArgumentOutOfRangeException(nameof(precision), $"unknown precision {precision}");
+        Precision = precision;
         if (layers.Count == 0)
             throw new ArgumentException("a model needs at least one layer");
         var width = options.ResolveWidth();
@@ -32,7 +44,7 @@ public sealed class CpuRnnModel
                 if (o.InputSize != expected)
                     throw new ArgumentException($"layer {l} has input size {o.InputSize}, but layer {l - 1} outputs {prev.DirectionCount} x {prev.HiddenSize} = {expected} features");
             }
-            Plans[l] = new CpuLayerPlan(layers[l], width, forBackward: false);
+            Plans[l] = new CpuLayerPlan(layers[l], width, forBackward: false, precision);
         }
         Layers = Array.ConvertAll(Plans, p => p.Options);
         int stateLength = 0;
@@ -40,6 +52,21 @@ public sealed class CpuRnnModel
             stateLength += p.Options.DirectionCount * p.Hidden;
         StateFloatsPerRow = stateLength;
         IsStreamable = Array.TrueForAll(Plans, p => p.Options.Direction == RnnDirection.Forward);
+    }
+
+    /// <summary>How the weight matrices W and R are stored.</summary>
+    public CpuPrecision Precision { get; }
+
+    /// <summary>Bytes of the packed weight matrices W and R (all layers and directions, padding included).</summary>
+    public long WeightBytes
+    {
+        get
+        {
+            long n = 0;
+            foreach (var p in Plans)
+                n += p.ForwardWeightBytes;
+            return n;
+        }
     }
 
     /// <summary>The layers' options, first layer first.</summary>

@@ -26,6 +26,7 @@ public sealed class OnnxRnnOperator
     private LayerTrace<double>? _trace;
     private CpuLayerTrace? _cpuTrace;
     private LayerWeights<float>? _weights32;
+    private RnnSession? _reduced;
 
     /// <summary>Validates the node's inputs against its attributes; throws <see cref="ArgumentException"/> naming the tensor on a mismatch.</summary>
     /// <param name="attributes">The node's attributes.</param>
@@ -106,6 +107,13 @@ public sealed class OnnxRnnOperator
     /// <summary>The engine that runs the node.</summary>
     public RnnEngineKind Engine { get; }
 
+    /// <summary>
+    /// Weight precision of the CPU engine (<see cref="RnnEngineKind.Cpu"/> only): <see cref="CpuPrecision.Bf16"/> and
+    /// <see cref="CpuPrecision.Int8"/> run <see cref="Forward()"/> on a reduced-precision <see cref="CpuRnnModel"/> (see
+    /// <see cref="CpuPrecision"/> for the accuracy); <see cref="Backward"/> needs <see cref="CpuPrecision.Fp32"/>.
+    /// </summary>
+    public CpuPrecision Precision { get; init; } = CpuPrecision.Fp32;
+
     /// <summary>The engine options derived from the node.</summary>
     public RnnLayerOptions Options { get; }
 
@@ -125,7 +133,11 @@ public sealed class OnnxRnnOperator
     public IReadOnlyDictionary<string, NdArray> Forward()
     {
         double[] y, yh, yc;
-        if (Engine == RnnEngineKind.Reference)
+        if (Precision != CpuPrecision.Fp32)
+        {
+            (y, yh, yc) = ForwardReduced();
+        }
+        else if (Engine == RnnEngineKind.Reference)
         {
             _trace = ReferenceRnn.Forward<double>(Weights, _x, Steps, Batch, _lengths, _h0, _c0);
             (y, yh, yc) = (_trace.Y, _trace.Yh, _trace.Yc);
@@ -171,6 +183,22 @@ public sealed class OnnxRnnOperator
         return result;
     }
 
+    /// <summary>Forward on a reduced-precision model (packed once, then reused by later calls).</summary>
+    private (double[] Y, double[] Yh, double[] Yc) ForwardReduced()
+    {
+        if (Engine != RnnEngineKind.Cpu)
+            throw new InvalidOperationException($"{Precision} weights need the CPU engine, not {Engine}");
+        _weights32 ??= Weights.Convert<float>();
+        _reduced ??= new CpuRnnModel([_weights32], Precision).CreateSession(Batch, Steps);
+        int state = Options.DirectionCount * Batch * Options.HiddenSize;
+        bool lstm = Options.Cell == RnnCellType.Lstm;
+        var y = new float[Steps * state];
+        var yh = new float[state];
+        var yc = new float[lstm ? state : 0];
+        _reduced.Run(ToFloats(_x), Steps, Batch, y, yh, yc, _lengths, ToFloats(_h0), ToFloats(_c0));
+        return (ToDoubles(y), ToDoubles(yh), ToDoubles(yc));
+    }
+
     /// <summary>
     /// Back-propagates upstream gradients (by output role, ONNX shapes; absent ones are zero) through the last
     /// node (forward is run again to keep the trace). Returns float32 gradients for every float input present, by input
@@ -179,6 +207,8 @@ public sealed class OnnxRnnOperator
     public IReadOnlyDictionary<string, NdArray> Backward(IReadOnlyDictionary<string, NdArray> upstream)
     {
         ArgumentNullException.ThrowIfNull(upstream);
+        if (Precision != CpuPrecision.Fp32)
+            throw new InvalidOperationException($"backward needs float32 weights: {Precision} is for inference only");
         foreach (var key in upstream.Keys)
             if (!OnnxRnnTensors.OutputRoles.Contains(key) || (key == "Y_c" && Options.Cell != RnnCellType.Lstm))
                 throw new ArgumentException($"no output '{key}' to take a gradient for ({Options.Cell} outputs: {(Options.Cell == RnnCellType.Lstm ? "Y, Y_h, Y_c" : "Y, Y_h")})");

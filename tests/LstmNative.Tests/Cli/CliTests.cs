@@ -50,6 +50,29 @@ public class CliTests
         Assert.That(NpyReader.Read(cli.PathOf("out/Y_h.npy")).ToFloats(), Is.EqualTo(expected["Y_h"].ToFloats()).Within(1e-5));
     }
 
+    [TestCase("bf16", 1e-2)]
+    [TestCase("int8", 2e-2)]
+    public void RunWithReducedPrecisionStaysCloseToTheReference(string precision, double tolerance)
+    {
+        using var cli = new CliHarness();
+        var rng = FormatTestData.Rng();
+        var args = FullLstmCase(cli, rng, out var weights, batch: 3, steps: 20);
+        var (exit, stdout, err) = cli.Run(["run", cli.PathOf("model.onnx"), .. args, "--precision", precision, "--verbose"]);
+        Assert.That(exit, Is.Zero, err);
+        Assert.That(stdout, Does.Contain($"({precision} weights)"));
+        var model = OnnxModelReader.Load(cli.PathOf("model.onnx"));
+        var expected = new OnnxRnnOperator(model.Attributes, new OnnxRnnTensors
+        {
+            X = NpyReader.Read(cli.PathOf("x.npy")),
+            W = weights["W"],
+            R = weights["R"],
+            B = weights["B"],
+            InitialH = NpyReader.Read(cli.PathOf("h0.npy")),
+            P = weights["P"],
+        }, RnnEngineKind.Reference).Forward();
+        Assert.That(NpyReader.Read(cli.PathOf("out/Y.npy")).ToFloats(), Is.EqualTo(expected["Y"].ToFloats()).Within(tolerance));
+    }
+
     [Test]
     public void RepeatGivesTheSameResultAndVerboseReports()
     {
@@ -160,6 +183,9 @@ public class CliTests
         yield return Case("bad pair", c => ["run", c.PathOf("model.onnx"), "--input", "X", "--output-dir", c.PathOf("out")], "--input expects NAME=FILE.npy");
         yield return Case("bad device", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--device", "tpu"], "tpu");
         yield return Case("bad repeat", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--repeat", "0"], "--repeat must be at least 1");
+        yield return Case("bad precision", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--precision", "fp16"], "fp16");
+        yield return Case("reduced precision on cuda", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--precision", "int8", "--device", "cuda"], "--precision int8 runs on the CPU only");
+        yield return Case("reduced precision on safetensors", c => ["run", c.PathOf("model.safetensors"), "--input", $"X={c.PathOf("x.npy")}", "--output-dir", c.PathOf("out"), "--precision", "bf16"], "--precision bf16 applies to single-node ONNX models only");
         yield return Case("unknown gradient output", c =>
         {
             NpyWriter.Write(c.PathOf("g.npy"), new NdArray(new float[8], [2, 2, 2]));

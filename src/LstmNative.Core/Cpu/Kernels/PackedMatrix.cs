@@ -1,20 +1,38 @@
+using System.Diagnostics;
+
 namespace LstmNative.Cpu.Kernels;
 
 /// <summary>
 /// The right-hand operand of <see cref="Sgemm"/>, a logical <c>[K, N]</c> matrix stored as column panels of
-/// <see cref="PanelWidth"/> (= 2 vector registers) columns: panel p holds, for k = 0..K-1, the NR values
+/// <see cref="PanelWidth"/> (= 2 vector registers of w lanes) columns: panel p holds, for k = 0..K-1, the NR values
 /// <c>B[k, p*NR .. p*NR+NR)</c> contiguously. Columns past N are zero. Weights are packed once; a K-block of a panel
 /// is contiguous and sized by <see cref="Sgemm"/> to stay in L1 while the micro-kernel sweeps the rows.
 /// </summary>
+/// <remarks>
+/// Reduced-precision weights (<see cref="CpuPrecision"/>) keep the panels and change only what a panel row holds:
+/// <list type="bullet">
+/// <item><b>Bf16</b>: row k is w 32-bit words; word i holds column i in its low half and column i + w in its high
+/// half, so one load, a shift and a mask give the two float registers.</item>
+/// <item><b>Int8</b>: K is padded to even and rows come in pairs; pair j is 2·NR bytes: for each register half
+/// h ∈ {0, 1}, the 2w bytes <c>q[2j, h·w + i], q[2j + 1, h·w + i]</c> for i = 0..w-1 (the operand order of
+/// <c>vpmaddwd</c>). <see cref="Scales"/> holds each column's scale (<see cref="Quantization.WeightScale"/>).</item>
+/// </list>
+/// </remarks>
 internal sealed unsafe class PackedMatrix
 {
-    public PackedMatrix(int k, int n, int panelWidth)
+    public PackedMatrix(int k, int n, int panelWidth, CpuPrecision precision = CpuPrecision.Fp32)
     {
         K = k;
         N = n;
         PanelWidth = panelWidth;
+        Precision = precision;
         Panels = (n + panelWidth - 1) / panelWidth;
-        Buffer = new AlignedBuffer((long)Panels * panelWidth * Math.Max(k, 1));
+        ElementBytes = precision switch { CpuPrecision.Bf16 => 2, CpuPrecision.Int8 => 1, _ => 4 };
+        int kStored = precision == CpuPrecision.Int8 ? (k + 1) & ~1 : k;
+        PanelBytes = (long)panelWidth * Math.Max(kStored, 1) * ElementBytes;
+        Buffer = new AlignedBuffer((Panels * PanelBytes + 3) / 4);
+        if (precision == CpuPrecision.Int8)
+            Scales = new AlignedBuffer((long)Panels * panelWidth);
     }
 
     /// <summary>Rows (the reduction dimension).</summary>
@@ -29,10 +47,32 @@ internal sealed unsafe class PackedMatrix
     /// <summary>Number of panels.</summary>
     public int Panels { get; }
 
+    /// <summary>How the elements are stored.</summary>
+    public CpuPrecision Precision { get; }
+
+    /// <summary>Bytes per stored element (4, 2 or 1).</summary>
+    public int ElementBytes { get; }
+
+    /// <summary>Bytes per panel.</summary>
+    public long PanelBytes { get; }
+
     public AlignedBuffer Buffer { get; }
 
-    /// <summary>Start of panel <paramref name="p"/>.</summary>
-    public float* Panel(int p) => Buffer.Pointer + (long)p * PanelWidth * K;
+    /// <summary>Int8 only: the scale of each column, <c>[Panels · NR]</c> (0 for padding).</summary>
+    public AlignedBuffer? Scales { get; }
+
+    /// <summary>Bytes of packed data (and scales).</summary>
+    public long ByteSize => Panels * PanelBytes + (Scales is null ? 0 : 4L * Scales.Length);
+
+    /// <summary>Start of panel <paramref name="p"/> (float32 matrices).</summary>
+    public float* Panel(int p)
+    {
+        Debug.Assert(Precision == CpuPrecision.Fp32);
+        return Buffer.Pointer + (long)p * PanelWidth * K;
+    }
+
+    /// <summary>Start of panel <paramref name="p"/>, any precision.</summary>
+    public byte* PanelData(int p) => (byte*)Buffer.Pointer + p * PanelBytes;
 
     /// <summary>
     /// Packs panels [p0, p0 + count) of <c>B[k, n] = src[row(k) * rowStride + n]</c>, where row(k) = k, or
@@ -40,6 +80,7 @@ internal sealed unsafe class PackedMatrix
     /// </summary>
     public void PackRows(float* src, nint rowStride, ReadOnlySpan<int> rowIndex, int p0, int count)
     {
+        Debug.Assert(Precision == CpuPrecision.Fp32);
         int nr = PanelWidth;
         for (int p = p0; p < p0 + count; p++)
         {
@@ -63,6 +104,15 @@ internal sealed unsafe class PackedMatrix
     /// <summary>Packs with an arbitrary element map (weight packing, done once): <c>B[k, n] = value(k, n)</c>.</summary>
     public void Pack<TMap>(TMap map) where TMap : IElementMap
     {
+        switch (Precision)
+        {
+            case CpuPrecision.Bf16:
+                PackBf16(map);
+                return;
+            case CpuPrecision.Int8:
+                PackInt8(map);
+                return;
+        }
         int nr = PanelWidth;
         for (int p = 0; p < Panels; p++)
         {
@@ -73,6 +123,60 @@ internal sealed unsafe class PackedMatrix
                     int n = p * nr + j;
                     dst[j] = n < N ? map.Get(k, n) : 0f;
                 }
+        }
+    }
+
+    private void PackBf16<TMap>(TMap map) where TMap : IElementMap
+    {
+        int nr = PanelWidth, w = nr / 2;
+        for (int p = 0; p < Panels; p++)
+        {
+            uint* dst = (uint*)PanelData(p);
+            for (int k = 0; k < K; k++, dst += w)
+                for (int i = 0; i < w; i++)
+                {
+                    int lo = p * nr + i, hi = lo + w;
+                    uint l = lo < N ? Quantization.ToBf16(map.Get(k, lo)) : 0u;
+                    uint h = hi < N ? Quantization.ToBf16(map.Get(k, hi)) : 0u;
+                    dst[i] = l | h << 16;
+                }
+        }
+    }
+
+    private void PackInt8<TMap>(TMap map) where TMap : IElementMap
+    {
+        int nr = PanelWidth, w = nr / 2;
+        float* scales = Scales!.Pointer;
+        for (int n = 0; n < Panels * nr; n++)
+        {
+            if (n >= N)
+            {
+                scales[n] = 0;
+                continue;
+            }
+            float max = 0;
+            bool nan = false;
+            for (int k = 0; k < K; k++)
+            {
+                float v = map.Get(k, n);
+                nan |= float.IsNaN(v);
+                max = Math.Max(max, Math.Abs(v));
+            }
+            scales[n] = nan ? float.NaN : Quantization.WeightScale(max);
+        }
+        for (int p = 0; p < Panels; p++)
+        {
+            sbyte* dst = (sbyte*)PanelData(p);
+            for (int k = 0; k < K + (K & 1); k++)
+            {
+                int pair = k >> 1, t = k & 1;
+                for (int j = 0; j < nr; j++)
+                {
+                    int n = p * nr + j, half = j / w, i = j % w;
+                    dst[(long)pair * 2 * nr + half * 2 * w + 2 * i + t] =
+                        n < N && k < K ? Quantization.QuantizeWeight(map.Get(k, n), scales[n]) : (sbyte)0;
+                }
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace LstmNative.Cpu.Kernels;
 
@@ -8,6 +9,8 @@ namespace LstmNative.Cpu.Kernels;
 /// <see cref="KC"/> (a panel's K-block, KC·NR floats = 16 KiB for AVX2, stays in L1), rows in blocks of <see cref="MC"/>
 /// (the packed A block, MC·KC floats, stays in L2), then an MR × NR register-blocked micro-kernel
 /// (6 rows × 2 registers, 12 accumulators). A is read through strides, so transposed operands cost nothing extra.
+/// B may be stored in reduced precision (<see cref="PackedMatrix.Precision"/>): bf16 panels are widened in the
+/// micro-kernels (<see cref="IPanelCodec"/>); int8 panels run <see cref="QGemm"/>.
 /// </summary>
 internal static unsafe class Sgemm
 {
@@ -20,6 +23,9 @@ internal static unsafe class Sgemm
     /// <summary>Row block (multiple of MR).</summary>
     public const int MC = 96;
 
+    /// <summary>Bytes ahead of the current row that the reduced-precision batch-1 kernels prefetch.</summary>
+    internal const int PrefetchDistance = 512;
+
     /// <summary>Floats of scratch a caller provides for the packed A block.</summary>
     public const int ScratchFloats = MC * KC;
 
@@ -30,14 +36,42 @@ internal static unsafe class Sgemm
     public static void Run<TV>(int m, int k, float* a, nint ars, nint acs, PackedMatrix b, int p0, int panelCount,
         float* c, nint ldc, bool accumulate, float* scratch) where TV : unmanaged, IVec<TV>
     {
+        switch (b.Precision)
+        {
+            case CpuPrecision.Bf16:
+                Run<TV, Bf16Panels>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
+                break;
+            case CpuPrecision.Int8:
+                if (typeof(TV) == typeof(Vec256))
+                    QGemm.Run<Vec256, QVec256>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
+                else if (typeof(TV) == typeof(Vec512))
+                    QGemm.Run<Vec512, QVec512>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
+                else
+                    QGemm.Run<VecS, QVecS>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
+                break;
+            default:
+                Run<TV, F32Panels>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
+                break;
+        }
+    }
+
+    /// <summary>Zeroes C's columns of panels [p0, p0 + panelCount) in rows [0, m) (a product with K = 0).</summary>
+    internal static void ClearColumns(int m, int nr, int p0, int panelCount, float* c, nint ldc)
+    {
+        for (int i = 0; i < m; i++)
+            new Span<float>(c + i * ldc + p0 * nr, panelCount * nr).Clear();
+    }
+
+    private static void Run<TV, TC>(int m, int k, float* a, nint ars, nint acs, PackedMatrix b, int p0, int panelCount,
+        float* c, nint ldc, bool accumulate, float* scratch) where TV : unmanaged, IVec<TV> where TC : struct, IPanelCodec
+    {
         int nr = b.PanelWidth;
         if (m <= 0 || panelCount <= 0)
             return;
         if (k == 0)
         {
             if (!accumulate)
-                for (int i = 0; i < m; i++)
-                    new Span<float>(c + i * ldc + p0 * nr, panelCount * nr).Clear();
+                ClearColumns(m, nr, p0, panelCount, c, ldc);
             return;
         }
         for (int k0 = 0; k0 < k; k0 += KC)
@@ -50,10 +84,17 @@ internal static unsafe class Sgemm
                 PackA(a + m0 * ars + k0 * acs, ars, acs, mc, kc, scratch);
                 for (int p = p0; p < p0 + panelCount; p++)
                 {
-                    float* bp = b.Panel(p) + k0 * nr;
+                    byte* bp = b.PanelData(p) + (long)k0 * nr * TC.ElementBytes;
                     float* cp = c + m0 * ldc + p * nr;
+                    if (TC.ElementBytes < 4 && mc == 1 && p + 1 < p0 + panelCount)
+                    {
+                        // Widened rows: two panels per broadcast (float32 rows gain nothing from this, measured).
+                        Kernel1x2<TV, TC>(scratch, bp, bp + b.PanelBytes, kc, cp, acc);
+                        p++;
+                        continue;
+                    }
                     for (int i = 0; i < mc; i += MR)
-                        Micro<TV>(Math.Min(MR, mc - i), scratch + i * kc, bp, kc, cp + i * ldc, ldc, acc);
+                        Micro<TV, TC>(Math.Min(MR, mc - i), scratch + i * kc, bp, kc, cp + i * ldc, ldc, acc);
                 }
             }
         }
@@ -88,34 +129,35 @@ internal static unsafe class Sgemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Micro<TV>(int rows, float* a, float* b, int k, float* c, nint ldc, bool acc) where TV : unmanaged, IVec<TV>
+    private static void Micro<TV, TC>(int rows, float* a, byte* b, int k, float* c, nint ldc, bool acc)
+        where TV : unmanaged, IVec<TV> where TC : struct, IPanelCodec
     {
         switch (rows)
         {
-            case 1: Kernel1<TV>(a, b, k, c, acc); break;
-            case 2: Kernel2<TV>(a, b, k, c, ldc, acc); break;
-            case 3: Kernel<TV, Rows3>(a, b, k, c, ldc, acc); break;
-            case 4: Kernel<TV, Rows4>(a, b, k, c, ldc, acc); break;
-            case 5: Kernel<TV, Rows5>(a, b, k, c, ldc, acc); break;
-            default: Kernel<TV, Rows6>(a, b, k, c, ldc, acc); break;
+            case 1: Kernel1<TV, TC>(a, b, k, c, acc); break;
+            case 2: Kernel2<TV, TC>(a, b, k, c, ldc, acc); break;
+            case 3: Kernel<TV, TC, Rows3>(a, b, k, c, ldc, acc); break;
+            case 4: Kernel<TV, TC, Rows4>(a, b, k, c, ldc, acc); break;
+            case 5: Kernel<TV, TC, Rows5>(a, b, k, c, ldc, acc); break;
+            default: Kernel<TV, TC, Rows6>(a, b, k, c, ldc, acc); break;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put<TV>(float* c, TV v, bool acc) where TV : unmanaged, IVec<TV> =>
+    internal static void Put<TV>(float* c, TV v, bool acc) where TV : unmanaged, IVec<TV> =>
         TV.Store(c, acc ? TV.Add(TV.Load(c), v) : v);
 
     /// <summary>Three to six rows; the row count is a type so the JIT drops the unused accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel<TV, TR>(float* a, float* b, int k, float* c, nint ldc, bool acc)
-        where TV : unmanaged, IVec<TV> where TR : struct, IRowCount
+    private static void Kernel<TV, TC, TR>(float* a, byte* b, int k, float* c, nint ldc, bool acc)
+        where TV : unmanaged, IVec<TV> where TC : struct, IPanelCodec where TR : struct, IRowCount
     {
-        int w = TV.Count;
+        int w = TV.Count, rb = 2 * w * TC.ElementBytes;
         TV c00 = TV.Zero, c01 = TV.Zero, c10 = TV.Zero, c11 = TV.Zero, c20 = TV.Zero, c21 = TV.Zero;
         TV c30 = TV.Zero, c31 = TV.Zero, c40 = TV.Zero, c41 = TV.Zero, c50 = TV.Zero, c51 = TV.Zero;
         for (int kk = 0; kk < k; kk++)
         {
-            TV b0 = TV.Load(b), b1 = TV.Load(b + w);
+            TV b0 = TC.Low<TV>(b), b1 = TC.High<TV>(b);
             TV x = TV.Broadcast(a[0]);
             c00 = TV.Fma(b0, x, c00); c01 = TV.Fma(b1, x, c01);
             x = TV.Broadcast(a[1]);
@@ -138,7 +180,7 @@ internal static unsafe class Sgemm
                 c50 = TV.Fma(b0, x, c50); c51 = TV.Fma(b1, x, c51);
             }
             a += MR;
-            b += 2 * w;
+            b += rb;
         }
         Put(c, c00, acc); Put(c + w, c01, acc); c += ldc;
         Put(c, c10, acc); Put(c + w, c11, acc); c += ldc;
@@ -159,62 +201,110 @@ internal static unsafe class Sgemm
 
     /// <summary>One row (batch 1: a matrix-vector product). K unrolled by 4 so 8 FMA chains hide the FMA latency.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel1<TV>(float* a, float* b, int k, float* c, bool acc) where TV : unmanaged, IVec<TV>
+    private static void Kernel1<TV, TC>(float* a, byte* b, int k, float* c, bool acc)
+        where TV : unmanaged, IVec<TV> where TC : struct, IPanelCodec
     {
-        int w = TV.Count;
+        int w = TV.Count, rb = 2 * w * TC.ElementBytes;
         TV s0 = TV.Zero, s1 = TV.Zero, t0 = TV.Zero, t1 = TV.Zero, u0 = TV.Zero, u1 = TV.Zero, v0 = TV.Zero, v1 = TV.Zero;
         int kk = 0;
         for (; kk + 4 <= k; kk += 4)
         {
             TV x = TV.Broadcast(a[0]);
-            s0 = TV.Fma(TV.Load(b), x, s0); s1 = TV.Fma(TV.Load(b + w), x, s1);
+            s0 = TV.Fma(TC.Low<TV>(b), x, s0); s1 = TV.Fma(TC.High<TV>(b), x, s1);
             x = TV.Broadcast(a[MR]);
-            t0 = TV.Fma(TV.Load(b + 2 * w), x, t0); t1 = TV.Fma(TV.Load(b + 3 * w), x, t1);
+            t0 = TV.Fma(TC.Low<TV>(b + rb), x, t0); t1 = TV.Fma(TC.High<TV>(b + rb), x, t1);
             x = TV.Broadcast(a[2 * MR]);
-            u0 = TV.Fma(TV.Load(b + 4 * w), x, u0); u1 = TV.Fma(TV.Load(b + 5 * w), x, u1);
+            u0 = TV.Fma(TC.Low<TV>(b + 2 * rb), x, u0); u1 = TV.Fma(TC.High<TV>(b + 2 * rb), x, u1);
             x = TV.Broadcast(a[3 * MR]);
-            v0 = TV.Fma(TV.Load(b + 6 * w), x, v0); v1 = TV.Fma(TV.Load(b + 7 * w), x, v1);
+            v0 = TV.Fma(TC.Low<TV>(b + 3 * rb), x, v0); v1 = TV.Fma(TC.High<TV>(b + 3 * rb), x, v1);
             a += 4 * MR;
-            b += 8 * w;
+            b += 4 * rb;
         }
         for (; kk < k; kk++)
         {
             TV x = TV.Broadcast(a[0]);
-            s0 = TV.Fma(TV.Load(b), x, s0); s1 = TV.Fma(TV.Load(b + w), x, s1);
+            s0 = TV.Fma(TC.Low<TV>(b), x, s0); s1 = TV.Fma(TC.High<TV>(b), x, s1);
             a += MR;
-            b += 2 * w;
+            b += rb;
         }
         Put(c, TV.Add(TV.Add(s0, t0), TV.Add(u0, v0)), acc);
         Put(c + w, TV.Add(TV.Add(s1, t1), TV.Add(u1, v1)), acc);
     }
 
+    /// <summary>
+    /// One row against two adjacent panels (C's columns of both are contiguous), K unrolled by 2 (8 chains): for
+    /// widened (bf16) rows one broadcast then feeds twice the decoding and FMA work, and two streams are in flight.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel1x2<TV, TC>(float* a, byte* b, byte* b2, int k, float* c, bool acc)
+        where TV : unmanaged, IVec<TV> where TC : struct, IPanelCodec
+    {
+        int w = TV.Count, rb = 2 * w * TC.ElementBytes;
+        TV s0 = TV.Zero, s1 = TV.Zero, t0 = TV.Zero, t1 = TV.Zero, u0 = TV.Zero, u1 = TV.Zero, v0 = TV.Zero, v1 = TV.Zero;
+        int kk = 0;
+        for (; kk + 2 <= k; kk += 2)
+        {
+            if (TV.Count >= 8 && Sse.IsSupported)
+            {
+                // Both streams come from L3 at batch 1 (measured: the hardware prefetcher alone leaves bf16 rows short).
+                Sse.Prefetch0(b + PrefetchDistance);
+                Sse.Prefetch0(b2 + PrefetchDistance);
+                if (2 * rb > 64)
+                {
+                    Sse.Prefetch0(b + PrefetchDistance + 64);
+                    Sse.Prefetch0(b2 + PrefetchDistance + 64);
+                }
+            }
+            TV x = TV.Broadcast(a[0]);
+            s0 = TV.Fma(x, TC.Low<TV>(b), s0); s1 = TV.Fma(x, TC.High<TV>(b), s1);
+            t0 = TV.Fma(x, TC.Low<TV>(b2), t0); t1 = TV.Fma(x, TC.High<TV>(b2), t1);
+            x = TV.Broadcast(a[MR]);
+            u0 = TV.Fma(x, TC.Low<TV>(b + rb), u0); u1 = TV.Fma(x, TC.High<TV>(b + rb), u1);
+            v0 = TV.Fma(x, TC.Low<TV>(b2 + rb), v0); v1 = TV.Fma(x, TC.High<TV>(b2 + rb), v1);
+            a += 2 * MR;
+            b += 2 * rb;
+            b2 += 2 * rb;
+        }
+        if (kk < k)
+        {
+            TV x = TV.Broadcast(a[0]);
+            s0 = TV.Fma(x, TC.Low<TV>(b), s0); s1 = TV.Fma(x, TC.High<TV>(b), s1);
+            t0 = TV.Fma(x, TC.Low<TV>(b2), t0); t1 = TV.Fma(x, TC.High<TV>(b2), t1);
+        }
+        Put(c, TV.Add(s0, u0), acc);
+        Put(c + w, TV.Add(s1, u1), acc);
+        Put(c + 2 * w, TV.Add(t0, v0), acc);
+        Put(c + 3 * w, TV.Add(t1, v1), acc);
+    }
+
     /// <summary>Two rows, K unrolled by 2 (8 chains).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel2<TV>(float* a, float* b, int k, float* c, nint ldc, bool acc) where TV : unmanaged, IVec<TV>
+    private static void Kernel2<TV, TC>(float* a, byte* b, int k, float* c, nint ldc, bool acc)
+        where TV : unmanaged, IVec<TV> where TC : struct, IPanelCodec
     {
-        int w = TV.Count;
+        int w = TV.Count, rb = 2 * w * TC.ElementBytes;
         TV s00 = TV.Zero, s01 = TV.Zero, s10 = TV.Zero, s11 = TV.Zero;
         TV t00 = TV.Zero, t01 = TV.Zero, t10 = TV.Zero, t11 = TV.Zero;
         int kk = 0;
         for (; kk + 2 <= k; kk += 2)
         {
-            TV b0 = TV.Load(b), b1 = TV.Load(b + w);
+            TV b0 = TC.Low<TV>(b), b1 = TC.High<TV>(b);
             TV x = TV.Broadcast(a[0]);
             s00 = TV.Fma(b0, x, s00); s01 = TV.Fma(b1, x, s01);
             x = TV.Broadcast(a[1]);
             s10 = TV.Fma(b0, x, s10); s11 = TV.Fma(b1, x, s11);
-            b0 = TV.Load(b + 2 * w);
-            b1 = TV.Load(b + 3 * w);
+            b0 = TC.Low<TV>(b + rb);
+            b1 = TC.High<TV>(b + rb);
             x = TV.Broadcast(a[MR]);
             t00 = TV.Fma(b0, x, t00); t01 = TV.Fma(b1, x, t01);
             x = TV.Broadcast(a[MR + 1]);
             t10 = TV.Fma(b0, x, t10); t11 = TV.Fma(b1, x, t11);
             a += 2 * MR;
-            b += 4 * w;
+            b += 2 * rb;
         }
         if (kk < k)
         {
-            TV b0 = TV.Load(b), b1 = TV.Load(b + w);
+            TV b0 = TC.Low<TV>(b), b1 = TC.High<TV>(b);
             TV x = TV.Broadcast(a[0]);
             s00 = TV.Fma(b0, x, s00); s01 = TV.Fma(b1, x, s01);
             x = TV.Broadcast(a[1]);
@@ -225,10 +315,52 @@ internal static unsafe class Sgemm
     }
 }
 
+/// <summary>How a micro-kernel reads one packed row of B (NR columns at one k) into two float registers.</summary>
+internal unsafe interface IPanelCodec
+{
+    /// <summary>Bytes per stored element.</summary>
+    static abstract int ElementBytes { get; }
+
+    /// <summary>Columns [0, w) of the row at <paramref name="row"/>.</summary>
+    static abstract TV Low<TV>(byte* row) where TV : unmanaged, IVec<TV>;
+
+    /// <summary>Columns [w, 2w) of the row at <paramref name="row"/>.</summary>
+    static abstract TV High<TV>(byte* row) where TV : unmanaged, IVec<TV>;
+}
+
+/// <summary>float32 rows: two plain loads.</summary>
+internal readonly unsafe struct F32Panels : IPanelCodec
+{
+    public static int ElementBytes => 4;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Low<TV>(byte* row) where TV : unmanaged, IVec<TV> => TV.Load((float*)row);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV High<TV>(byte* row) where TV : unmanaged, IVec<TV> => TV.Load((float*)row + TV.Count);
+}
+
+/// <summary>bfloat16 rows (<see cref="PackedMatrix"/> remarks): the w words' low halves, then their high halves.</summary>
+internal readonly unsafe struct Bf16Panels : IPanelCodec
+{
+    public static int ElementBytes => 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Low<TV>(byte* row) where TV : unmanaged, IVec<TV> => TV.LoadBf16Low((uint*)row);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV High<TV>(byte* row) where TV : unmanaged, IVec<TV> => TV.LoadBf16High((uint*)row);
+}
+
 /// <summary>A row count known to the JIT as a type.</summary>
 internal interface IRowCount
 {
     static abstract int Rows { get; }
+}
+
+internal struct Rows2 : IRowCount
+{
+    public static int Rows => 2;
 }
 
 internal struct Rows3 : IRowCount

@@ -20,6 +20,12 @@ internal unsafe interface IVec<T> where T : unmanaged, IVec<T>
 
     static abstract void Store(float* p, T v);
 
+    /// <summary>Count bfloat16 values from the low halves of Count 32-bit words: lane i = <c>p[i] &lt;&lt; 16</c> as a float (exact widening).</summary>
+    static abstract T LoadBf16Low(uint* p);
+
+    /// <summary>Count bfloat16 values from the high halves of Count 32-bit words: lane i = <c>p[i] &amp; 0xFFFF0000</c> as a float.</summary>
+    static abstract T LoadBf16High(uint* p);
+
     static abstract T Broadcast(float v);
 
     /// <summary>a * b + c (fused where the path has FMA).</summary>
@@ -78,6 +84,12 @@ internal readonly unsafe struct VecS : IVec<VecS>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(float* p, VecS v) => *p = v.V;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VecS LoadBf16Low(uint* p) => new(BitConverter.UInt32BitsToSingle(*p << 16));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VecS LoadBf16High(uint* p) => new(BitConverter.UInt32BitsToSingle(*p & 0xFFFF0000u));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VecS Broadcast(float v) => new(v);
@@ -143,6 +155,12 @@ internal readonly unsafe struct Vec256 : IVec<Vec256>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(float* p, Vec256 v) => v.V.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec256 LoadBf16Low(uint* p) => new(Vector256.ShiftLeft(Vector256.Load(p), 16).AsSingle());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec256 LoadBf16High(uint* p) => new((Vector256.Load(p) & Vector256.Create(0xFFFF0000u)).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vec256 Broadcast(float v) => new(Vector256.Create(v));
@@ -214,6 +232,12 @@ internal readonly unsafe struct Vec512 : IVec<Vec512>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(float* p, Vec512 v) => v.V.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec512 LoadBf16Low(uint* p) => new(Vector512.ShiftLeft(Vector512.Load(p), 16).AsSingle());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec512 LoadBf16High(uint* p) => new((Vector512.Load(p) & Vector512.Create(0xFFFF0000u)).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vec512 Broadcast(float v) => new(Vector512.Create(v));

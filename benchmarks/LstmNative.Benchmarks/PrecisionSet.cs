@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using LstmNative.Cpu;
+using LstmNative.Model;
+
+namespace LstmNative.Benchmarks;
+
+/// <summary>
+/// One random layer (I = H, weights uniform in ±1/√H, as PyTorch initialises them) packed at fp32, bf16 and int8, with
+/// one session per precision on the same input (batch 1 by default), all allocated once.
+/// </summary>
+internal sealed class PrecisionSet : IDisposable
+{
+    public static readonly CpuPrecision[] All = [CpuPrecision.Fp32, CpuPrecision.Bf16, CpuPrecision.Int8];
+
+    private readonly RnnSession[] _sessions;
+    private readonly float[] _x;
+    private readonly float[][] _y;
+
+    public PrecisionSet(RnnCellType cell, int hidden, int steps, int batch = 1, int threads = 1)
+    {
+        Steps = steps;
+        Batch = batch;
+        var rng = new Random(4321);
+        var o = new RnnLayerOptions(cell, hidden, hidden) { LinearBeforeReset = cell == RnnCellType.Gru };
+        var w = new LayerWeights<float>(o).Randomize(rng, 1.0 / Math.Sqrt(hidden));
+        _x = new float[steps * batch * hidden];
+        for (int i = 0; i < _x.Length; i++)
+            _x[i] = (float)(rng.NextDouble() * 2 - 1);
+        Models = Array.ConvertAll(All, p => new CpuRnnModel([w], p));
+        _sessions = Array.ConvertAll(Models, m => m.CreateSession(batch, steps, threads));
+        _y = Array.ConvertAll(All, _ => new float[steps * batch * hidden]);
+    }
+
+    public int Steps { get; }
+
+    public int Batch { get; }
+
+    public CpuRnnModel[] Models { get; }
+
+    /// <summary>Runs the whole sequence at precision index <paramref name="i"/> (of <see cref="All"/>).</summary>
+    public void Run(int i) => _sessions[i].Run(_x, Steps, Batch, _y[i]);
+
+    /// <summary>Streams one step (the session keeps the state) at precision index <paramref name="i"/>.</summary>
+    public void Step(int i) => _sessions[i].Step(_x.AsSpan(0, _x.Length / Steps), Batch, _y[i].AsSpan(0, _y[i].Length / Steps));
+
+    /// <summary>max |Y − Y_fp32| of precision index <paramref name="i"/> after one run of each.</summary>
+    public double MaxDifference(int i)
+    {
+        Run(0);
+        Run(i);
+        double worst = 0;
+        for (int k = 0; k < _y[0].Length; k++)
+            worst = Math.Max(worst, Math.Abs(_y[i][k] - _y[0][k]));
+        return worst;
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in _sessions)
+            s.Dispose();
+    }
+
+    /// <summary>
+    /// The interleaved comparison behind docs/benchmarks.md: per round, each precision runs <paramref name="inner"/> times
+    /// back to back, timed by wall clock and by this thread's CPU time (CLOCK_THREAD_CPUTIME_ID: time the scheduler
+    /// took away is not counted), then streams 100·inner single steps (<see cref="RnnSession.Step"/>, thread CPU time);
+    /// reports the minimum and median per run (per step) over <paramref name="rounds"/> rounds.
+    /// </summary>
+    public static void Compare(RnnCellType cell, int[] hidden, int rounds, TextWriter output)
+    {
+        output.WriteLine($"{cell}, I=H, T=100, B=1, 1 thread, {rounds} interleaved rounds; per run: min / median wall, min / median thread CPU (ms); Step: median thread CPU");
+        foreach (int h in hidden)
+        {
+            using var set = new PrecisionSet(cell, h, 100);
+            int inner = Math.Max(1, (int)(4_000_000L / ((long)h * h)));
+            var wall = All.Select(_ => new List<double>()).ToArray();
+            var cpu = All.Select(_ => new List<double>()).ToArray();
+            var step = All.Select(_ => new List<double>()).ToArray();
+            for (int i = 0; i < All.Length; i++)
+                set.Run(i); // warm-up (JIT)
+            for (int r = 0; r < rounds; r++)
+                for (int i = 0; i < All.Length; i++)
+                {
+                    double c0 = Clock.ThreadCpuMs();
+                    var sw = Stopwatch.StartNew();
+                    for (int n = 0; n < inner; n++)
+                        set.Run(i);
+                    wall[i].Add(sw.Elapsed.TotalMilliseconds / inner);
+                    cpu[i].Add((Clock.ThreadCpuMs() - c0) / inner);
+                    c0 = Clock.ThreadCpuMs();
+                    for (int n = 0; n < 100 * inner; n++)
+                        set.Step(i);
+                    step[i].Add((Clock.ThreadCpuMs() - c0) * 1000 / (100 * inner));
+                }
+            for (int i = 0; i < All.Length; i++)
+            {
+                double err = i == 0 ? 0 : set.MaxDifference(i);
+                output.WriteLine($"  H={h,4} {All[i],-4}: wall {wall[i].Min(),8:F3} / {Clock.Median(wall[i]),8:F3}  cpu {cpu[i].Min(),8:F3} / {Clock.Median(cpu[i]),8:F3}  step {Clock.Median(step[i]),8:F2} µs" +
+                    (i == 0 ? $"  weights {set.Models[i].WeightBytes / 1024.0:F0} KiB"
+                        : $"  speed-up (min wall {wall[0].Min() / wall[i].Min():F2}x, median cpu {Clock.Median(cpu[0]) / Clock.Median(cpu[i]):F2}x, step {Clock.Median(step[0]) / Clock.Median(step[i]):F2}x)  max|dY| {err:E1}  weights {set.Models[i].WeightBytes / 1024.0:F0} KiB"));
+            }
+        }
+    }
+}
+
+/// <summary>Timing helpers: this thread's CPU time, medians.</summary>
+internal static class Clock
+{
+    public static double Median(List<double> v)
+    {
+        var s = v.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out Timespec value);
+
+    /// <summary>This thread's CPU time in ms (CLOCK_THREAD_CPUTIME_ID on Linux; wall time elsewhere).</summary>
+    public static double ThreadCpuMs()
+    {
+        const int ClockThreadCpuTime = 3;
+        if (OperatingSystem.IsLinux() && ClockGetTime(ClockThreadCpuTime, out var t) == 0)
+            return t.Seconds * 1e3 + t.Nanoseconds / 1e6;
+        return Stopwatch.GetTimestamp() * 1e3 / Stopwatch.Frequency;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace LstmNative.Cpu.Kernels;
+
+/// <summary>
+/// The number formats of <see cref="CpuPrecision.Bf16"/> and <see cref="CpuPrecision.Int8"/>: float32 → bfloat16
+/// (round to nearest even), symmetric int8 weights with a per-column scale, and the dynamic int16 quantization of
+/// activation rows. The kernels and the tests' scalar references both use these, so "the same quantized math" is
+/// defined in one place.
+/// </summary>
+internal static unsafe class Quantization
+{
+    /// <summary>Largest int8 weight magnitude (symmetric: −127..127, −128 is never produced).</summary>
+    public const float WeightLevels = 127f;
+
+    /// <summary>Largest int16 activation magnitude (symmetric: −32767..32767).</summary>
+    public const float ActivationLevels = 32767f;
+
+    /// <summary>Rows whose largest |activation| is below this (2^-100) quantize to zero (32767 / max would overflow).</summary>
+    public const float ActivationFloor = 7.888609e-31f;
+
+    /// <summary>float32 → bfloat16, round to nearest even; NaN stays a (quiet) NaN of the same sign; overflow gives ±∞.</summary>
+    public static ushort ToBf16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if (float.IsNaN(value))
+            return (ushort)((bits >> 16) | 0x0040);
+        bits += 0x7FFFu + ((bits >> 16) & 1);
+        return (ushort)(bits >> 16);
+    }
+
+    /// <summary>bfloat16 → float32 (exact).</summary>
+    public static float FromBf16(ushort value) => BitConverter.UInt32BitsToSingle((uint)value << 16);
+
+    /// <summary>
+    /// The int8 scale of one output column from its weights' largest magnitude: <c>max|w| / 127</c>; 0 for an all-zero
+    /// column, NaN when a weight is NaN, +∞ when one is infinite (so the column's outputs become NaN/∞, never finite garbage).
+    /// </summary>
+    public static float WeightScale(float maxAbs) => maxAbs / WeightLevels;
+
+    /// <summary>One weight: <c>round_half_even(w / scale)</c> clamped to ±127; 0 when the scale is 0 or not finite.</summary>
+    public static sbyte QuantizeWeight(float w, float scale)
+    {
+        if (!(scale > 0) || !float.IsFinite(scale))
+            return 0;
+        float q = MathF.Round(w / scale);
+        return float.IsNaN(q) ? (sbyte)0 : (sbyte)Math.Clamp(q, -WeightLevels, WeightLevels);
+    }
+
+    /// <summary>
+    /// Dynamic activation quantization of one row from its largest magnitude <paramref name="maxAbs"/>: returns the
+    /// scale (<c>max / 32767</c>; 0 for a zero row; NaN when the row holds NaN or ±∞) and the multiplier
+    /// <paramref name="inverse"/> (<c>32767 / max</c>, 0 when the row is zero or not finite).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float ActivationScale(float maxAbs, out float inverse)
+    {
+        if (!float.IsFinite(maxAbs))
+        {
+            inverse = 0;
+            return float.NaN;
+        }
+        if (maxAbs < ActivationFloor)
+        {
+            inverse = 0;
+            return 0;
+        }
+        inverse = ActivationLevels / maxAbs;
+        return maxAbs / ActivationLevels;
+    }
+
+    /// <summary>One activation: <c>round_half_even(a · inverse)</c> (|result| ≤ 32767 for |a| ≤ max).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static short QuantizeActivation(float a, float inverse) => (short)(int)MathF.Round(a * inverse);
+
+    /// <summary>
+    /// Largest |a| of <paramref name="n"/> values at stride <paramref name="stride"/>, NaN when any is NaN (compared as
+    /// the integers of their magnitudes' bits, where NaN &gt; +∞ &gt; every finite value).
+    /// </summary>
+    public static float MaxAbs(float* a, nint stride, int n)
+    {
+        int best = 0, i = 0;
+        if (stride == 1 && Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var mask = Vector256.Create(0x7FFFFFFF);
+            var m = Vector256<int>.Zero;
+            for (; i + 8 <= n; i += 8)
+                m = Vector256.Max(m, Vector256.Load((int*)a + i) & mask);
+            for (int j = 0; j < 8; j++)
+                best = Math.Max(best, m.GetElement(j));
+        }
+        for (; i < n; i++)
+            best = Math.Max(best, BitConverter.SingleToInt32Bits(a[i * stride]) & 0x7FFFFFFF);
+        return BitConverter.Int32BitsToSingle(best);
+    }
+}
