@@ -20,6 +20,7 @@ internal static class CliApp
             RunCommand.Create(stdout),
             BackwardCommand.Create(stdout),
             DemoCommand.Create(stdout),
+            GateCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         bool wantsHelp = args.Any(a => a is "-h" or "--help" or "-?" or "--version");
