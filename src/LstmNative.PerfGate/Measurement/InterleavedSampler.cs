@@ -132,8 +132,9 @@ internal sealed class InterleavedSampler(SamplerSettings settings, Action<string
                 while (runs < 30 || spent < settings.WarmupSeconds);
                 perRep[w] = spent / runs;
             }
-            // Gives the tiering delay and the background compiler a moment; sleeping costs no CPU on a busy machine.
-            Thread.Sleep(120);
+            // Gives the tiering delay (100 ms) and the background compiler a moment; sleeping costs no CPU on a busy
+            // machine. Scaled down with the warm-up time so that tests with tiny settings stay fast.
+            Thread.Sleep(TimeSpan.FromSeconds(Math.Min(0.12, 4 * settings.WarmupSeconds)));
             long now = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: false);
             if (now == compiled && pass >= 2)
                 break;
