@@ -10,7 +10,7 @@ internal static class SuiteMeasurement
     {
         ArgumentNullException.ThrowIfNull(cases);
         var slowdown = SlowdownHook.Parse(slowdownSpec);
-        var workloads = cases.Select(p => (p.Name, slowdown is { } hook && hook.Case == p.Name ? SlowdownHook.Slow(p.Workload, hook.Fraction) : p.Workload)).ToList();
+        var workloads = cases.Select(p => (p.Name, slowdown is { } hook && hook.Case == p.Name ? SlowdownHook.Slow(p.Workload, hook.Fraction, p.Clock) : p.Workload)).ToList();
         using var calibration = new Calibration();
         return new InterleavedSampler(settings, progress).Measure(workloads, calibration);
     }

@@ -1,10 +1,11 @@
+using System.Diagnostics;
 using LstmNative.PerfGate;
 using LstmNative.PerfGate.Measurement;
 using NUnit.Framework;
 
 namespace LstmNative.Tests.Gate;
 
-/// <summary>The test hook that makes one case do extra real work.</summary>
+/// <summary>The test hook that makes one case really slower.</summary>
 public class SlowdownHookTests
 {
     [Test]
@@ -24,23 +25,40 @@ public class SlowdownHookTests
     public void RejectsMalformedValues(string text) =>
         Assert.That(() => SlowdownHook.Parse(text), Throws.TypeOf<GateException>().With.Message.Contains(SlowdownHook.Variable));
 
-    [TestCase(0.2, 100, 120)]
-    [TestCase(0.25, 8, 10)]
-    [TestCase(1.5, 10, 25)]
-    public void DoesTheExtraRepetitionsOfTheCaseItself(double fraction, int runs, int expected)
+    [Test]
+    public void EachRepetitionTakesTheFractionLongerAndStillRunsTheCase()
     {
-        var counter = new Counter();
-        var slowed = SlowdownHook.Slow(counter, fraction);
-        for (int i = 0; i < runs; i++)
-            slowed.Run();
-        Assert.That(counter.Calls, Is.EqualTo(expected));
+        // A workload of 2 ms of thread CPU time per repetition (wall time where that clock is missing), made 50 % slower.
+        var clock = ThreadCpuClock.IsAvailable ? ClockKind.ThreadCpu : ClockKind.Wall;
+        var busy = new Busy(0.002, clock);
+        var slowed = SlowdownHook.Slow(busy, 0.5, clock);
+        slowed.Run();
+        double Seconds(IGateWorkload w)
+        {
+            var start = ClockReading.Now();
+            for (int i = 0; i < 10; i++)
+                w.Run();
+            return ClockReading.Now().Since(start).On(clock);
+        }
+        double plain = Seconds(busy), slow = Seconds(slowed);
+        Assert.That(busy.Calls, Is.EqualTo(21), "the case itself still runs once per repetition");
+        Assert.That(slow / plain, Is.InRange(1.4, 1.7));
     }
 
-    private sealed class Counter : IGateWorkload
+    /// <summary>Burns a fixed time on one clock per repetition.</summary>
+    private sealed class Busy(double seconds, ClockKind clock) : IGateWorkload
     {
         public int Calls { get; private set; }
 
-        public void Run() => Calls++;
+        public void Run()
+        {
+            Calls++;
+            var start = ClockReading.Now();
+            double x = 1;
+            while (ClockReading.Now().Since(start).On(clock) < seconds)
+                x = Math.Sqrt(x + 1);
+            GC.KeepAlive(x);
+        }
 
         public void Dispose()
         {
