@@ -23,6 +23,7 @@ internal static class CliApp
             DemoCommand.Create(stdout),
             ExportCommand.Create(stdout),
             ForecastCommand.Create(stdout, stderr),
+            GateCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         bool wantsHelp = args.Any(a => a is "-h" or "--help" or "-?" or "--version");
