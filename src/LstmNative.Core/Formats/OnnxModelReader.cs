@@ -33,16 +33,7 @@ public static class OnnxModelReader
     public static OnnxRnnModel Load(ReadOnlySpan<byte> bytes, string source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        ModelProto model;
-        try
-        {
-            model = ModelProto.Parser.ParseFrom(bytes);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw ModelFormatException.For(source, $"not a valid ONNX model (protobuf): {OnnxTensors.OneLine(e.Message)}", e);
-        }
-        return FromModelProto(model, source);
+        return FromModelProto(OnnxModelProtos.Parse(bytes, source), source);
     }
 
     /// <summary>Interprets an already parsed model; <paramref name="source"/> names it in messages.</summary>
@@ -51,14 +42,7 @@ public static class OnnxModelReader
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(source);
-        // Protobuf accepts many byte strings (a truncated file that ends on a field boundary parses fine),
-        // so the fields every real model has are checked before anything else.
-        if (model.IrVersion <= 0)
-            throw ModelFormatException.For(source, $"ONNX model has ir_version {model.IrVersion}: expected a positive IR version (is this an ONNX model?)");
-        var graph = model.Graph
-            ?? throw ModelFormatException.For(source, "ONNX model has no graph");
-        var opset = model.OpsetImport.LastOrDefault(o => o.Domain is "" or "ai.onnx")
-            ?? throw ModelFormatException.For(source, "ONNX model imports no default (ai.onnx) operator set: expected an opset_import entry for it");
+        var (graph, opset) = OnnxModelProtos.CheckHeader(model, source);
 
         var node = SingleRnnNode(graph, source);
         string opType = node.OpType;
