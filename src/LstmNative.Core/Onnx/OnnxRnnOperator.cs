@@ -110,7 +110,8 @@ public sealed class OnnxRnnOperator
     /// <summary>
     /// Weight precision of the CPU engine (<see cref="RnnEngineKind.Cpu"/> only): <see cref="CpuPrecision.Bf16"/> and
     /// <see cref="CpuPrecision.Int8"/> run <see cref="Forward()"/> on a reduced-precision <see cref="CpuRnnModel"/> (see
-    /// <see cref="CpuPrecision"/> for the accuracy); <see cref="Backward"/> needs <see cref="CpuPrecision.Fp32"/>.
+    /// <see cref="CpuPrecision"/> for the accuracy), packed on the first call and run on the calling thread;
+    /// <see cref="Backward"/> needs <see cref="CpuPrecision.Fp32"/>.
     /// </summary>
     public CpuPrecision Precision { get; init; } = CpuPrecision.Fp32;
 
