@@ -28,7 +28,6 @@ internal static class GateCommand
         public const int UpdateRounds = 150;
     }
 
-    public const int Regression = 1;
     public const int Error = 2;
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
