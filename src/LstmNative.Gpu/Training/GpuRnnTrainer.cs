@@ -23,7 +23,7 @@ public sealed class GpuRnnTrainer : IDisposable
     private CudaModule? _ownedModule;
     private CudaContext? _ownedContext;
     private readonly DeviceOptimizer _optimizer;
-    private readonly ulong _scalars, _partials, _target, _prediction, _dPrediction;
+    private readonly ulong _scalars, _partials, _target, _prediction, _dPrediction, _side;
     private readonly float[] _inputStage, _targetStage;
     private readonly int _predictionElements;
     private IReplayableWork? _graph;
@@ -80,7 +80,7 @@ public sealed class GpuRnnTrainer : IDisposable
         _device = device;
         _ownsDevice = ownsDevice;
         Options = options;
-        var layout = new ParameterLayout(options.Layers, options.HeadOutputs > 0 ? options.RecurrentOutputs : 0, options.HeadOutputs);
+        var layout = new ParameterLayout(options.Layers, options.HeadOutputs > 0 ? options.HeadInputs : 0, options.HeadOutputs);
         Weights = new DeviceTrainingWeights(device, layout);
         Stack = new GpuRnnStack(device, options.Layers, layout, Weights.Parameters, Weights.Gradients,
             options.MaxSteps, options.MaxBatch, options.Dropout, options.TrainBiases);
@@ -90,6 +90,7 @@ public sealed class GpuRnnTrainer : IDisposable
         _target = device.Allocate((long)_predictionElements * sizeof(float));
         _prediction = options.HeadOutputs > 0 ? device.Allocate((long)_predictionElements * sizeof(float)) : Stack.Output;
         _dPrediction = options.HeadOutputs > 0 ? device.Allocate((long)_predictionElements * sizeof(float)) : Stack.DOutput;
+        _side = options.HeadSideInputs > 0 ? device.Allocate((long)options.MaxBatch * options.HeadSideInputs * sizeof(float)) : 0;
         _optimizer = new DeviceOptimizer(device, Weights, options.Optimizer, options.Clip, _scalars, _partials);
         _inputStage = new float[(long)options.MaxSteps * options.MaxBatch * options.Layers[0].InputSize];
         _targetStage = new float[_predictionElements];
@@ -125,7 +126,10 @@ public sealed class GpuRnnTrainer : IDisposable
         }
     }
 
-    /// <summary>Uploads the weights of every layer (and of the head: <c>[O, D*H]</c> and <c>[O]</c>, PyTorch's Linear layout).</summary>
+    /// <summary>
+    /// Uploads the weights of every layer (and of the head: <c>[O, D*H + side inputs]</c> and <c>[O]</c>, PyTorch's
+    /// Linear layout).
+    /// </summary>
     public void LoadWeights(IReadOnlyList<LayerWeights<float>> layers, ReadOnlySpan<float> headWeight = default, ReadOnlySpan<float> headBias = default) =>
         Weights.Upload(layers, headWeight, headBias);
 
@@ -138,10 +142,12 @@ public sealed class GpuRnnTrainer : IDisposable
     /// <paramref name="target"/> shaped like the predictions (<see cref="GpuTrainerOptions.PredictionRows"/> ×
     /// <see cref="GpuTrainerOptions.PredictionWidth"/>, batch-first when the inputs are and there is one row per step).
     /// Returns the step's loss when <paramref name="readLoss"/> (which waits for the step), null otherwise.
+    /// <paramref name="side"/> holds the head's side inputs <c>[B, HeadSideInputs]</c> when the options have them.
     /// </summary>
-    public double? TrainStep(ReadOnlySpan<float> x, ReadOnlySpan<float> target, int steps, int batch, bool readLoss = false, ReadOnlySpan<int> lengths = default)
+    public double? TrainStep(ReadOnlySpan<float> x, ReadOnlySpan<float> target, int steps, int batch, bool readLoss = false, ReadOnlySpan<int> lengths = default,
+        ReadOnlySpan<float> side = default)
     {
-        Stage(x, target, steps, batch, lengths);
+        Stage(x, target, steps, batch, lengths, side);
         bool graph = Options.UseCudaGraph && !(Options.Dropout > 0 && Options.Layers.Count > 1);
         var shape = (steps, batch, !lengths.IsEmpty);
         if (graph && (_graph is null || _graphShape != shape))
@@ -162,9 +168,10 @@ public sealed class GpuRnnTrainer : IDisposable
     }
 
     /// <summary>The loss of a batch without training (no dropout); waits for it.</summary>
-    public double Evaluate(ReadOnlySpan<float> x, ReadOnlySpan<float> target, int steps, int batch, ReadOnlySpan<int> lengths = default)
+    public double Evaluate(ReadOnlySpan<float> x, ReadOnlySpan<float> target, int steps, int batch, ReadOnlySpan<int> lengths = default,
+        ReadOnlySpan<float> side = default)
     {
-        Stage(x, target, steps, batch, lengths);
+        Stage(x, target, steps, batch, lengths, side);
         Stack.ForwardOnDevice(steps, batch, !lengths.IsEmpty, false, false, training: false, _seed);
         QueueHeadForward(steps, batch);
         QueueLoss(steps, batch, accumulate: false);
@@ -172,12 +179,13 @@ public sealed class GpuRnnTrainer : IDisposable
     }
 
     /// <summary>Runs the network (no dropout) and copies its predictions (<see cref="GpuTrainerOptions.PredictionRows"/> × width, time-major rows).</summary>
-    public void Predict(ReadOnlySpan<float> x, int steps, int batch, Span<float> prediction, ReadOnlySpan<int> lengths = default)
+    public void Predict(ReadOnlySpan<float> x, int steps, int batch, Span<float> prediction, ReadOnlySpan<int> lengths = default,
+        ReadOnlySpan<float> side = default)
     {
         int count = Options.PredictionRows(steps, batch) * Options.PredictionWidth;
         if (prediction.Length != count)
             throw new ArgumentException($"the prediction buffer must hold {count} values, got {prediction.Length}");
-        Stage(x, default, steps, batch, lengths);
+        Stage(x, default, steps, batch, lengths, side);
         Stack.ForwardOnDevice(steps, batch, !lengths.IsEmpty, false, false, training: false, _seed);
         QueueHeadForward(steps, batch);
         _device.Download(_prediction, prediction);
@@ -222,7 +230,7 @@ public sealed class GpuRnnTrainer : IDisposable
         _optimizer.Step();
     }
 
-    private void Stage(ReadOnlySpan<float> x, ReadOnlySpan<float> target, int steps, int batch, ReadOnlySpan<int> lengths)
+    private void Stage(ReadOnlySpan<float> x, ReadOnlySpan<float> target, int steps, int batch, ReadOnlySpan<int> lengths, ReadOnlySpan<float> side)
     {
         if (steps < 1 || steps > Options.MaxSteps || batch < 1 || batch > Options.MaxBatch)
             throw new ArgumentOutOfRangeException(nameof(steps), $"a batch of T={steps}, B={batch} exceeds the planned T <= {Options.MaxSteps}, B <= {Options.MaxBatch}");
@@ -248,6 +256,13 @@ public sealed class GpuRnnTrainer : IDisposable
             _device.Upload(Stack.Input, x);
         }
         _device.Upload(Stack.Lengths, lengths);
+        int sideCount = batch * Options.HeadSideInputs;
+        if (side.Length != sideCount)
+            throw new ArgumentException(Options.HeadSideInputs > 0
+                ? $"the head's side inputs must hold {batch} x {Options.HeadSideInputs} = {sideCount} values, got {side.Length}"
+                : $"this network's head has no side inputs, got {side.Length} values");
+        if (sideCount > 0)
+            _device.Upload(_side, side);
         if (target.IsEmpty)
             return;
         int rows = Options.PredictionRows(steps, batch), width = Options.PredictionWidth;
@@ -277,9 +292,12 @@ public sealed class GpuRnnTrainer : IDisposable
         if (Options.HeadOutputs == 0)
             return;
         var layout = Weights.Layout;
-        int f = Options.RecurrentOutputs, o = Options.HeadOutputs;
+        int f = Options.RecurrentOutputs, o = Options.HeadOutputs, e = Options.HeadSideInputs, ld = f + e;
         var (features, rows) = HeadInput(steps, batch);
-        _device.Gemm(new GemmOp(false, true, rows, o, f, 1f, features, f, Param(layout.HeadWeight), f, 0f, _prediction, o));
+        // The weight's first f columns multiply the recurrent output, the last e the side inputs: two GEMMs into one result.
+        _device.Gemm(new GemmOp(false, true, rows, o, f, 1f, features, f, Param(layout.HeadWeight), ld, 0f, _prediction, o));
+        if (e > 0)
+            _device.Gemm(new GemmOp(false, true, rows, o, e, 1f, _side, e, Param(layout.HeadWeight + f), ld, 1f, _prediction, o));
         var bias = new AddBiasParams { X = _prediction, Bias = Param(layout.HeadBias), Rows = rows, Cols = o };
         _device.Launch(TrainingKernel.AddBiasRows, TrainingLaunch.GridStride((long)rows * o), bias);
     }
@@ -302,9 +320,11 @@ public sealed class GpuRnnTrainer : IDisposable
         if (Options.HeadOutputs == 0)
             return;
         var layout = Weights.Layout;
-        int f = Options.RecurrentOutputs, o = Options.HeadOutputs;
+        int f = Options.RecurrentOutputs, o = Options.HeadOutputs, e = Options.HeadSideInputs, ld = f + e;
         var (features, rows) = HeadInput(steps, batch);
-        _device.Gemm(new GemmOp(true, false, o, f, rows, 1f, _dPrediction, o, features, f, 1f, Grad(layout.HeadWeight), f));
+        _device.Gemm(new GemmOp(true, false, o, f, rows, 1f, _dPrediction, o, features, f, 1f, Grad(layout.HeadWeight), ld));
+        if (e > 0)
+            _device.Gemm(new GemmOp(true, false, o, e, rows, 1f, _dPrediction, o, _side, e, 1f, Grad(layout.HeadWeight + f), ld));
         var bias = new BiasGradParams { Src = _dPrediction, Dbw = Grad(layout.HeadBias), Rows = rows, RowStride = o, Width = o };
         _device.Launch(TrainingKernel.BiasGradColumns, TrainingLaunch.Columns(o), bias);
         ulong dFeatures = Options.HeadOnLastStep
@@ -312,7 +332,7 @@ public sealed class GpuRnnTrainer : IDisposable
             : Stack.DOutput;
         if (Options.HeadOnLastStep && steps > 1)
             _device.Zero(Stack.DOutput, (long)(steps - 1) * batch * f * sizeof(float));
-        _device.Gemm(new GemmOp(false, false, rows, f, o, 1f, _dPrediction, o, Param(layout.HeadWeight), f, 0f, dFeatures, f));
+        _device.Gemm(new GemmOp(false, false, rows, f, o, 1f, _dPrediction, o, Param(layout.HeadWeight), ld, 0f, dFeatures, f));
     }
 
     private ulong Param(long offset) => Weights.Parameters + (ulong)(offset * sizeof(float));

@@ -18,6 +18,13 @@ public sealed record GpuTrainerOptions(IReadOnlyList<RnnLayerOptions> Layers, in
     /// <summary>With a head: true applies it to the last time step only (<c>[B, O]</c> predictions), false to every step (<c>[T, B, O]</c>).</summary>
     public bool HeadOnLastStep { get; init; } = true;
 
+    /// <summary>
+    /// Extra per-row features the head reads beside the recurrent output (head on the last step only): the head computes
+    /// <c>W · [h_T ; side] + b</c> with a <c>[O, D*H + HeadSideInputs]</c> weight. A linear skip path from the inputs
+    /// (LSTNet's autoregressive highway) is such a side input; the rows are given to each step with the batch.
+    /// </summary>
+    public int HeadSideInputs { get; init; }
+
     /// <summary>The loss.</summary>
     public DeviceLossKind Loss { get; init; } = DeviceLossKind.Mse;
 
@@ -67,6 +74,9 @@ public sealed record GpuTrainerOptions(IReadOnlyList<RnnLayerOptions> Layers, in
     /// <summary>Features the dense head reads (the top layer's directions × hidden).</summary>
     public int RecurrentOutputs => Layers[^1].DirectionCount * Layers[^1].HiddenSize;
 
+    /// <summary>Features the head weight multiplies: the recurrent outputs, then the side inputs.</summary>
+    public int HeadInputs => RecurrentOutputs + HeadSideInputs;
+
     /// <summary>Rows of predictions for a batch: <c>B</c> (head on the last step) or <c>T*B</c>.</summary>
     public int PredictionRows(int steps, int batch) => HeadOutputs > 0 && HeadOnLastStep ? batch : steps * batch;
 
@@ -80,6 +90,9 @@ public sealed record GpuTrainerOptions(IReadOnlyList<RnnLayerOptions> Layers, in
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSteps);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxBatch);
         ArgumentOutOfRangeException.ThrowIfNegative(HeadOutputs);
+        ArgumentOutOfRangeException.ThrowIfNegative(HeadSideInputs);
+        if (HeadSideInputs > 0 && !(HeadOutputs > 0 && HeadOnLastStep))
+            throw new ArgumentException("side inputs to the head need a head on the last step (HeadOutputs > 0, HeadOnLastStep)");
         if (!(HuberDelta > 0))
             throw new ArgumentException($"Huber delta must be positive, got {HuberDelta}");
         if (!(Dropout >= 0 && Dropout <= 1))

@@ -15,8 +15,9 @@ namespace LstmNative.Training.Forecasting;
 /// <param name="Season">Season length of the seasonal-naive baseline.</param>
 /// <param name="Device">Device label for the report.</param>
 /// <param name="Unit">Unit of the target for plots (e.g. <c>MW</c>).</param>
+/// <param name="Accelerator">Makes the accelerator that trains the forecaster (the GPU), or null to train on the CPU.</param>
 public sealed record ForecastJob(ForecasterShape Model, TrainingSettings Training, string OutputDirectory, string? ReportPath = null,
-    int Season = 24, string Device = "cpu", string Unit = "");
+    int Season = 24, string Device = "cpu", string Unit = "", ForecastAcceleratorFactory? Accelerator = null);
 
 /// <summary>What a run produced.</summary>
 /// <param name="Report">The report (also written when asked).</param>
@@ -59,11 +60,20 @@ public static class ForecastPipeline
 
         var model = new LstmForecaster<float>(shape, new Random(job.Training.Seed));
         string modelPath = Path.Combine(outDir, ModelFile);
-        var training = ForecastTrainer.Train(model, data, job.Training, progress,
-            e => WriteCheckpoint(modelPath, model, data, e), cancel);
+        TrainingResult training;
+        double[] predictions;
+        string engineName;
+        using (var accelerator = job.Accelerator?.Invoke(model, job.Training, Math.Max(job.Training.BatchSize, ForecastTrainer.PredictionBatch)))
+        {
+            training = ForecastTrainer.Train(model, data, job.Training, progress,
+                e => WriteCheckpoint(modelPath, model, data, e), cancel, accelerator);
+            // The model holds the best epoch's weights; the accelerator the last epoch's: it forecasts after an upload.
+            accelerator?.Upload(model);
+            predictions = ForecastTrainer.Predict(model, data, scored, accelerator: accelerator);
+            engineName = accelerator?.Name ?? EngineName(model.Lstm.Engine);
+        }
         WriteCheckpoint(modelPath, model, data, training.Epochs[training.BestEpoch - 1]);
 
-        var predictions = ForecastTrainer.Predict(model, data, scored);
         var results = new List<ForecastMetrics> { Score("LSTM", predictions, actuals, data) };
         for (int i = 0; i < baselines.Count; i++)
             results.Add(Score(baselines[i].Name, baselinePredictions[i], actuals, data));
@@ -77,7 +87,7 @@ public static class ForecastPipeline
             (Path.Combine(outDir, "cell_state.png"), PlotCellState(model, data, scored[0])),
             (Path.Combine(outDir, "gradient_norms.csv"), Encoding.UTF8.GetBytes(training.GradientFlow.ToCsv())),
         };
-        var report = BuildReport(data, job, training, results, clock.Elapsed.TotalSeconds, model.Lstm.Engine);
+        var report = BuildReport(data, job, training, results, clock.Elapsed.TotalSeconds, engineName);
         foreach (var (path, bytes) in pending)
         {
             AtomicFile.WriteAllBytes(path, bytes);
@@ -182,17 +192,18 @@ public static class ForecastPipeline
         return ForecastPlots.CellState(model.CellStates(window), model.Shape.Patch);
     }
 
+    private static string EngineName(IRnnLayerEngine<float> engine) => engine is ReferenceLayerEngine<float> r
+        ? $"{r.Name} ({r.Shards} batch shards on {Environment.ProcessorCount} cores)"
+        : engine.Name;
+
     private static ForecastReport BuildReport(ForecastData data, ForecastJob job, TrainingResult training, List<ForecastMetrics> results, double seconds,
-        IRnnLayerEngine<float> engine)
+        string engineName)
     {
         var d = new ReportData(data.Source, data.Protocol, data.Table.RowCount, data.Table.Columns, data.Table.Columns[data.TargetColumn],
             [data.Train.Start, data.Train.End], [data.Validation.Start, data.Validation.End], [data.Test.Start, data.Test.End],
             data.TrainOrigins.Length, data.ValidationOrigins.Length, data.TestOrigins.Length, data.ScoredTestOrigins.Length,
             "MSE and MAE on the standardized scale (training mean and population std); WAPE in data units");
         var settings = new ReportSettings(data.Window, data.Horizon, job.Model, job.Training, job.Season, data.Window);
-        string engineName = engine is ReferenceLayerEngine<float> r
-            ? $"{r.Name} ({r.Shards} batch shards on {Environment.ProcessorCount} cores)"
-            : engine.Name;
         string machine = $"{Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
         var rows = results.Select(m => new ReportResult(m.Name, data.Horizon, m.Windows, m.Mse, m.Mae, m.Wape, m.MsePerStep, m.MaePerStep)).ToArray();
         return new ForecastReport("lstmnative forecast", d, settings, job.Device, engineName, machine, seconds, training.Seconds,

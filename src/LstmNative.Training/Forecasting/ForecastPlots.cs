@@ -74,7 +74,10 @@ public static class ForecastPlots
             var line = plot.Add.ScatterLine(xs, ys);
             line.LegendText = log.Layers[l];
         }
-        plot.Title("Gradient flow: per-layer gradient norm before clipping");
+        // An accelerator keeps the gradients on the device (reading them back every step would undo its speed).
+        plot.Title(log.Steps.Count == 0
+            ? "Gradient flow: not recorded (training ran on the GPU, whose gradients stay on the device)"
+            : "Gradient flow: per-layer gradient norm before clipping");
         plot.XLabel("optimizer step");
         plot.YLabel("log10 ‖gradient‖");
         plot.ShowLegend(Alignment.UpperRight);

@@ -23,13 +23,22 @@ public sealed record TrainingResult(IReadOnlyList<EpochRecord> Epochs, int BestE
 /// </summary>
 public static class ForecastTrainer
 {
+    /// <summary>Windows per prediction batch (and the largest batch an accelerator is sized for, with the training batch).</summary>
+    public const int PredictionBatch = 256;
+
+    // Batches between loss reads on an accelerator when a progress display wants a running loss.
+    private const int AcceleratorLossEvery = 16;
+
     /// <summary>
     /// Trains in place. <paramref name="onImproved"/> runs whenever the validation loss reaches a new best (write the
     /// checkpoint there, so an interrupted run keeps its best weights); <paramref name="cancel"/> stops after the
     /// current batch with <see cref="OperationCanceledException"/>, leaving the model at its best weights so far.
+    /// With an <paramref name="accelerator"/> the steps and the validation forecasts run there (the gradient-flow log
+    /// then stays empty: the gradients never leave the device); the model is updated from it after every epoch.
     /// </summary>
     public static TrainingResult Train(LstmForecaster<float> model, ForecastData data, TrainingSettings settings,
-        IProgress<TrainingProgress>? progress = null, Action<EpochRecord>? onImproved = null, CancellationToken cancel = default)
+        IProgress<TrainingProgress>? progress = null, Action<EpochRecord>? onImproved = null, CancellationToken cancel = default,
+        IForecastAccelerator? accelerator = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -53,14 +62,17 @@ public static class ForecastTrainer
         var clock = Stopwatch.StartNew();
         EpochRecord? last = null;
 
+        accelerator?.Upload(model);
         try
         {
             for (int epoch = 1; epoch <= settings.Epochs; epoch++)
             {
                 model.Train();
+                if (accelerator is not null)
+                    accelerator.LearningRate = optimizer.LearningRate;
                 var order = (int[])data.TrainOrigins.Clone();
                 shuffle.Shuffle(order);
-                double sum = 0;
+                double sum = 0, shownLoss = double.NaN;
                 for (int batch = 0; batch < batches; batch++)
                 {
                     cancel.ThrowIfCancellationRequested();
@@ -69,16 +81,37 @@ public static class ForecastTrainer
                     var x = new Tensor<float>(count, data.Window, data.Features);
                     var y = new Tensor<float>(count, data.Horizon);
                     data.Fill(origins, x, y);
-                    optimizer.ZeroGrad();
-                    sum += loss.Forward(model.Forward(x), y);
-                    model.Backward(loss.Backward());
-                    flow.Record(parameters);
-                    if (settings.ClipNorm > 0)
-                        GradientClipping.ClipByGlobalNorm(parameters, settings.ClipNorm);
-                    optimizer.Step();
-                    progress?.Report(new TrainingProgress(epoch, settings.Epochs, batch + 1, batches, sum / (batch + 1), last, optimizer.LearningRate));
+                    double running;
+                    if (accelerator is not null)
+                    {
+                        accelerator.TrainStep(x, y);
+                        // Reading the loss waits for the device: only every few batches, for the progress display.
+                        if (progress is not null && (batch + 1 == batches || (batch + 1) % AcceleratorLossEvery == 0))
+                        {
+                            var (lossSum, steps) = accelerator.ReadLoss(reset: false);
+                            shownLoss = steps > 0 ? lossSum / steps : double.NaN;
+                        }
+                        running = shownLoss;
+                    }
+                    else
+                    {
+                        optimizer.ZeroGrad();
+                        sum += loss.Forward(model.Forward(x), y);
+                        model.Backward(loss.Backward());
+                        flow.Record(parameters);
+                        if (settings.ClipNorm > 0)
+                            GradientClipping.ClipByGlobalNorm(parameters, settings.ClipNorm);
+                        optimizer.Step();
+                        running = sum / (batch + 1);
+                    }
+                    progress?.Report(new TrainingProgress(epoch, settings.Epochs, batch + 1, batches, running, last, optimizer.LearningRate));
                 }
-                double validation = Evaluate(model, data, data.ValidationOrigins);
+                if (accelerator is not null)
+                {
+                    sum = accelerator.ReadLoss(reset: true).Sum;
+                    accelerator.Download(model);
+                }
+                double validation = Evaluate(model, data, data.ValidationOrigins, accelerator);
                 bool improved = validation < stopping.BestMetric;
                 bool stop = stopping.Step(validation);
                 last = new EpochRecord(epoch, sum / batches, validation, optimizer.LearningRate, clock.Elapsed.TotalSeconds, improved);
@@ -107,11 +140,11 @@ public static class ForecastTrainer
         return new TrainingResult(epochs, stopping.BestEpoch + 1, stopping.BestMetric, flow, stopping.ShouldStop, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Mean squared error of the model on <paramref name="origins"/> (evaluation mode).</summary>
-    public static double Evaluate(LstmForecaster<float> model, ForecastData data, int[] origins)
+    /// <summary>Mean squared error of the model on <paramref name="origins"/> (evaluation mode; on the accelerator when given).</summary>
+    public static double Evaluate(LstmForecaster<float> model, ForecastData data, int[] origins, IForecastAccelerator? accelerator = null)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var predictions = Predict(model, data, origins);
+        var predictions = Predict(model, data, origins, accelerator: accelerator);
         var actuals = data.Actuals(origins);
         double sum = 0;
         for (int i = 0; i < predictions.Length; i++)
@@ -119,8 +152,12 @@ public static class ForecastTrainer
         return sum / predictions.Length;
     }
 
-    /// <summary>The model's standardized forecasts for <paramref name="origins"/>, <c>[n, horizon]</c> row-major (evaluation mode).</summary>
-    public static double[] Predict(LstmForecaster<float> model, ForecastData data, int[] origins, int batchSize = 256)
+    /// <summary>
+    /// The model's standardized forecasts for <paramref name="origins"/>, <c>[n, horizon]</c> row-major (evaluation mode;
+    /// on the accelerator when given, whose batches are at most <see cref="PredictionBatch"/>).
+    /// </summary>
+    public static double[] Predict(LstmForecaster<float> model, ForecastData data, int[] origins, int batchSize = PredictionBatch,
+        IForecastAccelerator? accelerator = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -133,6 +170,14 @@ public static class ForecastTrainer
             int count = Math.Min(batchSize, origins.Length - start);
             var x = new Tensor<float>(count, data.Window, data.Features);
             data.Fill<float>(origins.AsSpan(start, count), x, null);
+            if (accelerator is not null)
+            {
+                var forecasts = new float[count * data.Horizon];
+                accelerator.Predict(x, forecasts);
+                for (int i = 0; i < forecasts.Length; i++)
+                    result[start * data.Horizon + i] = forecasts[i];
+                continue;
+            }
             var y = model.Forward(x);
             for (int i = 0; i < y.Length; i++)
                 result[start * data.Horizon + i] = y.Data[i];
