@@ -248,6 +248,21 @@ else
   record cli-parity "$([ $bad -eq 0 ] && echo passed || echo failed)" $(( $(date +%s) - t0 )) "$detail"
 fi
 
+# --- 4b. the forecasting job trained on the GPU (the README's main job, short) -----------------------------------------
+t0=$(date +%s)
+if [ "$GPU_AVAILABLE" != true ]; then
+  record gpu-forecast skipped 0 "no usable GPU: ${GPU_REASON:-unknown}"
+elif [ $(( $(remaining) - 10 )) -lt 60 ]; then
+  record gpu-forecast skipped 0 "budget exhausted"
+else
+  left=$(( $(remaining) - 10 ))
+  timeout --kill-after=5 "$(( left < 120 ? left : 120 ))" "$DOTNET" "$CLI" forecast --device cuda --epochs 3 --windows-per-epoch 1024 \
+    --output-dir "$OUT_DIR/forecast" --report "$OUT_DIR/forecast/report.json" > "$OUT_DIR/gpu-forecast.log" 2>&1
+  code=$?
+  mse="$(grep -o '"mse": *[0-9.eE+-]*' "$OUT_DIR/forecast/report.json" 2>/dev/null | head -1 | grep -o '[0-9.eE+-]*$')"
+  record gpu-forecast "$([ $code -eq 0 ] && echo passed || echo failed)" $(( $(date +%s) - t0 )) "exit code $code; LSTM test MSE ${mse:-?}; log gpu-forecast.log"
+fi
+
 # --- 5. short GPU benchmark ----------------------------------------------------------------------------------------
 t0=$(date +%s)
 benches=()

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using LstmNative.Gpu.Training;
 using LstmNative.Training.Data;
 using LstmNative.Training.Forecasting;
 
@@ -51,7 +52,7 @@ internal static class ForecastCommand
         command.SetAction(parse =>
         {
             var clock = Stopwatch.StartNew();
-            string dev = DeviceSelection.Resolve(parse.GetValue(device));
+            string dev = DeviceSelection.Resolve(parse.GetValue(device), gpu: true);
             string? csvPath = parse.GetValue(csv)?.FullName;
             string? targetName = parse.GetValue(target);
             if (csvPath is not null && string.IsNullOrEmpty(targetName))
@@ -93,7 +94,7 @@ internal static class ForecastCommand
                 parse.GetValue(weightDecay), parse.GetValue(clip), parse.GetValue(patience), parse.GetValue(scheduler)!, parse.GetValue(perEpoch),
                 parse.GetValue(seed));
             var job = new ForecastJob(shape, settings, parse.GetValue(outputDir)!.FullName, parse.GetValue(report)?.FullName,
-                parse.GetValue(season), dev, unit);
+                parse.GetValue(season), dev, unit, dev == "cuda" ? GpuForecastAccelerator.CreateOrThrow : null);
             return ForecastConsole.Run(data, job, stdout, stderr, clock);
         });
         return command;

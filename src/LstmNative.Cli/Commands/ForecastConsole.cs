@@ -24,9 +24,10 @@ internal static class ForecastConsole
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"{data.Source}: {data.Table.RowCount} rows, inputs {string.Join(", ", data.Table.Columns)}, target {data.Table.Columns[data.TargetColumn]}, " +
             $"{data.Protocol} split, {data.TrainOrigins.Length}/{data.ValidationOrigins.Length}/{data.ScoredTestOrigins.Length} train/validation/scored test windows")));
+        string engine = job.Accelerator is null ? $"{LstmNative.Training.Layers.CpuLayerEngine.Default.Name} engine" : "trained end to end on the GPU";
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"model: {s.Layers}-layer LSTM, hidden {s.Hidden}, window {s.Window} ({s.Steps} steps of {s.Patch}), horizon {s.Horizon}, " +
-            $"highway {(s.Highway ? "on" : "off")}; device {job.Device}, {LstmNative.Training.Layers.CpuLayerEngine.Default.Name} engine")));
+            $"highway {(s.Highway ? "on" : "off")}; device {job.Device}, {engine}")));
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCtrlC = (_, e) =>
@@ -82,7 +83,9 @@ internal static class ForecastConsole
     private static string Describe(TrainingProgress p)
     {
         string last = p.LastEpoch is { } e ? string.Create(CultureInfo.InvariantCulture, $"  val {e.ValidationLoss:F4}") : "";
-        return string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{p.Epochs}  loss {p.RunningLoss:F4}{last}  lr {p.LearningRate:G3}");
+        // A GPU run reads its loss every few batches: until the first read there is none to show.
+        string loss = double.IsNaN(p.RunningLoss) ? "…" : p.RunningLoss.ToString("F4", CultureInfo.InvariantCulture);
+        return string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{p.Epochs}  loss {loss}{last}  lr {p.LearningRate:G3}");
     }
 
     private static void PrintResults(IAnsiConsole console, ForecastReport report)

@@ -101,6 +101,15 @@ public class ForecastCliTests
         string csv = WriteCsv(cli, 300);
         AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, .. Tiny]), "--target");
         AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--patch", "5", "-o", cli.PathOf("out")]), "multiple of --patch 5");
-        AssertOneLineError(cli, cli.Run(["forecast", "--device", "cuda", .. Tiny, "-o", cli.PathOf("out")]), "cuda");
+    }
+
+    [Test]
+    public void CudaWithoutAGpuIsOneLineNamingTheReason()
+    {
+        if (LstmNative.Cuda.GpuRuntime.Current.IsAvailable)
+            Assert.Ignore("a usable GPU is present: forecast --device cuda trains on it (the GPU tests check that trainer)");
+        using var cli = new CliHarness();
+        AssertOneLineError(cli, cli.Run(["forecast", "--device", "cuda", .. Tiny, "-o", cli.PathOf("out")]), "--device cuda: no usable GPU");
+        Assert.That(Directory.Exists(cli.PathOf("out")), Is.False, "nothing is created before the device is settled");
     }
 }
