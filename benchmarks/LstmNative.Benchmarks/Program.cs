@@ -9,6 +9,7 @@ using LstmNative.Model;
 //   ... -- peak    FMA peak of this machine (register-only FMA loop) and the engine's packed SGEMM, 1 and 2 threads
 //   ... -- check   LstmNative and ONNX Runtime agree on the benchmark models
 //   ... -- precision CELL ROUNDS [H ...]   fp32 vs bf16 vs int8 weights, batch 1, T = 100, 1 thread, interleaved
+//   ... -- roofline REPS [H ...]   the batch-1 floor (stream R, input projection at peak) beside ORT and LstmNative
 if (args.Length > 0 && args[0] == "peak")
 {
     Peak.Run();
@@ -60,6 +61,14 @@ if (args.Length > 0 && args[0] == "kernels")
     KernelProbe.Run(hs, rounds, Console.Out);
     return;
 }
+if (args.Length > 0 && args[0] == "roofline")
+{
+    // roofline REPS [H ...]: the batch-1 floor of this machine (stream R + input projection at peak) beside ORT and LstmNative.
+    int reps = args.Length > 1 ? int.Parse(args[1]) : 30;
+    int[] hs = args.Length > 2 ? args[2..].Select(int.Parse).ToArray() : [64, 256, 512];
+    Roofline.Run(hs, reps, Console.Out);
+    return;
+}
 BenchmarkSwitcher.FromAssembly(typeof(RnnPair).Assembly).Run(args);
 
 /// <summary>The machine's float32 FMA peak, measured.</summary>
@@ -82,6 +91,15 @@ internal static class Peak
                 best = Math.Max(best, LstmNative.Cpu.GemmProbe.Measure(1024, threads));
             Console.WriteLine($"packed SGEMM 1024^3 (engine kernel), {threads} thread(s): {best:F1} GFLOP/s");
         }
+    }
+
+    /// <summary>Best of five register-only FMA runs on one core, GFLOP/s.</summary>
+    public static double OneCore()
+    {
+        double best = 0;
+        for (int rep = 0; rep < 5; rep++)
+            best = Math.Max(best, Measure(1, FmaLoop));
+        return best;
     }
 
     private static double Measure(int threads, Func<long, double> body)

@@ -23,6 +23,12 @@ internal sealed unsafe class LayerExecutor : IPoolJob
     /// <summary>Multiply-adds per step below which the recurrence runs on one worker (tests lower it to exercise the split).</summary>
     internal static long MinParallelStepWork { get; set; } = 1 << 18;
 
+    /// <summary>
+    /// Batch rows per worker from which the recurrence is split by batch rows instead of by units (tests lower it to
+    /// exercise that split on small shapes).
+    /// </summary>
+    internal static int MinRowsPerWorkerForBatchSplit { get; set; } = 16;
+
     private bool _backward;
     private float* _x;
     private int _steps;
@@ -31,6 +37,7 @@ internal sealed unsafe class LayerExecutor : IPoolJob
     private nint _yT, _yB, _yD;
     private DirectionGradients[]? _grads;
     private bool _parallelDirections;
+    private bool _batchSplit;
     private int _recurrentWorkers;
     private readonly SpinBarrier _stepBarrier = new();
 
@@ -179,6 +186,13 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         // (and, on a loaded machine, in waiting for a descheduled partner) than it saves.
         long work = (long)batch * _gateColumns * _plan.Hidden;
         _recurrentWorkers = work < MinParallelStepWork ? 1 : Math.Min(workers, _plan.Blocks);
+        // With enough rows per worker, each worker runs the whole recurrence of its own batch rows: every worker reads
+        // all of R each step (its GEMM has enough rows to reuse each panel), and the workers never meet between steps.
+        // Backward with peepholes accumulates the peephole gradients per unit across rows, so it keeps the unit split.
+        _batchSplit = !_parallelDirections && workers > 1 && batch / workers >= MinRowsPerWorkerForBatchSplit
+            && work >= MinParallelStepWork && !(_backward && _plan.Directions[0].Peepholes is not null);
+        if (_batchSplit)
+            _recurrentWorkers = workers;
         _stepBarrier.Reset(_recurrentWorkers);
     }
 
@@ -219,7 +233,13 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         if (_parallelDirections)
         {
             if (w < 2)
-                Recurrence<TV>(w, 0, _plan.Blocks, SpinBarrier.Single, scratch);
+                Recurrence<TV>(w, 0, _plan.Blocks, 0, _batch, SpinBarrier.Single, scratch);
+        }
+        else if (_batchSplit)
+        {
+            Split(_batch, w, workers, out int b0, out int rows);
+            for (int d = 0; d < _dirs.Length; d++)
+                Recurrence<TV>(d, 0, _plan.Blocks, b0, b0 + rows, SpinBarrier.Single, scratch);
         }
         else if (w < _recurrentWorkers)
         {
@@ -229,7 +249,7 @@ internal sealed unsafe class LayerExecutor : IPoolJob
             try
             {
                 for (int d = 0; d < _dirs.Length; d++)
-                    Recurrence<TV>(d, u0, u0 + count, stepBarrier, scratch);
+                    Recurrence<TV>(d, u0, u0 + count, 0, _batch, stepBarrier, scratch);
             }
             catch
             {
@@ -244,16 +264,17 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         }
     }
 
-    private void Recurrence<TV>(int d, int u0, int u1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
+    /// <summary>Direction d's walk for unit blocks [u0, u1) of batch rows [b0, b1).</summary>
+    private void Recurrence<TV>(int d, int u0, int u1, int b0, int b1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
     {
         if (!_backward)
         {
             for (int s = 0; s < _maxLen[d]; s++)
             {
                 if (_plan.IsLstm)
-                    LstmStep<TV>(d, s, u0, u1, bar, scratch);
+                    LstmStep<TV>(d, s, u0, u1, b0, b1, bar, scratch);
                 else
-                    GruStep<TV>(d, s, u0, u1, bar, scratch);
+                    GruStep<TV>(d, s, u0, u1, b0, b1, bar, scratch);
             }
         }
         else
@@ -261,9 +282,9 @@ internal sealed unsafe class LayerExecutor : IPoolJob
             for (int s = _maxLen[d] - 1; s >= 0; s--)
             {
                 if (_plan.IsLstm)
-                    LstmStepBack<TV>(d, s, u0, u1, bar, scratch);
+                    LstmStepBack<TV>(d, s, u0, u1, b0, b1, bar, scratch);
                 else
-                    GruStepBack<TV>(d, s, u0, u1, bar, scratch);
+                    GruStepBack<TV>(d, s, u0, u1, b0, b1, bar, scratch);
             }
         }
     }
@@ -302,7 +323,7 @@ internal sealed unsafe class LayerExecutor : IPoolJob
             new Span<float>(p + start, count).Clear();
     }
 
-    private void LstmStep<TV>(int d, int s, int u0, int u1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
+    private void LstmStep<TV>(int d, int s, int u0, int u1, int b0, int b1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
     {
         var dp = _plan.Directions[d];
         var buf = _dirs[d];
@@ -311,9 +332,9 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         float* hprev = buf.H.Pointer + (long)Slot(s) * batch * hp, hout = buf.H.Pointer + (long)Slot(s + 1) * batch * hp;
         float* cprev = buf.C.Pointer + (long)Slot(s) * batch * hp, cout = buf.C.Pointer + (long)Slot(s + 1) * batch * hp;
         float* rec = buf.Recurrent[0].Pointer;
-        Sgemm.Run<TV>(batch, _plan.Hidden, hprev, hp, 1, g.RecurrentForward, u0 * 4, (u1 - u0) * 4, rec, cols, false, scratch);
+        Sgemm.Run<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, g.RecurrentForward, u0 * 4, (u1 - u0) * 4, rec + b0 * cols, cols, false, scratch);
         float* peep = dp.Peepholes is { } pb ? pb.Pointer : null;
-        for (int b = 0; b < batch; b++)
+        for (int b = b0; b < b1; b++)
         {
             if (s >= _lengths[b])
             {
@@ -335,7 +356,7 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         bar.Wait();
     }
 
-    private void GruStep<TV>(int d, int s, int u0, int u1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
+    private void GruStep<TV>(int d, int s, int u0, int u1, int b0, int b1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
     {
         var dp = _plan.Directions[d];
         var buf = _dirs[d];
@@ -353,10 +374,10 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         bool general = !_plan.DefaultActivations;
         Activation fa = general ? _o.GetActivation(d, 0) : default, ga = general ? _o.GetActivation(d, 1) : default;
 
-        Sgemm.Run<TV>(batch, _plan.Hidden, hprev, hp, 1, grz.RecurrentForward, u0 * 2, (u1 - u0) * 2, recRz, colsRz, false, scratch);
+        Sgemm.Run<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, grz.RecurrentForward, u0 * 2, (u1 - u0) * 2, recRz + b0 * colsRz, colsRz, false, scratch);
         if (lbr)
-            Sgemm.Run<TV>(batch, _plan.Hidden, hprev, hp, 1, gn.RecurrentForward, u0, u1 - u0, recN, hp, false, scratch);
-        for (int b = 0; b < batch; b++)
+            Sgemm.Run<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, gn.RecurrentForward, u0, u1 - u0, recN + b0 * hp, hp, false, scratch);
+        for (int b = b0; b < b1; b++)
         {
             if (s >= _lengths[b])
             {
@@ -376,9 +397,9 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         if (!lbr)
         {
             bar.Wait();
-            Sgemm.Run<TV>(batch, _plan.Hidden, rh, hp, 1, gn.RecurrentForward, u0, u1 - u0, recN, hp, false, scratch);
+            Sgemm.Run<TV>(b1 - b0, _plan.Hidden, rh + b0 * hp, hp, 1, gn.RecurrentForward, u0, u1 - u0, recN + b0 * hp, hp, false, scratch);
         }
-        for (int b = 0; b < batch; b++)
+        for (int b = b0; b < b1; b++)
         {
             if (s >= _lengths[b])
             {
@@ -398,7 +419,7 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         bar.Wait();
     }
 
-    private void LstmStepBack<TV>(int d, int s, int u0, int u1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
+    private void LstmStepBack<TV>(int d, int s, int u0, int u1, int b0, int b1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
     {
         var dp = _plan.Directions[d];
         var buf = _dirs[d];
@@ -410,7 +431,7 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         float* peep = dp.Peepholes is { } pb ? pb.Pointer : null;
         float* dpeep = peep != null ? gr.DP.Pointer : null;
         float* dyBase = gr.DY.Length > 0 ? gr.DY.Pointer + (long)s * batch * hp : null;
-        for (int b = 0; b < batch; b++)
+        for (int b = b0; b < b1; b++)
         {
             if (s >= _lengths[b])
             {
@@ -430,10 +451,10 @@ internal sealed unsafe class LayerExecutor : IPoolJob
                     _o.GetActivation(d, 0), _o.GetActivation(d, 1), _o.GetActivation(d, 2));
         }
         bar.Wait();
-        Sgemm.Run<TV>(batch, cols, da, cols, 1, g.RecurrentBackward!, u0, u1 - u0, gr.DH.Pointer, hp, true, scratch);
+        Sgemm.Run<TV>(b1 - b0, cols, da + b0 * cols, cols, 1, g.RecurrentBackward!, u0, u1 - u0, gr.DH.Pointer + b0 * hp, hp, true, scratch);
     }
 
-    private void GruStepBack<TV>(int d, int s, int u0, int u1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
+    private void GruStepBack<TV>(int d, int s, int u0, int u1, int b0, int b1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
     {
         var dp = _plan.Directions[d];
         var buf = _dirs[d];
@@ -448,7 +469,7 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         float* daN = gr.DA[1].Pointer + (long)s * batch * hp;
         float* dq = lbr ? gr.DQ.Pointer + (long)s * batch * hp : null;
         float* dyBase = gr.DY.Length > 0 ? gr.DY.Pointer + (long)s * batch * hp : null;
-        for (int b = 0; b < batch; b++)
+        for (int b = b0; b < b1; b++)
         {
             if (s >= _lengths[b])
             {
@@ -476,8 +497,8 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         bar.Wait();
         if (!lbr)
         {
-            Sgemm.Run<TV>(batch, hp, daN, hp, 1, gn.RecurrentBackward!, u0, u1 - u0, gr.DRH.Pointer, hp, false, scratch);
-            for (int b = 0; b < batch; b++)
+            Sgemm.Run<TV>(b1 - b0, hp, daN + b0 * hp, hp, 1, gn.RecurrentBackward!, u0, u1 - u0, gr.DRH.Pointer + b0 * hp, hp, false, scratch);
+            for (int b = b0; b < b1; b++)
             {
                 if (s >= _lengths[b])
                     continue;
@@ -493,9 +514,9 @@ internal sealed unsafe class LayerExecutor : IPoolJob
             }
             bar.Wait();
         }
-        Sgemm.Run<TV>(batch, colsRz, daRz, colsRz, 1, grz.RecurrentBackward!, u0, u1 - u0, gr.DH.Pointer, hp, true, scratch);
+        Sgemm.Run<TV>(b1 - b0, colsRz, daRz + b0 * colsRz, colsRz, 1, grz.RecurrentBackward!, u0, u1 - u0, gr.DH.Pointer + b0 * hp, hp, true, scratch);
         if (lbr)
-            Sgemm.Run<TV>(batch, hp, dq, hp, 1, gn.RecurrentBackward!, u0, u1 - u0, gr.DH.Pointer, hp, true, scratch);
+            Sgemm.Run<TV>(b1 - b0, hp, dq + b0 * hp, hp, 1, gn.RecurrentBackward!, u0, u1 - u0, gr.DH.Pointer + b0 * hp, hp, true, scratch);
     }
 
     /// <summary>dW, dR, biases and dX: big GEMMs over all steps, split across workers by output panels.</summary>

@@ -26,19 +26,36 @@ public class CpuEngineTests
                     foreach (var variant in cell == RnnCellType.Lstm
                         ? new[] { Variant.Plain, Variant.Peepholes, Variant.InputForgetClip, Variant.Activations }
                         : new[] { Variant.Plain, Variant.LinearBeforeReset, Variant.Clip, Variant.Activations })
-                        foreach (int threads in new[] { 1, 2 })
-                            yield return new TestCaseData(width, cell, dir, variant, threads)
-                                .SetArgDisplayNames($"{width} {cell} {dir} {variant} threads={threads}");
+                        foreach (var (threads, split) in new[] { (1, Split.Units), (2, Split.Units), (2, Split.Rows) })
+                            yield return new TestCaseData(width, cell, dir, variant, threads, split)
+                                .SetArgDisplayNames($"{width} {cell} {dir} {variant} threads={threads}{(threads > 1 ? $" by {split}" : "")}");
     }
 
+    /// <summary>How two workers share the recurrence: unit blocks (small batches) or batch rows (large batches).</summary>
+    public enum Split { Units, Rows }
+
     [TestCaseSource(nameof(Cases))]
-    public void ForwardAndBackwardMatchReference(KernelWidth width, RnnCellType cell, RnnDirection dir, Variant variant, int threads)
+    public void ForwardAndBackwardMatchReference(KernelWidth width, RnnCellType cell, RnnDirection dir, Variant variant, int threads, Split split)
     {
         var rng = new Random(TestContext.CurrentContext.Random.Next());
         bool slow = width == KernelWidth.Vector512 && CpuKernels.Detected < KernelWidth.Vector512;
         int inSize = OddSizes[rng.Next(OddSizes.Length)], hidden = OddSizes[rng.Next(OddSizes.Length)];
-        int steps = rng.Next(1, slow ? 4 : 6), batch = rng.Next(1, slow ? 4 : 8);
-        RunCase(rng, width, cell, dir, variant, threads, inSize, hidden, steps, batch, seqLens: rng.Next(2) == 0, init: rng.Next(2) == 0);
+        int steps = rng.Next(1, slow ? 4 : 6), batch = rng.Next(split == Split.Rows ? 2 : 1, slow ? 4 : 8);
+        using (SplitBy(split))
+            RunCase(rng, width, cell, dir, variant, threads, inSize, hidden, steps, batch, seqLens: rng.Next(2) == 0, init: rng.Next(2) == 0);
+    }
+
+    /// <summary>Makes two workers split small batches by rows (production sizes do from 16 rows per worker).</summary>
+    internal static IDisposable SplitBy(Split split)
+    {
+        int saved = LayerExecutor.MinRowsPerWorkerForBatchSplit;
+        LayerExecutor.MinRowsPerWorkerForBatchSplit = split == Split.Rows ? 1 : int.MaxValue;
+        return new Restore(() => LayerExecutor.MinRowsPerWorkerForBatchSplit = saved);
+    }
+
+    private sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
     }
 
     public static IEnumerable<TestCaseData> LargeCases()
@@ -46,15 +63,18 @@ public class CpuEngineTests
         foreach (var width in Widths().Where(w => w <= CpuKernels.Detected))
             foreach (var cell in new[] { RnnCellType.Lstm, RnnCellType.Gru })
                 foreach (int hidden in new[] { 255, 257 })
-                    yield return new TestCaseData(width, cell, hidden).SetArgDisplayNames($"{width} {cell} H={hidden}");
+                    // Bidirectional on two workers runs one direction per worker; unidirectional splits units or rows.
+                    foreach (var (dir, split) in new[] { (RnnDirection.Bidirectional, Split.Units), (RnnDirection.Forward, Split.Units), (RnnDirection.Forward, Split.Rows) })
+                        yield return new TestCaseData(width, cell, hidden, dir, split).SetArgDisplayNames($"{width} {cell} H={hidden} {dir} by {split}");
     }
 
     [TestCaseSource(nameof(LargeCases))]
-    public void LargeHiddenSizesMatchReference(KernelWidth width, RnnCellType cell, int hidden)
+    public void LargeHiddenSizesMatchReference(KernelWidth width, RnnCellType cell, int hidden, RnnDirection dir, Split split)
     {
         var rng = new Random(TestContext.CurrentContext.Random.Next());
         var variant = cell == RnnCellType.Lstm ? Variant.Peepholes : Variant.Plain;
-        RunCase(rng, width, cell, RnnDirection.Bidirectional, variant, 2, inSize: rng.Next(1, 40), hidden, steps: 3, batch: 9, seqLens: true, init: true);
+        using (SplitBy(split))
+            RunCase(rng, width, cell, dir, variant, 2, inSize: rng.Next(1, 40), hidden, steps: 3, batch: 9, seqLens: true, init: true);
     }
 
     internal static void RunCase(Random rng, KernelWidth width, RnnCellType cell, RnnDirection dir, Variant variant, int threads,

@@ -24,6 +24,16 @@ internal static unsafe class LstmPointwise
     public static void Forward<TV>(float* pre, float* rec, float* bias, float* peep, int hpad, float* cprev, float* cout,
         float* hout, float* act, int u0, int u1, int nr, float clip, bool inputForget) where TV : unmanaged, IVec<TV>
     {
+        // Two methods rather than one: with every activation inlined, one body has more locals than the JIT tracks in
+        // registers (1024), and the rest live on the stack (about 12 % slower at H = 64).
+        ForwardGates<TV>(pre, rec, bias, peep, hpad, cprev, u0, u1, nr, clip, inputForget);
+        ForwardCell<TV>(pre, rec, peep, hpad, cprev, cout, hout, act, u0, u1, nr, clip);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardGates<TV>(float* pre, float* rec, float* bias, float* peep, int hpad, float* cprev,
+        int u0, int u1, int nr, float clip, bool inputForget) where TV : unmanaged, IVec<TV>
+    {
         int w = TV.Count;
         TV hi = TV.Broadcast(clip), lo = TV.Broadcast(-clip), one = TV.Broadcast(1f);
         // Pass 1: pre-activations of all four gates; i, f, g activated into rec's i, f, g slots.
@@ -54,6 +64,14 @@ internal static unsafe class LstmPointwise
                 TV.Store(rec + col + 2 * nr, g);
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardCell<TV>(float* pre, float* rec, float* peep, int hpad, float* cprev, float* cout, float* hout,
+        float* act, int u0, int u1, int nr, float clip) where TV : unmanaged, IVec<TV>
+    {
+        int w = TV.Count;
+        TV hi = TV.Broadcast(clip), lo = TV.Broadcast(-clip);
         // Pass 2: cell update, output gate (its peephole reads the new c), hidden state.
         for (int u = u0; u < u1; u++)
         {

@@ -203,8 +203,8 @@ internal readonly unsafe struct Vec256 : IVec<Vec256>
     public static Vec256 Round(Vec256 a) => new(Vector256.Round(a.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec256 Pow2(Vec256 n) =>
-        new(Vector256.ShiftLeft(Vector256.ConvertToInt32(n.V) + Vector256.Create(127), 23).AsSingle());
+    public static Vec256 Pow2(Vec256 n) => // n is integral and in range: the plain conversion, without saturation fix-ups
+        new(Vector256.ShiftLeft(Vector256.ConvertToInt32Native(n.V) + Vector256.Create(127), 23).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vec256 SelectLess(Vec256 a, Vec256 b, Vec256 x, Vec256 y) =>
@@ -280,8 +280,8 @@ internal readonly unsafe struct Vec512 : IVec<Vec512>
     public static Vec512 Round(Vec512 a) => new(Vector512.Round(a.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec512 Pow2(Vec512 n) =>
-        new(Vector512.ShiftLeft(Vector512.ConvertToInt32(n.V) + Vector512.Create(127), 23).AsSingle());
+    public static Vec512 Pow2(Vec512 n) => // n is integral and in range: the plain conversion, without saturation fix-ups
+        new(Vector512.ShiftLeft(Vector512.ConvertToInt32Native(n.V) + Vector512.Create(127), 23).AsSingle());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vec512 SelectLess(Vec512 a, Vec512 b, Vec512 x, Vec512 y) =>

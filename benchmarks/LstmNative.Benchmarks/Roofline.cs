@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using LstmNative.Model;
+
+namespace LstmNative.Benchmarks;
+
+/// <summary>
+/// The batch-1 lower bound of this machine, measured: a batch-1 LSTM step must at least read the recurrent weights R
+/// (<c>4H·H</c> floats) once and do the input projection's share (<c>2·4H·I</c> flops at the FMA peak). This streams a
+/// buffer of R's size the way a matrix–vector product does (every float loaded once, FMA'd into accumulators),
+/// back to back as the recurrence does, split over 1 or 2 threads that meet at a spin barrier after every pass as
+/// the engine's workers do, and sets the result beside ONNX Runtime's and LstmNative's measured time per step.
+/// "Best possible speed-up" is ORT's time over the floor: where it is below 2, no implementation reading R in
+/// float32 can be 2× faster than ORT on this machine.
+/// </summary>
+internal static unsafe class Roofline
+{
+    public static void Run(int[] hiddens, int reps, TextWriter output)
+    {
+        double peak = MeasurePeak();
+        output.WriteLine($"FMA peak (one core, register-only loop): {peak:F1} GFLOP/s");
+        output.WriteLine("| H | R bytes | threads | stream R (µs) | input projection at peak (µs) | floor per step (µs) | ORT per step (µs) | LstmNative per step (µs) | best possible speed-up over ORT |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (int h in hiddens)
+        {
+            long bytes = 4L * 4 * h * h;
+            foreach (int threads in new[] { 1, 2 })
+            {
+                double stream = StreamMicroseconds(bytes, threads, reps);
+                double input = 2.0 * 4 * h * h / (peak * threads) / 1e3; // flops / (GFLOP/s) -> µs
+                double floor = stream + input;
+                var (ort, ours) = MeasurePair(h, threads, reps);
+                output.WriteLine($"| {h} | {bytes / 1024} KiB | {threads} | {stream:F2} | {input:F2} | {floor:F2} | {ort:F2} | {ours:F2} | {ort / floor:F2} |");
+            }
+        }
+    }
+
+    private static (double Ort, double Ours) MeasurePair(int h, int threads, int reps)
+    {
+        const int steps = 100;
+        using var pair = new RnnPair(RnnCellType.Lstm, h, 1, steps, 1, threads);
+        double ort = double.MaxValue, ours = double.MaxValue;
+        // Warm-up long enough (seconds, not calls) for tiered compilation to reach its final code: tier-up waits until
+        // no new method has been compiled for 100 ms.
+        var warm = Stopwatch.StartNew();
+        while (warm.Elapsed.TotalSeconds < 3)
+        {
+            pair.RunOnnxRuntime();
+            pair.RunLstmNative();
+        }
+        // Separate blocks rather than interleaved calls: each engine's worker threads spin for a while after a run and
+        // would steal the other engine's cores.
+        var sw = new Stopwatch();
+        for (int i = 0; i < reps; i++)
+        {
+            sw.Restart();
+            pair.RunOnnxRuntime();
+            ort = Math.Min(ort, sw.Elapsed.TotalMicroseconds / steps);
+        }
+        Thread.Sleep(50);
+        for (int i = 0; i < reps; i++)
+        {
+            sw.Restart();
+            pair.RunLstmNative();
+            ours = Math.Min(ours, sw.Elapsed.TotalMicroseconds / steps);
+        }
+        return (ort, ours);
+    }
+
+    /// <summary>Best time (µs) of one pass over <paramref name="bytes"/> split over the threads, with a barrier per pass.</summary>
+    private static double StreamMicroseconds(long bytes, int threads, int reps)
+    {
+        const int passes = 200;
+        long floatsPerThread = bytes / 4 / threads / 64 * 64;
+        var buffers = new float*[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            buffers[t] = (float*)NativeMemory.AlignedAlloc((nuint)(floatsPerThread * 4), 64);
+            new Span<float>(buffers[t], (int)floatsPerThread).Fill(0.5f);
+        }
+        try
+        {
+            double best = double.MaxValue;
+            for (int r = 0; r < reps; r++)
+            {
+                var barrier = new Barrier2(threads);
+                long[] ticks = new long[threads];
+                var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    var sink = Passes(buffers[t], floatsPerThread, passes, threads, barrier);
+                    ticks[t] = Stopwatch.GetTimestamp() - start;
+                    if (Vector256.Sum(sink) == 42)
+                        Console.Write("");
+                })).ToArray();
+                foreach (var w in workers)
+                    w.Start();
+                foreach (var w in workers)
+                    w.Join();
+                best = Math.Min(best, ticks.Max() * 1e6 / Stopwatch.Frequency / passes);
+            }
+            return best;
+        }
+        finally
+        {
+            foreach (var b in buffers)
+                NativeMemory.AlignedFree(b);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Vector256<float> Passes(float* p, long n, int passes, int threads, Barrier2 barrier)
+    {
+        var sink = Vector256<float>.Zero;
+        for (int pass = 0; pass < passes; pass++)
+        {
+            sink += Gemv(p, n);
+            if (threads > 1)
+                barrier.Wait();
+        }
+        return sink;
+    }
+
+    /// <summary>A spin barrier for the two streaming threads (the engine's workers also spin between steps).</summary>
+    private sealed class Barrier2(int threads)
+    {
+        private int _arrived, _generation;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Wait()
+        {
+            int gen = Volatile.Read(ref _generation);
+            if (Interlocked.Increment(ref _arrived) == threads)
+            {
+                _arrived = 0;
+                Volatile.Write(ref _generation, gen + 1);
+                return;
+            }
+            while (Volatile.Read(ref _generation) == gen)
+                Thread.SpinWait(1);
+        }
+    }
+
+    // A matrix–vector product's memory pattern: every float read once and FMA'd with a broadcast value into 8 accumulators.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Gemv(float* p, long n)
+    {
+        var x = Vector256.Create(1.0001f);
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (long i = 0; i < n; i += 64)
+        {
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(p + i), x, a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(p + i + 8), x, a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.Load(p + i + 16), x, a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.Load(p + i + 24), x, a3);
+            a4 = Vector256.FusedMultiplyAdd(Vector256.Load(p + i + 32), x, a4);
+            a5 = Vector256.FusedMultiplyAdd(Vector256.Load(p + i + 40), x, a5);
+            a6 = Vector256.FusedMultiplyAdd(Vector256.Load(p + i + 48), x, a6);
+            a7 = Vector256.FusedMultiplyAdd(Vector256.Load(p + i + 56), x, a7);
+        }
+        return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
+    }
+
+    private static double MeasurePeak() => Peak.OneCore();
+}
