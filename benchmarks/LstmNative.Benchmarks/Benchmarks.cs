@@ -24,7 +24,7 @@ public sealed class ShortConfig : ManualConfig
             .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(250)));
         AddDiagnoser(BenchmarkDotNet.Diagnosers.MemoryDiagnoser.Default);
         WithOptions(ConfigOptions.DisableOptimizationsValidator | ConfigOptions.JoinSummary);
-        SummaryStyle = BenchmarkDotNet.Reports.SummaryStyle.Default.WithRatioStyle(BenchmarkDotNet.Columns.RatioStyle.Value);
+        SummaryStyle = BenchmarkDotNet.Reports.SummaryStyle.Default.WithRatioStyle(BenchmarkDotNet.Columns.RatioStyle.Value).WithMaxParameterColumnWidth(40);
     }
 }
 

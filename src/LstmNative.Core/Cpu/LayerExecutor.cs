@@ -21,7 +21,7 @@ internal sealed unsafe class LayerExecutor : IPoolJob
     private readonly int _gateColumns;
 
     /// <summary>Multiply-adds per step below which the recurrence runs on one worker (tests lower it to exercise the split).</summary>
-    internal static long MinParallelStepWork { get; set; } = 1 << 18;
+    internal static long MinParallelStepWork { get; set; } = 10_000;
 
     /// <summary>
     /// Batch rows per worker from which the recurrence is split by batch rows instead of by units (tests lower it to
@@ -182,8 +182,10 @@ internal sealed unsafe class LayerExecutor : IPoolJob
     private void PlanWorkers(int workers, int batch)
     {
         _parallelDirections = _dirs.Length == 2 && workers is 2 or 3;
-        // Below ~256k multiply-adds per step (LSTM H = 256 at batch 1) a second worker costs more in synchronisation
-        // (and, on a loaded machine, in waiting for a descheduled partner) than it saves.
+        // Below ~10k multiply-adds per step (LSTM H = 48 at batch 1) a second worker costs more in synchronisation than
+        // it saves. Measured on the idle 2-core machine: a second worker made LSTM H = 64 20-40 % faster, GRU H = 64 and
+        // LSTM H = 128 1.2-1.9x, GRU H = 256 1.9x (docs/benchmarks.md). On a loaded machine a descheduled partner
+        // makes every step wait a scheduler quantum; callers there should ask for one thread.
         long work = (long)batch * _gateColumns * _plan.Hidden;
         _recurrentWorkers = work < MinParallelStepWork ? 1 : Math.Min(workers, _plan.Blocks);
         // With enough rows per worker, each worker runs the whole recurrence of its own batch rows: every worker reads
