@@ -38,6 +38,7 @@ internal sealed unsafe class LayerExecutor : IPoolJob
     private DirectionGradients[]? _grads;
     private bool _parallelDirections;
     private bool _batchSplit;
+    private int _chunkRows, _chunks, _nextChunk;
     private int _recurrentWorkers;
     private readonly SpinBarrier _stepBarrier = new();
 
@@ -194,7 +195,15 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         _batchSplit = !_parallelDirections && workers > 1 && batch / workers >= MinRowsPerWorkerForBatchSplit
             && work >= MinParallelStepWork && !(_backward && _plan.Directions[0].Peepholes is not null);
         if (_batchSplit)
+        {
+            // One chunk of rows per worker, claimed by whichever worker comes first (a worker that starts late does not
+            // hold a chunk hostage). More, smaller chunks were measured: they balance better when a core is taken away
+            // for a while, but every chunk streams all of R each step, and at H = 512 that cost more than it saved.
             _recurrentWorkers = workers;
+            _chunkRows = (batch + workers - 1) / workers;
+            _chunks = (batch + _chunkRows - 1) / _chunkRows;
+            _nextChunk = 0;
+        }
         _stepBarrier.Reset(_recurrentWorkers);
     }
 
@@ -239,9 +248,13 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         }
         else if (_batchSplit)
         {
-            Split(_batch, w, workers, out int b0, out int rows);
-            for (int d = 0; d < _dirs.Length; d++)
-                Recurrence<TV>(d, 0, _plan.Blocks, b0, b0 + rows, SpinBarrier.Single, scratch);
+            // Each chunk of rows runs its whole walk, for one direction, on whichever worker claims it.
+            int total = _chunks * _dirs.Length;
+            for (int c = Interlocked.Increment(ref _nextChunk) - 1; c < total; c = Interlocked.Increment(ref _nextChunk) - 1)
+            {
+                int d = c / _chunks, b0 = c % _chunks * _chunkRows;
+                Recurrence<TV>(d, 0, _plan.Blocks, b0, Math.Min(_batch, b0 + _chunkRows), SpinBarrier.Single, scratch);
+            }
         }
         else if (w < _recurrentWorkers)
         {
