@@ -84,7 +84,7 @@ var flakyTests = new List<string>();
     EnsureDirectoryExists(rerunDir);
     var (_, rerun) = RunTestExecutable(dll, rerunDir, name, env, $"--filter \"{filter}\"", label + " rerun");
     var outcomes = rerun.Descendants().Where(e => e.Name.LocalName == "UnitTestResult")
-        .GroupBy(e => (string?)e.Attribute("testName") ?? "").ToDictionary(g => g.Key, g => (string?)g.First().Attribute("outcome"));
+        .GroupBy(e => (string)e.Attribute("testName") ?? "").ToDictionary(g => g.Key, g => (string)g.First().Attribute("outcome"));
     foreach (var (test, _, message) in failures)
     {
         if (outcomes.TryGetValue(test, out var again) && again == "Passed")
@@ -118,15 +118,15 @@ var flakyTests = new List<string>();
 IEnumerable<(string Test, string Method, string Message)> FailedResults(System.Xml.Linq.XDocument doc)
 {
     var methods = doc.Descendants().Where(e => e.Name.LocalName == "UnitTest").ToDictionary(
-        e => (string?)e.Attribute("id") ?? "",
+        e => (string)e.Attribute("id") ?? "",
         e => e.Descendants().First(m => m.Name.LocalName == "TestMethod"));
-    foreach (var result in doc.Descendants().Where(e => e.Name.LocalName == "UnitTestResult" && (string?)e.Attribute("outcome") == "Failed"))
+    foreach (var result in doc.Descendants().Where(e => e.Name.LocalName == "UnitTestResult" && (string)e.Attribute("outcome") == "Failed"))
     {
-        var test = (string?)result.Attribute("testName") ?? "";
+        var test = (string)result.Attribute("testName") ?? "";
         var message = result.Descendants().FirstOrDefault(e => e.Name.LocalName == "Message")?.Value ?? "";
-        var method = methods[(string?)result.Attribute("testId") ?? ""];
-        var methodName = ((string?)method.Attribute("name") ?? test).Split('(')[0];
-        yield return (test, $"{(string?)method.Attribute("className")}.{methodName}", message.Split('\n')[0].Trim());
+        var method = methods[(string)result.Attribute("testId") ?? ""];
+        var methodName = ((string)method.Attribute("name") ?? test).Split('(')[0];
+        yield return (test, $"{(string)method.Attribute("className")}.{methodName}", message.Split('\n')[0].Trim());
     }
 }
 

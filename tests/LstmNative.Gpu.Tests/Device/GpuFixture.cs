@@ -20,16 +20,22 @@ public abstract class GpuFixture
     protected CudaModule Kernels => _module ?? throw new InvalidOperationException("no kernels module");
 
     [OneTimeSetUp]
-    public void RequireGpu()
+    public void RequireGpu() => (_context, _module) = OpenOrIgnore(GetType());
+
+    /// <summary>
+    /// The primary context and the embedded kernels, or the fixture is ignored with the probe's reason (also written
+    /// to the console, so a CPU-only run says why its GPU tests did not run).
+    /// </summary>
+    internal static (CudaContext Context, CudaModule Kernels) OpenOrIgnore(Type fixture)
     {
         var probe = GpuRuntime.Current;
         if (!probe.IsAvailable)
         {
-            TestContext.Progress.WriteLine($"[Gpu] {GetType().Name} skipped: {probe.Reason}");
+            TestContext.Progress.WriteLine($"[Gpu] {fixture.Name} skipped: {probe.Reason}");
             Assert.Ignore($"No usable GPU: {probe.Reason}");
         }
-        _context = CudaContext.Create();
-        _module = _context.LoadEmbeddedKernels();
+        var context = CudaContext.Create();
+        return (context, context.LoadEmbeddedKernels());
     }
 
     [SetUp]

@@ -1,4 +1,5 @@
 using LstmNative.Cuda;
+using LstmNative.Gpu.Tests.Device;
 using LstmNative.Gpu.Training;
 using NUnit.Framework;
 
@@ -21,17 +22,7 @@ public class GpuForecastTests : ForecastAcceleratorTests
         new CudaTrainingDevice(_context ?? throw new InvalidOperationException("no GPU context"), _module!, GpuMathMode.Fp32);
 
     [OneTimeSetUp]
-    public void RequireGpu()
-    {
-        var probe = GpuRuntime.Current;
-        if (!probe.IsAvailable)
-        {
-            TestContext.Progress.WriteLine($"[Gpu] {GetType().Name} skipped: {probe.Reason}");
-            Assert.Ignore($"No usable GPU: {probe.Reason}");
-        }
-        _context = CudaContext.Create();
-        _module = _context.LoadEmbeddedKernels();
-    }
+    public void RequireGpu() => (_context, _module) = GpuFixture.OpenOrIgnore(GetType());
 
     [SetUp]
     public void BindContext() => _context!.MakeCurrent();
