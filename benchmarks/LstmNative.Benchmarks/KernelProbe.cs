@@ -44,6 +44,9 @@ internal static unsafe class KernelProbe
                         if (r > 0)
                             times[i].Add((Clock.ThreadCpuMs() - t0) * 1000 / inner);
                     }
+                GC.KeepAlive(a); // the products saw only their pointers
+                GC.KeepAlive(c);
+                GC.KeepAlive(scratch);
                 output.Write($"  H={h,4} rows={rows,3}:");
                 for (int i = 0; i < packs.Length; i++)
                     output.Write($"  {PrecisionSet.All[i]} {times[i].Min(),9:F2} / {Clock.Median(times[i]),9:F2}" + (i > 0 ? $" ({Clock.Median(times[0]) / Clock.Median(times[i]):F2}x)" : ""));

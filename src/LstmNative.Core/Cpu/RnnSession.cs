@@ -132,6 +132,7 @@ public sealed unsafe class RnnSession : IDisposable
                 stateOffset += (long)dirs * batch * h;
             }
         }
+        GC.KeepAlive(this); // the layers ran on raw pointers into buffers this session owns
     }
 
     /// <summary>
@@ -162,6 +163,7 @@ public sealed unsafe class RnnSession : IDisposable
                 input = output;
             }
         }
+        GC.KeepAlive(this); // the layers ran on raw pointers into buffers this session owns
     }
 
     /// <summary>Zeros the kept state of every layer and row.</summary>

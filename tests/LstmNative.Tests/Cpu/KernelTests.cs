@@ -117,6 +117,7 @@ public unsafe class KernelTests
                 default: Sgemm.Run<VecS>(m, k, ap, ars, acs, packed, 0, packed.Panels, cp, ldc, true, scratch.Pointer); break;
             }
         }
+        GC.KeepAlive(scratch); // the kernels saw only its pointer: without this the GC may reclaim it mid-product
         var expected = new double[m * n];
         var actual = new float[m * n];
         for (int i = 0; i < m; i++)

@@ -182,6 +182,7 @@ public unsafe class ReducedPrecisionTests
             var scratch = new AlignedBuffer(Sgemm.ScratchFloats);
             fixed (float* ap = a, cp = c)
                 Product(width, m, k, ap, b, p0, pc, cp, ldc, accumulate, scratch.Pointer);
+            GC.KeepAlive(scratch); // the kernels saw only its pointer: without this the GC may reclaim it mid-product
 
             string label = $"M={m} K={k} N={n} panels [{p0}, {p0 + pc}) acc={accumulate}";
             if (precision == CpuPrecision.Bf16)
