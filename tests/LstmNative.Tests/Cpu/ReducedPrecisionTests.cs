@@ -183,6 +183,7 @@ public unsafe class ReducedPrecisionTests
             fixed (float* ap = a, cp = c)
                 Product(width, m, k, ap, b, p0, pc, cp, ldc, accumulate, scratch.Pointer);
             GC.KeepAlive(scratch); // the kernels saw only its pointer: without this the GC may reclaim it mid-product
+            GC.KeepAlive(b);
 
             string label = $"M={m} K={k} N={n} panels [{p0}, {p0 + pc}) acc={accumulate}";
             if (precision == CpuPrecision.Bf16)
@@ -264,7 +265,9 @@ public unsafe class ReducedPrecisionTests
     {
         int nr = m.PanelWidth, w = nr / 2, p = col / nr, j = col % nr;
         sbyte* panel = (sbyte*)m.PanelData(p);
-        return panel[(long)(k >> 1) * 2 * nr + j / w * 2 * w + 2 * (j % w) + (k & 1)];
+        int value = panel[(long)(k >> 1) * 2 * nr + j / w * 2 * w + 2 * (j % w) + (k & 1)];
+        GC.KeepAlive(m);
+        return value;
     }
 
     [Test]

@@ -53,6 +53,9 @@ internal static unsafe class Sgemm
                 Run<TV, F32Panels>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
                 break;
         }
+        // The kernels read b's panels through raw pointers: b (and its pinned buffer) must outlive them even when the
+        // caller holds it nowhere else (the GC would otherwise be free to reclaim it after its last managed use).
+        GC.KeepAlive(b);
     }
 
     /// <summary>Zeroes C's columns of panels [p0, p0 + panelCount) in rows [0, m) (a product with K = 0).</summary>
