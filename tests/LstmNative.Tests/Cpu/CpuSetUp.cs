@@ -7,15 +7,16 @@ namespace LstmNative.Tests.Cpu;
 [SetUpFixture]
 public class CpuSetUp
 {
-    private long _saved;
+    private long _savedStep, _savedRun;
 
     [OneTimeSetUp]
     public void SplitEveryStep()
     {
-        _saved = LayerExecutor.MinParallelStepWork;
+        (_savedStep, _savedRun) = (LayerExecutor.MinParallelStepWork, LayerExecutor.MinParallelRunWork);
         LayerExecutor.MinParallelStepWork = 0;
+        LayerExecutor.MinParallelRunWork = 0;
     }
 
     [OneTimeTearDown]
-    public void Restore() => LayerExecutor.MinParallelStepWork = _saved;
+    public void Restore() => (LayerExecutor.MinParallelStepWork, LayerExecutor.MinParallelRunWork) = (_savedStep, _savedRun);
 }
