@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using LstmNative.Cpu;
 using LstmNative.Model;
 
 namespace LstmNative.Benchmarks;
@@ -85,12 +86,13 @@ internal static unsafe class Roofline
             double best = double.MaxValue;
             for (int r = 0; r < reps; r++)
             {
-                var barrier = new Barrier2(threads);
+                var barrier = new SpinBarrier();
+                barrier.Reset(threads);
                 long[] ticks = new long[threads];
                 var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
                 {
                     long start = Stopwatch.GetTimestamp();
-                    var sink = Passes(buffers[t], floatsPerThread, passes, threads, barrier);
+                    var sink = Passes(buffers[t], floatsPerThread, passes, barrier);
                     ticks[t] = Stopwatch.GetTimestamp() - start;
                     if (Vector256.Sum(sink) == 42)
                         Console.Write("");
@@ -111,36 +113,15 @@ internal static unsafe class Roofline
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Vector256<float> Passes(float* p, long n, int passes, int threads, Barrier2 barrier)
+    private static Vector256<float> Passes(float* p, long n, int passes, SpinBarrier barrier)
     {
         var sink = Vector256<float>.Zero;
         for (int pass = 0; pass < passes; pass++)
         {
             sink += Gemv(p, n);
-            if (threads > 1)
-                barrier.Wait();
+            barrier.Wait(); // the engine's own barrier, as its workers meet after every step
         }
         return sink;
-    }
-
-    /// <summary>A spin barrier for the two streaming threads (the engine's workers also spin between steps).</summary>
-    private sealed class Barrier2(int threads)
-    {
-        private int _arrived, _generation;
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Wait()
-        {
-            int gen = Volatile.Read(ref _generation);
-            if (Interlocked.Increment(ref _arrived) == threads)
-            {
-                _arrived = 0;
-                Volatile.Write(ref _generation, gen + 1);
-                return;
-            }
-            while (Volatile.Read(ref _generation) == gen)
-                Thread.SpinWait(1);
-        }
     }
 
     // A matrix–vector product's memory pattern: every float read once and FMA'd with a broadcast value into 8 accumulators.

@@ -172,23 +172,14 @@ public sealed class GpuForecastAccelerator : IForecastAccelerator
     private int Stage(Tensor<float> inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        int w = _shape.Window, f = _shape.Features, k = _shape.TargetFeature;
+        int w = _shape.Window, f = _shape.Features;
         int b = inputs.Rank == 3 ? inputs.Dim(0) : 0;
         if (!inputs.HasShape([b, w, f]) || b < 1)
             throw new ArgumentException($"the forecaster expects [B, {w}, {f}], got {inputs}");
         if (b > _last.Length)
             throw new ArgumentException($"a batch of {b} exceeds the {_last.Length} windows this accelerator was sized for");
-        var x = inputs.Data;
         for (int n = 0; n < b; n++)
-        {
-            int row = n * w * f, lastRow = row + (w - 1) * f;
-            for (int t = 0; t < w; t++)
-                for (int c = 0; c < f; c++)
-                    _relative[row + t * f + c] = x[row + t * f + c] - x[lastRow + c];
-            for (int t = 0; t < w; t++)
-                _side[n * w + t] = _relative[row + t * f + k];
-            _last[n] = x[lastRow + k];
-        }
+            _last[n] = _shape.MakeRelative<float>(inputs.Data.AsSpan(n * w * f, w * f), _relative.AsSpan(n * w * f, w * f), _side.AsSpan(n * w, w));
         return b;
     }
 

@@ -19,6 +19,26 @@ public sealed record ForecasterShape(int Features, int TargetFeature, int Window
     /// <summary>LSTM time steps per window.</summary>
     public int Steps => Window / Patch;
 
+    /// <summary>
+    /// The forecaster's input transform for one window <c>[window, F]</c>: every feature made relative to its last
+    /// observed value (into <paramref name="relative"/>, same layout), the target column of that into
+    /// <paramref name="targetWindow"/> <c>[window]</c> (the highway's input); returns the last observed target, which
+    /// the forecast is added to. Shared by the CPU module and the GPU accelerator, so both see the same inputs.
+    /// </summary>
+    public T MakeRelative<T>(ReadOnlySpan<T> window, Span<T> relative, Span<T> targetWindow) where T : unmanaged, INumber<T>
+    {
+        int w = Window, f = Features, k = TargetFeature;
+        if (window.Length != w * f || relative.Length != w * f || targetWindow.Length != w)
+            throw new ArgumentException($"a window is [{w}, {f}] and its target column [{w}]");
+        var last = window.Slice((w - 1) * f, f);
+        for (int t = 0; t < w; t++)
+            for (int c = 0; c < f; c++)
+                relative[t * f + c] = window[t * f + c] - last[c];
+        for (int t = 0; t < w; t++)
+            targetWindow[t] = relative[t * f + k];
+        return last[k];
+    }
+
     /// <summary>Throws when the shape is inconsistent.</summary>
     public void Validate()
     {
@@ -88,16 +108,7 @@ public sealed class LstmForecaster<T> : Module<T> where T : unmanaged, IFloating
         var relative = _relative = Tensor<T>.Reuse(_relative, [b, w, f]);
         var targetWindow = _targetWindow = Tensor<T>.Reuse(_targetWindow, [b, w]);
         for (int n = 0; n < b; n++)
-        {
-            var x = input.Data.AsSpan(n * w * f, w * f);
-            var r = relative.Data.AsSpan(n * w * f, w * f);
-            var last = x.Slice((w - 1) * f, f);
-            for (int t = 0; t < w; t++)
-                for (int c = 0; c < f; c++)
-                    r[t * f + c] = x[t * f + c] - last[c];
-            for (int t = 0; t < w; t++)
-                targetWindow.Data[n * w + t] = r[t * f + k];
-        }
+            s.MakeRelative<T>(input.Data.AsSpan(n * w * f, w * f), relative.Data.AsSpan(n * w * f, w * f), targetWindow.Data.AsSpan(n * w, w));
         var hidden = _last.Forward(Lstm.Forward(relative.Reshape(b, s.Steps, s.Patch * f)));
         var head = Head.Forward(hidden);
         var output = _output = Tensor<T>.Reuse(_output, [b, s.Horizon]);
