@@ -102,16 +102,12 @@ internal sealed unsafe class CpuLayerPlan
 
     public bool ForBackward { get; }
 
-    /// <summary>How W and R are stored (the forward packs; backward packs are always float32).</summary>
-    public CpuPrecision Precision { get; }
-
     /// <summary>
-    /// How W is stored. bf16 keeps W in float32: the input projection is one GEMM over all time steps, compute-bound,
-    /// where decoding bf16 costs time and halving the bytes saves none (measured: bf16 W made batch-1 runs slower than
-    /// float32 W at H = 64-512); the bandwidth-bound recurrent product is where bf16 pays. int8 stores both (its integer
-    /// products do twice the multiply-adds per instruction).
+    /// How W and R are stored (the forward packs; backward packs are always float32). bf16 stores both: the recurrent
+    /// product and a streaming Step's input product are bandwidth-bound and read half the bytes, while the T-step input
+    /// GEMM, compute-bound, decodes bf16 at no measurable cost (batch-1 runs with float32 W and with bf16 W measured alike).
     /// </summary>
-    public CpuPrecision InputPrecision => Precision == CpuPrecision.Bf16 ? CpuPrecision.Fp32 : Precision;
+    public CpuPrecision Precision { get; }
 
     /// <summary>Bytes of the packed forward weight matrices (W and R of every direction).</summary>
     public long ForwardWeightBytes
@@ -172,7 +168,7 @@ internal sealed unsafe class CpuLayerPlan
             var rows = new int[g.Columns];
             for (int c = 0; c < rows.Length; c++)
                 rows[c] = RowOfColumn(g, c);
-            g.InputForward = new PackedMatrix(Input, g.Columns, PanelWidth, InputPrecision);
+            g.InputForward = new PackedMatrix(Input, g.Columns, PanelWidth, Precision);
             g.InputForward.Pack(new TransposedRows(w.W, Input, rows));
             g.RecurrentForward = new PackedMatrix(Hidden, g.Columns, PanelWidth, Precision);
             g.RecurrentForward.Pack(new TransposedRows(w.R, Hidden, rows));

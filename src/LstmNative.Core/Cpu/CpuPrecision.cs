@@ -2,7 +2,7 @@ namespace LstmNative.Cpu;
 
 /// <summary>
 /// The precision a <see cref="CpuRnnModel"/> stores its weight matrices in (inference only). Only <c>W</c> and <c>R</c>
-/// are reduced (bf16: <c>R</c> only); biases, peepholes, activations, states and every accumulation stay float32.
+/// are reduced; biases, peepholes, activations, states and every accumulation stay float32.
 /// </summary>
 /// <remarks>
 /// <para>Accuracy, measured (docs/benchmarks.md): max |Y − Y_fp32| over Y, Y_h and Y_c for random LSTM and GRU layers with
@@ -11,10 +11,11 @@ namespace LstmNative.Cpu;
 /// below <b>1e-2 (bf16)</b> and <b>2e-2 (int8)</b> on a fresh seed every run. A recurrence whose weights make it chaotic
 /// amplifies any perturbation over long sequences, so these bounds are for contracting (trained or default-initialised)
 /// models, not arbitrary ones.</para>
-/// <para>Speed at batch 1, one thread, T = 100 (AVX2 Zen 3, docs/benchmarks.md): int8 runs 1.9–2.3× faster than
-/// float32 at H = 256–512 and 3–4× at H = 1024; bf16 1.1–1.45× at H = 256–512 (its input projection, a compute-bound GEMM,
-/// cannot get faster, so it keeps float32 W) and 1.9–2.6× at H = 1024. At H = 64 the step is latency-bound and the gain is small (int8 1.3–1.5×,
-/// bf16 none). The gain comes from streaming fewer bytes of R from L2/L3 every step.</para>
+/// <para>Speed at batch 1, one thread, T = 100 (AVX2 Zen 3, docs/benchmarks.md): int8 runs 2.0–2.6× faster than
+/// float32 from H = 256 (a streaming Step 2.3–5.6×); bf16 1.35–1.5× at H = 256–512 and 1.4–2.0× at H = 1024 (a Step
+/// 1.55–1.9× at H = 512, 2–4.7× at H = 1024). At H = 64 the step is about a microsecond, much of it work the weights'
+/// precision does not touch: int8 1.3–1.6×, bf16 about 1.1×. The gain comes from streaming fewer weight bytes each step;
+/// without a bf16 dot-product instruction (which .NET 10 does not expose) bf16 cannot make the multiply-adds cheaper.</para>
 /// </remarks>
 public enum CpuPrecision
 {
@@ -23,9 +24,8 @@ public enum CpuPrecision
 
     /// <summary>
     /// bfloat16 weights (the upper 16 bits of a float32, rounded to nearest even at pack time), widened back to float32
-    /// in the kernels (a shift: exact), float32 FMA, for the recurrent weights R; the input weights W stay float32 (their
-    /// GEMM over all steps is compute-bound, so bf16 there would cost time and save nothing). Half of R's bytes.
-    /// .NET 10 exposes no AVX-512 BF16 instructions, so every CPU widens (AVX-512F, AVX2 or scalar).
+    /// in the kernels (a shift or a mask: exact), float32 FMA. Half the weight bytes. .NET 10 exposes no AVX-512 BF16
+    /// instructions, so every CPU widens (AVX-512F, AVX2 or scalar).
     /// </summary>
     Bf16,
 

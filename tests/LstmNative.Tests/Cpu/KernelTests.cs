@@ -89,7 +89,7 @@ public unsafe class KernelTests
     public static IEnumerable<TestCaseData> GemmCases()
     {
         foreach (var w in Widths())
-            foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 17, 31), (33, 255, 7), (13, 33, 257), (100, 40, 300) })
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 17, 31), (33, 255, 7), (13, 33, 257), (100, 40, 300), (1, 40, 600), (5, 17, 300), (2, 9, Sgemm.SliverKC + 3) })
                 foreach (bool transposed in new[] { false, true })
                     yield return new TestCaseData(w, m, n, k, transposed).SetArgDisplayNames($"{w} M={m} N={n} K={k}{(transposed ? " Aᵀ" : "")}");
     }

@@ -24,6 +24,8 @@ internal static unsafe class QGemm
     private const int RowScaleOffset = Sgemm.MC * Sgemm.KC / 2;
 
     /// <summary>Same contract as <see cref="Sgemm.Run{TV}"/>, for an int8 <paramref name="b"/>.</summary>
+    /// <remarks>Fully optimised from the first call, like Sgemm's loop nest (a tier-0 copy is much slower at batch 1).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TV, TQ>(int m, int k, float* a, nint ars, nint acs, PackedMatrix b, int p0, int panelCount,
         float* c, nint ldc, bool accumulate, float* scratch)
         where TV : unmanaged, IVec<TV> where TQ : unmanaged, IQVec<TQ, TV>
@@ -54,7 +56,13 @@ internal static unsafe class QGemm
                     sbyte* bp = (sbyte*)b.PanelData(p) + (long)k0 * nr;
                     float* cp = c + m0 * ldc + p * nr;
                     float* cs = scales + p * nr;
-                    if (mc == 1)
+                    if (mc == 1 && p + 1 < p0 + panelCount)
+                    {
+                        // Batch 1: two panels per broadcast pair, as Sgemm does (C and scales of both panels are contiguous).
+                        Kernel1x2<TV, TQ>(qa, bp, bp + b.PanelBytes, pairs, cp, cs, rowScale[0], acc);
+                        p++;
+                    }
+                    else if (mc == 1)
                         Kernel1<TV, TQ>(qa, 1, bp, pairs, cp, cs, rowScale[0], acc); // contiguous pairs (PackA)
                     else
                         for (int i = 0; i < mc; i += MR)
@@ -70,6 +78,7 @@ internal static unsafe class QGemm
     /// a single row (mc = 1, batch 1) is packed contiguously instead (<c>[j]</c>). Row r's scale goes to
     /// <paramref name="rowScale"/>[r].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackA(float* a, nint ars, nint acs, int mc, int kc, int* dst, float* rowScale)
     {
         int pairs = (kc + 1) >> 1;
@@ -174,6 +183,46 @@ internal static unsafe class QGemm
             s1 = TQ.Add(s1, TQ.MultiplyPairs(TQ.LoadPairs(b + h), x));
         }
         Put<TV, TQ>(c, TQ.Add(s0, t0), TQ.Add(s1, t1), cs, rowScale, acc);
+    }
+
+    /// <summary>
+    /// One row (contiguous pairs) against two adjacent panels: each broadcast pair feeds four registers, eight chains,
+    /// and the per-call overhead (prologue, scaling epilogue) is paid once per two panels — at H = 64 a panel has only
+    /// 32 pairs, so that overhead is a large part of a batch-1 step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel1x2<TV, TQ>(int* a, sbyte* b, sbyte* b2, int pairs, float* c, float* cs, float rowScale, bool acc)
+        where TV : unmanaged, IVec<TV> where TQ : unmanaged, IQVec<TQ, TV>
+    {
+        int h = 2 * TV.Count, nr = 2 * TV.Count;
+        TQ s0 = TQ.Zero, s1 = TQ.Zero, t0 = TQ.Zero, t1 = TQ.Zero, u0 = TQ.Zero, u1 = TQ.Zero, v0 = TQ.Zero, v1 = TQ.Zero;
+        int j = 0;
+        for (; j + 2 <= pairs; j += 2)
+        {
+            TQ x = TQ.BroadcastPair(a[0]);
+            s0 = TQ.Add(s0, TQ.MultiplyPairs(TQ.LoadPairs(b), x));
+            s1 = TQ.Add(s1, TQ.MultiplyPairs(TQ.LoadPairs(b + h), x));
+            t0 = TQ.Add(t0, TQ.MultiplyPairs(TQ.LoadPairs(b2), x));
+            t1 = TQ.Add(t1, TQ.MultiplyPairs(TQ.LoadPairs(b2 + h), x));
+            x = TQ.BroadcastPair(a[1]);
+            u0 = TQ.Add(u0, TQ.MultiplyPairs(TQ.LoadPairs(b + 2 * h), x));
+            u1 = TQ.Add(u1, TQ.MultiplyPairs(TQ.LoadPairs(b + 3 * h), x));
+            v0 = TQ.Add(v0, TQ.MultiplyPairs(TQ.LoadPairs(b2 + 2 * h), x));
+            v1 = TQ.Add(v1, TQ.MultiplyPairs(TQ.LoadPairs(b2 + 3 * h), x));
+            a += 2;
+            b += 4 * h;
+            b2 += 4 * h;
+        }
+        if (j < pairs)
+        {
+            TQ x = TQ.BroadcastPair(a[0]);
+            s0 = TQ.Add(s0, TQ.MultiplyPairs(TQ.LoadPairs(b), x));
+            s1 = TQ.Add(s1, TQ.MultiplyPairs(TQ.LoadPairs(b + h), x));
+            t0 = TQ.Add(t0, TQ.MultiplyPairs(TQ.LoadPairs(b2), x));
+            t1 = TQ.Add(t1, TQ.MultiplyPairs(TQ.LoadPairs(b2 + h), x));
+        }
+        Put<TV, TQ>(c, TQ.Add(s0, u0), TQ.Add(s1, u1), cs, rowScale, acc);
+        Put<TV, TQ>(c + nr, TQ.Add(t0, v0), TQ.Add(t1, v1), cs + nr, rowScale, acc);
     }
 
     /// <summary>Two to six rows; the row count is a type so the JIT drops the unused accumulators.</summary>
