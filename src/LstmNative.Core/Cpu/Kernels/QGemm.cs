@@ -143,6 +143,11 @@ internal static unsafe class QGemm
         }
     }
 
+    /// <summary>acc + the pair products of the weights at <paramref name="w"/> and the broadcast activation pair x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TQ Mac<TV, TQ>(TQ acc, sbyte* w, TQ x) where TV : unmanaged, IVec<TV> where TQ : unmanaged, IQVec<TQ, TV> =>
+        TQ.Add(acc, TQ.MultiplyPairs(TQ.LoadPairs(w), x));
+
     /// <summary>C (+)= float(sum) · (row scale · column scale), two registers of one row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put<TV, TQ>(float* c, TQ s0, TQ s1, float* cs, float rowScale, bool acc)
@@ -168,19 +173,19 @@ internal static unsafe class QGemm
         for (; j + 2 <= pairs; j += 2)
         {
             TQ x = TQ.BroadcastPair(a[0]);
-            s0 = TQ.Add(s0, TQ.MultiplyPairs(TQ.LoadPairs(b), x));
-            s1 = TQ.Add(s1, TQ.MultiplyPairs(TQ.LoadPairs(b + h), x));
+            s0 = Mac<TV, TQ>(s0, b, x);
+            s1 = Mac<TV, TQ>(s1, b + h, x);
             x = TQ.BroadcastPair(a[aStep]);
-            t0 = TQ.Add(t0, TQ.MultiplyPairs(TQ.LoadPairs(b + 2 * h), x));
-            t1 = TQ.Add(t1, TQ.MultiplyPairs(TQ.LoadPairs(b + 3 * h), x));
+            t0 = Mac<TV, TQ>(t0, b + 2 * h, x);
+            t1 = Mac<TV, TQ>(t1, b + 3 * h, x);
             a += 2 * aStep;
             b += 4 * h;
         }
         if (j < pairs)
         {
             TQ x = TQ.BroadcastPair(a[0]);
-            s0 = TQ.Add(s0, TQ.MultiplyPairs(TQ.LoadPairs(b), x));
-            s1 = TQ.Add(s1, TQ.MultiplyPairs(TQ.LoadPairs(b + h), x));
+            s0 = Mac<TV, TQ>(s0, b, x);
+            s1 = Mac<TV, TQ>(s1, b + h, x);
         }
         Put<TV, TQ>(c, TQ.Add(s0, t0), TQ.Add(s1, t1), cs, rowScale, acc);
     }
@@ -200,15 +205,15 @@ internal static unsafe class QGemm
         for (; j + 2 <= pairs; j += 2)
         {
             TQ x = TQ.BroadcastPair(a[0]);
-            s0 = TQ.Add(s0, TQ.MultiplyPairs(TQ.LoadPairs(b), x));
-            s1 = TQ.Add(s1, TQ.MultiplyPairs(TQ.LoadPairs(b + h), x));
-            t0 = TQ.Add(t0, TQ.MultiplyPairs(TQ.LoadPairs(b2), x));
-            t1 = TQ.Add(t1, TQ.MultiplyPairs(TQ.LoadPairs(b2 + h), x));
+            s0 = Mac<TV, TQ>(s0, b, x);
+            s1 = Mac<TV, TQ>(s1, b + h, x);
+            t0 = Mac<TV, TQ>(t0, b2, x);
+            t1 = Mac<TV, TQ>(t1, b2 + h, x);
             x = TQ.BroadcastPair(a[1]);
-            u0 = TQ.Add(u0, TQ.MultiplyPairs(TQ.LoadPairs(b + 2 * h), x));
-            u1 = TQ.Add(u1, TQ.MultiplyPairs(TQ.LoadPairs(b + 3 * h), x));
-            v0 = TQ.Add(v0, TQ.MultiplyPairs(TQ.LoadPairs(b2 + 2 * h), x));
-            v1 = TQ.Add(v1, TQ.MultiplyPairs(TQ.LoadPairs(b2 + 3 * h), x));
+            u0 = Mac<TV, TQ>(u0, b + 2 * h, x);
+            u1 = Mac<TV, TQ>(u1, b + 3 * h, x);
+            v0 = Mac<TV, TQ>(v0, b2 + 2 * h, x);
+            v1 = Mac<TV, TQ>(v1, b2 + 3 * h, x);
             a += 2;
             b += 4 * h;
             b2 += 4 * h;
@@ -216,10 +221,10 @@ internal static unsafe class QGemm
         if (j < pairs)
         {
             TQ x = TQ.BroadcastPair(a[0]);
-            s0 = TQ.Add(s0, TQ.MultiplyPairs(TQ.LoadPairs(b), x));
-            s1 = TQ.Add(s1, TQ.MultiplyPairs(TQ.LoadPairs(b + h), x));
-            t0 = TQ.Add(t0, TQ.MultiplyPairs(TQ.LoadPairs(b2), x));
-            t1 = TQ.Add(t1, TQ.MultiplyPairs(TQ.LoadPairs(b2 + h), x));
+            s0 = Mac<TV, TQ>(s0, b, x);
+            s1 = Mac<TV, TQ>(s1, b + h, x);
+            t0 = Mac<TV, TQ>(t0, b2, x);
+            t1 = Mac<TV, TQ>(t1, b2 + h, x);
         }
         Put<TV, TQ>(c, TQ.Add(s0, u0), TQ.Add(s1, u1), cs, rowScale, acc);
         Put<TV, TQ>(c + nr, TQ.Add(t0, v0), TQ.Add(t1, v1), cs + nr, rowScale, acc);
