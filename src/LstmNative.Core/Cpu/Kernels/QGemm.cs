@@ -199,7 +199,8 @@ internal static unsafe class QGemm
     private static void Kernel1x2<TV, TQ>(int* a, sbyte* b, sbyte* b2, int pairs, float* c, float* cs, float rowScale, bool acc)
         where TV : unmanaged, IVec<TV> where TQ : unmanaged, IQVec<TQ, TV>
     {
-        int h = 2 * TV.Count, nr = 2 * TV.Count;
+        int h = 2 * TV.Count; // bytes per register half of one pair
+        int nr = 2 * TV.Count; // floats of C per panel (the second panel's columns start here)
         TQ s0 = TQ.Zero, s1 = TQ.Zero, t0 = TQ.Zero, t1 = TQ.Zero, u0 = TQ.Zero, u1 = TQ.Zero, v0 = TQ.Zero, v1 = TQ.Zero;
         int j = 0;
         for (; j + 2 <= pairs; j += 2)
