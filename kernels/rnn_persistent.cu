@@ -32,6 +32,14 @@ __device__ __forceinline__ unsigned int rnn_load_volatile(const unsigned int* p)
     return *reinterpret_cast<const volatile unsigned int*>(p);
 }
 
+// A flag barrier that never completes (a block that is not resident, a fault in another block, a bug) must become a
+// launch error the host reports, not a hang that holds the GPU: after this many SM cycles of waiting (about 2 s at
+// 2 GHz, longer at lower clocks) the waiting block prints why and traps.
+#define RNN_BARRIER_TIMEOUT_CYCLES 4000000000LL
+// Polls before the wait starts sleeping between polls: a healthy barrier completes within them, so its latency is
+// unchanged; a long wait stops hammering the counter's L2 line.
+#define RNN_BARRIER_SPIN_POLLS 4096
+
 // Waits until every block of the direction has arrived. `arrivals` counts this block's calls (same in all blocks).
 __device__ __forceinline__ void rnn_direction_barrier(
     int mode, unsigned int* counter, unsigned int& arrivals, int blocks)
@@ -46,7 +54,17 @@ __device__ __forceinline__ void rnn_direction_barrier(
         const unsigned int target = arrivals * (unsigned int)blocks;
         __threadfence();
         atomicAdd(counter, 1u);
+        const long long start = clock64();
+        int polls = 0;
         while (rnn_load_volatile(counter) < target) {
+            if (++polls < RNN_BARRIER_SPIN_POLLS)
+                continue;
+            __nanosleep(200);
+            if (clock64() - start > RNN_BARRIER_TIMEOUT_CYCLES) {
+                printf("lstmnative: rnn_persistent: block %d timed out at a grid barrier (%u of %u arrivals)\n",
+                       (int)blockIdx.x, rnn_load_volatile(counter), target);
+                __trap();
+            }
         }
         __threadfence();
     }

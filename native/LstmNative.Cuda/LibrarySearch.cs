@@ -145,9 +145,20 @@ public static class LibrarySearch
             foreach (var version in SafeDirectories(pyenv, "*"))
                 roots.AddRange(PythonSiteDirs(version));
         }
+        // Virtual environments installed for a tool under /opt (e.g. /opt/torch/.venv): GPU images put PyTorch and
+        // NVIDIA's cuBLAS/cuDNN wheels there, and that venv need not be active nor its python first on PATH.
+        foreach (var venv in OptVirtualEnvironments("/opt"))
+            roots.AddRange(PythonSiteDirs(venv));
         roots.Add("/usr/lib/python3/dist-packages");
         return roots.Where(Directory.Exists).Distinct().ToList();
     }
+
+    /// <summary>The virtual environments one level below <paramref name="root"/>: <c>root/*/.venv</c> and <c>root/*/venv</c>.</summary>
+    public static IReadOnlyList<string> OptVirtualEnvironments(string root) =>
+        SafeDirectories(root, "*").OrderBy(d => d, StringComparer.Ordinal)
+            .SelectMany(tool => new[] { Path.Combine(tool, ".venv"), Path.Combine(tool, "venv") })
+            .Where(Directory.Exists)
+            .ToList();
 
     private static IEnumerable<string> PythonSiteDirs(string prefix)
     {

@@ -18,7 +18,7 @@ internal static class CliApp
     {
         var root = new RootCommand("lstmnative: a fast LSTM/GRU engine for .NET")
         {
-            RunCommand.Create(stdout),
+            RunCommand.Create(stdout, stderr),
             BackwardCommand.Create(stdout),
             DemoCommand.Create(stdout),
             ExportCommand.Create(stdout),

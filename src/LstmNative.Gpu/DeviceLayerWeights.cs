@@ -85,6 +85,9 @@ public sealed class DeviceLayerWeights : IDisposable, ILayerWeightsOnDevice
             var bw = Stack(x => x.Bw);
             var br = Stack(x => x.Br);
             var p = o.HasPeepholes ? Stack(x => x.P!) : null;
+            // A copy from pageable memory on the legacy stream may still be in flight when it returns, and the
+            // sessions' non-blocking streams do not wait for the legacy stream: finish it here, once per model.
+            context.Synchronize();
             return new DeviceLayerWeights(o, w, r, bw, br, p);
         }
         catch

@@ -48,7 +48,7 @@ public sealed class GpuRnnEngine : IDisposable
             var module = context.LoadEmbeddedKernels();
             try
             {
-                var limits = CudaInferenceBackend.ReadLimits(context);
+                var limits = CudaInferenceBackend.ReadLimits(context, module);
                 return new GpuRnnEngine(context, module, limits);
             }
             catch

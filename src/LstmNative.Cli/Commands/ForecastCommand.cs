@@ -93,9 +93,12 @@ internal static class ForecastCommand
             var settings = new TrainingSettings(parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(optimizer)!,
                 parse.GetValue(weightDecay), parse.GetValue(clip), parse.GetValue(patience), parse.GetValue(scheduler)!, parse.GetValue(perEpoch),
                 parse.GetValue(seed));
-            var job = new ForecastJob(shape, settings, parse.GetValue(outputDir)!.FullName, parse.GetValue(report)?.FullName,
-                parse.GetValue(season), dev, unit, dev == "cuda" ? GpuForecastAccelerator.CreateOrThrow : null);
-            return ForecastConsole.Run(data, job, stdout, stderr, clock);
+            return DeviceSelection.RunWithCpuFallback(parse.GetValue(device), dev, d =>
+            {
+                var job = new ForecastJob(shape, settings, parse.GetValue(outputDir)!.FullName, parse.GetValue(report)?.FullName,
+                    parse.GetValue(season), d, unit, d == "cuda" ? GpuForecastAccelerator.CreateOrThrow : null);
+                return ForecastConsole.Run(data, job, stdout, stderr, clock);
+            }, stderr);
         });
         return command;
     }

@@ -12,7 +12,7 @@ namespace LstmNative.Cli.Commands;
 /// </summary>
 internal static class RunCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var model = CommonOptions.Model();
         model.Description = "ONNX model (one LSTM/GRU node, or a graph exported from PyTorch), or nn.LSTM/nn.GRU weights in a .safetensors file";
@@ -59,21 +59,31 @@ internal static class RunCommand
                 throw new CliException($"--precision {parse.GetValue(precision)} applies to single-node ONNX models only so far; run this model with --precision fp32");
             if (StateDictRun.Handles(file))
             {
-                StateDictRun.Execute(file, pairs, parse.GetValue(prefix), parse.GetValue(batchFirst), parse.GetValue(outputDir)!,
-                    parse.GetValue(repeat), parse.GetValue(verbose), dev, stdout);
-                return CliApp.Ok;
+                return DeviceSelection.RunWithCpuFallback(parse.GetValue(device), dev, d =>
+                {
+                    StateDictRun.Execute(file, pairs, parse.GetValue(prefix), parse.GetValue(batchFirst), parse.GetValue(outputDir)!,
+                        parse.GetValue(repeat), parse.GetValue(verbose), d, stdout);
+                    return CliApp.Ok;
+                }, stderr);
             }
             if (parse.GetValue(prefix) is not null || parse.GetValue(batchFirst))
                 throw new CliException("--prefix and --batch-first apply to .safetensors models only (an ONNX model records its own layout)");
             if (GraphRun.Handles(file))
             {
-                GraphRun.Execute(file, pairs, parse.GetValue(outputDir)!, parse.GetValue(repeat), parse.GetValue(verbose), dev, stdout);
-                return CliApp.Ok;
+                return DeviceSelection.RunWithCpuFallback(parse.GetValue(device), dev, d =>
+                {
+                    GraphRun.Execute(file, pairs, parse.GetValue(outputDir)!, parse.GetValue(repeat), parse.GetValue(verbose), d, stdout);
+                    return CliApp.Ok;
+                }, stderr);
             }
             var bound = BoundModel.Load(parse.GetValue(model)!, CommonOptions.ParsePairs(parse.GetValue(inputs), "--input"), weights);
             int n = parse.GetValue(repeat);
             var watch = Stopwatch.StartNew();
-            var result = Forward(bound, dev, n);
+            var result = DeviceSelection.RunWithCpuFallback(parse.GetValue(device), dev, d =>
+            {
+                dev = d;
+                return Forward(bound, d, n);
+            }, stderr);
             watch.Stop();
 
             var outputs = GraphOutputs(bound, result);

@@ -68,11 +68,13 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
 
     public void Dispose() => Lane.Dispose();
 
-    /// <summary>Reads the limits of the context's device.</summary>
-    public static DeviceLimits ReadLimits(CudaContext context)
+    /// <summary>Reads the limits of the context's device and the persistent kernels' static shared memory in <paramref name="module"/>.</summary>
+    public static DeviceLimits ReadLimits(CudaContext context, CudaModule module)
     {
+        ArgumentNullException.ThrowIfNull(module);
         var d = context.Device;
         int Attr(int a) => DriverExtras.DeviceAttribute(d.Ordinal, a);
+        int staticShared = new[] { 1, 2, 4, 8 }.Max(bucket => module.GetKernel(PersistentPlan.KernelNameFor(bucket)).StaticSharedMemoryBytes);
         return new DeviceLimits(
             d.Name,
             d.ComputeCapabilityMajor * 10 + d.ComputeCapabilityMinor,
@@ -81,7 +83,9 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
             Attr(DriverExtras.AttrMaxSharedMemoryPerMultiprocessor),
             Attr(DriverExtras.AttrMaxThreadsPerMultiprocessor),
             Attr(DriverExtras.AttrClockRate),
-            Attr(DriverExtras.AttrCooperativeLaunch) != 0);
+            Attr(DriverExtras.AttrCooperativeLaunch) != 0,
+            Attr(DriverExtras.AttrReservedSharedMemoryPerBlock),
+            staticShared);
     }
 
     private sealed class Memory(DeviceBuffer<byte> buffer) : IDeviceMemory

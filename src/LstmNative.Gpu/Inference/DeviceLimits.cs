@@ -12,6 +12,8 @@ namespace LstmNative.Gpu.Inference;
 /// <param name="MaxThreadsPerMultiprocessor">Resident threads per multiprocessor.</param>
 /// <param name="ClockKhz">Typical SM clock in kHz (for the cost model's cycle-to-time conversion).</param>
 /// <param name="SupportsCooperativeLaunch">Whether cuLaunchCooperativeKernel is available.</param>
+/// <param name="ReservedSharedMemoryPerBlock">Shared memory the system reserves for each resident block (1 KiB from sm_80), bytes.</param>
+/// <param name="PersistentStaticSharedMemory">The persistent kernels' own static shared memory (the largest of the batch buckets), bytes.</param>
 public sealed record DeviceLimits(
     string Name,
     int ComputeCapability,
@@ -20,8 +22,18 @@ public sealed record DeviceLimits(
     int MaxSharedMemoryPerMultiprocessor,
     int MaxThreadsPerMultiprocessor,
     int ClockKhz,
-    bool SupportsCooperativeLaunch)
+    bool SupportsCooperativeLaunch,
+    int ReservedSharedMemoryPerBlock = 1024,
+    int PersistentStaticSharedMemory = 0)
 {
+    /// <summary>
+    /// The most dynamic shared memory one persistent block may ask for: the opt-in limit covers static and dynamic
+    /// shared memory together, and one resident block per multiprocessor also needs the system's reservation.
+    /// </summary>
+    public long PersistentDynamicSharedBudget =>
+        Math.Min((long)MaxSharedMemoryPerBlockOptIn - PersistentStaticSharedMemory,
+                 (long)MaxSharedMemoryPerMultiprocessor - ReservedSharedMemoryPerBlock - PersistentStaticSharedMemory);
+
     /// <summary>Shared memory a block gets without opting in (48 KiB on every supported GPU).</summary>
     public const int DefaultSharedMemoryPerBlock = 48 * 1024;
 

@@ -15,6 +15,7 @@ internal static unsafe class DriverExtras
     internal const int AttrMaxSharedMemoryPerMultiprocessor = 81;
     internal const int AttrCooperativeLaunch = 95;
     internal const int AttrMaxSharedMemoryPerBlockOptIn = 97;
+    internal const int AttrReservedSharedMemoryPerBlock = 111;
     internal const int FuncAttrMaxDynamicSharedSizeBytes = 8;
 
     private static readonly Lazy<Table> Functions = new(Resolve);

@@ -138,7 +138,7 @@ public sealed record PersistentPlan
         int hp = PadHidden(h);
         bool twoPhase = layer.Cell == RnnCellType.Gru && !layer.LinearBeforeReset;
         int maxBlocks = limits.MultiprocessorCount / dirs;
-        long perBlockLimit = Math.Min(limits.MaxSharedMemoryPerBlockOptIn, limits.MaxSharedMemoryPerMultiprocessor);
+        long perBlockLimit = limits.PersistentDynamicSharedBudget;
         PersistentPlan? best = null;
         int lastUnits = -1;
         for (int blocks = 1; blocks <= Math.Min(maxBlocks, h); blocks++)

@@ -163,17 +163,24 @@ internal sealed unsafe class CudaTrainingDevice : ITrainingDevice
     {
         ArgumentNullException.ThrowIfNull(queue);
         _stream.BeginCapture(StreamCaptureMode.ThreadLocal);
-        CudaGraph graph;
         try
         {
             queue();
         }
-        finally
+        catch
         {
-            graph = _stream.EndCapture();
+            // End the capture so the stream is usable again; the partial graph is discarded and the first error kept.
+            try
+            {
+                _stream.EndCapture().Dispose();
+            }
+            catch (CudaException)
+            {
+            }
+            throw;
         }
-        using (graph)
-            return new GraphWork(graph.Instantiate(), _stream);
+        using var graph = _stream.EndCapture();
+        return new GraphWork(graph.Instantiate(), _stream);
     }
 
     private sealed class GraphWork(CudaGraphExec exec, CudaStream stream) : IReplayableWork

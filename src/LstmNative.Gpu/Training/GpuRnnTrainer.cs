@@ -30,6 +30,7 @@ public sealed class GpuRnnTrainer : IDisposable
     private (int Steps, int Batch, bool Lengths) _graphShape;
     private Action? _captureStep;
     private (int Steps, int Batch, bool Lengths) _pendingShape;
+    private (int Steps, int Batch, bool Lengths)? _directShape;
     private ulong _seed;
     private double _learningRate;
 
@@ -148,23 +149,48 @@ public sealed class GpuRnnTrainer : IDisposable
         ReadOnlySpan<float> side = default)
     {
         Stage(x, target, steps, batch, lengths, side);
-        bool graph = Options.UseCudaGraph && !(Options.Dropout > 0 && Options.Layers.Count > 1);
+        bool graph = Options.UseCudaGraph && GraphFailure is null && !(Options.Dropout > 0 && Options.Layers.Count > 1);
         var shape = (steps, batch, !lengths.IsEmpty);
         if (graph && (_graph is null || _graphShape != shape))
         {
             _graph?.Dispose();
             _graph = null;
-            _pendingShape = shape;
-            _captureStep ??= () => QueueStep(_pendingShape.Steps, _pendingShape.Batch, _pendingShape.Lengths);
-            _graph = _device.Capture(_captureStep);
-            _graphShape = shape;
+            // The first step of a shape runs directly: cuBLAS and the kernels do their lazy first-use set-up
+            // (workspaces, module loading) outside any capture, where it would invalidate the graph. The second
+            // step of the same shape is captured.
+            if (_directShape == shape)
+                TryCapture(shape);
+            _directShape = shape;
         }
-        if (graph && _graph is not null)
+        if (graph && _graph is not null && _graphShape == shape)
             _graph.Replay();
         else
             QueueStep(steps, batch, !lengths.IsEmpty);
         StepCount++;
         return readLoss ? ReadLastLoss() : null;
+    }
+
+    /// <summary>
+    /// Why steps run as direct launches although <see cref="GpuTrainerOptions.UseCudaGraph"/> asked for a graph: the
+    /// capture's error (the trainer then stops trying); null while graphs work or were not asked for.
+    /// </summary>
+    public string? GraphFailure { get; private set; }
+
+    private void TryCapture((int Steps, int Batch, bool Lengths) shape)
+    {
+        _pendingShape = shape;
+        _captureStep ??= () => QueueStep(_pendingShape.Steps, _pendingShape.Batch, _pendingShape.Lengths);
+        try
+        {
+            _graph = _device.Capture(_captureStep);
+        }
+        catch (Exception e) when (e is CudaException or CublasException)
+        {
+            // A capture that fails ran nothing (captured work is only recorded): the caller queues the step directly.
+            _graph = null;
+            GraphFailure = $"CUDA graph capture failed, training steps run as direct launches: {e.Message}";
+        }
+        _graphShape = shape;
     }
 
     /// <summary>The loss of a batch without training (no dropout); waits for it.</summary>

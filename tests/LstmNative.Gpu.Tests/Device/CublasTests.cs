@@ -109,8 +109,8 @@ public class CublasTests : GpuFixture
         var b = RandomFloats(k * n, 10).Select(v => (Half)v).ToArray();
         using var dA = Context.Allocate<Half>(a.Length);
         using var dB = Context.Allocate<Half>(b.Length);
-        dA.CopyFromHost(a);
-        dB.CopyFromHost(b);
+        dA.CopyFromHost(a, 0, Stream);
+        dB.CopyFromHost(b, 0, Stream);
         using var dC = Context.Allocate<float>(m * n);
         Blas.GemmEx(CublasOperation.None, CublasOperation.None, n, m, k, 1f, dB.Pointer, CudaDataType.Fp16, n, dA.Pointer, CudaDataType.Fp16, k, 0f, dC.Pointer, CudaDataType.Fp32, n, CublasComputeType.Fp32);
         var expected = CpuMath.MatMul(a.Select(v => (float)v).ToArray(), b.Select(v => (float)v).ToArray(), m, n, k);

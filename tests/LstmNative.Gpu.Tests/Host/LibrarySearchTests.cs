@@ -88,6 +88,25 @@ public class LibrarySearchTests
     }
 
     [Test]
+    public void VirtualEnvironmentsUnderAToolFolderAreFound()
+    {
+        // The GPU machines keep PyTorch and NVIDIA's wheels in e.g. /opt/torch/.venv, not on PATH and not activated.
+        var root = Path.Combine(Path.GetTempPath(), "lstmnative-venvs-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var dotVenv = Directory.CreateDirectory(Path.Combine(root, "torch", ".venv")).FullName;
+            var plainVenv = Directory.CreateDirectory(Path.Combine(root, "tools", "venv")).FullName;
+            Directory.CreateDirectory(Path.Combine(root, "other", "lib"));
+            Assert.That(LibrarySearch.OptVirtualEnvironments(root), Is.EqualTo(new[] { plainVenv, dotVenv }), "tools/venv sorts before torch/.venv");
+            Assert.That(LibrarySearch.OptVirtualEnvironments(Path.Combine(root, "missing")), Is.Empty);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Test]
     public void DefaultSitePackagesListsOnlyExistingFolders()
     {
         foreach (var folder in LibrarySearch.DefaultSitePackages())

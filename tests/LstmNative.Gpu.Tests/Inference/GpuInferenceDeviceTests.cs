@@ -175,7 +175,7 @@ public class GpuInferenceDeviceTests : GpuFixture
         Engine.Context.MakeCurrent();
         using var cudnn = new CudnnRnnBaseline(Engine.Context, layers, batch, steps);
         using var stream = Engine.Context.CreateStream();
-        cudnn.X.CopyFromHost(x);
+        cudnn.X.CopyFromHost(x, 0, stream); // on cuDNN's (non-blocking) stream, so the forward pass sees it
         cudnn.Forward(stream, steps, batch);
         var theirs = cudnn.Y.ToArray(stream).AsSpan(0, steps * batch * dirs * hidden).ToArray();
         // cuDNN's y is [T, B, D*H]; ours [T, D, B, H].

@@ -38,7 +38,7 @@ public class LaunchPlanTests
                     Assert.That(p.UnitsPerBlock * p.BlocksPerDirection, Is.GreaterThanOrEqualTo(hidden), "covers H");
                     Assert.That(p.UnitsPerBlock * (p.BlocksPerDirection - 1), Is.LessThan(hidden), "no empty block");
                     Assert.That(p.GridBlocks, Is.LessThanOrEqualTo(device.MultiprocessorCount), "one block per SM at most: resident");
-                    Assert.That(p.SharedMemoryBytes, Is.LessThanOrEqualTo(device.MaxSharedMemoryPerBlockOptIn), "shared memory");
+                    Assert.That(p.SharedMemoryBytes, Is.LessThanOrEqualTo(device.PersistentDynamicSharedBudget), "shared memory");
                     Assert.That(p.SharedMemoryBytes, Is.EqualTo(PersistentPlan.SharedBytes(gates, p.UnitsPerBlock, p.PaddedHidden, p.BatchBucket)));
                     Assert.That(p.ThreadsPerBlock % 32, Is.Zero, "whole warps");
                     Assert.That(p.ThreadsPerBlock, Is.InRange(64, PersistentPlan.MaxThreadsPerBlock));
@@ -65,7 +65,7 @@ public class LaunchPlanTests
             int units = (hidden + blocks - 1) / blocks;
             int used = (hidden + units - 1) / units;
             int threads = PersistentPlan.ThreadsFor(gates, units, 1);
-            if (threads == 0 || PersistentPlan.SharedBytes(gates, units, hp, 1) > device.MaxSharedMemoryPerBlockOptIn)
+            if (threads == 0 || PersistentPlan.SharedBytes(gates, units, hp, 1) > device.PersistentDynamicSharedBudget)
                 continue;
             double us = PersistentPlan.EstimateStepMicroseconds(gates, cell == RnnCellType.Gru, units, used, hp, 1, threads, device);
             Assert.That(plan!.EstimatedStepMicroseconds, Is.LessThanOrEqualTo(us + 1e-12), $"{blocks} blocks would be cheaper");
@@ -81,6 +81,29 @@ public class LaunchPlanTests
             Assert.That(PersistentPlan.TryCreate(layer, 1, DeviceLimits.H100, out var plan, out var reason), Is.True, reason);
             Assert.That(plan!.BlocksPerDirection, Is.GreaterThan(1), $"H={h} spreads over several SMs");
         }
+    }
+
+    [Test]
+    public void TheSharedMemoryBudgetLeavesRoomForStaticSharedMemoryAndTheBlockReservation()
+    {
+        var h100 = DeviceLimits.H100;
+        Assert.That(h100.PersistentDynamicSharedBudget, Is.EqualTo(232_448), "227 KiB opt-in, 228 KiB per SM less 1 KiB reserved");
+        var withStatic = h100 with { PersistentStaticSharedMemory = 4096 };
+        Assert.That(withStatic.PersistentDynamicSharedBudget, Is.EqualTo(232_448 - 4096));
+        var noSlack = h100 with { MaxSharedMemoryPerMultiprocessor = 232_448 };
+        Assert.That(noSlack.PersistentDynamicSharedBudget, Is.EqualTo(232_448 - 1024), "the per-SM total must also hold the reservation");
+        // One SM whose shared memory holds exactly one block of an H = 64 LSTM: it fits only while nothing else takes
+        // shared memory, and 16 bytes of static shared memory or a missing reservation make it not fit.
+        var layer = new RnnLayerOptions(RnnCellType.Lstm, 8, 64);
+        int exact = (int)PersistentPlan.SharedBytes(4, 64, 64, 1);
+        var tight = h100 with { MultiprocessorCount = 1, MaxSharedMemoryPerBlockOptIn = exact, MaxSharedMemoryPerMultiprocessor = exact + 1024 };
+        Assert.Multiple(() =>
+        {
+            Assert.That(PersistentPlan.TryCreate(layer, 1, tight, out var plan, out var reason), Is.True, reason);
+            Assert.That(plan!.SharedMemoryBytes, Is.EqualTo(exact));
+            Assert.That(PersistentPlan.TryCreate(layer, 1, tight with { PersistentStaticSharedMemory = 16 }, out _, out _), Is.False, "static shared memory counts");
+            Assert.That(PersistentPlan.TryCreate(layer, 1, tight with { MaxSharedMemoryPerMultiprocessor = exact }, out _, out _), Is.False, "the reservation counts");
+        });
     }
 
     [Test]

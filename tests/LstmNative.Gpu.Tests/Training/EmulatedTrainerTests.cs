@@ -40,6 +40,34 @@ public class EmulatedTrainerTests
     }
 
     [Test]
+    public void TheFirstStepOfAShapeRunsDirectlyAndTheSecondIsCaptured()
+    {
+        var device = new CpuTrainingDevice();
+        using var trainer = new GpuRnnTrainer(device, TrainingRuns.LstmRegressor(graph: true), ownsDevice: true);
+        TrainingRuns.Run(trainer, 1, 5, 3);
+        Assert.That(device.Captures, Is.Zero, "no capture on the first step of a shape (libraries set themselves up then)");
+        TrainingRuns.Run(trainer, 3, 5, 3);
+        Assert.That(device.Captures, Is.EqualTo(1), "captured once, on the second step, then replayed");
+        Assert.That(trainer.GraphFailure, Is.Null);
+    }
+
+    [Test]
+    public void AFailedCaptureFallsBackToDirectLaunchesWithTheSameLosses()
+    {
+        using var eager = new GpuRnnTrainer(new CpuTrainingDevice(), TrainingRuns.LstmRegressor(graph: false), ownsDevice: true);
+        var device = new CpuTrainingDevice { FailCaptures = true };
+        using var graphed = new GpuRnnTrainer(device, TrainingRuns.LstmRegressor(graph: true), ownsDevice: true);
+        var (a, _) = TrainingRuns.Run(eager, 6, 5, 3);
+        var (b, _) = TrainingRuns.Run(graphed, 6, 5, 3);
+        Assert.Multiple(() =>
+        {
+            Assert.That(b, Is.EqualTo(a), "the step that failed to capture still ran, once");
+            Assert.That(device.Captures, Is.EqualTo(1), "a failed capture is not retried on every step");
+            Assert.That(graphed.GraphFailure, Does.Contain("emulated: capture invalidated"));
+        });
+    }
+
+    [Test]
     public void LossSumCountsTrainingStepsOnlyAndEvaluateMatchesTheLastLoss()
     {
         using var trainer = new GpuRnnTrainer(new CpuTrainingDevice(), TrainingRuns.LstmRegressor(), ownsDevice: true);

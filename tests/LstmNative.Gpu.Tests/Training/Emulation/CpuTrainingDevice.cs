@@ -163,8 +163,17 @@ internal sealed class CpuTrainingDevice : ITrainingDevice
     {
     }
 
+    /// <summary>How many captures were asked for.</summary>
+    public int Captures { get; private set; }
+
+    /// <summary>When set, a capture fails like a real one invalidated by first-use library set-up.</summary>
+    public bool FailCaptures { get; set; }
+
     public IReplayableWork? Capture(Action queue)
     {
+        Captures++;
+        if (FailCaptures)
+            throw new CudaException(900, "cuStreamEndCapture", "emulated: capture invalidated");
         _capturing = [];
         try
         {

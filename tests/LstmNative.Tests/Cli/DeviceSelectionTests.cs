@@ -1,0 +1,57 @@
+using LstmNative.Cli.Commands;
+using LstmNative.Cuda;
+using NUnit.Framework;
+
+namespace LstmNative.Tests.Cli;
+
+/// <summary>
+/// <c>--device auto</c> must never make a run fail that the CPU can do: it keeps the main jobs on the CPU until the
+/// GPU path has been validated on a real GPU, and a GPU failure during an auto run falls back to the CPU with a warning.
+/// </summary>
+public class DeviceSelectionTests
+{
+    [Test]
+    public void AutoStaysOnTheCpuUntilTheGpuPathIsValidated()
+    {
+        if (DeviceSelection.GpuPathValidated || Environment.GetEnvironmentVariable(DeviceSelection.AutoGpuVariable) == "1")
+            Assert.Ignore("the GPU path is validated or auto was opted into the GPU on this machine");
+        Assert.That(DeviceSelection.Resolve("auto", gpu: true), Is.EqualTo("cpu"));
+        Assert.That(DeviceSelection.Resolve(null, gpu: true), Is.EqualTo("cpu"));
+    }
+
+    [Test]
+    public void AGpuFailureDuringAnAutoRunFallsBackToTheCpuWithOneWarningLine()
+    {
+        var tried = new List<string>();
+        var stderr = new StringWriter();
+        int result = DeviceSelection.RunWithCpuFallback("auto", "cuda", d =>
+        {
+            tried.Add(d);
+            return d == "cuda" ? throw new CudaException(700, "cuCtxSynchronize", "an illegal memory access\nsecond line") : 42;
+        }, stderr);
+        Assert.Multiple(() =>
+        {
+            Assert.That(result, Is.EqualTo(42));
+            Assert.That(tried, Is.EqualTo(new[] { "cuda", "cpu" }));
+            Assert.That(stderr.ToString().TrimEnd('\n').Split('\n'), Has.Length.EqualTo(1));
+            Assert.That(stderr.ToString(), Does.Contain("warning: the GPU run failed").And.Contain("running on the CPU"));
+        });
+    }
+
+    [Test]
+    public void AnExplicitCudaRunFailsAsAskedAndNonGpuErrorsAreNotMasked()
+    {
+        Assert.Throws<CudaException>(() => DeviceSelection.RunWithCpuFallback<int>("cuda", "cuda", _ => throw new CudaException(700, "cuLaunchKernel"), TextWriter.Null));
+        var tried = new List<string>();
+        Assert.Throws<ArgumentException>(() => DeviceSelection.RunWithCpuFallback<int>("auto", "cuda", d =>
+        {
+            tried.Add(d);
+            throw new ArgumentException("a wrong input shape is the user's error on any device");
+        }, TextWriter.Null));
+        Assert.That(tried, Is.EqualTo(new[] { "cuda" }));
+    }
+
+    [Test]
+    public void AWrappedGpuErrorCountsAsAGpuFailure() =>
+        Assert.That(DeviceSelection.IsGpuFailure(new InvalidOperationException("outer", new CublasException(13, "cublasSgemm_v2"))), Is.True);
+}
