@@ -87,8 +87,13 @@ public class GpuTrainingDeviceTests : GpuFixture
                 optimizer.Step();
                 var onDevice = new DeviceScalars[1];
                 device.Download<DeviceScalars>(scalars, onDevice);
-                // The norm: two passes in double on the device, one on the host.
-                Assert.That(onDevice[0].GradSq, Is.EqualTo(grad.Sum(g => (double)g * g)).Within(1e-9).Percent);
+                // The norm (two passes in double on the device, one on the host) is computed only for global-norm
+                // clipping, which needs it; other modes leave the scalar as it was (first seen on an H200: the test
+                // had expected it for every mode).
+                if (clip.Mode == GradientClipMode.GlobalNorm)
+                    Assert.That(onDevice[0].GradSq, Is.EqualTo(grad.Sum(g => (double)g * g)).Within(1e-9).Percent);
+                else
+                    Assert.That(onDevice[0].GradSq, Is.Zero, "no norm pass without global-norm clipping");
                 s.GradSq = onDevice[0].GradSq;
                 FusedOptimizerMath.Prepare(p, ref s);
                 var expected = s;
