@@ -60,8 +60,8 @@ __device__ __forceinline__ void lntr_lstm_backward(const lntr_rnn_step& p, int d
     float dao, dct;
     if (General) {
         const int hk = d * 3 + 2;
-        const float hc = lntr_act(p.act_kind[hk], p.act_alpha[hk], p.act_beta[hk], c);
-        const float dhc = lntr_act_grad(p.act_kind[hk], p.act_alpha[hk], p.act_beta[hk], c);
+        const float hc = lstmnative_activate(p.act_kind[hk], p.act_alpha[hk], p.act_beta[hk], c);
+        const float dhc = lstmnative_activate_grad(p.act_kind[hk], p.act_alpha[hk], p.act_beta[hk], c);
         dao = dh * hc * lntr_gate_grad(p, d, 0, pre[3 * H + j]);
         dct = dc + dh * o * dhc;
     } else {

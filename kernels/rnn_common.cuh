@@ -8,19 +8,6 @@
 
 #include "activations.cuh"
 
-// ActivationKind in src/LstmNative.Core/Model/Activation.cs, same order.
-#define RNN_ACT_SIGMOID 0
-#define RNN_ACT_TANH 1
-#define RNN_ACT_RELU 2
-#define RNN_ACT_AFFINE 3
-#define RNN_ACT_LEAKY_RELU 4
-#define RNN_ACT_THRESHOLDED_RELU 5
-#define RNN_ACT_SCALED_TANH 6
-#define RNN_ACT_HARD_SIGMOID 7
-#define RNN_ACT_ELU 8
-#define RNN_ACT_SOFTSIGN 9
-#define RNN_ACT_SOFTPLUS 10
-
 // One activation function with its ONNX parameters (12 bytes).
 struct RnnActivation
 {
@@ -37,26 +24,10 @@ struct RnnActivations
     RnnActivation h;
 };
 
-// The switch is uniform across a warp (one direction, one gate), so it costs a few instructions, no divergence.
+// The table in activations.cuh, with the parameters of one gate's activation.
 __device__ __forceinline__ float rnn_activate(const RnnActivation& a, float x)
 {
-    switch (a.kind) {
-    case RNN_ACT_SIGMOID: return lstmnative_sigmoid(x);
-    case RNN_ACT_TANH: return lstmnative_tanh(x);
-    case RNN_ACT_RELU: return x > 0.0f ? x : 0.0f;
-    case RNN_ACT_AFFINE: return a.alpha * x + a.beta;
-    case RNN_ACT_LEAKY_RELU: return x >= 0.0f ? x : a.alpha * x;
-    case RNN_ACT_THRESHOLDED_RELU: return x >= a.alpha ? x : 0.0f;
-    case RNN_ACT_SCALED_TANH: return a.alpha * tanhf(a.beta * x);
-    case RNN_ACT_HARD_SIGMOID: {
-        const float v = a.alpha * x + a.beta;
-        return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
-    }
-    case RNN_ACT_ELU: return x >= 0.0f ? x : a.alpha * (expf(x) - 1.0f);
-    case RNN_ACT_SOFTSIGN: return x / (1.0f + fabsf(x));
-    case RNN_ACT_SOFTPLUS: return x > 30.0f ? x : logf(1.0f + expf(x));
-    default: return x;
-    }
+    return lstmnative_activate(a.kind, a.alpha, a.beta, x);
 }
 
 // ONNX clip on a pre-activation; clip <= 0 means none. Comparisons (not fminf/fmaxf) so NaN passes through.

@@ -61,8 +61,8 @@ __device__ __forceinline__ void lntr_lstm_forward(const lntr_rnn_step& p, int d,
         f = (p.flags & LNTR_FLAG_INPUT_FORGET) != 0 ? 1.0f - i : lntr_gate(p, d, 0, af);
         g = lntr_gate(p, d, 1, ag);
     } else {
-        i = lntr_sigmoid(ai);
-        f = (p.flags & LNTR_FLAG_INPUT_FORGET) != 0 ? 1.0f - i : lntr_sigmoid(af);
+        i = lstmnative_sigmoid(ai);
+        f = (p.flags & LNTR_FLAG_INPUT_FORGET) != 0 ? 1.0f - i : lstmnative_sigmoid(af);
         g = tanhf(ag);
     }
     const float c = f * c_prev + i * g;
@@ -73,14 +73,14 @@ __device__ __forceinline__ void lntr_lstm_forward(const lntr_rnn_step& p, int d,
     if (General) {
         o = lntr_gate(p, d, 0, ao);
         const int hk = d * 3 + 2;
-        h = o * lntr_act(p.act_kind[hk], p.act_alpha[hk], p.act_beta[hk], c);
+        h = o * lstmnative_activate(p.act_kind[hk], p.act_alpha[hk], p.act_beta[hk], c);
         float* pre = p.pre + row * gh;
         pre[j] = ai;
         pre[H + j] = af;
         pre[2 * H + j] = ag;
         pre[3 * H + j] = ao;
     } else {
-        o = lntr_sigmoid(ao);
+        o = lstmnative_sigmoid(ao);
         h = o * tanhf(c);
     }
     gates[j] = i;
@@ -132,8 +132,8 @@ __device__ __forceinline__ void lntr_gru_forward(const lntr_rnn_step& p, int d, 
         r = lntr_gate(p, d, 0, ar);
         z = lntr_gate(p, d, 0, az);
     } else {
-        r = lntr_sigmoid(ar);
-        z = lntr_sigmoid(az);
+        r = lstmnative_sigmoid(ar);
+        z = lstmnative_sigmoid(az);
     }
     const float q = hr[2 * H + j] + br[2 * H + j];
     const float an = gates[2 * H + j] + bw[2 * H + j] + r * q;
@@ -194,8 +194,8 @@ __device__ __forceinline__ void lntr_gru_forward_rz_phase(const lntr_rnn_step& p
         p.pre[row * gh + j] = ar;
         p.pre[row * gh + H + j] = az;
     } else {
-        r = lntr_sigmoid(ar);
-        z = lntr_sigmoid(az);
+        r = lstmnative_sigmoid(ar);
+        z = lstmnative_sigmoid(az);
     }
     gates[j] = r;
     gates[H + j] = z;

@@ -18,17 +18,7 @@
 //   dh, dc [D, B, H]        carried gradients (backward): dL/dh_t, dL/dc_t on entry, dL/dh_{t-1}... on exit
 #pragma once
 
-#define LNTR_ACT_SIGMOID 0
-#define LNTR_ACT_TANH 1
-#define LNTR_ACT_RELU 2
-#define LNTR_ACT_AFFINE 3
-#define LNTR_ACT_LEAKY_RELU 4
-#define LNTR_ACT_THRESHOLDED_RELU 5
-#define LNTR_ACT_SCALED_TANH 6
-#define LNTR_ACT_HARD_SIGMOID 7
-#define LNTR_ACT_ELU 8
-#define LNTR_ACT_SOFTSIGN 9
-#define LNTR_ACT_SOFTPLUS 10
+#include "activations.cuh"
 
 #define LNTR_FLAG_PEEPHOLES 1
 #define LNTR_FLAG_INPUT_FORGET 2
@@ -205,45 +195,7 @@ static_assert(sizeof(lntr_loss) == 72, "lntr_loss: keep in sync with LossParams"
 #define LNTR_REDUCE_THREADS 256
 
 // ---------------------------------------------------------------------------------------------------------------
-// Activations, with ONNX's parameters, mirroring LstmNative.Model.Activation.Apply/Derivative (float).
-
-__device__ __forceinline__ float lntr_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
-
-__device__ __forceinline__ float lntr_act(int kind, float alpha, float beta, float x)
-{
-    switch (kind) {
-    case LNTR_ACT_SIGMOID: return lntr_sigmoid(x);
-    case LNTR_ACT_TANH: return tanhf(x);
-    case LNTR_ACT_RELU: return x > 0.0f ? x : 0.0f;
-    case LNTR_ACT_AFFINE: return alpha * x + beta;
-    case LNTR_ACT_LEAKY_RELU: return x >= 0.0f ? x : alpha * x;
-    case LNTR_ACT_THRESHOLDED_RELU: return x >= alpha ? x : 0.0f;
-    case LNTR_ACT_SCALED_TANH: return alpha * tanhf(beta * x);
-    case LNTR_ACT_HARD_SIGMOID: return fminf(fmaxf(alpha * x + beta, 0.0f), 1.0f);
-    case LNTR_ACT_ELU: return x >= 0.0f ? x : alpha * (expf(x) - 1.0f);
-    case LNTR_ACT_SOFTSIGN: return x / (1.0f + fabsf(x));
-    case LNTR_ACT_SOFTPLUS: return x > 30.0f ? x : logf(1.0f + expf(x));
-    default: return x;
-    }
-}
-
-__device__ __forceinline__ float lntr_act_grad(int kind, float alpha, float beta, float x)
-{
-    switch (kind) {
-    case LNTR_ACT_SIGMOID: { const float s = lntr_sigmoid(x); return s * (1.0f - s); }
-    case LNTR_ACT_TANH: { const float t = tanhf(x); return 1.0f - t * t; }
-    case LNTR_ACT_RELU: return x > 0.0f ? 1.0f : 0.0f;
-    case LNTR_ACT_AFFINE: return alpha;
-    case LNTR_ACT_LEAKY_RELU: return x >= 0.0f ? 1.0f : alpha;
-    case LNTR_ACT_THRESHOLDED_RELU: return x >= alpha ? 1.0f : 0.0f;
-    case LNTR_ACT_SCALED_TANH: { const float t = tanhf(beta * x); return alpha * beta * (1.0f - t * t); }
-    case LNTR_ACT_HARD_SIGMOID: { const float v = alpha * x + beta; return v > 0.0f && v < 1.0f ? alpha : 0.0f; }
-    case LNTR_ACT_ELU: return x >= 0.0f ? 1.0f : alpha * expf(x);
-    case LNTR_ACT_SOFTSIGN: { const float d = 1.0f + fabsf(x); return 1.0f / (d * d); }
-    case LNTR_ACT_SOFTPLUS: return lntr_sigmoid(x);
-    default: return 1.0f;
-    }
-}
+// Activations: the one table in activations.cuh (lstmnative_activate / lstmnative_activate_grad).
 
 // ONNX clip on a pre-activation, and its derivative (1 inside, 0 where clipped).
 __device__ __forceinline__ float lntr_clip(float x, float limit, bool on)
@@ -260,7 +212,7 @@ __device__ __forceinline__ float lntr_clip_grad(float x, float limit, bool on)
 __device__ __forceinline__ float lntr_gate(const lntr_rnn_step& p, int d, int k, float a)
 {
     const int i = d * 3 + k;
-    return lntr_act(p.act_kind[i], p.act_alpha[i], p.act_beta[i], lntr_clip(a, p.clip, (p.flags & LNTR_FLAG_CLIP) != 0));
+    return lstmnative_activate(p.act_kind[i], p.act_alpha[i], p.act_beta[i], lntr_clip(a, p.clip, (p.flags & LNTR_FLAG_CLIP) != 0));
 }
 
 // General path: d(gate)/d(pre-activation), clip included.
@@ -268,7 +220,7 @@ __device__ __forceinline__ float lntr_gate_grad(const lntr_rnn_step& p, int d, i
 {
     const int i = d * 3 + k;
     const bool on = (p.flags & LNTR_FLAG_CLIP) != 0;
-    return lntr_act_grad(p.act_kind[i], p.act_alpha[i], p.act_beta[i], lntr_clip(a, p.clip, on)) * lntr_clip_grad(a, p.clip, on);
+    return lstmnative_activate_grad(p.act_kind[i], p.act_alpha[i], p.act_beta[i], lntr_clip(a, p.clip, on)) * lntr_clip_grad(a, p.clip, on);
 }
 
 // Step kernels run on a grid (ceil(H / blockDim.x), B, D): thread (d, b, j) = (blockIdx.z, blockIdx.y, x index).
