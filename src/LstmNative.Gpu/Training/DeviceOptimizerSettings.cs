@@ -1,4 +1,3 @@
-using LstmNative.Training.Optimizers;
 
 namespace LstmNative.Gpu.Training;
 
@@ -41,20 +40,6 @@ public sealed record DeviceOptimizerSettings(DeviceOptimizerKind Kind, double Le
     /// <summary>PyTorch's AdamW (weight decay 0.01 by default).</summary>
     public static DeviceOptimizerSettings AdamW(double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 1e-2) =>
         new(DeviceOptimizerKind.AdamW, learningRate) { Beta1 = beta1, Beta2 = beta2, Eps = eps, WeightDecay = weightDecay };
-
-    /// <summary>The settings of a CPU optimizer of LstmNative.Training (its current learning rate included).</summary>
-    /// <exception cref="NotSupportedException">An optimizer type the device step does not implement.</exception>
-    public static DeviceOptimizerSettings From(Optimizer<float> optimizer)
-    {
-        ArgumentNullException.ThrowIfNull(optimizer);
-        return optimizer switch
-        {
-            AdamW<float> a => AdamW(a.LearningRate, a.Beta1, a.Beta2, a.Eps, a.WeightDecay),
-            Adam<float> a => Adam(a.LearningRate, a.Beta1, a.Beta2, a.Eps, a.WeightDecay),
-            Sgd<float> s => Sgd(s.LearningRate, s.Momentum, s.Dampening, s.WeightDecay, s.Nesterov),
-            _ => throw new NotSupportedException($"the device optimizer step implements SGD, Adam and AdamW, not {optimizer.GetType().Name}"),
-        };
-    }
 
     /// <summary>Throws <see cref="ArgumentException"/> with the CPU optimizers' messages when a setting is invalid.</summary>
     public void Validate()

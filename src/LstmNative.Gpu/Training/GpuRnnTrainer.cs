@@ -14,7 +14,7 @@ namespace LstmNative.Gpu.Training;
 /// <see cref="GpuTrainerOptions.MaxBatch"/>; a step allocates nothing. With <see cref="GpuTrainerOptions.UseCudaGraph"/>
 /// the whole step is captured once per batch shape and replayed as one graph launch.
 /// A training loop chooses this trainer when <see cref="GpuRuntime.Current"/> reports a usable GPU and keeps the CPU
-/// modules of LstmNative.Training otherwise; <see cref="DeviceOptimizerSettings.From"/> carries a CPU optimizer's settings over.
+/// modules of LstmNative.Training otherwise; LstmNative.Training's <c>Optimizer&lt;float&gt;.ToDeviceSettings()</c> carries a CPU optimizer's settings over.
 /// </remarks>
 public sealed class GpuRnnTrainer : IDisposable
 {

@@ -46,7 +46,7 @@ public class FusedOptimizerMathTests
             "sgd-dampening-wd" => new Sgd<float>([parameter], 0.05, momentum: 0.7, dampening: 0.3, weightDecay: 0.01),
             _ => throw new ArgumentException(which),
         };
-        var settings = DeviceOptimizerSettings.From(cpu);
+        var settings = cpu.ToDeviceSettings();
         var p = FusedOptimizerMath.Parameters(settings, clip, Count);
         var s = new DeviceScalars { LearningRate = settings.LearningRate };
         var m = new float[Count];
@@ -91,9 +91,9 @@ public class FusedOptimizerMathTests
         var p = new Parameter<float>("w", new Tensor<float>(2));
         Assert.Multiple(() =>
         {
-            Assert.That(DeviceOptimizerSettings.From(new AdamW<float>([p], 0.003, weightDecay: 0.2)),
+            Assert.That(new AdamW<float>([p], 0.003, weightDecay: 0.2).ToDeviceSettings(),
                 Is.EqualTo(DeviceOptimizerSettings.AdamW(0.003, weightDecay: 0.2)));
-            Assert.That(DeviceOptimizerSettings.From(new Sgd<float>([p], 0.1, momentum: 0.5, nesterov: true)).Nesterov, Is.True);
+            Assert.That(new Sgd<float>([p], 0.1, momentum: 0.5, nesterov: true).ToDeviceSettings().Nesterov, Is.True);
             Assert.Throws<ArgumentException>(() => DeviceOptimizerSettings.Sgd(0.1, nesterov: true).Validate());
             Assert.Throws<ArgumentException>(() => DeviceOptimizerSettings.Adam(beta1: 1).Validate());
             Assert.Throws<ArgumentException>(() => DeviceGradientClip.ByGlobalNorm(0).Validate());

@@ -1,8 +1,7 @@
 using LstmNative.Cuda;
-using LstmNative.Training;
-using LstmNative.Training.Forecasting;
+using LstmNative.Gpu.Training;
 
-namespace LstmNative.Gpu.Training;
+namespace LstmNative.Training.Forecasting;
 
 /// <summary>
 /// Trains an <see cref="LstmForecaster{T}"/> on the GPU through a <see cref="GpuRnnTrainer"/>: the LSTM stack, the head
