@@ -17,8 +17,8 @@ internal static class CliApp
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var parsed = Parse(args, stdout, stderr, out int? usage);
-        if (usage is { } code)
-            return code;
+        if (usage is { } code || parsed is null)
+            return usage ?? Usage;
         try
         {
             return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
@@ -35,7 +35,7 @@ internal static class CliApp
     /// is reported as one line on <paramref name="stderr"/> and <paramref name="usage"/> is set to the exit code.
     /// The fuzz target <c>cli</c> drives this.
     /// </summary>
-    internal static ParseResult Parse(string[] args, TextWriter stdout, TextWriter stderr, out int? usage)
+    internal static ParseResult? Parse(string[] args, TextWriter stdout, TextWriter stderr, out int? usage)
     {
         var root = new RootCommand("lstmnative: a fast LSTM/GRU engine for .NET")
         {
@@ -46,7 +46,19 @@ internal static class CliApp
             ForecastCommand.Create(stdout, stderr),
             GateCommand.Create(stdout, stderr),
         };
-        var parsed = root.Parse(args);
+        ParseResult parsed;
+        try
+        {
+            parsed = root.Parse(args);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or OverflowException)
+        {
+            // Found by the cli fuzz target: a NUL in a path, or a validator reading a number that does not parse, throws
+            // from inside the parser instead of becoming a parse error.
+            stderr.WriteLine($"lstmnative: error: {OneLine(e.Message)} (see 'lstmnative --help')");
+            usage = Usage;
+            return null;
+        }
         usage = null;
         bool wantsHelp = args.Any(a => a is "-h" or "--help" or "-?" or "--version");
         if (parsed.Errors.Count > 0 && !wantsHelp)

@@ -164,4 +164,15 @@ public class HostileInputCliTests
         AssertOneLine(cli.Run(["forecast", "--csv", csv, "--target", "load", "--window", "24", "--horizon", "6", "--hidden", "1000000", "-o", cli.PathOf("out")]),
             "hidden size 1000000");
     }
+
+    [TestCase("run", "m\0.onnx", "-o", "out")]
+    [TestCase("run", "m.onnx", "-o", "out", "--repeat", "4294967296")]
+    public void ParserExceptionsAreOneLineUsageErrors(params string[] args)
+    {
+        // Found by the cli fuzz target: these threw out of the parser.
+        using var cli = new CliHarness();
+        var r = cli.Run(args);
+        AssertOneLine(r);
+        Assert.That(r.Exit, Is.EqualTo(CliApp.Usage));
+    }
 }
