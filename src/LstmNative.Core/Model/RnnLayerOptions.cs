@@ -93,6 +93,8 @@ public sealed record RnnLayerOptions(RnnCellType Cell, int InputSize, int Hidden
         return (int)n;
     }
 
+    private static bool Fits(long a, long b, long c) => a >= 0 && b >= 0 && c >= 0 && (Int128)a * b * c <= Array.MaxLength;
+
     /// <summary>Throws <see cref="ArgumentException"/> when the options are inconsistent.</summary>
     public void Validate()
     {
@@ -112,13 +114,15 @@ public sealed record RnnLayerOptions(RnnCellType Cell, int InputSize, int Hidden
             throw new ArgumentException("projections (proj_size) are supported for LSTM only");
         if (ProjectionSize >= HiddenSize && ProjectionSize > 0)
             throw new ArgumentException($"projection size must be smaller than the hidden size, got {ProjectionSize} >= {HiddenSize}");
-        // Every weight block must fit a .NET array; the arithmetic is 64-bit (128-bit for the products), so a hostile
-        // hidden_size cannot wrap 4*hidden_size around to something small.
+        // Every weight block must fit a .NET array; the arithmetic is 128-bit, so a hostile hidden_size cannot wrap
+        // 4*hidden_size around to something small. (Messages are built only on failure: Validate runs on every Run.)
         int recurrent = ProjectionSize > 0 ? ProjectionSize : HiddenSize;
-        ElementCount($"W [{GateCount}*hidden_size={(long)GateCount * HiddenSize}, input_size={InputSize}]", GateCount, HiddenSize, InputSize);
-        ElementCount($"R [{GateCount}*hidden_size={(long)GateCount * HiddenSize}, {(ProjectionSize > 0 ? "proj_size" : "hidden_size")}={recurrent}]",
-            GateCount, HiddenSize, recurrent);
-        if (ProjectionSize > 0)
+        if (!Fits(GateCount, HiddenSize, InputSize))
+            ElementCount($"W [{GateCount}*hidden_size={(long)GateCount * HiddenSize}, input_size={InputSize}]", GateCount, HiddenSize, InputSize);
+        if (!Fits(GateCount, HiddenSize, recurrent))
+            ElementCount($"R [{GateCount}*hidden_size={(long)GateCount * HiddenSize}, {(ProjectionSize > 0 ? "proj_size" : "hidden_size")}={recurrent}]",
+                GateCount, HiddenSize, recurrent);
+        if (ProjectionSize > 0 && !Fits(ProjectionSize, HiddenSize, 1))
             ElementCount($"W_hr [proj_size={ProjectionSize}, hidden_size={HiddenSize}]", ProjectionSize, HiddenSize, 1);
         if (Activations is not null && Activations.Count != DirectionCount * ActivationsPerDirection)
             throw new ArgumentException($"{Cell} with {DirectionCount} direction(s) needs {DirectionCount * ActivationsPerDirection} activations, got {Activations.Count}");
