@@ -14,7 +14,62 @@ internal static class FuzzTargets
         ["npy"] = Npy,
         ["safetensors"] = Safetensors,
         ["onnx"] = Onnx,
+        ["cli"] = Cli,
+        ["sizes"] = Sizes,
     };
+
+    private static readonly string[] Commands = ["run", "backward", "export", "forecast", "gate", "demo", ""];
+
+    /// <summary>
+    /// The command line: the bytes are UTF-8 arguments separated by newlines, after a command picked by the first byte.
+    /// Parsing (with every option's validator) must never throw, and a refusal is one line on stderr.
+    /// </summary>
+    private static void Cli(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+            return;
+        string command = Commands[bytes[0] % Commands.Length];
+        var args = System.Text.Encoding.UTF8.GetString(bytes[1..]).Split('\n');
+        string[] all = command.Length == 0 ? args : [command, .. args];
+        var stderr = new StringWriter();
+        LstmNative.Cli.CliApp.Parse(all, TextWriter.Null, stderr, out int? usage);
+        string text = stderr.ToString();
+        if (usage is not null && (text.TrimEnd('\n').Contains('\n', StringComparison.Ordinal) || text.Any(c => char.IsControl(c) && c != '\n')))
+            throw new InvalidOperationException($"a command-line error is not one printable line: {text}");
+    }
+
+    /// <summary>
+    /// Size arithmetic: cell, input, hidden and projection sizes (and the forecaster's) from the bytes; validation may
+    /// refuse them with <see cref="ArgumentException"/> and nothing else, and what it accepts must be allocatable as described.
+    /// </summary>
+    private static void Sizes(ReadOnlySpan<byte> bytes)
+    {
+        Span<byte> padded = stackalloc byte[20];
+        bytes[..Math.Min(bytes.Length, 20)].CopyTo(padded);
+        var cell = (padded[0] & 1) == 0 ? Model.RnnCellType.Lstm : Model.RnnCellType.Gru;
+        int input = BitConverter.ToInt32(padded[4..]), hidden = BitConverter.ToInt32(padded[8..]), projection = BitConverter.ToInt32(padded[12..]);
+        var options = new Model.RnnLayerOptions(cell, input, hidden) { ProjectionSize = cell == Model.RnnCellType.Lstm ? projection : 0 };
+        try
+        {
+            options.Validate();
+            // Accepted: the described blocks fit an array; allocate only the small ones.
+            if ((long)input * hidden < 1 << 16 && (long)hidden * hidden < 1 << 16)
+                _ = new Model.LayerWeights<float>(options);
+        }
+        catch (ArgumentException)
+        {
+            // The documented refusal.
+        }
+        try
+        {
+            new LstmNative.Training.Forecasting.ForecasterShape(Math.Max(1, padded[1] % 8), 0, input, Math.Max(1, (int)padded[2]), hidden,
+                Math.Max(1, padded[3] % 4), BitConverter.ToInt32(padded[16..])).Validate();
+        }
+        catch (ArgumentException)
+        {
+            // The documented refusal.
+        }
+    }
 
     private static void Npy(ReadOnlySpan<byte> bytes)
     {

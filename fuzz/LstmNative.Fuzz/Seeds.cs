@@ -30,6 +30,17 @@ internal static class Seeds
             OnnxExporter.ToModelProto(new RnnModel<float>(new RnnOptions(RnnCellType.Gru, 2, 2)).InitializeUniform(5)).ToByteArray(),
             OnnxTensors.ToTensorProto("t", NdArray.FromFloats([1, 2], 2)).ToByteArray(),
         ],
+        "cli" =>
+        [
+            [3, .. "--window\n24\n--horizon\n6\n--hidden\n23171\n--season\n0"u8],
+            [0, .. "model.onnx\n--input\nX=x.npy\n--output-dir\nout\n--repeat\n2"u8],
+            [2, .. "m.safetensors\n--onnx\nm.onnx\n--prefix\nencoder.lstm"u8],
+        ],
+        "sizes" =>
+        [
+            [0, 2, 6, 2, 24, 0, 0, 0, 64, 0, 0, 0, 0, 0, 0, 0, 24, 0, 0, 0],
+            [1, 1, 1, 1, 4, 0, 0, 0, 0, 0, 0, 64, 0, 0, 0, 0, 1, 0, 0, 0],
+        ],
         _ => throw new ArgumentException($"unknown target '{target}'"),
     };
 }

@@ -16,24 +16,9 @@ internal static class CliApp
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var root = new RootCommand("lstmnative: a fast LSTM/GRU engine for .NET")
-        {
-            RunCommand.Create(stdout, stderr),
-            BackwardCommand.Create(stdout),
-            DemoCommand.Create(stdout),
-            ExportCommand.Create(stdout),
-            ForecastCommand.Create(stdout, stderr),
-            GateCommand.Create(stdout, stderr),
-        };
-        var parsed = root.Parse(args);
-        bool wantsHelp = args.Any(a => a is "-h" or "--help" or "-?" or "--version");
-        if (parsed.Errors.Count > 0 && !wantsHelp)
-        {
-            var command = parsed.CommandResult.Command;
-            string where = command is RootCommand ? "lstmnative" : $"lstmnative {command.Name}";
-            stderr.WriteLine($"lstmnative: error: {OneLine(parsed.Errors[0].Message)} (see '{where} --help')");
-            return Usage;
-        }
+        var parsed = Parse(args, stdout, stderr, out int? usage);
+        if (usage is { } code || parsed is null)
+            return usage ?? Usage;
         try
         {
             return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
@@ -43,6 +28,47 @@ internal static class CliApp
             stderr.WriteLine($"lstmnative: error: {Describe(e)}");
             return Failed;
         }
+    }
+
+    /// <summary>
+    /// Parses the command line (the options' validators included) without running anything: a malformed command line
+    /// is reported as one line on <paramref name="stderr"/> and <paramref name="usage"/> is set to the exit code.
+    /// The fuzz target <c>cli</c> drives this.
+    /// </summary>
+    internal static ParseResult? Parse(string[] args, TextWriter stdout, TextWriter stderr, out int? usage)
+    {
+        var root = new RootCommand("lstmnative: a fast LSTM/GRU engine for .NET")
+        {
+            RunCommand.Create(stdout, stderr),
+            BackwardCommand.Create(stdout),
+            DemoCommand.Create(stdout),
+            ExportCommand.Create(stdout),
+            ForecastCommand.Create(stdout, stderr),
+            GateCommand.Create(stdout, stderr),
+        };
+        ParseResult parsed;
+        try
+        {
+            parsed = root.Parse(args);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or OverflowException)
+        {
+            // Found by the cli fuzz target: a NUL in a path, or a validator reading a number that does not parse, throws
+            // from inside the parser instead of becoming a parse error.
+            stderr.WriteLine($"lstmnative: error: {OneLine(e.Message)} (see 'lstmnative --help')");
+            usage = Usage;
+            return null;
+        }
+        usage = null;
+        bool wantsHelp = args.Any(a => a is "-h" or "--help" or "-?" or "--version");
+        if (parsed.Errors.Count > 0 && !wantsHelp)
+        {
+            var command = parsed.CommandResult.Command;
+            string where = command is RootCommand ? "lstmnative" : $"lstmnative {command.Name}";
+            stderr.WriteLine($"lstmnative: error: {OneLine(parsed.Errors[0].Message)} (see '{where} --help')");
+            usage = Usage;
+        }
+        return parsed;
     }
 
     /// <summary>The one-line message for an exception: what was expected and what was found, never a stack trace.</summary>
@@ -58,7 +84,39 @@ internal static class CliApp
         _ => $"internal error ({e.GetType().Name}): {e.Message}",
     });
 
-    private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
+    private static string OneLine(string s)
+    {
+        s = Printable(s.ReplaceLineEndings(" ").Trim(), MaxMessage);
+        return s;
+    }
+
+    private const int MaxMessage = 2000;
+
+    /// <summary>
+    /// Text from a file or the command line made safe to print: control characters (which could drive the terminal)
+    /// escaped as <c>\uXXXX</c>, and cut to <paramref name="max"/> characters with the full length noted.
+    /// </summary>
+    internal static string Printable(string s, int max = 120)
+    {
+        int n = Math.Min(s.Length, max);
+        var b = new System.Text.StringBuilder(n + 16);
+        for (int i = 0; i < n; i++)
+        {
+            char c = s[i];
+            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                b.Append(c).Append(s[++i]);
+                continue;
+            }
+            if (char.IsControl(c) || char.IsSurrogate(c))
+                b.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            else
+                b.Append(c);
+        }
+        if (s.Length > max)
+            b.Append(System.Globalization.CultureInfo.InvariantCulture, $"… ({s.Length} characters)");
+        return b.ToString();
+    }
 }
 
 /// <summary>An error in what the user asked for, reported as one line.</summary>

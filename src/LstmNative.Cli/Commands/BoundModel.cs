@@ -98,9 +98,21 @@ internal sealed class BoundModel
 
     private static string Name(DType t) => t.ToString().ToLowerInvariant();
 
-    /// <summary>Writes each tensor as <c>DIR/&lt;prefix&gt;&lt;name&gt;.npy</c>, atomically, after checking the folder is usable.</summary>
+    /// <summary>
+    /// Writes each tensor as <c>DIR/&lt;name&gt;.npy</c> as one set: every name is checked before anything is written,
+    /// and the files are moved into place only when all of them are complete, so a failure leaves the old files.
+    /// </summary>
     public static void WriteAll(DirectoryInfo dir, IEnumerable<(string Name, NdArray Value)> outputs)
     {
+        var list = outputs.ToList();
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, _) in list)
+        {
+            if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.IndexOf('\\') >= 0 || name is "." or "..")
+                throw new CliException($"output name '{CliApp.Printable(name)}' cannot be used as a file name");
+            if (!names.Add(name))
+                throw new CliException($"two outputs are both named '{CliApp.Printable(name)}' (file names must differ, ignoring case)");
+        }
         try
         {
             Directory.CreateDirectory(dir.FullName);
@@ -109,11 +121,6 @@ internal sealed class BoundModel
         {
             throw new CliException($"cannot create output folder {dir.FullName}: {e.Message}");
         }
-        foreach (var (name, value) in outputs)
-        {
-            if (name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name is "." or "..")
-                throw new CliException($"output name '{name}' cannot be used as a file name");
-            NpyWriter.Write(Path.Combine(dir.FullName, name + ".npy"), value);
-        }
+        AtomicFile.WriteAll(list.Select(o => (Path.Combine(dir.FullName, o.Name + ".npy"), (Action<Stream>)(s => NpyWriter.Write(s, o.Value)))).ToList());
     }
 }

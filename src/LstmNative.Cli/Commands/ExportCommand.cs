@@ -26,6 +26,7 @@ internal static class ExportCommand
                 throw new CliException($"export reads .safetensors files, got '{file.Name}'");
             var rnn = StateDictRun.LoadModel<float>(file, parse.GetValue(prefix), parse.GetValue(batchFirst));
             var target = parse.GetValue(onnx)!;
+            CommonOptions.RefuseOverwrite(target.FullName, "--onnx", file.FullName, "the model being exported");
             OnnxExporter.Save(target.FullName, rnn, new OnnxExportOptions { IncludeInitialStates = parse.GetValue(states) });
             if (parse.GetValue(verbose))
                 stdout.WriteLine($"wrote {target.FullName}: {rnn.Options.Cell.ToString().ToUpperInvariant()} with {rnn.Options.NumLayers} layer(s), inputs input{(parse.GetValue(states) ? ", h0" : "")}");

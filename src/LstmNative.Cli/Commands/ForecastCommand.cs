@@ -39,6 +39,11 @@ internal static class ForecastCommand
         scheduler.DefaultValueFactory = _ => "plateau";
         var perEpoch = Int("--windows-per-epoch", "training windows drawn per epoch (0: all)", 2048);
         var season = Int("--season", "season length of the seasonal-naive baseline", 24);
+        season.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+                r.AddError($"--season must be at least 1, got {r.GetValueOrDefault<int>()}");
+        });
         var seed = Int("--seed", "random seed (same seed, same run)", 1);
         var outputDir = new Option<DirectoryInfo>("--output-dir", "-o") { Description = "folder for the model, PNGs and gradient log", DefaultValueFactory = _ => new DirectoryInfo("forecast-output") };
         var report = new Option<FileInfo>("--report") { Description = "write the results as JSON to this file" };
@@ -62,6 +67,19 @@ internal static class ForecastCommand
             if (w < 1 || h < 1)
                 throw new CliException($"--window and --horizon must be positive, got {w} and {h}");
 
+            string outDir = parse.GetValue(outputDir)!.FullName;
+            string? reportPath = parse.GetValue(report)?.FullName;
+            var artefacts = ForecastPipeline.OutputFiles.Append(ForecastPipeline.PartialModelFile).Select(f => Path.Combine(outDir, f)).ToList();
+            foreach (string artefact in artefacts)
+            {
+                if (csvPath is not null)
+                    CommonOptions.RefuseOverwrite(artefact, "the run's output", csvPath, "the input --csv");
+                if (reportPath is not null)
+                    CommonOptions.RefuseOverwrite(reportPath, "--report", artefact, $"where the run writes {Path.GetFileName(artefact)}");
+            }
+            if (csvPath is not null && reportPath is not null)
+                CommonOptions.RefuseOverwrite(reportPath, "--report", csvPath, "the input --csv");
+
             NumericTable table;
             string source, unit;
             if (csvPath is null)
@@ -83,6 +101,9 @@ internal static class ForecastCommand
                 ? ForecastData.Ett(table, source, targetName!, w, h)
                 : ForecastData.Chronological(table, source, targetName!, w, h);
 
+            int seasonLength = parse.GetValue(season);
+            if (parse.GetResult(season) is { Implicit: false } && seasonLength > data.ScoredTestOrigins.Min())
+                throw new CliException($"--season {seasonLength} is longer than the {data.ScoredTestOrigins.Min()} rows before the first scored test window");
             int p = parse.GetValue(patch);
             if (p == 0)
                 p = w % 24 == 0 ? 24 : 1;
@@ -95,8 +116,8 @@ internal static class ForecastCommand
                 parse.GetValue(seed));
             return DeviceSelection.RunWithCpuFallback(parse.GetValue(device), dev, d =>
             {
-                var job = new ForecastJob(shape, settings, parse.GetValue(outputDir)!.FullName, parse.GetValue(report)?.FullName,
-                    parse.GetValue(season), d, unit, d == "cuda" ? GpuForecastAccelerator.CreateOrThrow : null);
+                var job = new ForecastJob(shape, settings, outDir, reportPath,
+                    seasonLength, d, unit, d == "cuda" ? GpuForecastAccelerator.CreateOrThrow : null);
                 return ForecastConsole.Run(data, job, stdout, stderr, clock);
             }, stderr);
         });

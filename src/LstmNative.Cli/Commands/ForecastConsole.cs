@@ -58,9 +58,9 @@ internal static class ForecastConsole
         }
         catch (OperationCanceledException)
         {
-            string model = Path.Combine(job.OutputDirectory, ForecastPipeline.ModelFile);
+            string model = Path.Combine(job.OutputDirectory, ForecastPipeline.PartialModelFile);
             stderr.WriteLine(File.Exists(model)
-                ? $"lstmnative: interrupted; the best checkpoint so far is in {model}"
+                ? $"lstmnative: interrupted; the best checkpoint so far is in {model} (a finished run's files were left as they were)"
                 : "lstmnative: interrupted before the first epoch finished; nothing was saved");
             return CliApp.Interrupted;
         }

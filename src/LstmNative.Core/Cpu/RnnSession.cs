@@ -11,8 +11,13 @@ namespace LstmNative.Cpu;
 /// <para>State: the session keeps each layer's hidden (and cell) state between calls. <see cref="Step"/> advances it by one
 /// time step; <see cref="Run"/> starts from the given initial states (zeros when none) and leaves the state at its final
 /// one, so Step can continue a sequence Run began; <see cref="Reset()"/> zeros it.</para>
-/// <para>Threads: one session serves one caller at a time; sessions on the same model may run concurrently on different
-/// threads (the packed weights are shared and read-only).</para>
+/// <para>Threads: one session serves one caller at a time (it owns its buffers and kept state). A call that starts while
+/// another call on the same session is in progress throws <see cref="InvalidOperationException"/> instead of corrupting
+/// both. Sessions on the same model may run concurrently on different threads (the packed weights are shared and
+/// read-only): a multi-threaded service gives each thread its own session, or rents them from an
+/// <see cref="RnnSessionPool"/>.</para>
+/// <para>An undisposed session that becomes unreachable releases its worker threads when it is finalized; dispose it
+/// to release them at once.</para>
 /// <para>Stacked states (<c>initialH</c>, <c>yh</c>, ...) are the layers' <c>[D, B, H]</c> blocks one after the other
 /// (<c>[L·D, B, H]</c> when all layers have the same H). NaN in the input propagates as NaN.</para>
 /// </remarks>
@@ -24,6 +29,7 @@ public sealed unsafe class RnnSession : IDisposable
     private readonly WorkerPool _pool;
     private readonly int[] _ones;
     private bool _disposed;
+    private int _busy; // 1 while a call is inside the session: concurrent entry is refused, not raced
 
     /// <summary>Creates a session; <paramref name="threads"/> workers (1 = run on the caller's thread only).</summary>
     public RnnSession(CpuRnnModel model, int maxBatch, int maxSteps, int threads = 1)
@@ -82,7 +88,20 @@ public sealed unsafe class RnnSession : IDisposable
     public void Run(ReadOnlySpan<float> x, int steps, int batch, Span<float> y, Span<float> yh = default, Span<float> yc = default,
         ReadOnlySpan<int> sequenceLengths = default, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter(nameof(Run));
+        try
+        {
+            RunCore(x, steps, batch, y, yh, yc, sequenceLengths, initialH, initialC);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private void RunCore(ReadOnlySpan<float> x, int steps, int batch, Span<float> y, Span<float> yh, Span<float> yc,
+        ReadOnlySpan<int> sequenceLengths, ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC)
+    {
         var first = _model.Plans[0].Options;
         RnnShapeChecks.CheckInputs(first, x.Length, steps, batch, sequenceLengths, 0, 0, []);
         CheckLimits(steps, batch);
@@ -141,7 +160,19 @@ public sealed unsafe class RnnSession : IDisposable
     /// </summary>
     public void Step(ReadOnlySpan<float> x, int batch, Span<float> y)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter(nameof(Step));
+        try
+        {
+            StepCore(x, batch, y);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private void StepCore(ReadOnlySpan<float> x, int batch, Span<float> y)
+    {
         if (!_model.IsStreamable)
             throw new InvalidOperationException("Step needs a forward-only model: a reverse direction cannot be streamed one step at a time");
         RnnShapeChecks.CheckInputs(_model.Plans[0].Options, x.Length, 1, batch, default, 0, 0, []);
@@ -169,15 +200,34 @@ public sealed unsafe class RnnSession : IDisposable
     /// <summary>Zeros the kept state of every layer and row.</summary>
     public void Reset()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        foreach (var ex in _layers)
-            ex.SetInitialState(null, null, MaxBatch);
+        Enter(nameof(Reset));
+        try
+        {
+            foreach (var ex in _layers)
+                ex.SetInitialState(null, null, MaxBatch);
+        }
+        finally
+        {
+            Exit();
+        }
     }
 
     /// <summary>Sets the kept state (stacked per layer, <paramref name="batch"/> rows); an empty cell state means zeros.</summary>
     public void Reset(ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC, int batch)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter(nameof(Reset));
+        try
+        {
+            ResetCore(initialH, initialC, batch);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    private void ResetCore(ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC, int batch)
+    {
         CheckLimits(1, batch);
         long stateLength = (long)_model.StateFloatsPerRow * batch;
         CheckState("initial hidden state", initialH.Length, stateLength, batch);
@@ -192,6 +242,17 @@ public sealed unsafe class RnnSession : IDisposable
             }
         }
     }
+
+    private void Enter(string method)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+            throw new InvalidOperationException(
+                $"RnnSession.{method} was called while another call on the same session is in progress: a session serves one caller " +
+                "at a time; give each thread its own session or rent sessions from an RnnSessionPool");
+    }
+
+    private void Exit() => Volatile.Write(ref _busy, 0);
 
     private void CheckLimits(int steps, int batch)
     {

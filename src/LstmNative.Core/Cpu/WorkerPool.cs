@@ -14,23 +14,17 @@ internal interface IPoolJob
 /// threads). Idle workers spin for a short while after each job (so back-to-back Run/Step calls find them awake) and then
 /// block. One job runs at a time; the per-step synchronisation inside a job is a <see cref="SpinBarrier"/>.
 /// </summary>
+/// <remarks>
+/// The threads reference only the pool's inner state, never the pool (nor the session that owns it): a pool that
+/// becomes unreachable without <see cref="Dispose"/> is finalized, and its finalizer stops the threads, as
+/// <see cref="FileStream"/> closes its handle.
+/// </remarks>
 public sealed class WorkerPool : IDisposable
 {
-    private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 200 µs of spinning before blocking
     private static WorkerPool? _shared;
     private static readonly object SharedLock = new();
 
-    private readonly Thread[] _threads;
-    private readonly object _sleep = new();
-    private readonly object _runLock = new();
-    private readonly SpinBarrier _barrier = new();
-    private IPoolJob? _job;
-    private int _workers;
-    private long _generation;
-    private int _pending;
-    private int _sleepers;
-    private bool _disposed;
-    private Exception? _error;
+    private readonly PoolCore _core;
 
     /// <summary>Creates a pool of <paramref name="threads"/> workers (the calling thread counts as one).</summary>
     public WorkerPool(int threads)
@@ -38,14 +32,13 @@ public sealed class WorkerPool : IDisposable
         if (threads < 1)
             throw new ArgumentOutOfRangeException(nameof(threads), $"a worker pool needs at least one thread, got {threads}");
         Threads = threads;
-        _threads = new Thread[threads - 1];
-        for (int i = 0; i < _threads.Length; i++)
-        {
-            int index = i + 1;
-            _threads[i] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"LstmNative worker {index}" };
-            _threads[i].Start();
-        }
+        _core = new PoolCore(threads);
+        if (threads == 1)
+            GC.SuppressFinalize(this); // no threads to stop
     }
+
+    /// <summary>Stops the threads of a pool nobody disposed (without waiting for them: finalizers must not block).</summary>
+    ~WorkerPool() => _core.Stop(join: false);
 
     /// <summary>A process-wide pool with one worker per logical processor, created on first use.</summary>
     public static WorkerPool Shared
@@ -68,104 +61,150 @@ public sealed class WorkerPool : IDisposable
     /// </summary>
     internal void Run(IPoolJob job, int workers)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        workers = Math.Clamp(workers, 1, Threads);
-        if (workers == 1 || !Monitor.TryEnter(_runLock))
-        {
-            job.Execute(0, 1, SpinBarrier.Single);
-            return;
-        }
-        try
-        {
-            _error = null;
-            _barrier.Reset(workers);
-            _job = job;
-            _workers = workers;
-            Volatile.Write(ref _pending, _threads.Length);
-            lock (_sleep)
-            {
-                Interlocked.Increment(ref _generation);
-                if (_sleepers > 0)
-                    Monitor.PulseAll(_sleep);
-            }
-            try
-            {
-                job.Execute(0, workers, _barrier);
-            }
-            catch (Exception ex)
-            {
-                _error ??= ex;
-                _barrier.Break();
-            }
-            var spin = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0)
-                spin.SpinOnce(sleep1Threshold: -1);
-            _job = null;
-            if (_error is { } e)
-                throw new InvalidOperationException("a CPU engine worker failed", e);
-        }
-        finally
-        {
-            Monitor.Exit(_runLock);
-        }
-    }
-
-    private void WorkerLoop(int index)
-    {
-        long seen = 0;
-        while (true)
-        {
-            long start = Stopwatch.GetTimestamp();
-            int spins = 0;
-            while (Volatile.Read(ref _generation) == seen && !_disposed)
-            {
-                if (Stopwatch.GetTimestamp() - start < SpinTicks)
-                {
-                    if (++spins % 64 == 0)
-                        Thread.Yield();
-                    else
-                        Thread.SpinWait(8);
-                    continue;
-                }
-                lock (_sleep)
-                {
-                    _sleepers++;
-                    while (Volatile.Read(ref _generation) == seen && !_disposed)
-                        Monitor.Wait(_sleep);
-                    _sleepers--;
-                }
-            }
-            if (_disposed)
-                return;
-            seen = Volatile.Read(ref _generation);
-            if (index < _workers && _job is { } job)
-            {
-                try
-                {
-                    job.Execute(index, _workers, _barrier);
-                }
-                catch (Exception ex)
-                {
-                    Interlocked.CompareExchange(ref _error, ex, null);
-                    _barrier.Break();
-                }
-            }
-            Interlocked.Decrement(ref _pending);
-        }
+        ObjectDisposedException.ThrowIf(_core.Disposed, this);
+        _core.Run(job, workers);
+        GC.KeepAlive(this); // the finalizer must not stop the workers while a job is running
     }
 
     /// <summary>Stops the background threads.</summary>
     public void Dispose()
     {
-        if (_disposed)
-            return;
-        lock (_sleep)
+        _core.Stop(join: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Everything the worker threads touch; it holds no reference back to the pool.</summary>
+    private sealed class PoolCore
+    {
+        private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 200 µs of spinning before blocking
+
+        private readonly Thread[] _threads;
+        private readonly object _sleep = new();
+        private readonly object _runLock = new();
+        private readonly SpinBarrier _barrier = new();
+        private readonly int _count;
+        private IPoolJob? _job;
+        private int _workers;
+        private long _generation;
+        private int _pending;
+        private int _sleepers;
+        private volatile bool _disposed;
+        private Exception? _error;
+
+        public PoolCore(int threads)
         {
-            _disposed = true;
-            Monitor.PulseAll(_sleep);
+            _count = threads;
+            _threads = new Thread[threads - 1];
+            for (int i = 0; i < _threads.Length; i++)
+            {
+                int index = i + 1;
+                _threads[i] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"LstmNative worker {index}" };
+                _threads[i].Start();
+            }
         }
-        foreach (var t in _threads)
-            t.Join();
+
+        public bool Disposed => _disposed;
+
+        public void Run(IPoolJob job, int workers)
+        {
+            workers = Math.Clamp(workers, 1, _count);
+            if (workers == 1 || !Monitor.TryEnter(_runLock))
+            {
+                job.Execute(0, 1, SpinBarrier.Single);
+                return;
+            }
+            try
+            {
+                _error = null;
+                _barrier.Reset(workers);
+                _job = job;
+                _workers = workers;
+                Volatile.Write(ref _pending, _threads.Length);
+                lock (_sleep)
+                {
+                    Interlocked.Increment(ref _generation);
+                    if (_sleepers > 0)
+                        Monitor.PulseAll(_sleep);
+                }
+                try
+                {
+                    job.Execute(0, workers, _barrier);
+                }
+                catch (Exception ex)
+                {
+                    _error ??= ex;
+                    _barrier.Break();
+                }
+                var spin = new SpinWait();
+                while (Volatile.Read(ref _pending) != 0)
+                    spin.SpinOnce(sleep1Threshold: -1);
+                _job = null; // the job (and what it points into) must not outlive the call through the threads
+                if (_error is { } e)
+                    throw new InvalidOperationException("a CPU engine worker failed", e);
+            }
+            finally
+            {
+                Monitor.Exit(_runLock);
+            }
+        }
+
+        private void WorkerLoop(int index)
+        {
+            long seen = 0;
+            while (true)
+            {
+                long start = Stopwatch.GetTimestamp();
+                int spins = 0;
+                while (Volatile.Read(ref _generation) == seen && !_disposed)
+                {
+                    if (Stopwatch.GetTimestamp() - start < SpinTicks)
+                    {
+                        if (++spins % 64 == 0)
+                            Thread.Yield();
+                        else
+                            Thread.SpinWait(8);
+                        continue;
+                    }
+                    lock (_sleep)
+                    {
+                        _sleepers++;
+                        while (Volatile.Read(ref _generation) == seen && !_disposed)
+                            Monitor.Wait(_sleep);
+                        _sleepers--;
+                    }
+                }
+                if (_disposed)
+                    return;
+                seen = Volatile.Read(ref _generation);
+                if (index < _workers && _job is { } job)
+                {
+                    try
+                    {
+                        job.Execute(index, _workers, _barrier);
+                    }
+                    catch (Exception ex)
+                    {
+                        Interlocked.CompareExchange(ref _error, ex, null);
+                        _barrier.Break();
+                    }
+                }
+                Interlocked.Decrement(ref _pending);
+            }
+        }
+
+        public void Stop(bool join)
+        {
+            if (_disposed)
+                return;
+            lock (_sleep)
+            {
+                _disposed = true;
+                Monitor.PulseAll(_sleep);
+            }
+            if (join)
+                foreach (var t in _threads)
+                    t.Join();
+        }
     }
 }
 

@@ -44,6 +44,69 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Creates or replaces a set of files so that a failure while producing any of them (a writer that throws, a full
+    /// disk) leaves every target as it was: each file goes to a temporary beside its target, and only when all are
+    /// complete are they moved into place, one rename each.
+    /// </summary>
+    /// <exception cref="ArgumentException">Two entries name the same file.</exception>
+    /// <exception cref="DirectoryNotFoundException">A target's directory does not exist.</exception>
+    /// <exception cref="IOException">A target names a directory, or writing or moving failed.</exception>
+    public static void WriteAll(IReadOnlyList<(string Path, Action<Stream> Write)> files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var targets = new string[files.Count];
+        var seen = new HashSet<string>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+        for (int i = 0; i < files.Count; i++)
+        {
+            var (path, write) = files[i];
+            ArgumentException.ThrowIfNullOrEmpty(path);
+            ArgumentNullException.ThrowIfNull(write);
+            string full = System.IO.Path.GetFullPath(path);
+            string directory = System.IO.Path.GetDirectoryName(full)
+                ?? throw new IOException($"cannot write '{path}': it names a root directory, not a file");
+            if (!Directory.Exists(directory))
+                throw new DirectoryNotFoundException($"cannot write '{path}': directory '{directory}' does not exist");
+            if (Directory.Exists(full))
+                throw new IOException($"cannot write '{path}': a directory of that name exists");
+            if (!seen.Add(full))
+                throw new ArgumentException($"cannot write '{path}' twice in one set of files");
+            targets[i] = full;
+        }
+
+        var temps = new List<string>(files.Count);
+        try
+        {
+            for (int i = 0; i < files.Count; i++)
+            {
+                string temp = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(targets[i])!, $".{System.IO.Path.GetFileName(targets[i])}.{Guid.NewGuid():N}.tmp");
+                temps.Add(temp);
+                using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                files[i].Write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+        }
+        catch
+        {
+            foreach (string temp in temps)
+                TryDelete(temp);
+            throw;
+        }
+        for (int i = 0; i < targets.Length; i++)
+        {
+            try
+            {
+                File.Move(temps[i], targets[i], overwrite: true);
+            }
+            catch
+            {
+                for (int k = i; k < temps.Count; k++)
+                    TryDelete(temps[k]);
+                throw;
+            }
+        }
+    }
+
     /// <summary>Creates or replaces <paramref name="path"/> with <paramref name="bytes"/>, atomically.</summary>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {

@@ -42,6 +42,21 @@ internal static class ElementData
         };
     }
 
+    /// <summary>The bytes of elements <c>[start, start + count)</c> of <paramref name="data"/> (little-endian host).</summary>
+    public static Span<byte> AsBytes(Array data, int start, int count)
+    {
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("LstmNative's file formats assume a little-endian host");
+        return data switch
+        {
+            float[] f => MemoryMarshal.AsBytes(f.AsSpan(start, count)),
+            double[] d => MemoryMarshal.AsBytes(d.AsSpan(start, count)),
+            int[] i => MemoryMarshal.AsBytes(i.AsSpan(start, count)),
+            long[] l => MemoryMarshal.AsBytes(l.AsSpan(start, count)),
+            _ => throw new ArgumentException($"unsupported element type {data.GetType().GetElementType()}", nameof(data)),
+        };
+    }
+
     /// <summary>
     /// The number of elements a shape holds, saturating at <see cref="long.MaxValue"/> instead of overflowing,
     /// so hostile shapes compare as "too big" rather than wrapping around to something small.

@@ -27,6 +27,32 @@ public sealed class ModelFormatException : FormatException
     /// <summary>Builds the exception with the project's message shape: <c>source: what</c>.</summary>
     internal static ModelFormatException For(string source, string what) => new($"{source}: {what}");
 
+    /// <summary>
+    /// A value from the file made fit for a message: control characters and lone surrogates escaped as <c>\uXXXX</c>,
+    /// and cut to <paramref name="max"/> characters with the full length noted (a 60 KB dtype is not echoed whole).
+    /// </summary>
+    internal static string Quote(string value, int max = 80)
+    {
+        int n = Math.Min(value.Length, max);
+        var b = new System.Text.StringBuilder(n + 24);
+        for (int i = 0; i < n; i++)
+        {
+            char c = value[i];
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                b.Append(c).Append(value[++i]);
+                continue;
+            }
+            if (char.IsControl(c) || char.IsSurrogate(c))
+                b.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            else
+                b.Append(c);
+        }
+        if (value.Length > max)
+            b.Append(System.Globalization.CultureInfo.InvariantCulture, $"… ({value.Length} characters)");
+        return b.ToString();
+    }
+
     /// <summary>Same as <see cref="For(string, string)"/>, keeping the cause.</summary>
     internal static ModelFormatException For(string source, string what, Exception inner) => new($"{source}: {what}", inner);
 }

@@ -45,6 +45,10 @@ public static class NpyReader
         return new NdArray(data, parsed.Shape);
     }
 
+    // NumPy's own headers are a few hundred bytes (np.load refuses more than 10,000 by default); a huge length field in a
+    // large or sparse file must not become an allocation, or a negative one after the cast to int.
+    private const int MaxHeaderLength = 1 << 24;
+
     /// <summary>Validates magic, version and the header-length field; returns where the header lies.</summary>
     private static (int Major, int HeaderStart, int HeaderLength) ReadPrefix(ReadOnlySpan<byte> prefix, long fileLength, string source)
     {
@@ -68,6 +72,8 @@ public static class NpyReader
         long headerLength = major == 1
             ? BinaryPrimitives.ReadUInt16LittleEndian(prefix[8..])
             : BinaryPrimitives.ReadUInt32LittleEndian(prefix[8..]);
+        if (headerLength > MaxHeaderLength)
+            throw ModelFormatException.For(source, $"NPY header length field says {headerLength} bytes; headers longer than {MaxHeaderLength} bytes are not supported");
         if (headerLength > fileLength - headerStart)
             throw ModelFormatException.For(source, $"truncated NPY header: the header length field says {headerLength} bytes, found {fileLength - headerStart} after the {headerStart}-byte prefix");
         return (major, headerStart, (int)headerLength);

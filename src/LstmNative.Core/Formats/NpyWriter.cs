@@ -25,7 +25,14 @@ public static class NpyWriter
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(array);
         stream.Write(new NpyHeader(array.DType, array.Shape.ToArray()).ToBytes());
-        stream.Write(ElementData.AsBytes(array.Data));
+        // In slices: an array of 2 GiB or more has more bytes than one span can hold.
+        int size = ElementData.ItemSize(array.DType);
+        int chunk = (1 << 24) / size;
+        for (long start = 0; start < array.Data.Length; start += chunk)
+        {
+            int n = (int)Math.Min(chunk, array.Data.Length - start);
+            stream.Write(ElementData.AsBytes(array.Data, (int)start, n));
+        }
     }
 
     /// <summary>The NPY encoding of <paramref name="array"/> (header and data).</summary>

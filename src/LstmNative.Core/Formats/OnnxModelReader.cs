@@ -76,11 +76,12 @@ public static class OnnxModelReader
 
         // Before IR version 4 initializers were also listed as graph inputs; those are not run-time inputs.
         var graphInputs = new List<OnnxGraphInput>();
+        var inputNames = new HashSet<string>(StringComparer.Ordinal);
         foreach (var input in graph.Input)
         {
             if (initializers.ContainsKey(input.Name))
                 continue;
-            if (graphInputs.Any(g => g.Name == input.Name))
+            if (!inputNames.Add(input.Name)) // a set: a linear scan per input made 100,000 inputs take a minute
                 throw ModelFormatException.For(source, $"graph lists input '{input.Name}' twice");
             graphInputs.Add(ReadGraphInput(input, source));
         }
@@ -88,7 +89,7 @@ public static class OnnxModelReader
 
         // With a single node, every value it consumes must come from outside, and every graph output from the node.
         foreach (string name in inputs.Where(n => n.Length > 0))
-            if (!initializers.ContainsKey(name) && !graphInputs.Any(g => g.Name == name))
+            if (!initializers.ContainsKey(name) && !inputNames.Contains(name))
                 throw ModelFormatException.For(source, $"{where} reads '{name}', which is neither a graph input nor an initializer");
         foreach (string name in graphOutputs)
             if (name.Length == 0 || !outputs.Contains(name))

@@ -160,7 +160,7 @@ public sealed class OnnxRnnModel
         int[]? r = TryGetStaticShape(Input(OnnxRnnInput.R), out int[] rs) ? rs : null;
         var result = ToLayerOptions(w, r);
         var o = result.Options;
-        int d = o.DirectionCount, gh = o.GateCount * o.HiddenSize;
+        int d = o.DirectionCount, gh = o.GateCount * o.HiddenSize; // Validate has bounded G*H*H, so these fit
         CheckShape(OnnxRnnInput.B, [d, 2 * gh], "[num_directions, 2*gates*hidden_size]");
         CheckShape(OnnxRnnInput.P, [d, 3 * o.HiddenSize], "[num_directions, 3*hidden_size]");
         return result;
@@ -193,10 +193,11 @@ public sealed class OnnxRnnModel
             throw Fail($"R has shape {NdArray.FormatShape(rShape)}: expected [{dirs}, {gates}*hidden_size, hidden_size]");
         int hidden = a.HiddenSize
             ?? (rShape is not null ? rShape[2] : wShape[1] % gates == 0 ? wShape[1] / gates : 0);
-        if (wShape[1] != gates * hidden)
-            throw Fail($"W has shape {NdArray.FormatShape(wShape)}: expected [{dirs}, {gates * hidden}, input_size] for hidden_size {hidden}");
-        if (rShape is not null && (rShape[0] != dirs || rShape[1] != gates * hidden || rShape[2] != hidden))
-            throw Fail($"R has shape {NdArray.FormatShape(rShape)}: expected [{dirs}, {gates * hidden}, {hidden}]");
+        long gh = (long)gates * hidden; // 64-bit: 4 * 2^30 must not wrap to 0 and match an empty W
+        if (wShape[1] != gh)
+            throw Fail($"W has shape {NdArray.FormatShape(wShape)}: expected [{dirs}, {gh}, input_size] for hidden_size {hidden}");
+        if (rShape is not null && (rShape[0] != dirs || rShape[1] != gh || rShape[2] != hidden))
+            throw Fail($"R has shape {NdArray.FormatShape(rShape)}: expected [{dirs}, {gh}, {hidden}]");
         if (a.Layout is not (0 or 1))
             throw Fail($"layout is {a.Layout}: expected 0 or 1");
         RnnLayerOptions options;

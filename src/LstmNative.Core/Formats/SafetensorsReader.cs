@@ -72,15 +72,24 @@ public static class SafetensorsReader
             var tensors = new List<SafetensorsTensorInfo>();
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in root.EnumerateObject())
+            try
             {
-                // JSON allows repeated keys; a header that names a tensor twice is ambiguous, so it is refused.
-                if (!seen.Add(property.Name))
-                    throw ModelFormatException.For(source, $"safetensors header names '{property.Name}' twice");
-                if (property.Name == MetadataKey)
-                    ReadMetadata(property.Value, metadata, source);
-                else
-                    tensors.Add(ReadEntry(property.Name, property.Value, dataLength, source));
+                foreach (var property in root.EnumerateObject())
+                {
+                    // JSON allows repeated keys; a header that names a tensor twice is ambiguous, so it is refused.
+                    if (!seen.Add(property.Name))
+                        throw ModelFormatException.For(source, $"safetensors header names '{ModelFormatException.Quote(property.Name)}' twice");
+                    if (property.Name == MetadataKey)
+                        ReadMetadata(property.Value, metadata, source);
+                    else
+                        tensors.Add(ReadEntry(property.Name, property.Value, dataLength, source));
+                }
+            }
+            catch (InvalidOperationException e)
+            {
+                // System.Text.Json decodes escapes lazily: an escaped lone surrogate ("\ud800") fails only when read.
+                throw ModelFormatException.For(source, "safetensors header has a name or string that is not valid Unicode " +
+                    $"(an escaped lone surrogate such as \\ud800): {OnnxTensors.OneLine(e.Message)}", e);
             }
             CheckCoverage(tensors, dataLength, source);
             return (tensors, metadata);
@@ -102,7 +111,7 @@ public static class SafetensorsReader
 
     private static SafetensorsTensorInfo ReadEntry(string name, JsonElement value, long dataLength, string source)
     {
-        string where = $"tensor '{name}'";
+        string where = $"tensor '{ModelFormatException.Quote(name)}'";
         if (value.ValueKind != JsonValueKind.Object)
             throw ModelFormatException.For(source, $"{where} is a JSON {Kind(value)}: expected an object with dtype, shape and data_offsets");
         JsonElement? dtype = null, shape = null, offsets = null;
@@ -129,7 +138,7 @@ public static class SafetensorsReader
         string type = d.GetString()!;
         int itemSize = SafetensorsDType.SizeOf(type);
         if (itemSize == 0)
-            throw ModelFormatException.For(source, $"{where} has unknown dtype '{type}': expected a safetensors dtype such as F32, F16, BF16, F64, I32 or I64");
+            throw ModelFormatException.For(source, $"{where} has unknown dtype '{ModelFormatException.Quote(type)}': expected a safetensors dtype such as F32, F16, BF16, F64, I32 or I64");
         var dims = new int[s.GetArrayLength()];
         int i = 0;
         foreach (var dim in s.EnumerateArray())

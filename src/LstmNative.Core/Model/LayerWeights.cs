@@ -18,12 +18,13 @@ public sealed class DirectionWeights<T> where T : unmanaged, IFloatingPointIeee7
         HiddenSize = hiddenSize;
         ProjectionSize = projectionSize;
         int recurrent = projectionSize > 0 ? projectionSize : hiddenSize;
-        W = new T[gates * hiddenSize * inputSize];
-        R = new T[gates * hiddenSize * recurrent];
-        Bw = new T[gates * hiddenSize];
-        Br = new T[gates * hiddenSize];
-        P = peepholes ? new T[3 * hiddenSize] : null;
-        Whr = projectionSize > 0 ? new T[projectionSize * hiddenSize] : null;
+        // Sizes in wide arithmetic: 4 * 65536 * 65536 must be refused, not wrap around to an empty R.
+        W = new T[RnnLayerOptions.ElementCount($"W [{gates}*hidden_size, input_size] with hidden_size={hiddenSize}, input_size={inputSize}", gates, hiddenSize, inputSize)];
+        R = new T[RnnLayerOptions.ElementCount($"R [{gates}*hidden_size, {recurrent}] with hidden_size={hiddenSize}", gates, hiddenSize, recurrent)];
+        Bw = new T[RnnLayerOptions.ElementCount($"bias [{gates}*hidden_size] with hidden_size={hiddenSize}", gates, hiddenSize, 1)];
+        Br = new T[Bw.Length];
+        P = peepholes ? new T[RnnLayerOptions.ElementCount($"peepholes [3*hidden_size] with hidden_size={hiddenSize}", 3, hiddenSize, 1)] : null;
+        Whr = projectionSize > 0 ? new T[RnnLayerOptions.ElementCount($"W_hr [proj_size={projectionSize}, hidden_size={hiddenSize}]", projectionSize, hiddenSize, 1)] : null;
     }
 
     /// <summary>Number of gate blocks.</summary>

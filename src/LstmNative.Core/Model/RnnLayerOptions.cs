@@ -79,6 +79,22 @@ public sealed record RnnLayerOptions(RnnCellType Cell, int InputSize, int Hidden
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(HashCode.Combine(Cell, InputSize, HiddenSize, Direction, Clip, InputForget, LinearBeforeReset, HasPeepholes), ProjectionSize);
 
+    /// <summary>
+    /// The number of elements of a <c>[a·b, c]</c> block, checked in wide arithmetic: throws <see cref="ArgumentException"/>
+    /// naming <paramref name="what"/> when it exceeds what a .NET array holds.
+    /// </summary>
+    internal static int ElementCount(string what, long a, long b, long c)
+    {
+        if (a < 0 || b < 0 || c < 0)
+            throw new ArgumentException($"{what}: negative dimension");
+        Int128 n = (Int128)a * b * c;
+        if (n > Array.MaxLength)
+            throw new ArgumentException($"{what} would hold {n} elements, more than a .NET array allows ({Array.MaxLength}): the model is too large");
+        return (int)n;
+    }
+
+    private static bool Fits(long a, long b, long c) => a >= 0 && b >= 0 && c >= 0 && (Int128)a * b * c <= Array.MaxLength;
+
     /// <summary>Throws <see cref="ArgumentException"/> when the options are inconsistent.</summary>
     public void Validate()
     {
@@ -98,6 +114,16 @@ public sealed record RnnLayerOptions(RnnCellType Cell, int InputSize, int Hidden
             throw new ArgumentException("projections (proj_size) are supported for LSTM only");
         if (ProjectionSize >= HiddenSize && ProjectionSize > 0)
             throw new ArgumentException($"projection size must be smaller than the hidden size, got {ProjectionSize} >= {HiddenSize}");
+        // Every weight block must fit a .NET array; the arithmetic is 128-bit, so a hostile hidden_size cannot wrap
+        // 4*hidden_size around to something small. (Messages are built only on failure: Validate runs on every Run.)
+        int recurrent = ProjectionSize > 0 ? ProjectionSize : HiddenSize;
+        if (!Fits(GateCount, HiddenSize, InputSize))
+            ElementCount($"W [{GateCount}*hidden_size={(long)GateCount * HiddenSize}, input_size={InputSize}]", GateCount, HiddenSize, InputSize);
+        if (!Fits(GateCount, HiddenSize, recurrent))
+            ElementCount($"R [{GateCount}*hidden_size={(long)GateCount * HiddenSize}, {(ProjectionSize > 0 ? "proj_size" : "hidden_size")}={recurrent}]",
+                GateCount, HiddenSize, recurrent);
+        if (ProjectionSize > 0 && !Fits(ProjectionSize, HiddenSize, 1))
+            ElementCount($"W_hr [proj_size={ProjectionSize}, hidden_size={HiddenSize}]", ProjectionSize, HiddenSize, 1);
         if (Activations is not null && Activations.Count != DirectionCount * ActivationsPerDirection)
             throw new ArgumentException($"{Cell} with {DirectionCount} direction(s) needs {DirectionCount * ActivationsPerDirection} activations, got {Activations.Count}");
     }

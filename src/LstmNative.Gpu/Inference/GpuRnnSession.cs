@@ -45,7 +45,7 @@ public enum GpuRunStaging
 /// <para>Layouts follow <see cref="GpuInferenceOptions.Layout"/>: time-major <c>x[T, B, I]</c>, <c>y[T, D, B, H]</c>,
 /// states stacked per layer as <c>[D, B, H]</c> blocks; batch-major <c>x[B, T, I]</c>, <c>y[B, T, D, H]</c>, blocks
 /// <c>[B, D, H]</c>.</para>
-/// <para>Threads: one session serves one caller at a time; sessions on the same model may run concurrently.</para>
+/// <para>Threads: one session serves one caller at a time (a call that starts while another is inside Run, Step or Enqueue* throws <see cref="InvalidOperationException"/>); sessions on the same model may run concurrently.</para>
 /// <para>Asynchronous use: write <see cref="StagedInput"/> (and lengths/states), <see cref="EnqueueRun"/> or
 /// <see cref="EnqueueStep"/>, do other work, <see cref="Wait"/>, read <see cref="StagedOutput"/>. Staging buffers
 /// must not be touched between the enqueue and the wait.</para>
@@ -92,6 +92,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
     private readonly GraphCache<RunKey, IDeviceGraph> _graphs;
     private readonly HashSet<RunKey> _warmedUp = [];
     private bool _disposed;
+    private int _busy; // 1 while a call is inside the session: concurrent entry is refused, not raced
 
     internal GpuRnnSession(GpuRnnModel model, int maxBatch, int maxSteps)
     {
@@ -256,6 +257,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
         ReadOnlySpan<int> sequenceLengths = default, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        using var entry = Enter(nameof(Run));
         CheckLimits(steps, batch);
         long xLength = (long)steps * batch * _layers[0].InputSize;
         if (x.Length != xLength)
@@ -325,6 +327,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
     public void Step(ReadOnlySpan<float> x, int batch, Span<float> y)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        using var entry = Enter(nameof(Step));
         CheckStep(batch);
         long xLength = (long)batch * _layers[0].InputSize;
         if (x.Length != xLength)
@@ -346,6 +349,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
     public void EnqueueRun(int steps, int batch, GpuRunStaging staging)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        using var entry = Enter(nameof(EnqueueRun));
         CheckLimits(steps, batch);
         var flags = RunFlags.None;
         if ((staging & GpuRunStaging.Lengths) != 0)
@@ -368,6 +372,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
     public void EnqueueStep(int batch)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        using var entry = Enter(nameof(EnqueueStep));
         CheckStep(batch);
         _backend.MakeCurrent();
         Enqueue(new RunKey(1, batch, RunFlags.Step | RunFlags.WantY));
@@ -454,6 +459,21 @@ public sealed unsafe class GpuRnnSession : IDisposable
         CheckLimits(steps, batch);
         _backend.MakeCurrent();
         Enqueue(new RunKey(steps, batch, RunFlags.Resident));
+    }
+
+    /// <summary>Marks the session busy for one call; a second caller meanwhile gets <see cref="InvalidOperationException"/>.</summary>
+    private CallGuard Enter(string method)
+    {
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+            throw new InvalidOperationException(
+                $"GpuRnnSession.{method} was called while another call on the same session is in progress: a session serves one " +
+                "caller at a time; give each thread its own session");
+        return new CallGuard(this);
+    }
+
+    private readonly ref struct CallGuard(GpuRnnSession session)
+    {
+        public void Dispose() => Volatile.Write(ref session._busy, 0);
     }
 
     // ---------------------------------------------------------------------------------------------------------------

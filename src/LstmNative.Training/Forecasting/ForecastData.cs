@@ -118,6 +118,9 @@ public sealed class ForecastData
         if (window > Train - horizon || horizon > Border)
             throw new DataFormatException($"window {window} + horizon {horizon} do not fit the ETT splits (train 8640 rows, validation and test 2880 rows each)");
         int windows = Border - horizon + 1;
+        if (windows / 32 * 32 < 1)
+            throw new DataFormatException($"{source}: horizon {horizon} leaves {windows} test window(s) under the ETT protocol, which scores " +
+                $"whole groups of 32; the horizon can be at most {Border - 31}");
         return Build(table, source, target, window, horizon, new RowRange(0, Train), new RowRange(Train, Border),
             new RowRange(Train + Border, Border), windows / 32 * 32, "ett");
     }
@@ -168,7 +171,15 @@ public sealed class ForecastData
             throw new DataFormatException(source, 0, target, $"no such column; the columns are: {string.Join(", ", table.Columns)}");
         var scaler = new StandardScaler();
         scaler.Fit(table.SliceRows(train));
-        return new ForecastData(source, scaler.Transform(table), scaler, targetIndex, window, horizon, train, validation, test, scoredTest, protocol);
+        for (int c = 0; c < table.ColumnCount; c++)
+            if (!double.IsFinite(scaler.Mean[c]) || !double.IsFinite(scaler.StandardDeviation[c]))
+                throw new DataFormatException($"{source}, column '{table.Columns[c]}': " +
+                    "values too large to standardize (their mean or standard deviation overflows a double); rescale the column");
+        var scaled = scaler.Transform(table);
+        foreach (double v in scaled.Data)
+            if (!double.IsFinite(v))
+                throw new DataFormatException($"{source}: values outside the training rows' range overflow when standardized; rescale the data");
+        return new ForecastData(source, scaled, scaler, targetIndex, window, horizon, train, validation, test, scoredTest, protocol);
     }
 
     private int[] Origins(int first, int end)

@@ -29,7 +29,20 @@ public static class ForecastDataSource
     private static List<string> NumericColumns(string path)
     {
         using var reader = new StreamReader(path);
-        using var csv = CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = true });
+        CsvDataReader created;
+        try
+        {
+            created = CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = true });
+        }
+        catch (CsvMissingHeadersException ex)
+        {
+            throw new DataFormatException(Path.GetFileName(path), 0, null, "no header row", ex);
+        }
+        catch (CsvFormatException ex)
+        {
+            throw new DataFormatException(Path.GetFileName(path), 0, null, $"malformed CSV: {ex.Message}", ex);
+        }
+        using var csv = created;
         var names = Enumerable.Range(0, csv.FieldCount).Select(csv.GetName).ToList();
         if (!csv.Read())
             return names;

@@ -26,14 +26,23 @@ public sealed record ForecastOutcome(ForecastReport Report, IReadOnlyList<string
 
 /// <summary>
 /// The forecasting job end to end: baselines (persistence, seasonal naive, linear AR) and the LSTM forecaster trained
-/// and scored on the same test windows, then the checkpoint, plots, gradient log and report. The checkpoint is
-/// rewritten at every new best validation loss, so an interrupted run keeps its best weights; every other file is
-/// written at the end, each atomically.
+/// and scored on the same test windows, then the checkpoint, plots, gradient log and report. While training, the
+/// best weights so far go to <see cref="PartialModelFile"/> (so an interrupted run keeps them); a finished run's
+/// artefacts (<see cref="OutputFiles"/> and the report) are replaced only at the end, all together, once every new
+/// one is complete, so a failed, diverged or interrupted run leaves the previous run's files as they were and
+/// consistent with each other.
 /// </summary>
 public static class ForecastPipeline
 {
     /// <summary>The checkpoint's file name in the output folder.</summary>
     public const string ModelFile = "model.safetensors";
+
+    /// <summary>The best weights of a run still in progress (or interrupted), beside a finished run's <see cref="ModelFile"/>.</summary>
+    public const string PartialModelFile = "model.partial.safetensors";
+
+    /// <summary>The files a finished run leaves in the output folder.</summary>
+    public static IReadOnlyList<string> OutputFiles { get; } =
+        [ModelFile, "forecast.png", "loss.png", "gradient_flow.png", "cell_state.png", "gradient_norms.csv"];
 
     /// <summary>Runs the job. Throws <see cref="OperationCanceledException"/> when cancelled (the best checkpoint stays).</summary>
     public static ForecastOutcome Run(ForecastData data, ForecastJob job, IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
@@ -60,45 +69,49 @@ public static class ForecastPipeline
 
         var model = new LstmForecaster<float>(shape, new Random(job.Training.Seed));
         string modelPath = Path.Combine(outDir, ModelFile);
+        string partialPath = Path.Combine(outDir, PartialModelFile);
         TrainingResult training;
         double[] predictions;
         string engineName;
         using (var accelerator = job.Accelerator?.Invoke(model, job.Training, Math.Max(job.Training.BatchSize, ForecastTrainer.PredictionBatch)))
         {
             training = ForecastTrainer.Train(model, data, job.Training, progress,
-                e => WriteCheckpoint(modelPath, model, data, e), cancel, accelerator);
+                e => AtomicFile.Write(partialPath, Checkpoint(model, data, e)), cancel, accelerator);
             // The model holds the best epoch's weights; the accelerator the last epoch's: it forecasts after an upload.
             accelerator?.Upload(model);
             predictions = ForecastTrainer.Predict(model, data, scored, accelerator: accelerator);
             engineName = accelerator?.Name ?? EngineName(model.Lstm.Engine);
         }
-        WriteCheckpoint(modelPath, model, data, training.Epochs[training.BestEpoch - 1]);
+        var checkpoint = Checkpoint(model, data, training.Epochs[training.BestEpoch - 1]);
 
         var results = new List<ForecastMetrics> { Score("LSTM", predictions, actuals, data) };
         for (int i = 0; i < baselines.Count; i++)
             results.Add(Score(baselines[i].Name, baselinePredictions[i], actuals, data));
 
-        var files = new List<string> { modelPath };
-        var pending = new List<(string Path, byte[] Bytes)>
+        var pending = new List<(string Path, Action<Stream> Write)>
         {
-            (Path.Combine(outDir, "forecast.png"), PlotForecast(data, job, scored, predictions, baselinePredictions[^1], baselines[^1].Name)),
-            (Path.Combine(outDir, "loss.png"), ForecastPlots.Loss(training.Epochs, training.BestEpoch)),
-            (Path.Combine(outDir, "gradient_flow.png"), ForecastPlots.GradientFlow(training.GradientFlow)),
-            (Path.Combine(outDir, "cell_state.png"), PlotCellState(model, data, scored[0])),
-            (Path.Combine(outDir, "gradient_norms.csv"), Encoding.UTF8.GetBytes(training.GradientFlow.ToCsv())),
+            (modelPath, checkpoint),
+            (Path.Combine(outDir, "forecast.png"), Bytes(PlotForecast(data, job, scored, predictions, baselinePredictions[^1], baselines[^1].Name))),
+            (Path.Combine(outDir, "loss.png"), Bytes(ForecastPlots.Loss(training.Epochs, training.BestEpoch))),
+            (Path.Combine(outDir, "gradient_flow.png"), Bytes(ForecastPlots.GradientFlow(training.GradientFlow))),
+            (Path.Combine(outDir, "cell_state.png"), Bytes(PlotCellState(model, data, scored[0]))),
+            (Path.Combine(outDir, "gradient_norms.csv"), Bytes(Encoding.UTF8.GetBytes(training.GradientFlow.ToCsv()))),
         };
         var report = BuildReport(data, job, training, results, clock.Elapsed.TotalSeconds, engineName);
-        foreach (var (path, bytes) in pending)
-        {
-            AtomicFile.WriteAllBytes(path, bytes);
-            files.Add(path);
-        }
         report = report with { RunTimeSeconds = clock.Elapsed.TotalSeconds };
         if (job.ReportPath is { } rp)
+            pending.Add((Path.GetFullPath(rp), Bytes(Encoding.UTF8.GetBytes(report.ToJson() + "\n"))));
+        // Everything at once: a failure before the last rename leaves the previous run's files untouched.
+        AtomicFile.WriteAll(pending);
+        try
         {
-            AtomicFile.WriteAllBytes(rp, Encoding.UTF8.GetBytes(report.ToJson() + "\n"));
-            files.Add(Path.GetFullPath(rp));
+            File.Delete(partialPath);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A stale partial checkpoint beside a finished run is harmless.
+        }
+        var files = pending.Select(p => p.Path).ToList();
         return new ForecastOutcome(report, files);
     }
 
@@ -143,7 +156,9 @@ public static class ForecastPipeline
     private static ForecastMetrics Score(string name, double[] predictions, double[] actuals, ForecastData data) =>
         ForecastMetrics.Compute(name, predictions, actuals, data.Horizon, data.Unscale(predictions), data.Unscale(actuals));
 
-    private static void WriteCheckpoint(string path, LstmForecaster<float> model, ForecastData data, EpochRecord epoch)
+    private static Action<Stream> Bytes(byte[] bytes) => stream => stream.Write(bytes);
+
+    private static Action<Stream> Checkpoint(LstmForecaster<float> model, ForecastData data, EpochRecord epoch)
     {
         var tensors = model.Parameters().Select(p => (p.Name, p.Value.Shape.ToArray(), (float[])p.Value.Data.Clone())).ToList();
         var scaler = data.Scaler;
@@ -158,7 +173,7 @@ public static class ForecastPipeline
             ["epoch"] = epoch.Epoch.ToString(CultureInfo.InvariantCulture),
             ["validation_mse"] = epoch.ValidationLoss.ToString("R", CultureInfo.InvariantCulture),
         };
-        SafetensorsCheckpointWriter.Write(path, tensors, metadata);
+        return SafetensorsCheckpointWriter.Encode(tensors, metadata);
     }
 
     private static byte[] PlotForecast(ForecastData data, ForecastJob job, int[] scored, double[] model, double[] baseline, string baselineName)

@@ -16,6 +16,27 @@ namespace LstmNative.Training.Forecasting;
 public sealed record TrainingResult(IReadOnlyList<EpochRecord> Epochs, int BestEpoch, double BestValidationLoss, GradientFlowLog GradientFlow,
     bool StoppedEarly, double Seconds);
 
+/// <summary>Training stopped because the loss became NaN or infinite (the model keeps its best finite epoch, if any).</summary>
+public sealed class TrainingDivergedException : InvalidOperationException
+{
+    /// <summary>Creates the exception.</summary>
+    public TrainingDivergedException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public TrainingDivergedException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and its cause.</summary>
+    public TrainingDivergedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
 /// <summary>
 /// Trains an <see cref="LstmForecaster{T}"/> with MSE on the standardized scale: shuffled mini-batches, global-norm
 /// clipping, a learning-rate schedule, and early stopping on the validation MSE that restores the best weights.
@@ -112,6 +133,10 @@ public static class ForecastTrainer
                     accelerator.Download(model);
                 }
                 double validation = Evaluate(model, data, data.ValidationOrigins, accelerator);
+                if (!double.IsFinite(sum) || !double.IsFinite(validation))
+                    throw new TrainingDivergedException(
+                        $"training diverged in epoch {epoch}: the {(double.IsFinite(sum) ? "validation" : "training")} loss is " +
+                        $"{(double.IsFinite(sum) ? validation : sum / batches)} (learning rate {optimizer.LearningRate:G3}; try a lower --lr)");
                 bool improved = validation < stopping.BestMetric;
                 bool stop = stopping.Step(validation);
                 last = new EpochRecord(epoch, sum / batches, validation, optimizer.LearningRate, clock.Elapsed.TotalSeconds, improved);
@@ -136,7 +161,7 @@ public static class ForecastTrainer
             model.Eval();
         }
         if (stopping.BestEpoch < 0)
-            throw new InvalidOperationException("training diverged: the validation loss was never finite (try a lower --lr)");
+            throw new TrainingDivergedException("training diverged: the validation loss was never finite (try a lower --lr)");
         return new TrainingResult(epochs, stopping.BestEpoch + 1, stopping.BestMetric, flow, stopping.ShouldStop, clock.Elapsed.TotalSeconds);
     }
 

@@ -48,6 +48,13 @@ public sealed record ForecasterShape(int Features, int TargetFeature, int Window
             throw new ArgumentException($"target feature {TargetFeature} is outside [0, {Features})");
         if (Window % Patch != 0)
             throw new ArgumentException($"the window ({Window}) must be a multiple of the patch ({Patch})");
+        // 64-bit size arithmetic: each LSTM weight matrix [4·hidden, max(input, hidden)] must fit a .NET array.
+        long input = (long)Patch * Features;
+        long columns = Math.Max(input, Hidden);
+        Int128 elements = (Int128)4 * Hidden * columns;
+        if (elements > Array.MaxLength)
+            throw new ArgumentException($"hidden size {Hidden}: the LSTM's weights [4*{Hidden}, {columns}] would hold {elements} elements, " +
+                $"more than a .NET array allows ({Array.MaxLength}); use a smaller hidden size");
     }
 }
 

@@ -14,7 +14,11 @@ namespace LstmNative.Training.Forecasting;
 internal static class SafetensorsCheckpointWriter
 {
     /// <summary>Writes float32 tensors (name, shape, values) and string metadata to <paramref name="path"/>.</summary>
-    public static void Write(string path, IReadOnlyList<(string Name, int[] Shape, float[] Data)> tensors, IReadOnlyDictionary<string, string> metadata)
+    public static void Write(string path, IReadOnlyList<(string Name, int[] Shape, float[] Data)> tensors, IReadOnlyDictionary<string, string> metadata) =>
+        AtomicFile.Write(path, Encode(tensors, metadata));
+
+    /// <summary>The writer of a file holding <paramref name="tensors"/> and <paramref name="metadata"/> (checked now, written when called).</summary>
+    public static Action<Stream> Encode(IReadOnlyList<(string Name, int[] Shape, float[] Data)> tensors, IReadOnlyDictionary<string, string> metadata)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         ArgumentNullException.ThrowIfNull(metadata);
@@ -50,7 +54,7 @@ internal static class SafetensorsCheckpointWriter
         var header = json.ToArray().ToList();
         while (header.Count % 8 != 0)
             header.Add((byte)' ');
-        AtomicFile.Write(path, stream =>
+        return stream =>
         {
             Span<byte> length = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Count);
@@ -65,7 +69,7 @@ internal static class SafetensorsCheckpointWriter
                         BinaryPrimitives.WriteSingleLittleEndian(buffer.AsSpan(4 * k, 4), data[i + k]);
                     stream.Write(buffer, 0, 4 * n);
                 }
-        });
+        };
     }
 
     /// <summary>Reads back the header of a file written by <see cref="Write"/> (for checks), as the JSON text.</summary>

@@ -102,13 +102,63 @@ public class PipelineTests
             });
             Assert.That(() => ForecastPipeline.Run(data, new ForecastJob(Shape(data), Quick(5), dir.FullName), progress, cancel.Token),
                 Throws.InstanceOf<OperationCanceledException>());
-            Assert.That(File.Exists(Path.Combine(dir.FullName, ForecastPipeline.ModelFile)), Is.True);
+            Assert.That(File.Exists(Path.Combine(dir.FullName, ForecastPipeline.PartialModelFile)), Is.True);
+            Assert.That(File.Exists(Path.Combine(dir.FullName, ForecastPipeline.ModelFile)), Is.False, "only a finished run writes the model");
             Assert.That(File.Exists(Path.Combine(dir.FullName, "loss.png")), Is.False, "nothing else is half-written");
         }
         finally
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    [Test]
+    public void AnInterruptedSecondRunLeavesTheFinishedRunsFiles()
+    {
+        var data = SmallData();
+        var dir = Directory.CreateTempSubdirectory("lstmnative-forecast-");
+        try
+        {
+            string report = Path.Combine(dir.FullName, "report.json");
+            ForecastPipeline.Run(data, new ForecastJob(Shape(data), Quick(2), dir.FullName, report));
+            var before = Directory.GetFiles(dir.FullName).ToDictionary(f => f, File.ReadAllBytes);
+            using var cancel = new CancellationTokenSource();
+            var progress = new Progress(p =>
+            {
+                if (p.LastEpoch is not null)
+                    cancel.Cancel();
+            });
+            Assert.That(() => ForecastPipeline.Run(data, new ForecastJob(Shape(data), Quick(5) with { Seed = 9 }, dir.FullName, report), progress, cancel.Token),
+                Throws.InstanceOf<OperationCanceledException>());
+            foreach (var (path, bytes) in before)
+                Assert.That(File.ReadAllBytes(path), Is.EqualTo(bytes), path);
+            Assert.That(File.Exists(Path.Combine(dir.FullName, ForecastPipeline.PartialModelFile)), Is.True, "the interrupted run's best weights are kept apart");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Test]
+    public void ADivergingRunStopsWithAClearMessage()
+    {
+        var data = SmallData();
+        var model = new LstmForecaster<float>(Shape(data), new Random(4));
+        var e = Assert.Throws<TrainingDivergedException>(() => ForecastTrainer.Train(model, data, Quick(3) with { LearningRate = 1e30 }));
+        Assert.That(e!.Message, Does.Contain("diverged").And.Contain("lower --lr"));
+    }
+
+    [Test]
+    public void HugeValuesAndAnEttHorizonWithoutScoredWindowsAreNamed()
+    {
+        var table = SyntheticLoadSeries.Generate(24 * 60, seed: 2);
+        var huge = new NumericTable(table.Columns, table.Data.Select((v, i) => i % 2 == 0 ? 1e300 * (1 + i % 3) : v).ToArray());
+        var e = Assert.Throws<DataFormatException>(() => ForecastData.Chronological(huge, "big.csv", "load", 48, 6));
+        Assert.That(e!.Message, Does.Contain("big.csv").And.Contain("too large"));
+        var ett = SyntheticLoadSeries.Generate(14400, seed: 2);
+        var e2 = Assert.Throws<DataFormatException>(() => ForecastData.Ett(ett, "ETTh1.csv", "load", 96, 2850));
+        Assert.That(e2!.Message, Does.Contain("ETTh1.csv").And.Contain("horizon 2850"));
     }
 
     [Test]
