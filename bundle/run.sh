@@ -15,6 +15,7 @@
 #   2 inference: the GPU engine against the CPU reference; the CLI on every ONNX node case with --device cuda
 #   3 training: GPU training tests; 'forecast --device cuda' against the same run on the CPU (test MSE within 1 %)
 #   4 benchmarks: our engine against cuDNN (inference suite, DeepBench training rows) and PyTorch's nn.LSTM/nn.GRU
+#   5 tuning (only when named in --stages): the persistent kernel's per-step cost for every block split and barrier
 # report.json / report.md are rewritten after every step, so a run cut short still reports what finished; the first
 # failure is named at the top. Without a GPU the GPU parts are skipped with the probe's reason; but where the machine
 # shows a GPU (nvidia-smi lists one, or /dev/nvidia0 exists) and the probe finds none usable, that is a failure.
@@ -26,7 +27,7 @@ BUDGET=300
 OUT_DIR="$PWD/gpu-report"
 STAGES="1,2,3,4"
 
-usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --budget) BUDGET="${2:-}"; shift 2 || { usage; exit 2; } ;;
@@ -40,7 +41,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$BUDGET" in ''|*[!0-9]*) echo "run.sh: --budget needs a number of seconds, got '$BUDGET'" >&2; exit 2 ;; esac
-case ",$STAGES," in *[!0-9,]*|,,) echo "run.sh: --stages takes a list such as 1,2 (stages 1-4), got '$STAGES'" >&2; exit 2 ;; esac
+case ",$STAGES," in *[!0-9,]*|,,) echo "run.sh: --stages takes a list such as 1,2 (stages 1-5), got '$STAGES'" >&2; exit 2 ;; esac
 stage_selected() { case ",$STAGES," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 mkdir -p "$OUT_DIR" && OUT_DIR="$(cd "$OUT_DIR" && pwd)" || { echo "run.sh: cannot create $OUT_DIR" >&2; exit 2; }
 
@@ -141,7 +142,7 @@ write_report() {
     if [ -f "$OUT_DIR/gpu-probe.txt" ]; then
       echo; echo "## GPU probe"; echo; echo '```'; cat "$OUT_DIR/gpu-probe.txt"; echo '```'
     fi
-    for f in "$OUT_DIR"/bench/*/gpu-inference.md "$OUT_DIR"/bench/training.md "$OUT_DIR"/bench/torch-rnn.md; do
+    for f in "$OUT_DIR"/bench/*/gpu-inference.md "$OUT_DIR"/bench/training.md "$OUT_DIR"/bench/torch-rnn.md "$OUT_DIR"/bench/persistent-sweep.md; do
       [ -f "$f" ] && { echo; cat "$f"; }
     done
     echo
@@ -426,6 +427,25 @@ if stage_selected 4; then
       code=$?
       record 4-pytorch-anchor "$([ $code -eq 0 ] && echo passed || echo failed)" $(( $(date +%s) - t0 )) "exit code $code ($TORCH_PY); table bench/torch-rnn.md"
     fi
+  fi
+fi
+
+# --- stage 5 (only when asked): tuning experiments ------------------------------------------------------------------------
+if stage_selected 5; then
+  BENCH="$WORK/apps/bench/LstmNative.Gpu.Benchmarks/LstmNative.Gpu.Benchmarks.dll"
+  t0=$(date +%s)
+  left=$(( $(remaining) - 10 ))
+  if [ "$GPU_AVAILABLE" != true ]; then
+    record 5-persistent-sweep skipped 0 "no usable GPU: $GPU_REASON"
+  elif [ "$left" -lt 30 ]; then
+    record 5-persistent-sweep skipped 0 "budget exhausted (${left}s left)"
+  else
+    mkdir -p "$OUT_DIR/bench"
+    # Every block split and barrier variant of the persistent kernel; the per-step cost against the plan's model.
+    timeout --kill-after=10 "$left" "$DOTNET" "$BENCH" persistent-sweep --out "$OUT_DIR/bench/persistent-sweep.md" \
+      --budget $(( left - 20 )) --hidden "${LSTMNATIVE_SWEEP_HIDDEN:-256,512,1024}" > "$OUT_DIR/bench-sweep.log" 2>&1
+    code=$?
+    record 5-persistent-sweep "$([ $code -eq 0 ] && echo passed || echo failed)" $(( $(date +%s) - t0 )) "exit code $code; table bench/persistent-sweep.md"
   fi
 fi
 

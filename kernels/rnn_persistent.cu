@@ -42,7 +42,33 @@ __device__ __forceinline__ unsigned int rnn_load_volatile(const unsigned int* p)
 // unchanged; a long wait stops hammering the counter's L2 line.
 #define RNN_BARRIER_SPIN_POLLS 4096
 
+// Arrival with release semantics at GPU scope: the block's writes (ordered before by __syncthreads) are visible to
+// whoever acquires the counter. Lighter than __threadfence() + atomicAdd, whose fence is sequentially consistent.
+__device__ __forceinline__ void rnn_arrive_release(unsigned int* counter)
+{
+#if defined(__CUDA_ARCH__)
+    asm volatile("red.release.gpu.global.add.u32 [%0], %1;" : : "l"(counter), "r"(1u) : "memory");
+#else
+    __threadfence();
+    atomicAdd(counter, 1u);
+#endif
+}
+
+__device__ __forceinline__ unsigned int rnn_load_acquire(const unsigned int* counter)
+{
+#if defined(__CUDA_ARCH__)
+    unsigned int v;
+    asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(counter) : "memory");
+    return v;
+#else
+    const unsigned int v = rnn_load_volatile(counter);
+    __threadfence();
+    return v;
+#endif
+}
+
 // Waits until every block of the direction has arrived. `arrivals` counts this block's calls (same in all blocks).
+// mode 0: fence + atomic + volatile polls; 2: release arrival + acquire polls (no full fences); 1: cooperative sync.
 __device__ __forceinline__ void rnn_direction_barrier(
     int mode, unsigned int* counter, unsigned int& arrivals, int blocks)
 {
@@ -54,11 +80,16 @@ __device__ __forceinline__ void rnn_direction_barrier(
     arrivals += 1;
     if (blocks > 1 && threadIdx.x == 0) {
         const unsigned int target = arrivals * (unsigned int)blocks;
-        __threadfence();
-        atomicAdd(counter, 1u);
+        const bool acquire_release = mode == 2;
+        if (acquire_release) {
+            rnn_arrive_release(counter);
+        } else {
+            __threadfence();
+            atomicAdd(counter, 1u);
+        }
         const long long start = clock64();
         int polls = 0;
-        while (rnn_load_volatile(counter) < target) {
+        while ((acquire_release ? rnn_load_acquire(counter) : rnn_load_volatile(counter)) < target) {
             if (++polls < RNN_BARRIER_SPIN_POLLS)
                 continue;
             __nanosleep(200);
@@ -66,7 +97,9 @@ __device__ __forceinline__ void rnn_direction_barrier(
                 __trap(); // no printf here: its call frame made the kernel spill (64-byte stack, measured with ptxas)
             }
         }
-        __threadfence();
+        if (!acquire_release) {
+            __threadfence();
+        }
     }
     __syncthreads();
 }

@@ -11,8 +11,11 @@ using LstmNative.Gpu.Benchmarks.Inference;
 //   LstmNative.Gpu.Benchmarks bdn [BenchmarkDotNet arguments]
 //       BenchmarkDotNet (in-process toolchain, no SDK needed): wall-clock Step latency.
 // `... -- training [options]`: the GPU training harness (DeepBench rows, ours vs cuDNN; CUDA-event timed, no SDK needed).
+// `... -- persistent-sweep [--out FILE]`: the persistent kernel's per-step cost for every block split and barrier.
 if (args.Length > 0 && args[0] == "training")
     return TrainingBenchmark.Run(args[1..], Console.Out);
+if (args.Length > 0 && args[0] == "persistent-sweep")
+    return PersistentSweep.Run(args[1..], Console.Out);
 if (args.Length > 0 && args[0] == "bdn")
 {
     BenchmarkSwitcher.FromAssembly(typeof(InferenceSuite).Assembly).Run(args[1..]);

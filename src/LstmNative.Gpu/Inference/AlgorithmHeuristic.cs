@@ -46,7 +46,7 @@ public static class AlgorithmHeuristic
         PersistentPlan? plan = null;
         if (options.Barrier == PersistentBarrier.Cooperative && !limits.SupportsCooperativeLaunch)
             reason = $"{limits.Name} does not support cooperative launches";
-        else if (PersistentPlan.TryCreate(layer, batch, limits, out plan, out reason) && residentCheck is not null)
+        else if (PersistentPlan.TryCreate(layer, batch, limits, options.ForcedUnitsPerBlock, out plan, out reason) && residentCheck is not null)
         {
             int resident = residentCheck(plan!);
             if (resident < plan!.GridBlocks)

@@ -78,6 +78,15 @@ public sealed record GpuInferenceOptions
     /// <summary>Overlap the layers of forward-only standard stacks in time chunks on separate streams.</summary>
     public bool Wavefront { get; init; } = true;
 
+    /// <summary>
+    /// Tuning experiments only (the persistent sweep of LstmNative.Gpu.Benchmarks): plan the persistent kernel with
+    /// exactly this many units per block instead of the cost model's choice.
+    /// </summary>
+    internal int? ForcedUnitsPerBlock { get; init; }
+
+    /// <summary>Tuning experiments only: the flag barrier with release/acquire operations instead of fences (kernel mode 2).</summary>
+    internal bool AcquireReleaseBarrier { get; init; }
+
     /// <summary>Time steps per wavefront chunk; null chooses (<see cref="WavefrontSchedule.ChooseChunk"/>).</summary>
     public int? WavefrontChunk { get; init; }
 

@@ -123,7 +123,11 @@ public sealed record PersistentPlan
     /// Plans a persistent launch of <paramref name="layer"/> for <paramref name="batch"/> rows on a device with
     /// <paramref name="limits"/>; false with the reason when the layer does not fit.
     /// </summary>
-    public static bool TryCreate(RnnLayerOptions layer, int batch, DeviceLimits limits, out PersistentPlan? plan, out string reason)
+    public static bool TryCreate(RnnLayerOptions layer, int batch, DeviceLimits limits, out PersistentPlan? plan, out string reason) =>
+        TryCreate(layer, batch, limits, null, out plan, out reason);
+
+    /// <summary>As above; <paramref name="forcedUnits"/> (tuning experiments) considers only that many units per block.</summary>
+    internal static bool TryCreate(RnnLayerOptions layer, int batch, DeviceLimits limits, int? forcedUnits, out PersistentPlan? plan, out string reason)
     {
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(limits);
@@ -144,7 +148,7 @@ public sealed record PersistentPlan
         for (int blocks = 1; blocks <= Math.Min(maxBlocks, h); blocks++)
         {
             int units = (h + blocks - 1) / blocks;
-            if (units == lastUnits)
+            if (units == lastUnits || (forcedUnits is { } forced && units != forced))
                 continue; // same split as a smaller block count
             lastUnits = units;
             int used = (h + units - 1) / units;
