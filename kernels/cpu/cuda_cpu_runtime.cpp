@@ -1,6 +1,9 @@
 // The CPU shim's runtime (see cuda_cpu_shim.h): a pool of OS threads, one per CUDA thread of the blocks that run at
 // once; block, warp and grid barriers; the launcher and the exported C entry points the tests P/Invoke.
+#include <linux/futex.h>
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <sched.h>
 #include <time.h>
 
@@ -39,21 +42,33 @@ struct Aborted {
 struct Launch;
 
 // A barrier among a changing set of participants: threads that exit leave it (CUDA counts exited threads as arrived).
+// Waiters sleep on a futex on the generation number, so a release wakes them without a mutex hand-off each.
 struct Barrier {
     std::mutex m;
-    std::condition_variable cv;
     int expected = 0;
     int arrived = 0;
-    unsigned long long generation = 0;
+    std::atomic<std::uint32_t> generation{0};
     Launch* launch = nullptr;
 
     void wait();
     void leave();
+    void release(); // with m held: next generation, wake everyone
 };
+
+void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t value)
+{
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_PRIVATE, value, nullptr, nullptr, 0);
+}
+
+void futex_wake_all(std::atomic<std::uint32_t>* word)
+{
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE_PRIVATE, 0x7fffffff, nullptr, nullptr, 0);
+}
 
 struct Warp {
     Barrier barrier;
-    std::uint64_t slots[32] = {};
+    std::uint64_t slots[2][32] = {}; // double-buffered: one barrier per shuffle
+    std::uint32_t round[32] = {};    // per lane: which buffer its next shuffle uses
     unsigned int present = 0; // lanes that exist (the last warp of a block may be partial)
     std::atomic<unsigned int> live{0};
 };
@@ -89,9 +104,10 @@ struct Launch {
             }
         }
         aborted.store(true);
+        // Waiters wake up, see the flag and unwind.
         auto wake = [](Barrier& b) {
             std::lock_guard<std::mutex> lock(b.m);
-            b.cv.notify_all();
+            b.release();
         };
         wake(grid_barrier);
         for (auto& block : blocks) {
@@ -103,21 +119,31 @@ struct Launch {
     }
 };
 
+void Barrier::release()
+{
+    arrived = 0;
+    generation.fetch_add(1);
+    futex_wake_all(&generation);
+}
+
 void Barrier::wait()
 {
-    std::unique_lock<std::mutex> lock(m);
     if (launch->aborted.load()) {
         throw Aborted{};
     }
-    const unsigned long long g = generation;
-    if (++arrived >= expected) {
-        arrived = 0;
-        generation++;
-        cv.notify_all();
-        return;
+    std::uint32_t g;
+    {
+        std::lock_guard<std::mutex> lock(m);
+        g = generation.load();
+        if (++arrived >= expected) {
+            release();
+            return;
+        }
     }
-    cv.wait(lock, [&] { return generation != g || launch->aborted.load(); });
-    if (generation == g) {
+    while (generation.load() == g) {
+        futex_wait(&generation, g);
+    }
+    if (launch->aborted.load()) {
         throw Aborted{};
     }
 }
@@ -127,9 +153,7 @@ void Barrier::leave()
     std::lock_guard<std::mutex> lock(m);
     expected--;
     if (arrived > 0 && arrived >= expected) {
-        arrived = 0;
-        generation++;
-        cv.notify_all();
+        release();
     }
 }
 
@@ -187,7 +211,8 @@ struct Pool {
     int idle = 0; // workers waiting for a task (or about to)
 
     void submit(std::vector<Task>& tasks);
-} pool;
+};
+Pool& pool = *new Pool; // never destroyed: its workers wait on it until the process ends
 
 void run_task(Task& task)
 {
@@ -269,8 +294,8 @@ void Pool::submit(std::vector<Task>& tasks)
     }
     for (auto& task : tasks) {
         queue.push_back(std::move(task));
+        cv.notify_one(); // as many workers as tasks, not the whole pool
     }
-    cv.notify_all();
 }
 
 std::mutex launch_mutex; // one launch at a time: static __shared__ variables are process-wide
@@ -366,11 +391,12 @@ std::uint64_t warp_exchange(unsigned int mask, std::uint64_t value, int source)
     if ((mask & w.present) != live || (mask & w.present) != w.present) {
         fail_here("warp shuffle with a mask other than the whole warp, or with lanes that have exited (not emulated)");
     }
-    w.slots[c.lane] = value;
+    // Lanes alternate between two buffers: a lane can only write this buffer again two shuffles later, after the
+    // barrier of the next one, which every lane reaches only once it has read this one.
+    const std::uint32_t buffer = w.round[c.lane]++ & 1u;
+    w.slots[buffer][c.lane] = value;
     w.barrier.wait();
-    const std::uint64_t result = source < 0 || source >= 32 || ((w.present >> source) & 1u) == 0 ? value : w.slots[source];
-    w.barrier.wait();
-    return result;
+    return source < 0 || source >= 32 || ((w.present >> source) & 1u) == 0 ? value : w.slots[buffer][source];
 }
 
 } // namespace lncpu

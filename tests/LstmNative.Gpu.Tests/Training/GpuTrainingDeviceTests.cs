@@ -88,7 +88,8 @@ public class GpuTrainingDeviceTests : GpuFixture
                 var onDevice = new DeviceScalars[1];
                 device.Download<DeviceScalars>(scalars, onDevice);
                 // The norm: two passes in double on the device, one on the host.
-                Assert.That(onDevice[0].GradSq, Is.EqualTo(grad.Sum(g => (double)g * g)).Within(1e-9).Percent);
+                if (clip.Mode == GradientClipMode.GlobalNorm) // the norm kernels run only then (found by running the kernels on the CPU)
+                    Assert.That(onDevice[0].GradSq, Is.EqualTo(grad.Sum(g => (double)g * g)).Within(1e-9).Percent);
                 s.GradSq = onDevice[0].GradSq;
                 FusedOptimizerMath.Prepare(p, ref s);
                 var expected = s;
