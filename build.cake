@@ -1,7 +1,8 @@
-// LstmNative build script (Cake). Targets: Clean, Kernels (nvcc), Build, Test (default), GpuBundle (device bundle),
+// LstmNative build script (Cake). Targets: Clean, Kernels (nvcc), KernelsCpu (the kernels as C++ on the CPU), Build, Test (default), GpuBundle (device bundle),
 // Bench (a short BenchmarkDotNet job), Pack (NuGet package), Sample (the package consumed from a local feed),
 // Fuzz (a fixed budget of fuzzing the readers).
 #load "build/kernels.cake"
+#load "build/kernels-cpu.cake"
 #load "build/gpu-bundle.cake"
 
 var target = Argument("target", "Test");
@@ -25,6 +26,10 @@ Task("Clean")
 Task("Kernels")
     .Description("Compiles kernels/*.cu into artifacts/kernels/lstmnative.fatbin with nvcc (a warning when there is no nvcc; an error under CI)")
     .Does(() => CompileKernels(root, InCi()));
+
+Task("KernelsCpu")
+    .Description("Compiles the real kernels/*.cu as C++ with the CPU shim into artifacts/kernels-cpu/liblstmnative_cpukernels.so (KernelsOnCpu tests)")
+    .Does(() => CompileCpuKernels(root, InCi()));
 
 Task("Build")
     .IsDependentOn("Kernels")
@@ -132,6 +137,7 @@ IEnumerable<(string Test, string Method, string Message)> FailedResults(System.X
 
 Task("Test")
     .IsDependentOn("Build")
+    .IsDependentOn("KernelsCpu")
     .Does(() =>
 {
     int passed = 0, failed = 0, skipped = 0;

@@ -18,6 +18,8 @@ namespace LstmNative.Gpu.Tests.Inference.Emulation;
 /// <item>the kernels are ports of kernels/rnn_forward.cu and kernels/rnn_persistent.cu that read the same argument
 ///   blocks (<see cref="EmulatedKernels"/>), and the persistent one checks the launch plan covers every unit.</item>
 /// </list>
+/// With <c>realKernels</c>, device memory is native (addresses are real pointers) and the step and persistent kernels
+/// are the real kernels/*.cu compiled for the CPU (<see cref="KernelsOnCpu.CpuKernels"/>); GEMMs stay C# loops.
 /// </summary>
 internal sealed class EmulatedBackend : IInferenceBackend
 {
@@ -27,8 +29,9 @@ internal sealed class EmulatedBackend : IInferenceBackend
     private readonly List<EmulatedQueue> _queues = [];
     private ulong _next = BaseAddress;
 
-    public EmulatedBackend(DeviceLimits? limits = null, int seed = 1, int residentBlocks = int.MaxValue)
+    public EmulatedBackend(DeviceLimits? limits = null, int seed = 1, int residentBlocks = int.MaxValue, bool realKernels = false)
     {
+        RealKernels = realKernels;
         Limits = limits ?? DeviceLimits.H100;
         _random = new Random(seed);
         ResidentBlocks = residentBlocks;
@@ -36,6 +39,9 @@ internal sealed class EmulatedBackend : IInferenceBackend
     }
 
     public DeviceLimits Limits { get; }
+
+    /// <summary>Whether launches run the real kernels compiled for the CPU (else the C# ports).</summary>
+    public bool RealKernels { get; }
 
     public PersistentLane Lane { get; }
 
@@ -62,9 +68,10 @@ internal sealed class EmulatedBackend : IInferenceBackend
     public IDeviceMemory Allocate(long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
-        var a = new Allocation(this, _next, new byte[bytes]);
-        a.Data.AsSpan().Fill(0xFF); // NaN everywhere: nothing is zero unless someone wrote it
-        _next += ((ulong)bytes + 255) / 256 * 256 + 256;
+        var a = RealKernels ? Allocation.Native(this, bytes) : new Allocation(this, _next, new byte[bytes]);
+        a.Data.Fill(0xFF); // NaN everywhere: nothing is zero unless someone wrote it
+        if (!RealKernels)
+            _next += ((ulong)bytes + 255) / 256 * 256 + 256;
         _allocations.Add(a);
         return a;
     }
@@ -99,14 +106,14 @@ internal sealed class EmulatedBackend : IInferenceBackend
             throw new InvalidOperationException($"{what}: null device pointer");
         foreach (var a in _allocations)
         {
-            if (address >= a.Pointer && address < a.Pointer + (ulong)a.Data.Length)
+            if (address >= a.Pointer && address < a.Pointer + (ulong)a.Bytes && !(a.Disposed && a.IsNative))
             {
                 long offset = (long)(address - a.Pointer);
                 if (a.Disposed)
                     throw new InvalidOperationException($"{what}: use after free at 0x{address:x}");
                 if (offset + bytes > a.Data.Length)
                     throw new InvalidOperationException($"{what}: {bytes} bytes at offset {offset} overrun an allocation of {a.Data.Length} bytes");
-                return a.Data.AsSpan((int)offset, checked((int)bytes));
+                return a.Data.Slice((int)offset, checked((int)bytes));
             }
         }
         throw new InvalidOperationException($"{what}: 0x{address:x} is not device memory");
@@ -145,19 +152,34 @@ internal sealed class EmulatedBackend : IInferenceBackend
 
     internal void CountGraph() => GraphsCaptured++;
 
-    private sealed class Allocation(EmulatedBackend owner, ulong pointer, byte[] data) : IDeviceMemory
+    private sealed unsafe class Allocation(EmulatedBackend owner, ulong pointer, byte[]? data) : IDeviceMemory
     {
+        private byte* _native;
+        private long _nativeBytes;
+
+        /// <summary>Native memory whose address is the device address (for the real kernels).</summary>
+        public static Allocation Native(EmulatedBackend owner, long bytes)
+        {
+            var p = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 256);
+            return new Allocation(owner, (ulong)p, null) { _native = p, _nativeBytes = bytes };
+        }
+
         public ulong Pointer { get; } = pointer;
 
-        public byte[] Data { get; } = data;
+        public bool IsNative => data is null;
+
+        public Span<byte> Data => data ?? (_native != null ? new Span<byte>(_native, checked((int)_nativeBytes)) : default);
 
         public bool Disposed { get; private set; }
 
-        public long Bytes => Data.Length;
+        public long Bytes => data?.Length ?? _nativeBytes;
 
         public void Dispose()
         {
             Disposed = true;
+            if (_native != null)
+                NativeMemory.AlignedFree(_native); // its address may be reused: the lookup skips freed native blocks
+            _native = null;
             _ = owner;
         }
     }
@@ -355,7 +377,10 @@ internal sealed class EmulatedQueue(EmulatedBackend backend, int id) : IDeviceQu
         Add(kernel.ToString(), () =>
         {
             backend.Count(kernel.ToString());
-            EmulatedKernels.Step(backend, kernel, a);
+            if (backend.RealKernels)
+                KernelsOnCpu.RealInferenceKernels.Step(kernel, a);
+            else
+                EmulatedKernels.Step(backend, kernel, a);
         });
     }
 
@@ -368,7 +393,10 @@ internal sealed class EmulatedQueue(EmulatedBackend backend, int id) : IDeviceQu
         Add("persistent", () =>
         {
             backend.Count("persistent");
-            EmulatedKernels.Persistent(backend, plan, a, barrier);
+            if (backend.RealKernels)
+                KernelsOnCpu.RealInferenceKernels.Persistent(backend, plan, a, barrier);
+            else
+                EmulatedKernels.Persistent(backend, plan, a, barrier);
         });
     }
 

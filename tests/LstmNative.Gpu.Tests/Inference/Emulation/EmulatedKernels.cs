@@ -146,6 +146,23 @@ internal static class EmulatedKernels
 
     public static void Persistent(EmulatedBackend m, PersistentPlan plan, PersistentKernelArgs a, PersistentBarrier barrier)
     {
+        CheckPersistentLaunch(m, plan, a, barrier);
+        int blocks = a.BlocksPerDirection;
+        int gates = a.Cell == 0 ? 4 : 3;
+        bool twoPhase = a.Cell == 1 && a.LinearBeforeReset == 0;
+        var lengths = a.Lengths != 0 ? m.Ints(a.Lengths, a.Batch, "lengths").ToArray() : null;
+        for (int d = 0; d < plan.Directions; d++)
+        {
+            var dir = d == 0 ? a.Dir0 : a.Dir1;
+            int arrivals = RunDirection(m, a, dir, gates, twoPhase, lengths);
+            if (barrier == PersistentBarrier.Flag)
+                m.Ints(dir.Barrier, 1, "barrier")[0] = arrivals * blocks;
+        }
+    }
+
+    /// <summary>The launch must be the plan, the plan must fit the kernel's assumptions, flag counters must be zero.</summary>
+    public static void CheckPersistentLaunch(EmulatedBackend m, PersistentPlan plan, PersistentKernelArgs a, PersistentBarrier barrier)
+    {
         int h = a.Hidden, units = a.UnitsPerBlock, blocks = a.BlocksPerDirection, batch = a.Batch;
         int gates = a.Cell == 0 ? 4 : 3;
         bool twoPhase = a.Cell == 1 && a.LinearBeforeReset == 0;
@@ -158,16 +175,11 @@ internal static class EmulatedKernels
         Check(plan.PaddedHidden % 4 == 0 && plan.PaddedHidden >= h, "padded hidden size");
         Check(plan.SharedMemoryBytes == PersistentPlan.SharedBytes(gates, units, plan.PaddedHidden, plan.BatchBucket), "shared memory size");
         Check(a.BarrierMode is 0 or 1 or 2 && (a.BarrierMode == 1) == (barrier == PersistentBarrier.Cooperative), "barrier mode");
-
-        var lengths = a.Lengths != 0 ? m.Ints(a.Lengths, batch, "lengths").ToArray() : null;
         for (int d = 0; d < plan.Directions; d++)
         {
             var dir = d == 0 ? a.Dir0 : a.Dir1;
             if (barrier == PersistentBarrier.Flag)
                 Check(m.Ints(dir.Barrier, 1, "barrier")[0] == 0, $"direction {d}'s barrier counter was not zeroed before the launch");
-            int arrivals = RunDirection(m, a, dir, gates, twoPhase, lengths);
-            if (barrier == PersistentBarrier.Flag)
-                m.Ints(dir.Barrier, 1, "barrier")[0] = arrivals * blocks;
         }
     }
 

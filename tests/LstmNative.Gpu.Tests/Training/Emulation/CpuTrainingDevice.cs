@@ -11,18 +11,37 @@ namespace LstmNative.Gpu.Tests.Training.Emulation;
 /// (<see cref="KernelPorts"/>) over the launch's grid. The GPU orchestration code (GpuRnnStack, GpuRnnTrainer)
 /// runs unchanged on it, so its indexing, buffer plumbing and call order are checked against the CPU reference on
 /// machines without a GPU. Capture records the queued work and replays it, like a CUDA graph.
+/// With <c>realKernels</c>, memory is native (addresses are real pointers) and the kernels are the real kernels/*.cu
+/// compiled for the CPU (<see cref="KernelsOnCpu.CpuKernels"/>) instead of the ports; GEMMs stay plain loops.
 /// </summary>
-internal sealed class CpuTrainingDevice : ITrainingDevice
+internal sealed unsafe class CpuTrainingDevice : ITrainingDevice
 {
-    private const ulong Base = 0x10000;
-    private readonly byte[] _memory;
+    private readonly ulong _base = 0x10000;
+    private readonly byte[]? _memory;
+    private byte* _native;
+    private readonly long _capacity;
     private long _used;
     private List<Action>? _capturing;
 
-    public CpuTrainingDevice(long capacityBytes = 64L * 1024 * 1024)
+    public CpuTrainingDevice(long capacityBytes = 64L * 1024 * 1024, bool realKernels = false)
     {
-        _memory = new byte[capacityBytes];
+        _capacity = capacityBytes;
+        RealKernels = realKernels;
+        if (realKernels)
+        {
+            _native = (byte*)NativeMemory.AlignedAlloc((nuint)capacityBytes, 4096);
+            _base = (ulong)_native;
+        }
+        else
+        {
+            _memory = new byte[capacityBytes];
+        }
     }
+
+    /// <summary>Whether launches run the real kernels compiled for the CPU (else the C# ports).</summary>
+    public bool RealKernels { get; }
+
+    private Span<byte> Memory => _native != null ? new Span<byte>(_native, checked((int)_capacity)) : _memory;
 
     /// <summary>Number of operations queued (kernels, GEMMs, copies), for tests about the work's shape.</summary>
     public int Operations { get; private set; }
@@ -39,22 +58,22 @@ internal sealed class CpuTrainingDevice : ITrainingDevice
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
         long start = (_used + 255) / 256 * 256;
-        if (start + bytes > _memory.Length)
-            throw new InvalidOperationException($"the emulated device is out of memory ({start + bytes} > {_memory.Length} bytes)");
+        if (start + bytes > _capacity)
+            throw new InvalidOperationException($"the emulated device is out of memory ({start + bytes} > {_capacity} bytes)");
         _used = start + bytes;
-        Array.Clear(_memory, (int)start, (int)bytes);
-        return Base + (ulong)start;
+        Memory.Slice((int)start, (int)bytes).Clear();
+        return _base + (ulong)start;
     }
 
     /// <summary>The emulated memory as floats, indexable by <see cref="Index"/>.</summary>
-    public Span<float> Floats => MemoryMarshal.Cast<byte, float>(_memory.AsSpan());
+    public Span<float> Floats => MemoryMarshal.Cast<byte, float>(Memory);
 
     /// <summary>Element index of a float address.</summary>
     public long Index(ulong address)
     {
-        if (address < Base || (address - Base) % 4 != 0)
+        if (address < _base || (address - _base) % 4 != 0)
             throw new InvalidOperationException($"bad float address 0x{address:x}");
-        return (long)(address - Base) / 4;
+        return (long)(address - _base) / 4;
     }
 
     /// <summary>The float at <paramref name="address"/> + <paramref name="i"/> elements (bounds-checked against the allocations).</summary>
@@ -79,9 +98,9 @@ internal sealed class CpuTrainingDevice : ITrainingDevice
 
     private Span<byte> Bytes(ulong address, long bytes)
     {
-        if (address < Base || (long)(address - Base) + bytes > _used)
+        if (address < _base || (long)(address - _base) + bytes > _used)
             throw new InvalidOperationException($"access outside allocated memory: 0x{address:x} + {bytes}");
-        return _memory.AsSpan((int)(address - Base), (int)bytes);
+        return Memory.Slice((int)(address - _base), (int)bytes);
     }
 
     public void Zero(ulong address, long bytes) => Run(() => Bytes(address, bytes).Clear());
@@ -156,7 +175,10 @@ internal sealed class CpuTrainingDevice : ITrainingDevice
         var copy = parameters;
         var cfg = config;
         Launches[kernel] = Launches.GetValueOrDefault(kernel) + 1;
-        Run(() => KernelPorts.Run(this, kernel, cfg, copy));
+        if (RealKernels)
+            Run(() => KernelsOnCpu.CpuKernels.Launch(TrainingKernelNames.Of(kernel), cfg, copy));
+        else
+            Run(() => KernelPorts.Run(this, kernel, cfg, copy));
     }
 
     public void Synchronize()
@@ -210,5 +232,8 @@ internal sealed class CpuTrainingDevice : ITrainingDevice
 
     public void Dispose()
     {
+        if (_native != null)
+            NativeMemory.AlignedFree(_native);
+        _native = null;
     }
 }
