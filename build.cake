@@ -3,6 +3,7 @@
 // Fuzz (a fixed budget of fuzzing the readers).
 #load "build/kernels.cake"
 #load "build/gpu-bundle.cake"
+#load "build/native-cpu.cake"
 
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
@@ -26,8 +27,13 @@ Task("Kernels")
     .Description("Compiles kernels/*.cu into artifacts/kernels/lstmnative.fatbin with nvcc (a warning when there is no nvcc; an error under CI)")
     .Does(() => CompileKernels(root, InCi()));
 
+Task("NativeCpu")
+    .Description("Compiles native/cpu/lstmnative_cpu.c into artifacts/native/linux-x64/liblstmnative_cpu.so with clang (a warning when there is no clang; an error under CI)")
+    .Does(() => CompileNativeCpu(root, InCi()));
+
 Task("Build")
     .IsDependentOn("Kernels")
+    .IsDependentOn("NativeCpu")
     .Does(() =>
 {
     DotNetBuild(solution.FullPath, new DotNetBuildSettings { Configuration = configuration });
