@@ -4,6 +4,7 @@
 #load "build/kernels.cake"
 #load "build/kernels-cpu.cake"
 #load "build/gpu-bundle.cake"
+#load "build/native-cpu.cake"
 
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
@@ -31,8 +32,13 @@ Task("KernelsCpu")
     .Description("Compiles the real kernels/*.cu as C++ with the CPU shim into artifacts/kernels-cpu/liblstmnative_cpukernels.so (KernelsOnCpu tests)")
     .Does(() => CompileCpuKernels(root, InCi()));
 
+Task("NativeCpu")
+    .Description("Compiles native/cpu/lstmnative_cpu.c into artifacts/native/linux-x64/liblstmnative_cpu.so with clang (a warning when there is no clang; an error under CI)")
+    .Does(() => CompileNativeCpu(root, InCi()));
+
 Task("Build")
     .IsDependentOn("Kernels")
+    .IsDependentOn("NativeCpu")
     .Does(() =>
 {
     DotNetBuild(solution.FullPath, new DotNetBuildSettings { Configuration = configuration });

@@ -57,6 +57,49 @@ internal static class OnnxModelBuilder
         return model.ToByteArray();
     }
 
+    /// <summary>
+    /// One forward LSTM layer as ONNX Runtime's com.microsoft <c>DynamicQuantizeLSTM</c>: int8 W and R transposed to
+    /// <c>[1, K, 4H]</c>, per-tensor scales (max|w| / 127), zero points 0; X[T, B, I] → Y[T, 1, B, H].
+    /// </summary>
+    public static byte[] BuildDynamicQuantizeLstm(LayerWeights<float> layer)
+    {
+        var o = layer.Options;
+        int h = o.HiddenSize, i = o.InputSize, g = 4;
+        var w = new float[g * h * i];
+        var r = new float[g * h * h];
+        var b = new float[2 * g * h];
+        GateOrder.ToOnnx(layer, w, r, b, []);
+        var graph = new GraphProto { Name = "dq_lstm" };
+        graph.Input.Add(TensorInfo("X", ("T", 0), ("B", 0), (null, i)));
+        void AddQuantized(string name, float[] m, int rows, int cols) // m is [rows = 4H, cols = K] -> int8 [1, K, 4H]
+        {
+            float max = m.Max(v => Math.Abs(v));
+            float scale = max / 127f;
+            var q = new byte[m.Length];
+            for (int row = 0; row < rows; row++)
+                for (int k = 0; k < cols; k++)
+                    q[k * rows + row] = (byte)(sbyte)Math.Clamp(MathF.Round(m[row * cols + k] / scale), -127, 127);
+            var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int8, Dims = { 1, cols, rows }, RawData = ByteString.CopyFrom(q) };
+            graph.Initializer.Add(t);
+            graph.Initializer.Add(FloatTensor(name + "_scale", [scale], 1));
+            graph.Initializer.Add(new TensorProto { Name = name + "_zp", DataType = (int)TensorProto.Types.DataType.Int8, Dims = { 1 }, RawData = ByteString.CopyFrom(new byte[1]) });
+        }
+        AddQuantized("W", w, g * h, i);
+        AddQuantized("R", r, g * h, h);
+        graph.Initializer.Add(FloatTensor("B", b, 1, 2 * g * h));
+        var node = new NodeProto { Name = "dqlstm", OpType = "DynamicQuantizeLSTM", Domain = "com.microsoft" };
+        foreach (var name in new[] { "X", "W", "R", "B", "", "", "", "", "W_scale", "W_zp", "R_scale", "R_zp" })
+            node.Input.Add(name);
+        node.Output.Add("Y");
+        node.Attribute.Add(new AttributeProto { Name = "hidden_size", Type = AttributeProto.Types.AttributeType.Int, I = h });
+        graph.Node.Add(node);
+        graph.Output.Add(TensorInfo("Y", ("T", 0), (null, 1), ("B", 0), (null, h)));
+        var model = new ModelProto { IrVersion = 8, ProducerName = "LstmNative.Benchmarks", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 14 });
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        return model.ToByteArray();
+    }
+
     private static TensorProto FloatTensor(string name, float[] data, params long[] dims)
     {
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };

@@ -29,7 +29,7 @@ internal static class RunCommand
         };
         var precision = new Option<string>("--precision")
         {
-            Description = "CPU weight precision: fp32, bf16 or int8 (W and R only; inference, single-node ONNX models; docs/benchmarks.md gives the accuracy)",
+            Description = "CPU weight precision: fp32, bf16 or int8 (W and R only; inference, single-node ONNX models and safetensors state dicts; docs/benchmarks.md gives the accuracy)",
             DefaultValueFactory = _ => "fp32",
         };
         precision.AcceptOnlyFromAmong("fp32", "bf16", "int8");
@@ -55,14 +55,14 @@ internal static class RunCommand
                 return NodeTestCase.Run(new DirectoryInfo(parse.GetValue(model)!.FullName), dev, parse.GetValue(outputDir)!, parse.GetValue(verbose), stdout);
             var file = parse.GetValue(model)!;
             var pairs = CommonOptions.ParsePairs(parse.GetValue(inputs), "--input");
-            if (weights != CpuPrecision.Fp32 && (StateDictRun.Handles(file) || GraphRun.Handles(file)))
-                throw new CliException($"--precision {parse.GetValue(precision)} applies to single-node ONNX models only so far; run this model with --precision fp32");
+            if (weights != CpuPrecision.Fp32 && GraphRun.Handles(file))
+                throw new CliException($"--precision {parse.GetValue(precision)} applies to single-node ONNX models and safetensors state dicts only so far; run this model with --precision fp32");
             if (StateDictRun.Handles(file))
             {
                 return DeviceSelection.RunWithCpuFallback(parse.GetValue(device), dev, d =>
                 {
                     StateDictRun.Execute(file, pairs, parse.GetValue(prefix), parse.GetValue(batchFirst), parse.GetValue(outputDir)!,
-                        parse.GetValue(repeat), parse.GetValue(verbose), d, stdout);
+                        parse.GetValue(repeat), parse.GetValue(verbose), d, stdout, weights);
                     return CliApp.Ok;
                 }, stderr);
             }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LstmNative.Cpu;
 using LstmNative.Formats;
 using LstmNative.Layers;
 using LstmNative.Model;
@@ -29,7 +30,7 @@ internal static class StateDictRun
     }
 
     public static void Execute(FileInfo modelFile, IReadOnlyDictionary<string, string> inputFiles, string? prefix, bool batchFirst,
-        DirectoryInfo outputDir, int repeat, bool verbose, string device, TextWriter stdout)
+        DirectoryInfo outputDir, int repeat, bool verbose, string device, TextWriter stdout, CpuPrecision precision = CpuPrecision.Fp32)
     {
         var model = LoadModel<double>(modelFile, prefix, batchFirst);
         var o = model.Options;
@@ -60,24 +61,57 @@ internal static class StateDictRun
         double[] h0 = State(inputs, "h0", states, batch, o.StateSize, unbatched);
         double[] c0 = State(inputs, "c0", states, batch, o.HiddenSize, unbatched);
 
-        StackTrace<double> trace = null!;
+        // The fast engine runs the packed model (packed once, one zero-allocation session for every --repeat); LSTM
+        // projections, which it does not support yet, run on the float64 reference.
+        float[] output, hn, cn;
         var watch = Stopwatch.StartNew();
-        for (int i = 0; i < repeat; i++)
-            trace = ReferenceStack.Forward<double>(model, x.ToDoubles(), steps, batch, h0, c0);
+        if (o.ProjectionSize == 0)
+        {
+            var packed = new CpuRnnModel(model.Layers.Select(l => l.Convert<float>()).ToArray(), precision);
+            using var session = packed.CreateSession(batch, steps);
+            float[] xs = ToFloats(x.ToDoubles());
+            if (batchFirst && !unbatched)
+                xs = SwapFirstTwo(xs, batch, steps, o.InputSize);
+            var y = new float[steps * o.DirectionCount * batch * o.HiddenSize];
+            hn = new float[states * batch * o.HiddenSize];
+            cn = new float[o.Cell == RnnCellType.Lstm ? hn.Length : 0];
+            float[] h0f = ToFloats(h0), c0f = ToFloats(c0);
+            for (int i = 0; i < repeat; i++)
+                session.Run(xs, steps, batch, y, hn, cn, default, h0f, c0f);
+            // [T, D, B, H] -> PyTorch's [T, B, D*H] (or [B, T, D*H] when batch-first)
+            output = new float[y.Length];
+            int d = o.DirectionCount, h = o.HiddenSize;
+            for (int t = 0; t < steps; t++)
+                for (int dir = 0; dir < d; dir++)
+                    for (int b = 0; b < batch; b++)
+                    {
+                        int row = batchFirst && !unbatched ? b * steps + t : t * batch + b;
+                        Array.Copy(y, ((t * d + dir) * batch + b) * h, output, (row * d + dir) * h, h);
+                    }
+        }
+        else
+        {
+            if (precision != CpuPrecision.Fp32)
+                throw new CliException($"--precision {precision.ToString().ToLowerInvariant()} needs the CPU engine, which does not run LSTM projections (proj_size {o.ProjectionSize}) yet: use --precision fp32");
+            StackTrace<double> trace = null!;
+            for (int i = 0; i < repeat; i++)
+                trace = ReferenceStack.Forward<double>(model, x.ToDoubles(), steps, batch, h0, c0);
+            (output, hn, cn) = (ToFloats(trace.Output), ToFloats(trace.Hn), ToFloats(trace.Cn));
+        }
         watch.Stop();
 
         int[] outShape = unbatched ? [steps, o.OutputSize] : batchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize];
         var outputs = new List<(string, NdArray)>
         {
-            ("output", new NdArray(ToFloats(trace.Output), outShape)),
-            ("h_n", new NdArray(ToFloats(trace.Hn), unbatched ? [states, o.StateSize] : [states, batch, o.StateSize])),
+            ("output", new NdArray(output, outShape)),
+            ("h_n", new NdArray(hn, unbatched ? [states, o.StateSize] : [states, batch, o.StateSize])),
         };
         if (o.Cell == RnnCellType.Lstm)
-            outputs.Add(("c_n", new NdArray(ToFloats(trace.Cn), unbatched ? [states, o.HiddenSize] : [states, batch, o.HiddenSize])));
+            outputs.Add(("c_n", new NdArray(cn, unbatched ? [states, o.HiddenSize] : [states, batch, o.HiddenSize])));
         BoundModel.WriteAll(outputDir, outputs);
         if (verbose)
         {
-            stdout.WriteLine($"{o.Cell.ToString().ToUpperInvariant()} layers={o.NumLayers} {(o.Bidirectional ? "bidirectional" : "unidirectional")} input={o.InputSize} hidden={o.HiddenSize}{(o.ProjectionSize > 0 ? $" proj={o.ProjectionSize}" : "")} T={steps} B={batch} on {device}");
+            stdout.WriteLine($"{o.Cell.ToString().ToUpperInvariant()} layers={o.NumLayers} {(o.Bidirectional ? "bidirectional" : "unidirectional")} input={o.InputSize} hidden={o.HiddenSize}{(o.ProjectionSize > 0 ? $" proj={o.ProjectionSize}" : "")} T={steps} B={batch} on {device}{(o.ProjectionSize == 0 ? $" (packed model, {precision.ToString().ToLowerInvariant()} weights)" : " (reference engine)")}");
             stdout.WriteLine($"{repeat} run(s): {watch.Elapsed.TotalMilliseconds / repeat:F3} ms per run");
             foreach (var (name, value) in outputs)
                 stdout.WriteLine($"wrote {name}.npy {value}");
@@ -95,4 +129,13 @@ internal static class StateDictRun
     }
 
     private static float[] ToFloats(double[] v) => Array.ConvertAll(v, d => (float)d);
+
+    private static float[] SwapFirstTwo(float[] v, int a, int b, int inner)
+    {
+        var r = new float[v.Length];
+        for (int i = 0; i < a; i++)
+            for (int j = 0; j < b; j++)
+                Array.Copy(v, (i * b + j) * inner, r, (j * a + i) * inner, inner);
+        return r;
+    }
 }

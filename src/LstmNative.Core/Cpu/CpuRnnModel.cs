@@ -6,7 +6,7 @@ namespace LstmNative.Cpu;
 /// A stack of layers packed once for the CPU engine (inference). Immutable: any number of <see cref="RnnSession"/>s,
 /// on any threads, can share it. Layer l + 1 reads layer l's output <c>[T, B, D·H]</c> (directions side by side).
 /// </summary>
-public sealed class CpuRnnModel
+public sealed partial class CpuRnnModel
 {
     /// <summary>Packs <paramref name="layers"/> (the weights are copied; later changes to them are not seen).</summary>
     public CpuRnnModel(IReadOnlyList<LayerWeights<float>> layers)

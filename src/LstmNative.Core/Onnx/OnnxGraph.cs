@@ -99,6 +99,55 @@ public sealed class OnnxGraph
         return Outputs.ToDictionary(o => o, o => values[o], StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// The graph's LSTM/GRU nodes in execution order, each with its weight tensors by input role (W, R and, when wired,
+    /// B and P), after folding every node whose operands are all constant (initializers, Constant nodes and what is
+    /// computed from them alone). A node whose W or R depends on a graph input has no constant weights: an error naming it.
+    /// </summary>
+    internal IReadOnlyList<(OnnxRnnAttributes Attributes, IReadOnlyDictionary<string, NdArray> Weights, string Where)> ConstantRnnNodes()
+    {
+        var values = new Dictionary<string, NdArray>(Initializers, StringComparer.Ordinal);
+        var result = new List<(OnnxRnnAttributes, IReadOnlyDictionary<string, NdArray>, string)>();
+        foreach (var node in _nodes)
+        {
+            if (node.Rnn is { } rnn)
+            {
+                var weights = new Dictionary<string, NdArray>(StringComparer.Ordinal);
+                foreach (var (role, index) in new[] { ("W", 1), ("R", 2), ("B", 3), ("sequence_lens", 4), ("P", 7) })
+                {
+                    string name = node.Input(index);
+                    if (name.Length == 0)
+                        continue;
+                    if (role == "sequence_lens")
+                        throw new ModelFormatException($"{Source}: {node.Where}: sequence_lens is wired in the graph; a packed model takes the lengths per call instead");
+                    if (!values.TryGetValue(name, out var v))
+                        throw new ModelFormatException($"{Source}: {node.Where}: {role} ('{name}') is not a constant of the model (it depends on a graph input)");
+                    weights[role] = v;
+                }
+                if (!weights.ContainsKey("W") || !weights.ContainsKey("R"))
+                    throw new ModelFormatException($"{Source}: {node.Where}: W and R must be wired");
+                result.Add((rnn, weights, $"{Source}: {node.Where}"));
+                continue;
+            }
+            bool constant = node.Inputs.All(i => i.Length == 0 || values.ContainsKey(i));
+            if (!constant)
+                continue;
+            NdArray[] outputs;
+            try
+            {
+                outputs = Evaluate(node, values);
+            }
+            catch (Exception e) when (e is ArgumentException or KeyNotFoundException)
+            {
+                continue; // not foldable here: the node waits for run time
+            }
+            for (int i = 0; i < node.Outputs.Length && i < outputs.Length; i++)
+                if (node.Outputs[i].Length > 0)
+                    values[node.Outputs[i]] = outputs[i];
+        }
+        return result;
+    }
+
     private static NdArray[] Evaluate(OnnxGraphNode node, Dictionary<string, NdArray> values)
     {
         NdArray In(int i) => values[node.Inputs[i]];

@@ -26,7 +26,7 @@ public sealed class OnnxRnnOperator
     private LayerTrace<double>? _trace;
     private CpuLayerTrace? _cpuTrace;
     private LayerWeights<float>? _weights32;
-    private RnnSession? _reduced;
+    private RnnSession? _session;
 
     /// <summary>Validates the node's inputs against its attributes; throws <see cref="ArgumentException"/> naming the tensor on a mismatch.</summary>
     /// <param name="attributes">The node's attributes.</param>
@@ -131,12 +131,16 @@ public sealed class OnnxRnnOperator
     public int Batch { get; }
 
     /// <summary>Runs the node forward; returns <c>Y</c>, <c>Y_h</c> and (LSTM) <c>Y_c</c> by output role, in ONNX shapes, float32.</summary>
-    public IReadOnlyDictionary<string, NdArray> Forward()
+    /// <remarks>On the CPU engine the weights are packed once into a <see cref="CpuRnnModel"/> and every later call reuses
+    /// its session (repeated calls do not repack).</remarks>
+    public IReadOnlyDictionary<string, NdArray> Forward() => Forward(traced: false);
+
+    private IReadOnlyDictionary<string, NdArray> Forward(bool traced)
     {
         double[] y, yh, yc;
-        if (Precision != CpuPrecision.Fp32)
+        if (Precision != CpuPrecision.Fp32 || (Engine == RnnEngineKind.Cpu && !traced))
         {
-            (y, yh, yc) = ForwardReduced();
+            (y, yh, yc) = ForwardSession();
         }
         else if (Engine == RnnEngineKind.Reference)
         {
@@ -184,19 +188,19 @@ public sealed class OnnxRnnOperator
         return result;
     }
 
-    /// <summary>Forward on a reduced-precision model (packed once, then reused by later calls).</summary>
-    private (double[] Y, double[] Yh, double[] Yc) ForwardReduced()
+    /// <summary>Forward on a packed model in <see cref="Precision"/> (packed once, then reused by later calls).</summary>
+    private (double[] Y, double[] Yh, double[] Yc) ForwardSession()
     {
         if (Engine != RnnEngineKind.Cpu)
             throw new InvalidOperationException($"{Precision} weights need the CPU engine, not {Engine}");
         _weights32 ??= Weights.Convert<float>();
-        _reduced ??= new CpuRnnModel([_weights32], Precision).CreateSession(Batch, Steps);
+        _session ??= new CpuRnnModel([_weights32], Precision).CreateSession(Batch, Steps);
         int state = Options.DirectionCount * Batch * Options.HiddenSize;
         bool lstm = Options.Cell == RnnCellType.Lstm;
         var y = new float[Steps * state];
         var yh = new float[state];
         var yc = new float[lstm ? state : 0];
-        _reduced.Run(ToFloats(_x), Steps, Batch, y, yh, yc, _lengths, ToFloats(_h0), ToFloats(_c0));
+        _session.Run(ToFloats(_x), Steps, Batch, y, yh, yc, _lengths, ToFloats(_h0), ToFloats(_c0));
         return (ToDoubles(y), ToDoubles(yh), ToDoubles(yc));
     }
 
@@ -213,7 +217,7 @@ public sealed class OnnxRnnOperator
         foreach (var key in upstream.Keys)
             if (!OnnxRnnTensors.OutputRoles.Contains(key) || (key == "Y_c" && Options.Cell != RnnCellType.Lstm))
                 throw new ArgumentException($"no output '{key}' to take a gradient for ({Options.Cell} outputs: {(Options.Cell == RnnCellType.Lstm ? "Y, Y_h, Y_c" : "Y, Y_h")})");
-        var forward = Forward();
+        var forward = Forward(traced: true);
         int dirs = Options.DirectionCount, h = Options.HiddenSize, inSize = Options.InputSize;
         double[] dY = [], dYh = [], dYc = [];
         if (upstream.TryGetValue("Y", out var gy))

@@ -202,7 +202,11 @@ public class CliTests
         yield return Case("bad repeat", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--repeat", "0"], "--repeat must be at least 1");
         yield return Case("bad precision", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--precision", "fp16"], "fp16");
         yield return Case("reduced precision on cuda", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--precision", "int8", "--device", "cuda"], "--precision int8 runs on the CPU only");
-        yield return Case("reduced precision on safetensors", c => ["run", c.PathOf("model.safetensors"), "--input", $"X={c.PathOf("x.npy")}", "--output-dir", c.PathOf("out"), "--precision", "bf16"], "--precision bf16 applies to single-node ONNX models only");
+        yield return Case("reduced precision on an exported graph", c =>
+        {
+            OnnxExporter.Save(c.PathOf("graph.onnx"), new LstmNative.Layers.RnnModel<float>(new LstmNative.Layers.RnnOptions(RnnCellType.Gru, 3, 2, NumLayers: 2)));
+            return ["run", c.PathOf("graph.onnx"), "--input", $"input={c.PathOf("x.npy")}", "--output-dir", c.PathOf("out"), "--precision", "bf16"];
+        }, "--precision bf16 applies to single-node ONNX models and safetensors state dicts only");
         yield return Case("unknown gradient output", c =>
         {
             NpyWriter.Write(c.PathOf("g.npy"), new NdArray(new float[8], [2, 2, 2]));

@@ -13,6 +13,20 @@ namespace LstmNative.Tests.Cpu;
 /// </summary>
 public unsafe class ReducedPrecisionTests
 {
+    /// <summary>
+    /// The tests that compare widths with each other or with a scalar model of the int16 (vpmaddwd) math run the managed
+    /// kernels: the native VNNI kernel computes the uint8 scheme and has its own exact tests (NativeCpuTests).
+    /// </summary>
+    [SetUp]
+    public void ManagedInt8ForWidthComparisons()
+    {
+        string method = TestContext.CurrentContext.Test.MethodName ?? "";
+        LstmNative.Cpu.Kernels.NativeCpu.EnableInt8(method is not (nameof(EveryWidthAgrees) or nameof(ProductsMatchAScalarModelOfTheSameQuantizedMath)));
+    }
+
+    [TearDown]
+    public void RestoreNativeInt8() => LstmNative.Cpu.Kernels.NativeCpu.EnableInt8(true);
+
     /// <summary>The documented bounds (CpuPrecision remarks, docs/benchmarks.md): max |Y − Y_fp32| at H ≥ 64, T = 100.</summary>
     private static double Bound(CpuPrecision p) => p == CpuPrecision.Bf16 ? 1e-2 : 2e-2;
 

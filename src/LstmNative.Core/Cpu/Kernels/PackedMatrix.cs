@@ -20,7 +20,13 @@ namespace LstmNative.Cpu.Kernels;
 /// </remarks>
 internal sealed unsafe class PackedMatrix
 {
-    public PackedMatrix(int k, int n, int panelWidth, CpuPrecision precision = CpuPrecision.Fp32)
+    /// <param name="k">Rows (K).</param>
+    /// <param name="n">Columns (N).</param>
+    /// <param name="panelWidth">NR.</param>
+    /// <param name="precision">Element storage.</param>
+    /// <param name="int8Quads">Int8 only: the layout of the native VNNI kernel (<see cref="IsInt8Quads"/>); null picks it
+    /// when <see cref="NativeCpu.Int8Vnni"/> is on and the shape suits it.</param>
+    public PackedMatrix(int k, int n, int panelWidth, CpuPrecision precision = CpuPrecision.Fp32, bool? int8Quads = null)
     {
         K = k;
         N = n;
@@ -28,12 +34,26 @@ internal sealed unsafe class PackedMatrix
         Precision = precision;
         Panels = (n + panelWidth - 1) / panelWidth;
         ElementBytes = precision switch { CpuPrecision.Bf16 => 2, CpuPrecision.Int8 => 1, _ => 4 };
-        int kStored = precision == CpuPrecision.Int8 ? (k + 1) & ~1 : k;
+        IsInt8Quads = precision == CpuPrecision.Int8 && (int8Quads ?? NativeCpu.Int8Vnni) && NativeCpu.SuitsInt8Quads(k, panelWidth);
+        int kStored = IsInt8Quads ? (k + 3) & ~3 : precision == CpuPrecision.Int8 ? (k + 1) & ~1 : k;
         PanelBytes = (long)panelWidth * Math.Max(kStored, 1) * ElementBytes;
         Buffer = new AlignedBuffer((Panels * PanelBytes + 3) / 4);
         if (precision == CpuPrecision.Int8)
             Scales = new AlignedBuffer((long)Panels * panelWidth);
+        if (IsInt8Quads)
+            ColumnSums = new AlignedBuffer((long)Panels * panelWidth);
     }
+
+    /// <summary>
+    /// Int8 in the layout of the native <c>vpdpbusd</c> kernel (<see cref="NativeCpu"/>) instead of <c>vpmaddwd</c>
+    /// pairs: K padded to a multiple of 4; quad j of a panel is 2·NR·2 bytes: for each register half h, w columns of
+    /// 4 bytes (<c>q[4j + t, h·w + i]</c> at byte <c>4i + t</c>); <see cref="ColumnSums"/> holds <c>Σ_k q[k, n]</c>
+    /// for the zero-point compensation of the uint8 activations.
+    /// </summary>
+    public bool IsInt8Quads { get; }
+
+    /// <summary>Int8 quads only: <c>Σ_k q[k, n]</c> per column as int32 (stored in a float buffer), <c>[Panels · NR]</c>.</summary>
+    public AlignedBuffer? ColumnSums { get; }
 
     /// <summary>Rows (the reduction dimension).</summary>
     public int K { get; }
@@ -143,6 +163,28 @@ internal sealed unsafe class PackedMatrix
         }
     }
 
+    private void PackInt8Quads<TMap>(TMap map) where TMap : IElementMap
+    {
+        int nr = PanelWidth, w = nr / 2, k4 = (K + 3) & ~3;
+        float* scales = Scales!.Pointer;
+        int* sums = (int*)ColumnSums!.Pointer;
+        for (int p = 0; p < Panels; p++)
+        {
+            sbyte* dst = (sbyte*)PanelData(p);
+            for (int j = 0; j < nr; j++)
+            {
+                int n = p * nr + j, half = j / w, i = j % w, sum = 0;
+                for (int k = 0; k < k4; k++)
+                {
+                    sbyte q = n < N && k < K ? Quantization.QuantizeWeight(map.Get(k, n), scales[n]) : (sbyte)0;
+                    dst[(long)(k >> 2) * 4 * nr + half * 4 * w + 4 * i + (k & 3)] = q;
+                    sum += q;
+                }
+                sums[n] = sum;
+            }
+        }
+    }
+
     private void PackInt8<TMap>(TMap map) where TMap : IElementMap
     {
         int nr = PanelWidth, w = nr / 2;
@@ -163,6 +205,11 @@ internal sealed unsafe class PackedMatrix
                 max = Math.Max(max, Math.Abs(v));
             }
             scales[n] = nan ? float.NaN : Quantization.WeightScale(max);
+        }
+        if (IsInt8Quads)
+        {
+            PackInt8Quads(map);
+            return;
         }
         for (int p = 0; p < Panels; p++)
         {

@@ -33,6 +33,12 @@ internal static unsafe class QGemm
         int nr = b.PanelWidth;
         if (m <= 0 || panelCount <= 0)
             return;
+        if (b.IsInt8Quads)
+        {
+            // Packed for the native VNNI kernel (NativeCpu), which passed its check against the managed reference.
+            NativeCpu.RunInt8(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
+            return;
+        }
         if (k == 0)
         {
             if (!accumulate)

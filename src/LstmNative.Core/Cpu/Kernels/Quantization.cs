@@ -70,6 +70,29 @@ internal static unsafe class Quantization
         return maxAbs / ActivationLevels;
     }
 
+    /// <summary>
+    /// The 8-bit activation scale of the native VNNI product (<see cref="NativeCpu"/>): <c>max / 127</c>, with the same
+    /// zero, NaN and ∞ rules as <see cref="ActivationScale"/>; <paramref name="inverse"/> is <c>127 / max</c>.
+    /// </summary>
+    public static float ActivationScale8(float maxAbs, out float inverse)
+    {
+        if (!float.IsFinite(maxAbs))
+        {
+            inverse = 0;
+            return float.NaN;
+        }
+        if (maxAbs < ActivationFloor)
+        {
+            inverse = 0;
+            return 0;
+        }
+        inverse = WeightLevels / maxAbs;
+        return maxAbs / WeightLevels;
+    }
+
+    /// <summary>One 8-bit activation: <c>round_half_even(a · inverse)</c>, |result| ≤ 127 for |a| ≤ max (0 for NaN).</summary>
+    public static int QuantizeActivation8(float a, float inverse) => (int)MathF.Round(a * inverse);
+
     /// <summary>One activation: <c>round_half_even(a · inverse)</c> (|result| ≤ 32767 for |a| ≤ max).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static short QuantizeActivation(float a, float inverse) => (short)(int)MathF.Round(a * inverse);

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using LstmNative.Cpu;
+using LstmNative.Cpu.Kernels;
+using LstmNative.Model;
+using Microsoft.ML.OnnxRuntime;
+
+namespace LstmNative.Benchmarks;
+
+/// <summary>
+/// <c>int8vs ROUNDS [H ...]</c>: one LSTM layer, I = H, T = 100, B = 1, one thread, interleaved rounds; best wall time per
+/// run of: LstmNative fp32, int8 on the native VNNI kernel, int8 on the managed kernels, bf16; ONNX Runtime fp32 LSTM and
+/// com.microsoft DynamicQuantizeLSTM (int8 W/R [1, K, 4H], per-tensor scales, zero points 0). Also max |ΔY| vs fp32.
+/// </summary>
+internal static class Int8Versus
+{
+    public static void Run(int rounds, int[] hidden)
+    {
+        Console.WriteLine($"NativeCpu: {NativeCpu.Status}");
+        Console.WriteLine("LSTM I=H T=100 B=1, 1 thread; best wall ms per run over interleaved rounds (ratio = other / ours int8 native)");
+        foreach (int h in hidden)
+        {
+            const int steps = 100;
+            var rng = new Random(4321);
+            var w = new LayerWeights<float>(new RnnLayerOptions(RnnCellType.Lstm, h, h)).Randomize(rng, 1.0 / Math.Sqrt(h));
+            var x = new float[steps * h];
+            for (int i = 0; i < x.Length; i++)
+                x[i] = (float)(rng.NextDouble() * 2 - 1);
+            var names = new List<string>();
+            var runs = new List<Action>();
+            var outputs = new List<float[]>();
+            void Ours(string name, CpuPrecision p, bool native)
+            {
+                NativeCpu.EnableInt8(native);
+                var session = new CpuRnnModel([w], p).CreateSession(1, steps, 1);
+                NativeCpu.EnableInt8(true);
+                var y = new float[steps * h];
+                names.Add(name);
+                outputs.Add(y);
+                runs.Add(() => session.Run(x, steps, 1, y));
+            }
+            Ours("ours fp32", CpuPrecision.Fp32, true);
+            Ours("ours int8 native", CpuPrecision.Int8, true);
+            Ours("ours int8 managed", CpuPrecision.Int8, false);
+            Ours("ours bf16", CpuPrecision.Bf16, true);
+            var so = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            void Ort(string name, byte[] model)
+            {
+                var s = new InferenceSession(model, so);
+                var y = new float[steps * h];
+                var xv = OrtValue.CreateTensorValueFromMemory(x, [steps, 1, h]);
+                var yv = OrtValue.CreateTensorValueFromMemory(y, [steps, 1, 1, h]);
+                var ro = new RunOptions();
+                string output = s.OutputMetadata.Keys.First();
+                names.Add(name);
+                outputs.Add(y);
+                runs.Add(() => s.Run(ro, ["X"], [xv], [output], [yv]));
+            }
+            Ort("ORT fp32 LSTM", OnnxModelBuilder.Build([w]));
+            Ort("ORT DynamicQuantizeLSTM", OnnxModelBuilder.BuildDynamicQuantizeLstm(w));
+            int inner = Math.Max(1, (int)(2_000_000L / ((long)h * h)));
+            var best = new double[runs.Count];
+            Array.Fill(best, double.MaxValue);
+            foreach (var r in runs)
+                r();
+            for (int round = 0; round < rounds; round++)
+                for (int i = 0; i < runs.Count; i++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    for (int n = 0; n < inner; n++)
+                        runs[i]();
+                    best[i] = Math.Min(best[i], sw.Elapsed.TotalMilliseconds / inner);
+                }
+            foreach (var r in runs)
+                r();
+            for (int i = 0; i < runs.Count; i++)
+            {
+                double err = 0;
+                for (int k = 0; k < outputs[0].Length; k++)
+                    err = Math.Max(err, Math.Abs(outputs[i][k] - outputs[0][k]));
+                Console.WriteLine($"  H={h,4} {names[i],-24} {best[i],8:F3} ms  ratio to ours int8 native {best[i] / best[1],5:F2}  max|dY| vs ours fp32 {err:E1}");
+            }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+// LstmNative CPU micro-kernels for what .NET 10 cannot emit (EVEX VNNI: vpdpbusd).
+// Built by clang (build/native-cpu.cake) into liblstmnative_cpu.so; loaded by LstmNative.Cpu.Kernels.NativeCpu.
+// Every kernel is compiled for its instruction set through target attributes and only called after the managed side
+// checked the CPU (lstmn_cpu_features) and compared the kernel with its managed reference on a probe product, so the
+// library itself builds and loads on any x86-64 CPU. Compiled with -ffp-contract=off: the float epilogue must round
+// exactly as the managed reference does (int8 results are compared bit for bit).
+#include <stdint.h>
+#include <string.h>
+#include <immintrin.h>
+#include <cpuid.h>
+
+#define API __attribute__((visibility("default")))
+#define VNNI512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+
+enum { FEAT_AVX512 = 1, FEAT_VNNI = 2, FEAT_BF16 = 4, FEAT_AMX = 8 };
+
+API int lstmn_cpu_abi_version(void) { return 1; }
+
+static uint64_t xgetbv0(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+// What the CPU and the OS (XSAVE state enabled) allow: FEAT_* bits.
+API int lstmn_cpu_features(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) // OSXSAVE
+        return 0;
+    uint64_t xcr0 = xgetbv0();
+    if ((xcr0 & 0xE6) != 0xE6) // SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM state
+        return 0;
+    if (__get_cpuid_max(0, 0) < 7)
+        return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    int f = 0;
+    int avx512 = (b & (1u << 16)) && (b & (1u << 30)) && (b & (1u << 31)); // F, BW, VL
+    if (avx512)
+        f |= FEAT_AVX512;
+    if (avx512 && (c & (1u << 11)))
+        f |= FEAT_VNNI;
+    unsigned a1, b1, c1, d1;
+    __cpuid_count(7, 1, a1, b1, c1, d1);
+    if (avx512 && (a1 & (1u << 5)))
+        f |= FEAT_BF16;
+    if ((d & (1u << 24)) && (d & (1u << 25)) && ((xcr0 & 0x60000) == 0x60000)) // AMX-TILE, AMX-INT8, XTILECFG/XTILEDATA
+        f |= FEAT_AMX;
+    return f;
+}
+
+// ---- int8: u8 activations x s8 weights with vpdpbusd ----------------------------------------------------------------
+// Panels of NR = 32 columns; K padded to a multiple of 4; quad j of a panel is 128 bytes: for each register half
+// h in {0, 1}, 16 columns x 4 bytes (k = 4j..4j+3 of column h*16 + i at byte 4i + t). colSum[n] = sum_k q[k, n].
+// A row is quantized once over its whole K: scale = max|x| / 127, q = round_half_even(x * (127 / max)), u = q + 128;
+// then C[n] (+)= float(sum_k u*w - 128*colSum[n]) * (rowScale * colScale[n]).
+
+#define FLOOR_ACT 7.888609e-31f
+
+VNNI512 static float row_max_abs(const float* x, long stride, int k, int* nan)
+{
+    // Integer max of the magnitudes' bits: NaN > inf > every finite value (as the managed Quantization.MaxAbs).
+    int32_t best = 0;
+    int i = 0;
+    if (stride == 1)
+    {
+        __m512i m = _mm512_setzero_si512(), mask = _mm512_set1_epi32(0x7FFFFFFF);
+        for (; i + 16 <= k; i += 16)
+            m = _mm512_max_epi32(m, _mm512_and_si512(_mm512_loadu_si512(x + i), mask));
+        best = _mm512_reduce_max_epi32(m);
+    }
+    for (; i < k; i++)
+    {
+        int32_t bits;
+        memcpy(&bits, x + i * stride, 4);
+        bits &= 0x7FFFFFFF;
+        if (bits > best)
+            best = bits;
+    }
+    float r;
+    memcpy(&r, &best, 4);
+    *nan = best >= 0x7F800000;
+    return r;
+}
+
+// Quantizes one row into k4 bytes (zero padded: u = 128 there, compensated like the rest since w = 0) and returns its scale.
+VNNI512 static float quantize_row(const float* x, long stride, int k, int k4, uint8_t* dst)
+{
+    int notFinite;
+    float max = row_max_abs(x, stride, k, &notFinite);
+    float scale, inv;
+    if (notFinite) { scale = __builtin_nanf(""); inv = 0; }
+    else if (max < FLOOR_ACT) { scale = 0; inv = 0; }
+    else { inv = 127.0f / max; scale = max / 127.0f; }
+    int i = 0;
+    if (stride == 1)
+    {
+        __m512 vinv = _mm512_set1_ps(inv);
+        __m512i zp = _mm512_set1_epi32(128);
+        for (; i + 16 <= k; i += 16)
+        {
+            __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + i), vinv)); // round half to even (MXCSR default)
+            q = _mm512_add_epi32(q, zp);
+            _mm_storeu_si128((__m128i*)(dst + i), _mm512_cvtepi32_epi8(q));
+        }
+    }
+    for (; i < k; i++)
+    {
+        float v = x[i * stride] * inv;
+        __m128 s = _mm_set_ss(v);
+        int q = _mm_cvtss_si32(s);
+        dst[i] = (uint8_t)(q + 128);
+    }
+    for (; i < k4; i++)
+        dst[i] = 128;
+    return scale;
+}
+
+VNNI512 static inline void put(float* c, __m512i sum, __m512i comp, const float* cs, float rowScale, int acc)
+{
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(sum, comp)), _mm512_mul_ps(_mm512_set1_ps(rowScale), _mm512_loadu_ps(cs)));
+    if (acc)
+        v = _mm512_add_ps(_mm512_loadu_ps(c), v);
+    _mm512_storeu_ps(c, v);
+}
+
+static inline int32_t load_quad(const uint8_t* a) { int32_t v; memcpy(&v, a, 4); return v; }
+
+// One row against two adjacent panels (batch 1: the product that streams R each step). Eight chains.
+VNNI512 static void kernel1x2(const uint8_t* a, const int8_t* b, const int8_t* b2, int quads, float* c,
+    const float* cs, const int32_t* sums, float rowScale, int acc)
+{
+    __m512i s0 = _mm512_setzero_si512(), s1 = s0, t0 = s0, t1 = s0, u0 = s0, u1 = s0, v0 = s0, v1 = s0;
+    int j = 0;
+    for (; j + 2 <= quads; j += 2)
+    {
+        __m512i x = _mm512_set1_epi32(load_quad(a));
+        s0 = _mm512_dpbusd_epi32(s0, x, _mm512_loadu_si512(b));
+        s1 = _mm512_dpbusd_epi32(s1, x, _mm512_loadu_si512(b + 64));
+        t0 = _mm512_dpbusd_epi32(t0, x, _mm512_loadu_si512(b2));
+        t1 = _mm512_dpbusd_epi32(t1, x, _mm512_loadu_si512(b2 + 64));
+        x = _mm512_set1_epi32(load_quad(a + 4));
+        u0 = _mm512_dpbusd_epi32(u0, x, _mm512_loadu_si512(b + 128));
+        u1 = _mm512_dpbusd_epi32(u1, x, _mm512_loadu_si512(b + 192));
+        v0 = _mm512_dpbusd_epi32(v0, x, _mm512_loadu_si512(b2 + 128));
+        v1 = _mm512_dpbusd_epi32(v1, x, _mm512_loadu_si512(b2 + 192));
+        a += 8; b += 256; b2 += 256;
+    }
+    if (j < quads)
+    {
+        __m512i x = _mm512_set1_epi32(load_quad(a));
+        s0 = _mm512_dpbusd_epi32(s0, x, _mm512_loadu_si512(b));
+        s1 = _mm512_dpbusd_epi32(s1, x, _mm512_loadu_si512(b + 64));
+        t0 = _mm512_dpbusd_epi32(t0, x, _mm512_loadu_si512(b2));
+        t1 = _mm512_dpbusd_epi32(t1, x, _mm512_loadu_si512(b2 + 64));
+    }
+    __m512i k128 = _mm512_set1_epi32(128);
+    put(c, _mm512_add_epi32(s0, u0), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums)), cs, rowScale, acc);
+    put(c + 16, _mm512_add_epi32(s1, u1), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 16)), cs + 16, rowScale, acc);
+    put(c + 32, _mm512_add_epi32(t0, v0), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 32)), cs + 32, rowScale, acc);
+    put(c + 48, _mm512_add_epi32(t1, v1), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 48)), cs + 48, rowScale, acc);
+}
+
+// Up to 6 rows (k4 bytes apart) against one panel: 12 accumulators, two weight loads per quad shared by every row.
+#define ROWS_KERNEL(R)                                                                                                   \
+VNNI512 static void kernel_r##R(const uint8_t* a, long lda, const int8_t* b, int quads, float* c, long ldc,              \
+    const float* cs, const int32_t* sums, const float* rs, int acc)                                                      \
+{                                                                                                                        \
+    __m512i lo[R], hi[R];                                                                                                \
+    for (int r = 0; r < R; r++) { lo[r] = _mm512_setzero_si512(); hi[r] = lo[r]; }                                       \
+    for (int j = 0; j < quads; j++)                                                                                      \
+    {                                                                                                                    \
+        __m512i w0 = _mm512_loadu_si512(b), w1 = _mm512_loadu_si512(b + 64);                                            \
+        for (int r = 0; r < R; r++)                                                                                      \
+        {                                                                                                                \
+            __m512i x = _mm512_set1_epi32(load_quad(a + r * lda + 4 * j));                                               \
+            lo[r] = _mm512_dpbusd_epi32(lo[r], x, w0);                                                                   \
+            hi[r] = _mm512_dpbusd_epi32(hi[r], x, w1);                                                                   \
+        }                                                                                                                \
+        b += 128;                                                                                                        \
+    }                                                                                                                    \
+    __m512i k128 = _mm512_set1_epi32(128);                                                                               \
+    __m512i c0 = _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums));                                                     \
+    __m512i c1 = _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 16));                                                \
+    for (int r = 0; r < R; r++)                                                                                          \
+    {                                                                                                                    \
+        put(c + r * ldc, lo[r], c0, cs, rs[r], acc);                                                                     \
+        put(c + r * ldc + 16, hi[r], c1, cs + 16, rs[r], acc);                                                           \
+    }                                                                                                                    \
+}
+ROWS_KERNEL(1)
+ROWS_KERNEL(2)
+ROWS_KERNEL(3)
+ROWS_KERNEL(4)
+ROWS_KERNEL(5)
+ROWS_KERNEL(6)
+
+// C rows [0, m), panels [p0, p0 + count): see above. scratch holds scratchBytes bytes, private to the caller: rows are
+// quantized in chunks that fit (a chunk's row scales first, then its rows of k4 bytes). Returns 0, or -1 when even one
+// row does not fit (the caller checks k at pack time, so this does not happen).
+API VNNI512 int lstmn_qgemm_u8s8_avx512vnni(int m, int k, const float* a, long ars, long acs,
+    const int8_t* panels, long panelBytes, int p0, int count, const float* colScale, const int32_t* colSum,
+    float* c, long ldc, int accumulate, uint8_t* scratch, long scratchBytes)
+{
+    if (m <= 0 || count <= 0)
+        return 0;
+    int k4 = (k + 3) & ~3, quads = k4 / 4;
+    long rowsFit = (scratchBytes - 64 * 4) / k4;
+    if (rowsFit < 1)
+        return -1;
+    int chunk = rowsFit < 64 ? (int)rowsFit : 64;
+    float* rowScale = (float*)scratch;
+    uint8_t* qa = scratch + 64 * 4;
+    for (int m0 = 0; m0 < m; m0 += chunk)
+    {
+        int mc = m - m0 < chunk ? m - m0 : chunk;
+        for (int r = 0; r < mc; r++)
+            rowScale[r] = quantize_row(a + (long)(m0 + r) * ars, acs, k, k4, qa + (long)r * k4);
+        for (int p = p0; p < p0 + count; p++)
+        {
+            const int8_t* bp = panels + (long)p * panelBytes;
+            float* cp = c + (long)m0 * ldc + (long)p * 32;
+            const float* cs = colScale + (long)p * 32;
+            const int32_t* sums = colSum + (long)p * 32;
+            if (mc == 1 && p + 1 < p0 + count)
+            {
+                kernel1x2(qa, bp, bp + panelBytes, quads, cp, cs, sums, rowScale[0], accumulate);
+                p++;
+                continue;
+            }
+            for (int i = 0; i < mc; i += 6)
+            {
+                int rows = mc - i < 6 ? mc - i : 6;
+                const uint8_t* ai = qa + (long)i * k4;
+                float* ci = cp + (long)i * ldc;
+                switch (rows)
+                {
+                case 1: kernel_r1(ai, k4, bp, quads, ci, ldc, cs, sums, rowScale + i, accumulate); break;
+                case 2: kernel_r2(ai, k4, bp, quads, ci, ldc, cs, sums, rowScale + i, accumulate); break;
+                case 3: kernel_r3(ai, k4, bp, quads, ci, ldc, cs, sums, rowScale + i, accumulate); break;
+                case 4: kernel_r4(ai, k4, bp, quads, ci, ldc, cs, sums, rowScale + i, accumulate); break;
+                case 5: kernel_r5(ai, k4, bp, quads, ci, ldc, cs, sums, rowScale + i, accumulate); break;
+                default: kernel_r6(ai, k4, bp, quads, ci, ldc, cs, sums, rowScale + i, accumulate); break;
+                }
+            }
+        }
+    }
+    return 0;
+}
