@@ -68,7 +68,9 @@ __device__ __forceinline__ unsigned int rnn_load_acquire(const unsigned int* cou
 }
 
 // Waits until every block of the direction has arrived. `arrivals` counts this block's calls (same in all blocks).
-// mode 0: fence + atomic + volatile polls; 2: release arrival + acquire polls (no full fences); 1: cooperative sync.
+// mode 0: flag barrier (release arrival, acquire polls: measured 0.2 µs per step faster on an H200 than
+// __threadfence + atomicAdd + volatile polls); 1: cooperative grid sync; 2: none (timing experiments only: the results
+// are wrong, it measures what the barrier costs).
 __device__ __forceinline__ void rnn_direction_barrier(
     int mode, unsigned int* counter, unsigned int& arrivals, int blocks)
 {
@@ -78,27 +80,18 @@ __device__ __forceinline__ void rnn_direction_barrier(
     }
     __syncthreads();
     arrivals += 1;
-    if (blocks > 1 && threadIdx.x == 0) {
+    if (mode == 0 && blocks > 1 && threadIdx.x == 0) {
         const unsigned int target = arrivals * (unsigned int)blocks;
-        const bool acquire_release = mode == 2;
-        if (acquire_release) {
-            rnn_arrive_release(counter);
-        } else {
-            __threadfence();
-            atomicAdd(counter, 1u);
-        }
+        rnn_arrive_release(counter);
         const long long start = clock64();
         int polls = 0;
-        while ((acquire_release ? rnn_load_acquire(counter) : rnn_load_volatile(counter)) < target) {
+        while (rnn_load_acquire(counter) < target) {
             if (++polls < RNN_BARRIER_SPIN_POLLS)
                 continue;
             __nanosleep(200);
             if (clock64() - start > RNN_BARRIER_TIMEOUT_CYCLES) {
                 __trap(); // no printf here: its call frame made the kernel spill (64-byte stack, measured with ptxas)
             }
-        }
-        if (!acquire_release) {
-            __threadfence();
         }
     }
     __syncthreads();

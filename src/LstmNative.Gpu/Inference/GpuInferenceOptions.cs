@@ -84,8 +84,11 @@ public sealed record GpuInferenceOptions
     /// </summary>
     internal int? ForcedUnitsPerBlock { get; init; }
 
-    /// <summary>Tuning experiments only: the flag barrier with release/acquire operations instead of fences (kernel mode 2).</summary>
-    internal bool AcquireReleaseBarrier { get; init; }
+    /// <summary>
+    /// Timing experiments only: the persistent kernel skips its barrier (kernel mode 2), so its results are WRONG; the
+    /// difference in time to the flag barrier is what the barrier costs.
+    /// </summary>
+    internal bool SkipBarrierForTiming { get; init; }
 
     /// <summary>Time steps per wavefront chunk; null chooses (<see cref="WavefrontSchedule.ChooseChunk"/>).</summary>
     public int? WavefrontChunk { get; init; }

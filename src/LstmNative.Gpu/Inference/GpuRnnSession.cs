@@ -768,7 +768,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
             UnitsPerBlock = plan.UnitsPerBlock,
             BlocksPerDirection = plan.BlocksPerDirection,
             PaddedHidden = plan.PaddedHidden,
-            BarrierMode = _options.Barrier == PersistentBarrier.Cooperative ? 1 : _options.AcquireReleaseBarrier ? 2 : 0,
+            BarrierMode = _options.Barrier == PersistentBarrier.Cooperative ? 1 : _options.SkipBarrierForTiming ? 2 : 0,
         };
         q.LaunchPersistent(plan, args, _options.Barrier);
     }

@@ -19,10 +19,10 @@ public class InferenceKernelsOnCpuTests
 
     /// <summary>
     /// A device whose 1 KiB of shared memory per block forces the persistent plan to split H = 7 over several blocks
-    /// per direction, so the grid barrier really synchronises blocks. (Sizes are small: every warp shuffle is a barrier
+    /// per direction, so the grid barrier really synchronises blocks (no per-block reservation: the CPU has none). (Sizes are small: every warp shuffle is a barrier
     /// of 32 OS threads, so the cost grows with G·H·batch bucket·steps.)
     /// </summary>
-    private static readonly DeviceLimits SmallShared = new("CPU shim (1 KiB shared memory per block)", 90, 16, 1024, 1024, 2048, 1_000_000, true);
+    private static readonly DeviceLimits SmallShared = new("CPU shim (1 KiB shared memory per block)", 90, 16, 1024, 1024, 2048, 1_000_000, true, ReservedSharedMemoryPerBlock: 0);
 
     public enum Cell
     {
@@ -121,6 +121,51 @@ public class InferenceKernelsOnCpuTests
             Assert.That(() => CpuKernels.Launch(InferenceKernelNames.LstmStep, new Cuda.LaunchConfig(new Cuda.Dim3(1), new Cuda.Dim3(2048)), 0),
                 Throws.InvalidOperationException.With.Message.Contains("bad configuration"));
         });
+    }
+
+    [Test]
+    public unsafe void ABarrierThatCannotCompleteEndsInAnErrorNotAHang()
+    {
+        // The arguments promise two blocks per direction but the grid has one: the flag barrier after step 0 can never
+        // complete. The bounded spin must turn that into a trap (about 4 s of the shim's nanosecond clock), which the
+        // launch reports, instead of spinning for ever.
+        const int h = 4, units = 2, steps = 3, gates = 4;
+        var buffers = new List<nint>();
+        ulong Floats(int count)
+        {
+            var p = (nint)System.Runtime.InteropServices.NativeMemory.AllocZeroed((nuint)(Math.Max(count, 1) * sizeof(float)));
+            buffers.Add(p);
+            return (ulong)p;
+        }
+        try
+        {
+            var activations = new KernelActivations
+            {
+                F = new KernelActivation { Kind = (int)ActivationKind.Sigmoid },
+                G = new KernelActivation { Kind = (int)ActivationKind.Tanh },
+                H = new KernelActivation { Kind = (int)ActivationKind.Tanh },
+            };
+            var direction = new PersistentDirectionArgs
+            {
+                Xw = Floats(steps * gates * h), R = Floats(gates * h * h), Bw = Floats(gates * h), Br = Floats(gates * h),
+                H = Floats(h), C = Floats(h), Y = Floats(steps * h), Exchange = Floats(3 * h), Barrier = Floats(1), Act = activations,
+            };
+            var args = new PersistentKernelArgs
+            {
+                Dir0 = direction, XwStrideT = gates * h, XwStrideB = gates * h, YStrideT = h, YStrideB = h, LdState = h,
+                Batch = 1, Hidden = h, Steps = steps, Cell = 0, UnitsPerBlock = units, BlocksPerDirection = 2, PaddedHidden = h, BarrierMode = 0,
+            };
+            var config = new Cuda.LaunchConfig(new Cuda.Dim3(1), new Cuda.Dim3(64), (uint)PersistentPlan.SharedBytes(gates, units, h, 1));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Assert.That(() => CpuKernels.Launch(InferenceKernelNames.PersistentB1, config, args, concurrent: true),
+                Throws.InvalidOperationException.With.Message.Contains("__trap()"));
+            Assert.That(clock.Elapsed.TotalSeconds, Is.LessThan(30), "the spin is bounded");
+        }
+        finally
+        {
+            foreach (var p in buffers)
+                System.Runtime.InteropServices.NativeMemory.Free((void*)p);
+        }
     }
 
     private static EmulatedBackend Check(RnnCellType cell, RnnDirection direction, LayerFeatures features, Algorithm algorithm,
