@@ -130,6 +130,6 @@ struct RnnPersistentArgs
     int units_per_block;    // J: hidden units a block owns (all gates of them)
     int blocks_per_direction;
     int padded_hidden;      // H rounded up to 4 (row pitch of the weights and h in shared memory)
-    int barrier_mode;       // 0 flag barrier per direction, 1 cooperative grid sync, 2 none (timing experiments only)
+    int barrier_mode;       // 0 flag barrier per direction, 1 cooperative grid sync, 2 none (timing only), 3 tagged exchange
 };
 static_assert(sizeof(RnnPersistentArgs) == 328, "RnnPersistentArgs must match KernelArgs.cs (328 bytes)");

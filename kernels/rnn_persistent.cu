@@ -67,10 +67,68 @@ __device__ __forceinline__ unsigned int rnn_load_acquire(const unsigned int* cou
 #endif
 }
 
+// The tagged exchange (mode 3, the default flag mode): each h value travels with the number of the step that wrote
+// it, in one 64-bit word (the tag in the high half, the float's bits in the low half) stored and loaded as one
+// single-copy-atomic access. A reader polls exactly the words it needs until they carry the tag it expects: the poll
+// is the load, so a step needs no arrival counter, no fences and two block syncs fewer. The host zeroes the words
+// before each launch (tag 0 is never expected), and the ping-pong of two slots is safe for the same reason as with a
+// barrier: nobody can write step s + 2 before every block has read step s.
+__device__ __forceinline__ void rnn_store_tagged(unsigned long long* p, unsigned int tag, float v)
+{
+    const unsigned long long w = ((unsigned long long)tag << 32) | (unsigned long long)__float_as_uint(v);
+#if defined(__CUDA_ARCH__)
+    asm volatile("st.relaxed.gpu.global.u64 [%0], %1;" : : "l"(p), "l"(w) : "memory");
+#else
+    __atomic_store_n(p, w, __ATOMIC_RELAXED);
+#endif
+}
+
+__device__ __forceinline__ unsigned long long rnn_load_tagged_word(const unsigned long long* p)
+{
+#if defined(__CUDA_ARCH__)
+    unsigned long long w;
+    asm volatile("ld.relaxed.gpu.global.u64 %0, [%1];" : "=l"(w) : "l"(p) : "memory");
+    return w;
+#else
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+#endif
+}
+
+// hs[b][k] = the value of src[b * hidden + k] tagged `tag`, waiting for it (bounded like the barrier); zero padding.
+template <int BB>
+__device__ __forceinline__ void rnn_load_tagged(
+    float* __restrict__ hs, const unsigned long long* src, int batch, int hidden, int hp, unsigned int tag)
+{
+    for (int idx = threadIdx.x; idx < BB * hp; idx += blockDim.x) {
+        const int b = idx / hp;
+        const int k = idx - b * hp;
+        float v = 0.0f;
+        if (b < batch && k < hidden) {
+            const unsigned long long* p = src + (long long)b * hidden + k;
+            unsigned long long w = rnn_load_tagged_word(p);
+            if ((unsigned int)(w >> 32) != tag) {
+                const long long start = clock64();
+                int polls = 0;
+                do {
+                    if (++polls >= RNN_BARRIER_SPIN_POLLS) {
+                        __nanosleep(100);
+                        if (clock64() - start > RNN_BARRIER_TIMEOUT_CYCLES) {
+                            __trap();
+                        }
+                    }
+                    w = rnn_load_tagged_word(p);
+                } while ((unsigned int)(w >> 32) != tag);
+            }
+            v = __uint_as_float((unsigned int)w);
+        }
+        hs[idx] = v;
+    }
+}
+
 // Waits until every block of the direction has arrived. `arrivals` counts this block's calls (same in all blocks).
 // mode 0: flag barrier (release arrival, acquire polls: measured 0.2 µs per step faster on an H200 than
 // __threadfence + atomicAdd + volatile polls); 1: cooperative grid sync; 2: none (timing experiments only: the results
-// are wrong, it measures what the barrier costs).
+// are wrong, it measures what the barrier costs). Mode 3 (tagged exchange) calls it only for a one-step launch.
 __device__ __forceinline__ void rnn_direction_barrier(
     int mode, unsigned int* counter, unsigned int& arrivals, int blocks)
 {
@@ -239,6 +297,11 @@ __device__ __forceinline__ void rnn_persistent_body(const RnnPersistentArgs& a)
     }
     const long long slot = (long long)batch * H;
     unsigned int arrivals = 0;
+    // Mode 3 exchanges tagged words instead of taking barriers. A one-step launch still takes the counter barrier once,
+    // so that no block writes the final state before every block has read the initial one.
+    const bool tagged = a.barrier_mode == 3;
+    const int barrier_mode = tagged ? 0 : a.barrier_mode;
+    unsigned long long* exchange64 = reinterpret_cast<unsigned long long*>(exchange);
 
     for (int s = 0; s < a.steps; ++s) {
         const bool active = owner && s < len;
@@ -258,6 +321,8 @@ __device__ __forceinline__ void rnn_persistent_body(const RnnPersistentArgs& a)
         // h_{t-1}: the initial state at s = 0, then the exchange slot the previous step wrote.
         if (s == 0) {
             rnn_load_state<BB>(hs, state_h, a.ld_state, batch, H, hp);
+        } else if (tagged) {
+            rnn_load_tagged<BB>(hs, exchange64 + ((s - 1) & 1) * slot, batch, H, hp, (unsigned int)s);
         } else {
             rnn_load_state<BB>(hs, exchange + ((s - 1) & 1) * slot, H, batch, H, hp);
         }
@@ -284,15 +349,26 @@ __device__ __forceinline__ void rnn_persistent_body(const RnnPersistentArgs& a)
             }
         } else {
             // r and z, then share r * h_{t-1} and wait for every unit's before the candidate product.
+            float rh = 0.0f;
             if (active) {
                 const float r = rnn_activate(act.f, rnn_clip(xv[0] + gs[(0 * J + jj) * BB + b] + bias[0], a.clip));
                 z_reg = rnn_activate(act.f, rnn_clip(xv[1] + gs[(1 * J + jj) * BB + b] + bias[1], a.clip));
-                __stcg(exchange + 2 * slot + (long long)b * H + j, r * h_reg);
-            } else if (owner) {
-                __stcg(exchange + 2 * slot + (long long)b * H + j, 0.0f);
+                rh = r * h_reg;
             }
-            rnn_direction_barrier(a.barrier_mode, counter, arrivals, nb);
-            rnn_load_state<BB>(hs, exchange + 2 * slot, H, batch, H, hp);
+            if (tagged) {
+                if (owner) {
+                    rnn_store_tagged(exchange64 + 2 * slot + (long long)b * H + j, (unsigned int)(s + 1), rh);
+                }
+                // No block sync needed here: the candidate product writes rows [2J, 3J) of gs, the lines above read
+                // rows [0, 2J), and hs was last read by the first product, before the sync that follows it.
+                rnn_load_tagged<BB>(hs, exchange64 + 2 * slot, batch, H, hp, (unsigned int)(s + 1));
+            } else {
+                if (owner) {
+                    __stcg(exchange + 2 * slot + (long long)b * H + j, rh);
+                }
+                rnn_direction_barrier(barrier_mode, counter, arrivals, nb);
+                rnn_load_state<BB>(hs, exchange + 2 * slot, H, batch, H, hp);
+            }
             __syncthreads();
             rnn_block_matvec<BB>(reinterpret_cast<const float4*>(rs), reinterpret_cast<const float4*>(hs), gs,
                                  2 * J, rows, hp4);
@@ -303,15 +379,27 @@ __device__ __forceinline__ void rnn_persistent_body(const RnnPersistentArgs& a)
             }
         }
         if (owner) {
-            __stcg(out + (long long)b * H + j, h_reg); // idle rows pass their state on unchanged
+            // Idle rows pass their state on unchanged.
+            if (tagged) {
+                rnn_store_tagged(exchange64 + (s & 1) * slot + (long long)b * H + j, (unsigned int)(s + 1), h_reg);
+            } else {
+                __stcg(out + (long long)b * H + j, h_reg);
+            }
         }
         if (active && y != nullptr) {
             y[t * a.y_st + b * a.y_sb + j] = h_reg;
         }
         // After step 0 every block has read the initial state, so the final write below cannot race with it;
-        // the last step needs no barrier otherwise.
-        if (s + 1 < a.steps || s == 0) {
-            rnn_direction_barrier(a.barrier_mode, counter, arrivals, nb);
+        // the last step needs no barrier otherwise. With tags, a block that reads step 0's values has waited for
+        // every block to pass step 0, so only a one-step launch needs the counter barrier.
+        // (The next step rewrites hs only after every thread passed the sync behind the product that read it, and
+        // gs only after the sync behind its load, which every thread reaches after its pointwise work.)
+        if (tagged) {
+            if (a.steps == 1) {
+                rnn_direction_barrier(barrier_mode, counter, arrivals, nb);
+            }
+        } else if (s + 1 < a.steps || s == 0) {
+            rnn_direction_barrier(barrier_mode, counter, arrivals, nb);
         }
     }
 

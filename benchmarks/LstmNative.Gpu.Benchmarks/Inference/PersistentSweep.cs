@@ -57,9 +57,10 @@ public static class PersistentSweep
             {
                 if (!PersistentPlan.TryCreate(layer, 1, engine.Limits, units, out var plan, out _))
                     continue;
-                foreach (var (barrier, skip, name) in new[]
+                foreach (var (barrier, variant, name) in new[]
                          {
-                             (PersistentBarrier.Flag, false, "flag"), (PersistentBarrier.Cooperative, false, "cooperative"), (PersistentBarrier.Flag, true, "none (timing only)"),
+                             (PersistentBarrier.Flag, 0, "tagged exchange"), (PersistentBarrier.Flag, 1, "counter barrier"), (PersistentBarrier.Cooperative, 0, "cooperative"),
+                             (PersistentBarrier.Flag, 2, "none (timing only)"),
                          })
                 {
                     if (clock.Elapsed.TotalSeconds > budget)
@@ -69,7 +70,8 @@ public static class PersistentSweep
                     }
                     try
                     {
-                        var options = new GpuInferenceOptions { Algorithm = GpuAlgorithm.Persistent, Barrier = barrier, ForcedUnitsPerBlock = units, SkipBarrierForTiming = skip };
+                        var options = new GpuInferenceOptions { Algorithm = GpuAlgorithm.Persistent, Barrier = barrier, ForcedUnitsPerBlock = units, CounterBarrier = variant == 1, SkipBarrierForTiming = variant == 2 };
+                        bool skip = variant == 2;
                         using var model = engine.LoadModel(weights, options);
                         using var session = model.CreateSession(1, 200);
                         var y = new float[100 * h];

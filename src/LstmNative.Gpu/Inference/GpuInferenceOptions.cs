@@ -37,7 +37,10 @@ public enum GemmPrecision
 /// <summary>How the persistent kernel's blocks wait for each other between steps.</summary>
 public enum PersistentBarrier
 {
-    /// <summary>An arrival counter per direction in global memory (capturable in CUDA graphs). The default.</summary>
+    /// <summary>
+    /// Flags in global memory (capturable in CUDA graphs). The default: each hidden value travels with the number of the
+    /// step that wrote it and readers wait for exactly the values they need (no arrival counter per step).
+    /// </summary>
     Flag,
 
     /// <summary>
@@ -89,6 +92,12 @@ public sealed record GpuInferenceOptions
     /// difference in time to the flag barrier is what the barrier costs.
     /// </summary>
     internal bool SkipBarrierForTiming { get; init; }
+
+    /// <summary>
+    /// Tuning experiments only: the flag mode with an arrival counter per step (kernel mode 0) instead of the tagged
+    /// exchange (mode 3, the default), to compare the two.
+    /// </summary>
+    internal bool CounterBarrier { get; init; }
 
     /// <summary>Time steps per wavefront chunk; null chooses (<see cref="WavefrontSchedule.ChooseChunk"/>).</summary>
     public int? WavefrontChunk { get; init; }

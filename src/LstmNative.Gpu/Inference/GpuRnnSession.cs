@@ -171,7 +171,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
                     if (o.Cell == RnnCellType.Gru && !o.LinearBeforeReset)
                         _rh[l][dir] = Floats((long)maxBatch * h, zero: true);
                     if (persistentPossible)
-                        _exchange[l][dir] = Floats(3L * persistentRows * h, zero: true);
+                        _exchange[l][dir] = Floats(2 * 3L * persistentRows * h, zero: true); // three slots of 64-bit tagged words
                 }
                 if (l < count - 1)
                     _yMid[l] = Floats(maxRows * d * h);
@@ -746,8 +746,15 @@ public sealed unsafe class GpuRnnSession : IDisposable
     {
         var o = _layers[layer];
         ulong barriers = _barriers!.Pointer + 8 * (ulong)layer;
+        bool tagged = _options.Barrier == PersistentBarrier.Flag && !_options.CounterBarrier && !_options.SkipBarrierForTiming;
         if (_options.Barrier == PersistentBarrier.Flag)
             q.Zero(barriers, 8);
+        if (tagged)
+        {
+            // Tag 0 is never expected: the words the last launch left behind cannot pass for this launch's steps.
+            for (int dir = 0; dir < o.DirectionCount; dir++)
+                q.Zero(_exchange[layer][dir]!.Pointer, 3L * 8 * key.Batch * o.HiddenSize);
+        }
         var args = new PersistentKernelArgs
         {
             Dir0 = PersistentDirection(layer, 0, g, barriers),
@@ -768,7 +775,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
             UnitsPerBlock = plan.UnitsPerBlock,
             BlocksPerDirection = plan.BlocksPerDirection,
             PaddedHidden = plan.PaddedHidden,
-            BarrierMode = _options.Barrier == PersistentBarrier.Cooperative ? 1 : _options.SkipBarrierForTiming ? 2 : 0,
+            BarrierMode = _options.Barrier == PersistentBarrier.Cooperative ? 1 : _options.SkipBarrierForTiming ? 2 : tagged ? 3 : 0,
         };
         q.LaunchPersistent(plan, args, _options.Barrier);
     }

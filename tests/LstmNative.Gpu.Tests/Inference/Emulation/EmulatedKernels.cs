@@ -174,7 +174,7 @@ internal static class EmulatedKernels
         Check(plan.ThreadsPerBlock % 32 == 0 && plan.ThreadsPerBlock >= units * plan.BatchBucket && plan.ThreadsPerBlock <= PersistentPlan.MaxThreadsPerBlock, "threads per block");
         Check(plan.PaddedHidden % 4 == 0 && plan.PaddedHidden >= h, "padded hidden size");
         Check(plan.SharedMemoryBytes == PersistentPlan.SharedBytes(gates, units, plan.PaddedHidden, plan.BatchBucket), "shared memory size");
-        Check(a.BarrierMode is 0 or 1 or 2 && (a.BarrierMode == 1) == (barrier == PersistentBarrier.Cooperative), "barrier mode");
+        Check(a.BarrierMode is 0 or 1 or 2 or 3 && (a.BarrierMode == 1) == (barrier == PersistentBarrier.Cooperative), "barrier mode");
         for (int d = 0; d < plan.Directions; d++)
         {
             var dir = d == 0 ? a.Dir0 : a.Dir1;
