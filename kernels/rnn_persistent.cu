@@ -67,12 +67,12 @@ __device__ __forceinline__ unsigned int rnn_load_acquire(const unsigned int* cou
 #endif
 }
 
-// The tagged exchange (mode 3, the default flag mode): each h value travels with the number of the step that wrote
-// it, in one 64-bit word (the tag in the high half, the float's bits in the low half) stored and loaded as one
-// single-copy-atomic access. A reader polls exactly the words it needs until they carry the tag it expects: the poll
-// is the load, so a step needs no arrival counter, no fences and two block syncs fewer. The host zeroes the words
-// before each launch (tag 0 is never expected), and the ping-pong of two slots is safe for the same reason as with a
-// barrier: nobody can write step s + 2 before every block has read step s.
+// The tagged exchange (mode 3; opt-in until it has run on a GPU): each h value travels with the number of the step
+// that wrote it, in one 64-bit word (the tag in the high half, the float's bits in the low half) stored and loaded as
+// one single-copy-atomic access. A reader polls exactly the words it needs until they carry the tag it expects: the
+// poll is the load, so a step needs no arrival counter, no fences and two block syncs fewer. The host zeroes the
+// words before each launch (tag 0 is never expected), and the ping-pong of two slots is safe for the same reason as
+// with a barrier: nobody can write step s + 2 before every block has read step s.
 __device__ __forceinline__ void rnn_store_tagged(unsigned long long* p, unsigned int tag, float v)
 {
     const unsigned long long w = ((unsigned long long)tag << 32) | (unsigned long long)__float_as_uint(v);

@@ -59,7 +59,7 @@ public static class PersistentSweep
                     continue;
                 foreach (var (barrier, variant, name) in new[]
                          {
-                             (PersistentBarrier.Flag, 0, "tagged exchange"), (PersistentBarrier.Flag, 1, "counter barrier"), (PersistentBarrier.Cooperative, 0, "cooperative"),
+                             (PersistentBarrier.Flag, 0, "counter barrier"), (PersistentBarrier.Flag, 1, "tagged exchange"), (PersistentBarrier.Cooperative, 0, "cooperative"),
                              (PersistentBarrier.Flag, 2, "none (timing only)"),
                          })
                 {
@@ -70,7 +70,7 @@ public static class PersistentSweep
                     }
                     try
                     {
-                        var options = new GpuInferenceOptions { Algorithm = GpuAlgorithm.Persistent, Barrier = barrier, ForcedUnitsPerBlock = units, CounterBarrier = variant == 1, SkipBarrierForTiming = variant == 2 };
+                        var options = new GpuInferenceOptions { Algorithm = GpuAlgorithm.Persistent, Barrier = barrier, ForcedUnitsPerBlock = units, TaggedExchange = variant == 1, SkipBarrierForTiming = variant == 2 };
                         bool skip = variant == 2;
                         using var model = engine.LoadModel(weights, options);
                         using var session = model.CreateSession(1, 200);

@@ -37,10 +37,7 @@ public enum GemmPrecision
 /// <summary>How the persistent kernel's blocks wait for each other between steps.</summary>
 public enum PersistentBarrier
 {
-    /// <summary>
-    /// Flags in global memory (capturable in CUDA graphs). The default: each hidden value travels with the number of the
-    /// step that wrote it and readers wait for exactly the values they need (no arrival counter per step).
-    /// </summary>
+    /// <summary>An arrival counter per direction in global memory (capturable in CUDA graphs). The default.</summary>
     Flag,
 
     /// <summary>
@@ -94,10 +91,11 @@ public sealed record GpuInferenceOptions
     internal bool SkipBarrierForTiming { get; init; }
 
     /// <summary>
-    /// Tuning experiments only: the flag mode with an arrival counter per step (kernel mode 0) instead of the tagged
-    /// exchange (mode 3, the default), to compare the two.
+    /// Tuning experiments only, until it has run on a GPU: the flag mode as a tagged exchange (kernel mode 3: each h
+    /// value carries its step, readers poll what they need, no arrival counter) instead of the counter barrier (mode 0).
+    /// Checked against the reference on the CPU shim; not yet run on a real GPU.
     /// </summary>
-    internal bool CounterBarrier { get; init; }
+    internal bool TaggedExchange { get; init; }
 
     /// <summary>Time steps per wavefront chunk; null chooses (<see cref="WavefrontSchedule.ChooseChunk"/>).</summary>
     public int? WavefrontChunk { get; init; }

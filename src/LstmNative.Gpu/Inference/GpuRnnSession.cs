@@ -746,7 +746,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
     {
         var o = _layers[layer];
         ulong barriers = _barriers!.Pointer + 8 * (ulong)layer;
-        bool tagged = _options.Barrier == PersistentBarrier.Flag && !_options.CounterBarrier && !_options.SkipBarrierForTiming;
+        bool tagged = _options.Barrier == PersistentBarrier.Flag && _options.TaggedExchange && !_options.SkipBarrierForTiming;
         if (_options.Barrier == PersistentBarrier.Flag)
             q.Zero(barriers, 8);
         if (tagged)

@@ -36,6 +36,7 @@ public class InferenceKernelsOnCpuTests
         Standard,
         PersistentFlag,
         PersistentCooperative,
+        PersistentTagged, // the flag mode as a tagged exchange (kernel mode 3), opt-in until it has run on a GPU
     }
 
     [OneTimeSetUp]
@@ -69,6 +70,7 @@ public class InferenceKernelsOnCpuTests
     /// <summary>A stack: the second layer reads the first one's output (both directions).</summary>
     [TestCase(Algorithm.Standard)]
     [TestCase(Algorithm.PersistentFlag)]
+    [TestCase(Algorithm.PersistentTagged)]
     public void TwoLayersMatchTheReference(Algorithm algorithm) =>
         Check(RnnCellType.Lstm, RnnDirection.Bidirectional, LayerFeatures.None, algorithm, hidden: 5, input: 3, layers: 2, steps: 3, batch: 2,
               lengths: [3, 1], initialStates: true, seed: 21);
@@ -85,6 +87,7 @@ public class InferenceKernelsOnCpuTests
     [TestCase(Algorithm.PersistentFlag, false)]
     [TestCase(Algorithm.Standard, true)]
     [TestCase(Algorithm.PersistentCooperative, true)]
+    [TestCase(Algorithm.PersistentTagged, false)]
     public void GruActivationsMatchTheReference(Algorithm algorithm, bool linearBeforeReset) =>
         Check(RnnCellType.Gru, RnnDirection.Bidirectional, LayerFeatures.CustomActivations | (linearBeforeReset ? LayerFeatures.LinearBeforeReset : 0),
               algorithm, hidden: 6, input: 2, layers: 1, steps: 3, batch: 2, lengths: [3, 2], initialStates: false, seed: 8);
@@ -99,6 +102,13 @@ public class InferenceKernelsOnCpuTests
                             steps: 3, batch: batch, lengths: null, initialStates: true, seed: 30 + batch);
         Assert.That(backend.PersistentLaunches.Select(p => p.Plan.BatchBucket), Is.All.EqualTo(bucket));
     }
+
+    /// <summary>A one-step launch (streaming Step): the tagged exchange then takes the counter barrier once.</summary>
+    [TestCase(Algorithm.PersistentFlag)]
+    [TestCase(Algorithm.PersistentTagged)]
+    public void OneStepLaunchesMatchTheReference(Algorithm algorithm) =>
+        Check(RnnCellType.Lstm, RnnDirection.Bidirectional, LayerFeatures.None, algorithm, hidden: 7, input: 3, layers: 1, steps: 1, batch: 3,
+              lengths: null, initialStates: true, seed: 41);
 
     [Test]
     public void TheLibraryHoldsEveryInferenceKernel()
@@ -176,6 +186,7 @@ public class InferenceKernelsOnCpuTests
         {
             Algorithm = algorithm == Algorithm.Standard ? GpuAlgorithm.Standard : GpuAlgorithm.Persistent,
             Barrier = algorithm == Algorithm.PersistentCooperative ? PersistentBarrier.Cooperative : PersistentBarrier.Flag,
+            TaggedExchange = algorithm == Algorithm.PersistentTagged,
             UseGraphs = false,
         };
         var stack = InferenceReference.RandomStack(cell, input, hidden, layers, direction, features, seed);
