@@ -4,18 +4,19 @@ namespace LstmNative.Cli.Commands;
 
 /// <summary>
 /// Resolves <c>--device</c>. For a command the GPU engine runs (<paramref name="gpu"/>): cuda without a usable GPU is an
-/// error carrying the probe's reason; auto is cpu until the GPU path has been validated on a real GPU
-/// (<see cref="AutoMayChooseGpu"/>), then cuda when the probe finds a usable GPU. Other commands run on the CPU: auto is
+/// error carrying the probe's reason; auto is cuda when the probe finds a usable GPU and the GPU path has been validated
+/// on a real GPU (<see cref="AutoMayChooseGpu"/>), else cpu. Other commands run on the CPU: auto is
 /// cpu and cuda is an error. Whatever auto chose, a GPU failure during an auto run falls back to the CPU
 /// (<see cref="RunWithCpuFallback{T}"/>).
 /// </summary>
 internal static class DeviceSelection
 {
     /// <summary>
-    /// Whether the whole GPU suite has passed on a real GPU (recorded in docs/gpu.md). Until then <c>--device auto</c>
-    /// keeps the main jobs on the CPU: a user's run must not be the first to exercise the GPU path.
+    /// Whether the whole GPU suite has passed on a real GPU (recorded in docs/gpu.md: an H200, 2026-12-04, every device
+    /// test, the CLI on every ONNX node case, the forecaster's MSE within 0.02 % of the CPU's). Until then
+    /// <c>--device auto</c> kept the main jobs on the CPU: a user's run must not be the first to exercise the GPU path.
     /// </summary>
-    internal const bool GpuPathValidated = false;
+    internal const bool GpuPathValidated = true;
 
     /// <summary>Set to 1 to let <c>--device auto</c> choose a usable GPU before <see cref="GpuPathValidated"/>.</summary>
     internal const string AutoGpuVariable = "LSTMNATIVE_AUTO_GPU";
@@ -23,14 +24,17 @@ internal static class DeviceSelection
     /// <summary>Whether auto may pick the GPU at all (validated, or opted into through <see cref="AutoGpuVariable"/>).</summary>
     internal static bool AutoMayChooseGpu => GpuPathValidated || Environment.GetEnvironmentVariable(AutoGpuVariable) == "1";
 
-    public static string Resolve(string? requested, bool gpu = false)
+    public static string Resolve(string? requested, bool gpu = false) => Resolve(requested, gpu, AutoMayChooseGpu, () => GpuRuntime.Current.IsAvailable);
+
+    /// <summary>The rule itself, with the validation state and the probe given (tests).</summary>
+    internal static string Resolve(string? requested, bool gpu, bool autoMayChooseGpu, Func<bool> gpuUsable)
     {
         switch (requested ?? "auto")
         {
             case "cpu":
                 return "cpu";
             case "auto":
-                return gpu && AutoMayChooseGpu && GpuRuntime.Current.IsAvailable ? "cuda" : "cpu";
+                return gpu && autoMayChooseGpu && gpuUsable() ? "cuda" : "cpu";
             case "cuda":
                 if (!gpu)
                     throw new CliException("--device cuda: the CUDA engine cannot run this command in this build; use --device cpu or auto");

@@ -11,12 +11,16 @@ namespace LstmNative.Tests.Cli;
 public class DeviceSelectionTests
 {
     [Test]
-    public void AutoStaysOnTheCpuUntilTheGpuPathIsValidated()
+    public void AutoChoosesAUsableGpuOnlyOnceTheGpuPathIsValidated()
     {
-        if (DeviceSelection.GpuPathValidated || Environment.GetEnvironmentVariable(DeviceSelection.AutoGpuVariable) == "1")
-            Assert.Ignore("the GPU path is validated or auto was opted into the GPU on this machine");
-        Assert.That(DeviceSelection.Resolve("auto", gpu: true), Is.EqualTo("cpu"));
-        Assert.That(DeviceSelection.Resolve(null, gpu: true), Is.EqualTo("cpu"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(DeviceSelection.Resolve("auto", gpu: true, autoMayChooseGpu: false, () => true), Is.EqualTo("cpu"), "not validated");
+            Assert.That(DeviceSelection.Resolve(null, gpu: true, autoMayChooseGpu: true, () => true), Is.EqualTo("cuda"), "validated, GPU usable");
+            Assert.That(DeviceSelection.Resolve("auto", gpu: true, autoMayChooseGpu: true, () => false), Is.EqualTo("cpu"), "no usable GPU");
+            Assert.That(DeviceSelection.Resolve("auto", gpu: false, autoMayChooseGpu: true, () => true), Is.EqualTo("cpu"), "a command the GPU cannot run");
+            Assert.That(DeviceSelection.Resolve("cpu", gpu: true, autoMayChooseGpu: true, () => true), Is.EqualTo("cpu"));
+        });
     }
 
     [Test]
