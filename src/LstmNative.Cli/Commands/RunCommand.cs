@@ -77,6 +77,7 @@ internal static class RunCommand
                 }, stderr);
             }
             var bound = BoundModel.Load(parse.GetValue(model)!, CommonOptions.ParsePairs(parse.GetValue(inputs), "--input"), weights);
+            OutputSizes.Check("Y", bound.Operator.Steps, bound.Operator.Options.DirectionCount, bound.Operator.Batch, bound.Operator.Options.HiddenSize);
             int n = parse.GetValue(repeat);
             var watch = Stopwatch.StartNew();
             var result = DeviceSelection.RunWithCpuFallback(parse.GetValue(device), dev, d =>

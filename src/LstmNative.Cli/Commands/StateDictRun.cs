@@ -58,6 +58,8 @@ internal static class StateDictRun
         int steps = unbatched ? x.Shape[0] : batchFirst ? x.Shape[1] : x.Shape[0];
         int batch = unbatched ? 1 : batchFirst ? x.Shape[0] : x.Shape[1];
         int states = o.NumLayers * o.DirectionCount;
+        OutputSizes.Check("output", steps, batch, o.OutputSize);
+        OutputSizes.Check("output (both directions)", steps, o.DirectionCount, batch, o.HiddenSize);
         double[] h0 = State(inputs, "h0", states, batch, o.StateSize, unbatched);
         double[] c0 = State(inputs, "c0", states, batch, o.HiddenSize, unbatched);
 
