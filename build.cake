@@ -227,7 +227,15 @@ Task("Pack")
         NoBuild = true,
         OutputDirectory = packages,
     });
-    var package = GetFiles(packages.FullPath + "/LstmNative.*.nupkg").Single();
+    // The training stack as its own package, depending on LstmNative (the engine): what a user trains with.
+    DotNetPack("./src/LstmNative.Training/LstmNative.Training.csproj", new DotNetPackSettings
+    {
+        Configuration = configuration,
+        NoBuild = true,
+        OutputDirectory = packages,
+    });
+    CheckTrainingPackage(GetFiles(packages.FullPath + "/LstmNative.Training.*.nupkg").Single());
+    var package = GetFiles(packages.FullPath + "/LstmNative.*.nupkg").Single(f => !f.GetFilename().ToString().StartsWith("LstmNative.Training."));
     long size = new System.IO.FileInfo(package.FullPath).Length;
     using (var zip = System.IO.Compression.ZipFile.OpenRead(package.FullPath))
     {
@@ -255,6 +263,25 @@ Task("Pack")
     Information($"{package.GetFilename()}: {size / 1024.0:F1} KiB");
 });
 
+// LstmNative.Training must carry its assembly and docs and depend on the engine package, not on projects that are no package.
+void CheckTrainingPackage(FilePath package)
+{
+    using var zip = System.IO.Compression.ZipFile.OpenRead(package.FullPath);
+    var entries = zip.Entries.Select(e => e.FullName).ToList();
+    foreach (var required in new[] { "lib/net10.0/LstmNative.Training.dll", "lib/net10.0/LstmNative.Training.xml" })
+        if (!entries.Contains(required))
+            throw new Exception($"{package.GetFilename()} lacks {required} (it has: {string.Join(", ", entries)})");
+    var nuspec = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec"));
+    using var reader = new System.IO.StreamReader(nuspec.Open());
+    var text = reader.ReadToEnd();
+    if (!text.Contains("id=\"LstmNative\""))
+        throw new Exception($"{package.GetFilename()} does not depend on the LstmNative package");
+    foreach (var project in new[] { "LstmNative.Gpu", "LstmNative.Cuda", "LstmNative.Core" })
+        if (text.Contains($"id=\"{project}\""))
+            throw new Exception($"{package.GetFilename()} depends on {project}, which is no package of its own (it ships in LstmNative)");
+    Information($"{package.GetFilename()}: the training stack, depending on LstmNative");
+}
+
 // Builds and runs samples/LstmNative.Sample against the freshly packed package from the local feed.
 Task("Sample")
     .IsDependentOn("Pack")
@@ -263,9 +290,12 @@ Task("Sample")
     // NuGet caches packages by id and version: drop the cached copy so the sample gets the package just built.
     var cache = EnvironmentVariable("NUGET_PACKAGES")
         ?? System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-    var cached = System.IO.Path.Combine(cache, "lstmnative");
-    if (System.IO.Directory.Exists(cached))
-        System.IO.Directory.Delete(cached, recursive: true);
+    foreach (var id in new[] { "lstmnative", "lstmnative.training" })
+    {
+        var cached = System.IO.Path.Combine(cache, id);
+        if (System.IO.Directory.Exists(cached))
+            System.IO.Directory.Delete(cached, recursive: true);
+    }
     var project = root.CombineWithFilePath("samples/LstmNative.Sample/LstmNative.Sample.csproj");
     DotNetRun(project.FullPath, new DotNetRunSettings { Configuration = configuration });
 });
