@@ -95,7 +95,7 @@ internal static class StateDictRun
         {
             if (precision != CpuPrecision.Fp32)
                 throw new CliException($"--precision {precision.ToString().ToLowerInvariant()} needs the CPU engine, which does not run LSTM projections (proj_size {o.ProjectionSize}) yet: use --precision fp32");
-            StackTrace<double> trace = null!;
+            StackPass<double> trace = null!;
             for (int i = 0; i < repeat; i++)
                 trace = ReferenceStack.Forward<double>(model, x.ToDoubles(), steps, batch, h0, c0);
             (output, hn, cn) = (ToFloats(trace.Output), ToFloats(trace.Hn), ToFloats(trace.Cn));

@@ -72,7 +72,7 @@ public static unsafe class CpuRnn
         var dg = new DirectionGradients[dirs];
         for (int d = 0; d < dirs; d++)
         {
-            bool reverse = o.Direction == RnnDirection.Reverse || d == 1;
+            bool reverse = o.RunsReversed(d);
             int s = exec.WalkSteps(d);
             var g = dg[d] = new DirectionGradients(plan, s, batch);
             var dh = g.DH.Span;

@@ -319,7 +319,7 @@ internal sealed unsafe class LayerExecutor : IPoolJob
 
     private static int SplitCount(int n, int w, int workers) => (int)((long)n * (w + 1) / workers) - (int)((long)n * w / workers);
 
-    private bool Reverse(int d) => _o.Direction == RnnDirection.Reverse || d == 1;
+    private bool Reverse(int d) => _o.RunsReversed(d);
 
     private int TimeOf(int d, int b, int s) => Reverse(d) ? _lengths[b] - 1 - s : s;
 

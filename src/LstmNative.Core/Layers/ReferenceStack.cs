@@ -6,9 +6,9 @@ namespace LstmNative.Layers;
 
 /// <summary>What a multi-layer forward pass returns: PyTorch's <c>(output, h_n, c_n)</c> plus the per-layer traces.</summary>
 /// <typeparam name="T">float or double.</typeparam>
-public sealed class StackTrace<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class StackPass<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    internal StackTrace(RnnModel<T> model, int steps, int batch, LayerTrace<T>[] layers, T[]?[] dropoutMasks, T[] output, T[] hn, T[] cn)
+    internal StackPass(RnnModel<T> model, int steps, int batch, LayerTrace<T>[] layers, T[]?[] dropoutMasks, T[] output, T[] hn, T[] cn)
     {
         Model = model;
         Steps = steps;
@@ -86,7 +86,7 @@ public static class ReferenceStack
     /// <param name="sequenceLengths">Valid length per batch row, or empty (like a packed sequence).</param>
     /// <param name="training">Applies dropout between layers when true.</param>
     /// <param name="dropoutSeed">Seed of the dropout masks (deterministic training).</param>
-    public static StackTrace<T> Forward<T>(RnnModel<T> model, ReadOnlySpan<T> input, int steps, int batch,
+    public static StackPass<T> Forward<T>(RnnModel<T> model, ReadOnlySpan<T> input, int steps, int batch,
         ReadOnlySpan<T> h0, ReadOnlySpan<T> c0, ReadOnlySpan<int> sequenceLengths = default, bool training = false, int dropoutSeed = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -123,7 +123,7 @@ public static class ReferenceStack
             }
         }
         var output = o.BatchFirst ? SwapFirstTwo<T>(x, steps, batch, o.OutputSize) : x;
-        return new StackTrace<T>(model, steps, batch, traces, masks, output, hn, cn);
+        return new StackPass<T>(model, steps, batch, traces, masks, output, hn, cn);
     }
 
     /// <summary>Back-propagates upstream gradients (each may be empty for zero) through a forward pass.</summary>
@@ -131,7 +131,7 @@ public static class ReferenceStack
     /// <param name="dOutput">dL/d(output), in the output's layout.</param>
     /// <param name="dHn">dL/d(h_n) <c>[L*D, B, H]</c>.</param>
     /// <param name="dCn">dL/d(c_n) <c>[L*D, B, H]</c> (LSTM).</param>
-    public static StackGradients<T> Backward<T>(StackTrace<T> trace, ReadOnlySpan<T> dOutput, ReadOnlySpan<T> dHn, ReadOnlySpan<T> dCn)
+    public static StackGradients<T> Backward<T>(StackPass<T> trace, ReadOnlySpan<T> dOutput, ReadOnlySpan<T> dHn, ReadOnlySpan<T> dCn)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(trace);

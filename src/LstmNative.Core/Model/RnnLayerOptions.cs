@@ -65,6 +65,12 @@ public sealed record RnnLayerOptions(RnnCellType Cell, int InputSize, int Hidden
     /// <summary>Number of directions (1 or 2).</summary>
     public int DirectionCount => Direction.Count();
 
+    /// <summary>
+    /// Whether direction <paramref name="direction"/> (0 or 1) runs from the last step to the first: the second of a
+    /// bidirectional layer, or the only one of a reverse layer. The one place that knows it; every engine asks here.
+    /// </summary>
+    public bool RunsReversed(int direction) => Direction == RnnDirection.Reverse || direction == 1;
+
     /// <summary>Number of gates (4 for LSTM, 3 for GRU).</summary>
     public int GateCount => Cell.GateCount();
 

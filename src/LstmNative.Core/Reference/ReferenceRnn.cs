@@ -37,7 +37,7 @@ public static class ReferenceRnn
 
         for (int d = 0; d < dirs; d++)
         {
-            bool reverse = o.Direction == RnnDirection.Reverse || d == 1;
+            bool reverse = o.RunsReversed(d);
             for (int b = 0; b < batch; b++)
             {
                 int len = lengths[b];
@@ -86,7 +86,7 @@ public static class ReferenceRnn
 
         for (int d = 0; d < dirs; d++)
         {
-            bool reverse = o.Direction == RnnDirection.Reverse || d == 1;
+            bool reverse = o.RunsReversed(d);
             for (int b = 0; b < batch; b++)
             {
                 int len = trace.Lengths[b];

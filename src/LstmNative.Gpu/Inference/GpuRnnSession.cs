@@ -806,7 +806,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
     // Helpers
     // ---------------------------------------------------------------------------------------------------------------
 
-    private static bool IsReverse(RnnLayerOptions o, int dir) => o.Direction == RnnDirection.Reverse || dir == 1;
+    private static bool IsReverse(RnnLayerOptions o, int dir) => o.RunsReversed(dir);
 
     private ulong OutputOf(int layer) => layer == _layers.Length - 1 ? _y.Pointer : _yMid[layer]!.Pointer;
 

@@ -537,7 +537,7 @@ public sealed class GpuRnnStack
         p.T1 = steps - 1 - k;
     }
 
-    private static bool IsReverse(RnnLayerOptions o, int d) => d == 1 || o.Direction == RnnDirection.Reverse;
+    private static bool IsReverse(RnnLayerOptions o, int d) => o.RunsReversed(d);
 
     private DropoutParams DropoutOf(int layer, long count) => new()
     {

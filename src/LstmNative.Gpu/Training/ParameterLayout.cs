@@ -73,7 +73,7 @@ public sealed class ParameterLayout
             slots[l] = new LayerParameterSlots(o, w, r, bw, br, p);
             for (int dir = 0; dir < d; dir++)
             {
-                string suffix = $"_l{l}{(dir == 1 || o.Direction == RnnDirection.Reverse ? "_reverse" : "")}";
+                string suffix = $"_l{l}{(o.RunsReversed(dir) ? "_reverse" : "")}";
                 _slots.Add(new ParameterSlot("weight_ih" + suffix, slots[l].WOf(dir), (long)gh * o.InputSize));
                 _slots.Add(new ParameterSlot("weight_hh" + suffix, slots[l].ROf(dir), (long)gh * o.HiddenSize));
                 _slots.Add(new ParameterSlot("bias_ih" + suffix, slots[l].BwOf(dir), gh));

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using LstmNative.Formats;
+using LstmNative.Model;
 using LstmNative.Training.Layers;
 
 namespace LstmNative.Training.Forecasting;
@@ -160,7 +161,9 @@ public static class ForecastPipeline
 
     private static Action<Stream> Checkpoint(LstmForecaster<float> model, ForecastData data, EpochRecord epoch)
     {
-        var tensors = model.Parameters().Select(p => (p.Name, p.Value.Shape.ToArray(), (float[])p.Value.Data.Clone())).ToList();
+        var tensors = model.Parameters()
+            .Select(p => new KeyValuePair<string, NdArray>(p.Name, NdArray.FromFloats((float[])p.Value.Data.Clone(), p.Value.Shape.ToArray())))
+            .ToList();
         var scaler = data.Scaler;
         var metadata = new Dictionary<string, string>
         {
@@ -173,7 +176,9 @@ public static class ForecastPipeline
             ["epoch"] = epoch.Epoch.ToString(CultureInfo.InvariantCulture),
             ["validation_mse"] = epoch.ValidationLoss.ToString("R", CultureInfo.InvariantCulture),
         };
-        return SafetensorsCheckpointWriter.Encode(tensors, metadata);
+        // The format's one writer (Formats/SafetensorsWriter); encoded now, written atomically by the caller.
+        byte[] bytes = SafetensorsWriter.ToBytes(tensors, metadata);
+        return stream => stream.Write(bytes);
     }
 
     private static byte[] PlotForecast(ForecastData data, ForecastJob job, int[] scored, double[] model, double[] baseline, string baselineName)

@@ -87,7 +87,7 @@ public readonly struct SigmoidFunction<T> : IActivationFunction<T> where T : unm
 
 /// <summary>Rectified linear unit, elementwise.</summary>
 /// <typeparam name="T">float or double.</typeparam>
-public sealed class ReLU<T> : Activation<T, ReluFunction<T>> where T : unmanaged, IFloatingPointIeee754<T>;
+public sealed class Relu<T> : Activation<T, ReluFunction<T>> where T : unmanaged, IFloatingPointIeee754<T>;
 
 /// <summary>Hyperbolic tangent, elementwise.</summary>
 /// <typeparam name="T">float or double.</typeparam>

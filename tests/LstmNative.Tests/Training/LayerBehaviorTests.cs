@@ -126,7 +126,7 @@ public class LayerBehaviorTests
     public void ParametersAndBuffersAreNamedByPath()
     {
         var rng = new Random(1);
-        var model = new Sequential<double>(new Linear<double>(2, 3, rng), new BatchNorm1d<double>(3), new Sequential<double>(new ReLU<double>(), new Linear<double>(3, 1, rng)));
+        var model = new Sequential<double>(new Linear<double>(2, 3, rng), new BatchNorm1d<double>(3), new Sequential<double>(new Relu<double>(), new Linear<double>(3, 1, rng)));
         Assert.Multiple(() =>
         {
             Assert.That(model.Parameters().Select(p => p.Name), Is.EqualTo(new[] { "0.weight", "0.bias", "1.weight", "1.bias", "2.1.weight", "2.1.bias" }));

@@ -118,7 +118,7 @@ public class LayerGradientTests
         var rng = NewRandom(out int seed);
         int b = Size(rng, minimal), f = Size(rng, minimal);
         // ReLU has a kink at 0: keep inputs at least 0.01 from it.
-        Check(new ReLU<double>(), RandomAwayFromZero(rng, 0.01, b, f), rng, $"ReLU seed {seed}");
+        Check(new Relu<double>(), RandomAwayFromZero(rng, 0.01, b, f), rng, $"ReLU seed {seed}");
         Check(new Tanh<double>(), RandomTensor(rng, b, f), rng, $"Tanh seed {seed}");
         Check(new Sigmoid<double>(), RandomTensor(rng, b, f), rng, $"Sigmoid seed {seed}");
     }

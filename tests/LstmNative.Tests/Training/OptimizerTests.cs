@@ -106,7 +106,7 @@ public class OptimizerTests
     public void GradientNormsPerParameterAndPerLayer()
     {
         var rng = new Random(1);
-        var model = new Sequential<double>(new Linear<double>(2, 2, rng), new ReLU<double>(), new Sequential<double>(new Linear<double>(2, 1, rng, bias: false)));
+        var model = new Sequential<double>(new Linear<double>(2, 2, rng), new Relu<double>(), new Sequential<double>(new Linear<double>(2, 1, rng, bias: false)));
         var ps = model.Parameters().ToArray();
         foreach (var p in ps)
             p.Grad.Span.Fill(1.0); // weight [2,2] -> 2, bias [2] -> sqrt 2, weight [1,2] -> sqrt 2
