@@ -8,6 +8,8 @@ namespace LstmNative.Fuzz;
 /// <summary>Valid inputs to start mutating from, built in code so the repository holds no binary corpus.</summary>
 internal static class Seeds
 {
+    private static readonly int[] TokenIds = [1, 2];
+
     public static IReadOnlyList<byte[]> For(string target) => target switch
     {
         "npy" =>
@@ -21,7 +23,7 @@ internal static class Seeds
             SafetensorsWriter.ToBytes(PyTorchStateDict.FromModel(new RnnModel<float>(new RnnOptions(RnnCellType.Lstm, 2, 3, 2, Bidirectional: true)).InitializeUniform(1), "encoder.lstm")),
             SafetensorsWriter.ToBytes(PyTorchStateDict.FromModel(new RnnModel<float>(new RnnOptions(RnnCellType.Lstm, 2, 3) { ProjectionSize = 2 }).InitializeUniform(2))),
             SafetensorsWriter.ToBytes(PyTorchStateDict.FromModel(new RnnModel<double>(new RnnOptions(RnnCellType.Gru, 1, 2, Bias: false)).InitializeUniform(3))),
-            SafetensorsWriter.ToBytes([new("ids", new NdArray(new int[] { 1, 2 }, [2]))], new Dictionary<string, string> { ["format"] = "pt" }),
+            SafetensorsWriter.ToBytes([new("ids", new NdArray(TokenIds, [2]))], new Dictionary<string, string> { ["format"] = "pt" }),
         ],
         "onnx" =>
         [

@@ -169,7 +169,7 @@ public static class LibrarySearch
         }
     }
 
-    private static IEnumerable<string> SafeDirectories(string path, string pattern)
+    private static string[] SafeDirectories(string path, string pattern)
     {
         try
         {

@@ -29,6 +29,8 @@ public sealed record CaseResult(BenchCase Case, string AutoAlgorithm, double? Pl
 /// </summary>
 public sealed class InferenceSuite
 {
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     private const int InputSets = 4;
     private const double AgreementTolerance = 5e-3; // cuDNN may use TF32 for FP32 GEMMs on Ampere and newer
     private readonly SuiteOptions _options;
@@ -303,7 +305,7 @@ public sealed class InferenceSuite
                 variants = r.Variants.Select(v => new { v.Name, v.Detail, medianUs = v.Time?.Median, p10Us = v.Time?.P10, p90Us = v.Time?.P90, samples = v.Time?.Count, v.Refused }),
             }),
             notes = _notes,
-        }, new JsonSerializerOptions { WriteIndented = true });
+        }, Indented);
         File.WriteAllText(Path.Combine(_options.ArtifactsDirectory, "gpu-inference.json"), json);
     }
 

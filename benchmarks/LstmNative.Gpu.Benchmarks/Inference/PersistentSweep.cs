@@ -17,6 +17,8 @@ namespace LstmNative.Gpu.Benchmarks.Inference;
 /// </summary>
 public static class PersistentSweep
 {
+    private static readonly int[] BlockCounts = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128];
+
     public static int Run(string[] args, TextWriter output)
     {
         string? Arg(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
@@ -51,7 +53,7 @@ public static class PersistentSweep
             using (var session = model.CreateSession(1, 100))
                 session.Run(x.AsSpan(0, 100 * h), 100, 1, reference);
             PersistentPlan.TryCreate(layer, 1, engine.Limits, out var chosen, out _);
-            var splits = new[] { 1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128 }
+            var splits = BlockCounts
                 .Select(blocks => (h + blocks - 1) / blocks).Distinct().OrderByDescending(u => u).ToList();
             foreach (int units in splits)
             {

@@ -45,11 +45,18 @@ public sealed unsafe class CudaContext : IDisposable
     }
 
     /// <summary>Blocks until all work queued in this context has finished (explicit: nothing else here synchronises behind your back).</summary>
-    public void Synchronize() => Check.Driver(CudaDriver.cuCtxSynchronize());
+    /// <remarks>Binds this context to the calling thread first: the driver call acts on the current context, which on
+    /// another thread may be none or another device's.</remarks>
+    public void Synchronize()
+    {
+        MakeCurrent();
+        Check.Driver(CudaDriver.cuCtxSynchronize());
+    }
 
     /// <summary>Free and total device memory, in bytes.</summary>
     public (long FreeBytes, long TotalBytes) MemoryInfo()
     {
+        MakeCurrent(); // the driver reports on the current context's device
         nuint free, total;
         Check.Driver(CudaDriver.cuMemGetInfo_v2(&free, &total));
         return ((long)free, (long)total);

@@ -108,7 +108,7 @@ internal sealed class BoundModel
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, _) in list)
         {
-            if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.IndexOf('\\') >= 0 || name is "." or "..")
+            if (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.Contains('\\', StringComparison.Ordinal) || name is "." or "..")
                 throw new CliException($"output name '{CliApp.Printable(name)}' cannot be used as a file name");
             if (!names.Add(name))
                 throw new CliException($"two outputs are both named '{CliApp.Printable(name)}' (file names must differ, ignoring case)");

@@ -9,7 +9,20 @@ public sealed record CpuRnnOptions
     public static CpuRnnOptions Default { get; } = new();
 
     /// <summary>Workers to use (the calling thread included); null means all of the pool's.</summary>
-    public int? Threads { get; init; }
+    /// <exception cref="ArgumentOutOfRangeException">Set to less than 1.</exception>
+    public int? Threads
+    {
+        get => _threads;
+        init
+        {
+            // Checked where the value is given, not at the first run, so the stack trace points at the mistake.
+            if (value < 1)
+                throw new ArgumentOutOfRangeException(nameof(value), $"threads must be at least 1, got {value}");
+            _threads = value;
+        }
+    }
+
+    private readonly int? _threads;
 
     /// <summary>The pool to run on; null means <see cref="WorkerPool.Shared"/>.</summary>
     public WorkerPool? Pool { get; init; }
@@ -21,10 +34,7 @@ public sealed record CpuRnnOptions
 
     internal int ResolveThreads(WorkerPool pool)
     {
-        int t = Threads ?? pool.Threads;
-        if (t < 1)
-            throw new ArgumentOutOfRangeException(nameof(Threads), $"threads must be at least 1, got {t}");
-        return Math.Min(t, pool.Threads);
+        return Math.Min(Threads ?? pool.Threads, pool.Threads);
     }
 
     internal KernelWidth ResolveWidth() => Width ?? CpuKernels.Active;

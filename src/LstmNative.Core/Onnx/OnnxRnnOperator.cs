@@ -135,7 +135,7 @@ public sealed class OnnxRnnOperator
     /// its session (repeated calls do not repack).</remarks>
     public IReadOnlyDictionary<string, NdArray> Forward() => Forward(traced: false);
 
-    private IReadOnlyDictionary<string, NdArray> Forward(bool traced)
+    private Dictionary<string, NdArray> Forward(bool traced)
     {
         double[] y, yh, yc;
         if (Precision != CpuPrecision.Fp32 || (Engine == RnnEngineKind.Cpu && !traced))

@@ -276,7 +276,7 @@ internal static class OnnxShapeOps
         return n <= Array.MaxLength ? (int)n : throw new ArgumentException($"a result of shape {NdArray.FormatShape(shape)} is too large");
     }
 
-    private static void Increment(int[] index, IReadOnlyList<int> shape)
+    private static void Increment(int[] index, int[] shape)
     {
         for (int k = index.Length - 1; k >= 0; k--)
         {

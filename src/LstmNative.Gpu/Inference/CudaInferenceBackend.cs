@@ -74,7 +74,7 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
         ArgumentNullException.ThrowIfNull(module);
         var d = context.Device;
         int Attr(int a) => DriverExtras.DeviceAttribute(d.Ordinal, a);
-        int staticShared = new[] { 1, 2, 4, 8 }.Max(bucket => module.GetKernel(PersistentPlan.KernelNameFor(bucket)).StaticSharedMemoryBytes);
+        int staticShared = PersistentPlan.BatchBuckets.Max(bucket => module.GetKernel(PersistentPlan.KernelNameFor(bucket)).StaticSharedMemoryBytes);
         return new DeviceLimits(
             d.Name,
             d.ComputeCapabilityMajor * 10 + d.ComputeCapabilityMinor,

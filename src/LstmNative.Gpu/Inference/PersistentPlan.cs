@@ -89,6 +89,9 @@ public sealed record PersistentPlan
         _ => throw new ArgumentOutOfRangeException(nameof(bucket), $"no persistent kernel for batch bucket {bucket}"),
     };
 
+    /// <summary>Every batch bucket with its own compiled persistent kernel.</summary>
+    public static IReadOnlyList<int> BatchBuckets { get; } = [1, 2, 4, 8];
+
     /// <summary>The smallest bucket (1, 2, 4, 8) holding <paramref name="batch"/> rows; 0 when it is above 8.</summary>
     public static int BucketFor(int batch) => batch switch
     {

@@ -98,7 +98,7 @@ internal static class MachineProbe
             // "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.15  Tue Mar 5 ..." → the dotted number.
             string first = File.ReadLines(version).FirstOrDefault() ?? "";
             return first.Split(' ', StringSplitOptions.RemoveEmptyEntries)
-                .FirstOrDefault(w => w.Count(c => c == '.') >= 1 && w.All(c => char.IsDigit(c) || c == '.')) ?? first.Trim();
+                .FirstOrDefault(w => w.Contains('.', StringComparison.Ordinal) && w.All(c => char.IsDigit(c) || c == '.')) ?? first.Trim();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

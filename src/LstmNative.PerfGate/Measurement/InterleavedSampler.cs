@@ -112,7 +112,7 @@ internal sealed class InterleavedSampler(SamplerSettings settings, Action<string
     /// background thread after about 30 calls and a 100 ms quiet period; a sample taken before that would time slower
     /// code), then returns each workload's time per repetition from the last pass.
     /// </summary>
-    private double[] WarmUp(IReadOnlyList<IGateWorkload> workloads)
+    private double[] WarmUp(List<IGateWorkload> workloads)
     {
         var perRep = new double[workloads.Count];
         long compiled = -1;

@@ -77,7 +77,7 @@ public static class ForecastPipeline
         using (var accelerator = job.Accelerator?.Invoke(model, job.Training, Math.Max(job.Training.BatchSize, ForecastTrainer.PredictionBatch)))
         {
             training = ForecastTrainer.Train(model, data, job.Training, progress,
-                e => AtomicFile.Write(partialPath, Checkpoint(model, data, e)), cancel, accelerator);
+                e => AtomicFile.Write(partialPath, Checkpoint(model, data, e)), accelerator, cancel);
             // The model holds the best epoch's weights; the accelerator the last epoch's: it forecasts after an upload.
             accelerator?.Upload(model);
             predictions = ForecastTrainer.Predict(model, data, scored, accelerator: accelerator);

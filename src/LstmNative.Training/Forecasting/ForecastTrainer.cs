@@ -58,8 +58,8 @@ public static class ForecastTrainer
     /// then stays empty: the gradients never leave the device); the model is updated from it after every epoch.
     /// </summary>
     public static TrainingResult Train(LstmForecaster<float> model, ForecastData data, TrainingSettings settings,
-        IProgress<TrainingProgress>? progress = null, Action<EpochRecord>? onImproved = null, CancellationToken cancel = default,
-        IForecastAccelerator? accelerator = null)
+        IProgress<TrainingProgress>? progress = null, Action<EpochRecord>? onImproved = null, IForecastAccelerator? accelerator = null,
+        CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);

@@ -93,4 +93,13 @@ public class CpuInputTests
         TestContext.Out.WriteLine($"detected kernel width: {CpuKernels.Detected}");
         Assert.That(CpuRnn.ActiveWidth, Is.EqualTo(CpuKernels.Detected));
     }
+
+    [TestCase(0)]
+    [TestCase(-3)]
+    public void ThreadCountBelowOneIsRefusedWhereItIsGiven(int threads)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => _ = new CpuRnnOptions { Threads = threads });
+        Assert.That(e!.Message, Does.Contain($"threads must be at least 1, got {threads}"));
+        Assert.That(new CpuRnnOptions { Threads = 1 }.Threads, Is.EqualTo(1));
+    }
 }
