@@ -21,6 +21,15 @@ public static partial class PyTorchStateDict
     [GeneratedRegex(@"^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l([0-9]{1,4})(_reverse)?$", RegexOptions.CultureInvariant)]
     private static partial Regex ParameterName();
 
+    /// <summary>
+    /// The suffix PyTorch gives layer <paramref name="layer"/>'s parameters in direction <paramref name="direction"/>
+    /// (<c>_l1</c>, <c>_l1_reverse</c>): by direction index, so a module's second direction is <c>_reverse</c> and a
+    /// single direction never is. Every parameter name of the library (state dicts, training modules, the GPU
+    /// trainer's layout) is built here.
+    /// </summary>
+    public static string ParameterSuffix(int layer, int direction) =>
+        string.Create(CultureInfo.InvariantCulture, $"_l{layer}{(direction == 1 ? "_reverse" : "")}");
+
     /// <summary>The prefixes (with their trailing dot, "" for the root) of every RNN module in a list of tensor names.</summary>
     public static IReadOnlyList<string> FindModules(IEnumerable<string> names)
     {
@@ -72,7 +81,7 @@ public static partial class PyTorchStateDict
             for (int d = 0; d < o.DirectionCount; d++)
             {
                 var dw = layer.Directions[d];
-                string suffix = $"_l{l}{(d == 1 ? "_reverse" : "")}";
+                string suffix = ParameterSuffix(l, d);
                 int inSize = layer.Options.InputSize;
                 var wih = new T[g * h * inSize];
                 var whh = new T[g * h * o.StateSize];
@@ -214,7 +223,7 @@ public static partial class PyTorchStateDict
             var layer = model.Layers[l];
             for (int d = 0; d < options.DirectionCount; d++)
             {
-                string suffix = $"_l{l}{(d == 1 ? "_reverse" : "")}";
+                string suffix = ParameterSuffix(l, d);
                 int inSize = layer.Options.InputSize;
                 string inWords = l == 0 ? "input_size" : $"{options.DirectionCount}*{(proj > 0 ? "proj_size" : "hidden_size")} of layer {l - 1}";
                 T[] wih = Checked($"{p}weight_ih{suffix}", [g * hidden, inSize], $"[{g}*hidden_size, {inWords}]");

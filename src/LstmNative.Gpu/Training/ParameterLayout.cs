@@ -1,3 +1,4 @@
+using LstmNative.Formats;
 using LstmNative.Model;
 
 namespace LstmNative.Gpu.Training;
@@ -73,7 +74,7 @@ public sealed class ParameterLayout
             slots[l] = new LayerParameterSlots(o, w, r, bw, br, p);
             for (int dir = 0; dir < d; dir++)
             {
-                string suffix = $"_l{l}{(o.RunsReversed(dir) ? "_reverse" : "")}";
+                string suffix = PyTorchStateDict.ParameterSuffix(l, dir);
                 _slots.Add(new ParameterSlot("weight_ih" + suffix, slots[l].WOf(dir), (long)gh * o.InputSize));
                 _slots.Add(new ParameterSlot("weight_hh" + suffix, slots[l].ROf(dir), (long)gh * o.HiddenSize));
                 _slots.Add(new ParameterSlot("bias_ih" + suffix, slots[l].BwOf(dir), gh));

@@ -1,4 +1,6 @@
+using LstmNative.Formats;
 using LstmNative.Gpu.Training;
+using LstmNative.Layers;
 using LstmNative.Model;
 using NUnit.Framework;
 
@@ -66,5 +68,19 @@ public class ParameterLayoutTests
             Assert.Throws<ArgumentException>(() => _ = new ParameterLayout(Layers, 4, 0));
             Assert.Throws<ArgumentException>(() => new ParameterLayout(Layers).Pack([new LayerWeights<float>(Layers[0])]));
         });
+    }
+
+    [Test]
+    public void NamesAreThoseOfAPyTorchStateDict()
+    {
+        // One naming rule everywhere: PyTorch's, by direction index (a reverse-only layer is "_l0", as PyTorch would
+        // never name it otherwise), so a GPU trainer's slot and a state dict's tensor with the same name are the same weights.
+        var model = new RnnModel<float>(new RnnOptions(RnnCellType.Lstm, 3, 5, 2, Bidirectional: true));
+        var layout = new ParameterLayout(model.Layers.Select(l => l.Options).ToArray(), headInputs: 0, headOutputs: 0);
+        var stateDict = PyTorchStateDict.FromModel(model).Select(t => t.Key).Order(StringComparer.Ordinal);
+        Assert.That(layout.Slots.Select(x => x.Name).Order(StringComparer.Ordinal), Is.EqualTo(stateDict));
+
+        var reverseOnly = new ParameterLayout([new RnnLayerOptions(RnnCellType.Gru, 2, 3, RnnDirection.Reverse)], 0, 0);
+        Assert.That(reverseOnly.Slots.Select(x => x.Name), Is.EqualTo(new[] { "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0" }));
     }
 }

@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Numerics;
+using LstmNative.Formats;
 using LstmNative.Layers;
 using LstmNative.Model;
 using LstmNative.Training.Init;
@@ -44,7 +44,7 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         for (int l = 0; l < numLayers; l++)
             for (int d = 0; d < Options.DirectionCount; d++)
             {
-                string suffix = string.Create(CultureInfo.InvariantCulture, $"_l{l}{(d == 1 ? "_reverse" : "")}");
+                string suffix = PyTorchStateDict.ParameterSuffix(l, d);
                 var w = Weights.Layers[l].Directions[d];
                 var g = _gradients.Layers[l].Directions[d];
                 int gh = w.Gates * w.HiddenSize;
