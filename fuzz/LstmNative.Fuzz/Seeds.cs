@@ -2,6 +2,7 @@ using Google.Protobuf;
 using LstmNative.Formats;
 using LstmNative.Layers;
 using LstmNative.Model;
+using LstmNative.Onnx;
 
 namespace LstmNative.Fuzz;
 

@@ -2,6 +2,7 @@ using LstmNative.Cpu;
 using LstmNative.Formats;
 using LstmNative.Layers;
 using LstmNative.Model;
+using LstmNative.Onnx;
 using LstmNative.Training;
 using LstmNative.Training.Layers;
 using LstmNative.Training.Losses;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using LstmNative.Formats;
+using LstmNative.Onnx;
 
 namespace LstmNative.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LstmNative.Formats;
 using LstmNative.Model;
+using LstmNative.Onnx;
 using Onnx;
 
 namespace LstmNative.Cli.Commands;

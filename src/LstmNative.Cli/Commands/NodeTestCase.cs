@@ -1,6 +1,7 @@
 using System.Globalization;
 using LstmNative.Formats;
 using LstmNative.Model;
+using LstmNative.Onnx;
 
 namespace LstmNative.Cli.Commands;
 

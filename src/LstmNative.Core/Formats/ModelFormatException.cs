@@ -27,6 +27,9 @@ public sealed class ModelFormatException : FormatException
     /// <summary>Builds the exception with the project's message shape: <c>source: what</c>.</summary>
     internal static ModelFormatException For(string source, string what) => new($"{source}: {what}");
 
+    /// <summary>A lower-level error's message (protobuf and JSON messages can span lines) made one line, as ours are.</summary>
+    internal static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+
     /// <summary>
     /// A value from the file made fit for a message: control characters and lone surrogates escaped as <c>\uXXXX</c>,
     /// and cut to <paramref name="max"/> characters with the full length noted (a 60 KB dtype is not echoed whole).

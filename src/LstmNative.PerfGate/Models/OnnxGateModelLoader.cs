@@ -1,5 +1,6 @@
 using LstmNative.Formats;
 using LstmNative.Model;
+using LstmNative.Onnx;
 
 namespace LstmNative.PerfGate.Models;
 

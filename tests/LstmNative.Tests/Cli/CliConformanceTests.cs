@@ -1,4 +1,5 @@
 using LstmNative.Formats;
+using LstmNative.Onnx;
 using NUnit.Framework;
 
 namespace LstmNative.Tests.Cli;

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using LstmNative.Formats;
 using LstmNative.Model;
+using LstmNative.Onnx;
 using Onnx;
 using AttributeType = Onnx.AttributeProto.Types.AttributeType;
 

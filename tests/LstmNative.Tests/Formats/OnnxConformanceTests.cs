@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LstmNative.Formats;
 using LstmNative.Model;
+using LstmNative.Onnx;
 using NUnit.Framework;
 
 namespace LstmNative.Tests.Formats;

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using LstmNative.Formats;
 using LstmNative.Model;
+using LstmNative.Onnx;
 using NUnit.Framework;
 using Onnx;
 using static LstmNative.Tests.Formats.OnnxBuilder;

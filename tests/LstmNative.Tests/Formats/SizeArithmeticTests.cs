@@ -3,6 +3,7 @@ using Google.Protobuf;
 using LstmNative.Formats;
 using LstmNative.Model;
 using LstmNative.Training.Forecasting;
+using LstmNative.Onnx;
 using NUnit.Framework;
 using static LstmNative.Tests.Formats.OnnxBuilder;
 

@@ -3,6 +3,7 @@ using LstmNative.Formats;
 using LstmNative.Layers;
 using LstmNative.Model;
 using LstmNative.Tests.Formats;
+using LstmNative.Onnx;
 using NUnit.Framework;
 using static LstmNative.Tests.Formats.OnnxBuilder;
 

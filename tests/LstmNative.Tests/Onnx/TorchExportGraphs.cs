@@ -2,6 +2,7 @@ using LstmNative.Formats;
 using LstmNative.Model;
 using Onnx;
 using LstmNative.Tests.Formats;
+using LstmNative.Onnx;
 using static LstmNative.Tests.Formats.OnnxBuilder;
 
 namespace LstmNative.Tests.Onnx;

@@ -1,7 +1,8 @@
+using LstmNative.Formats;
 using Google.Protobuf;
 using Onnx;
 
-namespace LstmNative.Formats;
+namespace LstmNative.Onnx;
 
 /// <summary>
 /// The parse and the header checks every ONNX reader starts with (single-node and graph readers alike): protobuf
@@ -19,7 +20,7 @@ internal static class OnnxModelProtos
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw ModelFormatException.For(source, $"not a valid ONNX model (protobuf): {OnnxTensors.OneLine(e.Message)}", e);
+            throw ModelFormatException.For(source, $"not a valid ONNX model (protobuf): {ModelFormatException.OneLine(e.Message)}", e);
         }
     }
 

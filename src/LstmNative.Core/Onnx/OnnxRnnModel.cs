@@ -1,7 +1,7 @@
+using LstmNative.Formats;
 using LstmNative.Model;
-using LstmNative.Onnx;
 
-namespace LstmNative.Formats;
+namespace LstmNative.Onnx;
 
 /// <summary>The operator positions of an ONNX LSTM/GRU node's inputs (GRU has no <c>initial_c</c> and no <c>P</c>).</summary>
 public enum OnnxRnnInput

@@ -1,10 +1,10 @@
 using Google.Protobuf;
+using LstmNative.Formats;
 using LstmNative.Model;
-using LstmNative.Onnx;
 using Onnx;
 using AttributeType = Onnx.AttributeProto.Types.AttributeType;
 
-namespace LstmNative.Formats;
+namespace LstmNative.Onnx;
 
 /// <summary>
 /// Loads ONNX models whose graph is LSTM/GRU nodes plus the shape operators exporters emit around them

@@ -1,8 +1,9 @@
 using Google.Protobuf;
+using LstmNative.Formats;
 using LstmNative.Model;
 using Onnx;
 
-namespace LstmNative.Formats;
+namespace LstmNative.Onnx;
 
 /// <summary>
 /// ONNX <c>TensorProto</c> ⇄ <see cref="NdArray"/>: the <c>.pb</c> files of ONNX test data sets and the initializers of models.
@@ -32,7 +33,7 @@ public static class OnnxTensors
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw ModelFormatException.For(source, $"not a valid ONNX TensorProto: {OneLine(e.Message)}", e);
+            throw ModelFormatException.For(source, $"not a valid ONNX TensorProto: {ModelFormatException.OneLine(e.Message)}", e);
         }
         return (tensor.Name, ToNdArray(tensor, source));
     }
@@ -148,7 +149,4 @@ public static class OnnxTensors
         Enum.IsDefined((TensorProto.Types.DataType)dataType)
             ? $"{dataType} ({((TensorProto.Types.DataType)dataType).ToString().ToLowerInvariant()})"
             : $"{dataType} (unknown)";
-
-    /// <summary>Protobuf messages can span lines; ours are one line.</summary>
-    internal static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }

@@ -62,7 +62,7 @@ public static class SafetensorsReader
         }
         catch (JsonException e)
         {
-            throw ModelFormatException.For(source, $"safetensors header is not valid JSON: {OnnxTensors.OneLine(e.Message)}", e);
+            throw ModelFormatException.For(source, $"safetensors header is not valid JSON: {ModelFormatException.OneLine(e.Message)}", e);
         }
         using (document)
         {
@@ -89,7 +89,7 @@ public static class SafetensorsReader
             {
                 // System.Text.Json decodes escapes lazily: an escaped lone surrogate ("\ud800") fails only when read.
                 throw ModelFormatException.For(source, "safetensors header has a name or string that is not valid Unicode " +
-                    $"(an escaped lone surrogate such as \\ud800): {OnnxTensors.OneLine(e.Message)}", e);
+                    $"(an escaped lone surrogate such as \\ud800): {ModelFormatException.OneLine(e.Message)}", e);
             }
             CheckCoverage(tensors, dataLength, source);
             return (tensors, metadata);

@@ -1,10 +1,11 @@
 using System.Numerics;
 using Google.Protobuf;
 using LstmNative.Layers;
+using LstmNative.Formats;
 using LstmNative.Model;
 using Onnx;
 
-namespace LstmNative.Formats;
+namespace LstmNative.Onnx;
 
 /// <summary>What <see cref="OnnxExporter"/> writes besides the weights.</summary>
 public sealed record OnnxExportOptions

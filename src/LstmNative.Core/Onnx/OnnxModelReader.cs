@@ -1,10 +1,10 @@
 using System.Text;
 using Google.Protobuf;
+using LstmNative.Formats;
 using LstmNative.Model;
-using LstmNative.Onnx;
 using Onnx;
 
-namespace LstmNative.Formats;
+namespace LstmNative.Onnx;
 
 /// <summary>
 /// Loads ONNX models whose graph is a single LSTM or GRU node (the ONNX operator semantics the engine implements).
