@@ -4,32 +4,6 @@ using LstmNative.Model;
 
 namespace LstmNative.Gpu.Inference;
 
-/// <summary>What a call of <see cref="GpuRnnSession.EnqueueRun"/> takes from and gives to the staging buffers.</summary>
-[Flags]
-public enum GpuRunStaging
-{
-    /// <summary>Only the input; zero initial states, all rows of length T, no outputs copied back.</summary>
-    None = 0,
-
-    /// <summary>Initial hidden states from <see cref="GpuRnnSession.StagedHidden"/> (else zeros).</summary>
-    InitialH = 1 << 0,
-
-    /// <summary>Initial cell states from <see cref="GpuRnnSession.StagedCell"/> (else zeros).</summary>
-    InitialC = 1 << 1,
-
-    /// <summary>Per-row lengths from <see cref="GpuRnnSession.StagedLengths"/> (else all T).</summary>
-    Lengths = 1 << 2,
-
-    /// <summary>Copy the last layer's output to <see cref="GpuRnnSession.StagedOutput"/>.</summary>
-    OutputY = 1 << 3,
-
-    /// <summary>Copy the final hidden states to <see cref="GpuRnnSession.StagedHidden"/>.</summary>
-    OutputH = 1 << 4,
-
-    /// <summary>Copy the final cell states to <see cref="GpuRnnSession.StagedCell"/>.</summary>
-    OutputC = 1 << 5,
-}
-
 /// <summary>
 /// An inference session on the GPU, with the CPU engine's session API: <see cref="Run"/> a whole sequence,
 /// <see cref="Step"/> one time step of a stream, <see cref="Reset()"/>. It owns every device and page-locked buffer,
@@ -49,48 +23,19 @@ public enum GpuRunStaging
 /// <para>Asynchronous use: write <see cref="StagedInput"/> (and lengths/states), <see cref="EnqueueRun"/> or
 /// <see cref="EnqueueStep"/>, do other work, <see cref="Wait"/>, read <see cref="StagedOutput"/>. Staging buffers
 /// must not be touched between the enqueue and the wait.</para>
+/// <para>Inside, as the CPU session is split: this class checks arguments and moves data through the staging buffers;
+/// <c>SessionBuffers</c> sizes and owns every buffer, <c>SessionRecorder</c> records what a call queues (three
+/// algorithms), <c>SessionGraphs</c> captures and replays graphs.</para>
 /// </remarks>
 public sealed unsafe class GpuRnnSession : IDisposable
 {
-    private const int StepBlockThreads = 128;
-
     private readonly GpuRnnModel _model;
     private readonly IInferenceBackend _backend;
     private readonly GpuInferenceOptions _options;
     private readonly RnnLayerOptions[] _layers;
-    private readonly long[] _stateRowOffset; // Σ over earlier layers of D·H: a layer's block starts at B times this
-    private readonly long _stateFloatsPerRow;
-    private readonly List<IDisposable> _owned = [];
-    private readonly AlgorithmChoice?[,] _choices; // [layer, batch ≤ 8 ; 9 = any larger batch]
-
-    private readonly IDeviceQueue _main;
-    private readonly IDeviceQueue _directionQueue;
-    private readonly IDeviceQueue?[] _layerQueues;
-    private readonly IDeviceMarker _fork;
-    private readonly IDeviceMarker _directionFork;
-    private readonly IDeviceMarker _directionJoin;
-    private readonly IDeviceMarker[][] _chunkDone;
-
-    private readonly IDeviceMemory _x;
-    private readonly IDeviceMemory _lengths;
-    private readonly IDeviceMemory _y;
-    private readonly IDeviceMemory[] _xw;
-    private readonly IDeviceMemory[][] _hr;
-    private readonly IDeviceMemory?[][] _rh;
-    private readonly IDeviceMemory?[] _yMid;
-    private readonly IDeviceMemory[] _h;
-    private readonly IDeviceMemory?[] _c;
-    private readonly IDeviceMemory?[][] _exchange;
-    private readonly IDeviceMemory? _barriers;
-
-    private readonly IHostMemory _xHost;
-    private readonly IHostMemory _yHost;
-    private readonly IHostMemory _hHost;
-    private readonly IHostMemory _cHost;
-    private readonly IHostMemory _lengthsHost;
-
-    private readonly GraphCache<RunKey, IDeviceGraph> _graphs;
-    private readonly HashSet<RunKey> _warmedUp = [];
+    private readonly SessionBuffers _buffers;
+    private readonly SessionRecorder _recorder;
+    private readonly SessionGraphs _graphs;
     private bool _disposed;
     private int _busy; // 1 while a call is inside the session: concurrent entry is refused, not raced
 
@@ -107,92 +52,10 @@ public sealed unsafe class GpuRnnSession : IDisposable
         _layers = model.Layers.ToArray();
         MaxBatch = maxBatch;
         MaxSteps = maxSteps;
-        int count = _layers.Length;
-        _stateRowOffset = new long[count];
-        long rowFloats = 0;
-        for (int l = 0; l < count; l++)
-        {
-            _stateRowOffset[l] = rowFloats;
-            rowFloats += (long)_layers[l].DirectionCount * _layers[l].HiddenSize;
-        }
-        _stateFloatsPerRow = rowFloats;
-        _choices = new AlgorithmChoice?[count, PersistentPlan.MaxBatch + 2];
-        _graphs = new GraphCache<RunKey, IDeviceGraph>(_options.MaxCachedGraphs);
-
         _backend.MakeCurrent();
-        try
-        {
-            _main = Own(_backend.CreateQueue());
-            _directionQueue = Own(_backend.CreateQueue());
-            bool wavefrontPossible = _options.Wavefront && count > 1 && _layers.All(o => o.Direction == RnnDirection.Forward)
-                                     && _options.Algorithm != GpuAlgorithm.Persistent;
-            _layerQueues = new IDeviceQueue?[count];
-            for (int l = 1; l < count && wavefrontPossible; l++)
-                _layerQueues[l] = Own(_backend.CreateQueue());
-            _fork = Own(_backend.CreateMarker());
-            _directionFork = Own(_backend.CreateMarker());
-            _directionJoin = Own(_backend.CreateMarker());
-            _chunkDone = new IDeviceMarker[wavefrontPossible ? count : 0][];
-            for (int l = 0; l < _chunkDone.Length; l++)
-            {
-                _chunkDone[l] = new IDeviceMarker[WavefrontSchedule.MaxChunks];
-                for (int c = 0; c < WavefrontSchedule.MaxChunks; c++)
-                    _chunkDone[l][c] = Own(_backend.CreateMarker());
-            }
-
-            var first = _layers[0];
-            var last = _layers[^1];
-            long maxRows = (long)maxSteps * maxBatch;
-            _x = Floats(maxRows * first.InputSize);
-            _lengths = Own(_backend.Allocate(4L * maxBatch));
-            _y = Floats(maxRows * last.DirectionCount * last.HiddenSize);
-            long xwLargest = _layers.Max(o => (long)o.DirectionCount * o.GateCount * o.HiddenSize) * maxRows;
-            IDeviceMemory? sharedXw = wavefrontPossible ? null : Floats(xwLargest);
-            _xw = new IDeviceMemory[count];
-            _hr = new IDeviceMemory[count][];
-            _rh = new IDeviceMemory?[count][];
-            _yMid = new IDeviceMemory?[count];
-            _h = new IDeviceMemory[count];
-            _c = new IDeviceMemory?[count];
-            _exchange = new IDeviceMemory?[count][];
-            bool persistentPossible = _options.Algorithm != GpuAlgorithm.Standard;
-            int persistentRows = Math.Min(maxBatch, PersistentPlan.MaxBatch);
-            for (int l = 0; l < count; l++)
-            {
-                var o = _layers[l];
-                int d = o.DirectionCount, h = o.HiddenSize, gh = o.GateCount * h;
-                _xw[l] = sharedXw ?? Floats(maxRows * d * gh);
-                _hr[l] = new IDeviceMemory[d];
-                _rh[l] = new IDeviceMemory?[d];
-                _exchange[l] = new IDeviceMemory?[d];
-                for (int dir = 0; dir < d; dir++)
-                {
-                    _hr[l][dir] = Floats((long)maxBatch * gh);
-                    if (o.Cell == RnnCellType.Gru && !o.LinearBeforeReset)
-                        _rh[l][dir] = Floats((long)maxBatch * h, zero: true);
-                    if (persistentPossible)
-                        _exchange[l][dir] = Floats(2 * 3L * persistentRows * h, zero: true); // three slots of 64-bit tagged words
-                }
-                if (l < count - 1)
-                    _yMid[l] = Floats(maxRows * d * h);
-                long state = LayerGeometry.StateElements(o, maxBatch);
-                _h[l] = Floats(state, zero: true);
-                _c[l] = o.Cell == RnnCellType.Lstm ? Floats(state, zero: true) : null;
-            }
-            _barriers = persistentPossible ? Own(_backend.Allocate(8L * count)) : null;
-
-            _xHost = Own(_backend.AllocateHost(4 * maxRows * first.InputSize));
-            _yHost = Own(_backend.AllocateHost(4 * maxRows * last.DirectionCount * last.HiddenSize));
-            _hHost = Own(_backend.AllocateHost(4 * _stateFloatsPerRow * maxBatch));
-            _cHost = Own(_backend.AllocateHost(4 * _stateFloatsPerRow * maxBatch));
-            _lengthsHost = Own(_backend.AllocateHost(4L * maxBatch));
-            _main.Synchronize(); // the zero fills
-        }
-        catch
-        {
-            DisposeOwned();
-            throw;
-        }
+        _buffers = new SessionBuffers(_backend, _layers, _options, maxBatch, maxSteps);
+        _recorder = new SessionRecorder(model, _layers, _buffers, maxBatch);
+        _graphs = new SessionGraphs(_backend, _options, _recorder, _buffers.Main);
     }
 
     /// <summary>The model.</summary>
@@ -205,13 +68,13 @@ public sealed unsafe class GpuRnnSession : IDisposable
     public int MaxSteps { get; }
 
     /// <summary>The stream the session queues its work on (null for a non-CUDA backend).</summary>
-    public CudaStream? Stream => _main.Stream;
+    public CudaStream? Stream => _buffers.Main.Stream;
 
     /// <summary>Why graph capture was given up (the session then launches directly), or null.</summary>
-    public string? GraphFailure { get; private set; }
+    public string? GraphFailure => _graphs.Failure;
 
     /// <summary>Call shapes with a captured graph.</summary>
-    public int CachedGraphs => _graphs.Count;
+    public int CachedGraphs => _graphs.Cached;
 
     /// <summary>Calls that replayed a cached graph.</summary>
     public long GraphHits => _graphs.Hits;
@@ -220,25 +83,25 @@ public sealed unsafe class GpuRnnSession : IDisposable
     public long GraphMisses => _graphs.Misses;
 
     /// <summary>Page-locked input: <c>x</c> of the next <see cref="EnqueueRun"/> (T·B·I floats) or <see cref="EnqueueStep"/> (B·I).</summary>
-    public Span<float> StagedInput => new((void*)_xHost.Pointer, checked((int)(_xHost.Bytes / 4)));
+    public Span<float> StagedInput => new((void*)_buffers.XHost.Pointer, checked((int)(_buffers.XHost.Bytes / 4)));
 
     /// <summary>Page-locked per-row lengths for <see cref="GpuRunStaging.Lengths"/>.</summary>
-    public Span<int> StagedLengths => new((void*)_lengthsHost.Pointer, MaxBatch);
+    public Span<int> StagedLengths => new((void*)_buffers.LengthsHost.Pointer, MaxBatch);
 
     /// <summary>Page-locked stacked hidden states: initial (in) and final (out) for the call's batch.</summary>
-    public Span<float> StagedHidden => new((void*)_hHost.Pointer, checked((int)(_hHost.Bytes / 4)));
+    public Span<float> StagedHidden => new((void*)_buffers.HHost.Pointer, checked((int)(_buffers.HHost.Bytes / 4)));
 
     /// <summary>Page-locked stacked cell states (LSTM layers' blocks; GRU layers' blocks are unused).</summary>
-    public Span<float> StagedCell => new((void*)_cHost.Pointer, checked((int)(_cHost.Bytes / 4)));
+    public Span<float> StagedCell => new((void*)_buffers.CHost.Pointer, checked((int)(_buffers.CHost.Bytes / 4)));
 
     /// <summary>Page-locked output of the last call: <c>y</c> of a run, or the last layer's new <c>h</c> of a step.</summary>
-    public ReadOnlySpan<float> StagedOutput => new((void*)_yHost.Pointer, checked((int)(_yHost.Bytes / 4)));
+    public ReadOnlySpan<float> StagedOutput => new((void*)_buffers.YHost.Pointer, checked((int)(_buffers.YHost.Bytes / 4)));
 
     /// <summary>The algorithm each layer uses at <paramref name="batch"/> rows (the heuristic's or the options').</summary>
     public AlgorithmChoice AlgorithmFor(int layer, int batch)
     {
         CheckLimits(1, batch);
-        return Choice(layer, batch);
+        return _recorder.Choice(layer, batch);
     }
 
     /// <summary>
@@ -264,12 +127,12 @@ public sealed unsafe class GpuRnnSession : IDisposable
             throw new ArgumentException(_options.Layout == SequenceLayout.TimeMajor
                 ? $"input must hold [T={steps}, B={batch}, I={_layers[0].InputSize}] = {xLength} elements, got {x.Length}"
                 : $"input must hold [B={batch}, T={steps}, I={_layers[0].InputSize}] = {xLength} elements, got {x.Length}");
-        long stateLength = _stateFloatsPerRow * batch;
+        long stateLength = _buffers.StateFloatsPerRow * batch;
         CheckState("initial hidden state", initialH.Length, stateLength, batch);
         CheckState("initial cell state", initialC.Length, stateLength, batch);
         CheckState("Y_h", yh.Length, stateLength, batch);
         CheckState("Y_c", yc.Length, stateLength, batch);
-        long yLength = OutputElements(steps, batch);
+        long yLength = _recorder.OutputElements(steps, batch);
         if (!y.IsEmpty && y.Length != yLength)
             throw new ArgumentException($"Y must hold {OutputShape(steps, batch)} = {yLength} elements, got {y.Length}");
         var flags = RunFlags.None;
@@ -299,8 +162,8 @@ public sealed unsafe class GpuRnnSession : IDisposable
             flags |= RunFlags.WantC;
 
         _backend.MakeCurrent();
-        Enqueue(new RunKey(steps, batch, flags));
-        _main.Synchronize();
+        _graphs.Enqueue(new RunKey(steps, batch, flags));
+        _buffers.Main.Synchronize();
 
         if (!y.IsEmpty)
             StagedOutput[..y.Length].CopyTo(y);
@@ -313,7 +176,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
             {
                 if (_layers[l].Cell != RnnCellType.Lstm)
                     continue;
-                int offset = checked((int)(_stateRowOffset[l] * batch));
+                int offset = checked((int)(_buffers.StateRowOffset[l] * batch));
                 int length = _layers[l].DirectionCount * batch * _layers[l].HiddenSize;
                 StagedCell.Slice(offset, length).CopyTo(yc.Slice(offset, length));
             }
@@ -337,8 +200,8 @@ public sealed unsafe class GpuRnnSession : IDisposable
             throw new ArgumentException($"Y must hold [B={batch}, H={_model.OutputSize}] = {yLength} elements, got {y.Length}");
         x.CopyTo(StagedInput);
         _backend.MakeCurrent();
-        Enqueue(new RunKey(1, batch, RunFlags.Step | RunFlags.WantY));
-        _main.Synchronize();
+        _graphs.Enqueue(new RunKey(1, batch, RunFlags.Step | RunFlags.WantY));
+        _buffers.Main.Synchronize();
         StagedOutput[..y.Length].CopyTo(y);
     }
 
@@ -365,7 +228,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
         if ((staging & GpuRunStaging.OutputC) != 0)
             flags |= RunFlags.WantC;
         _backend.MakeCurrent();
-        Enqueue(new RunKey(steps, batch, flags));
+        _graphs.Enqueue(new RunKey(steps, batch, flags));
     }
 
     /// <summary>Queues one streaming step of the staged input (<c>[B, I]</c>); the new <c>h</c> lands in <see cref="StagedOutput"/>.</summary>
@@ -375,7 +238,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
         using var entry = Enter(nameof(EnqueueStep));
         CheckStep(batch);
         _backend.MakeCurrent();
-        Enqueue(new RunKey(1, batch, RunFlags.Step | RunFlags.WantY));
+        _graphs.Enqueue(new RunKey(1, batch, RunFlags.Step | RunFlags.WantY));
     }
 
     /// <summary>Blocks until the queued work has finished.</summary>
@@ -383,7 +246,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _backend.MakeCurrent();
-        _main.Synchronize();
+        _buffers.Main.Synchronize();
     }
 
     /// <summary>Whether the queued work has finished (does not block).</summary>
@@ -393,7 +256,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _backend.MakeCurrent();
-            return _main.IsIdle;
+            return _buffers.Main.IsIdle;
         }
     }
 
@@ -404,9 +267,9 @@ public sealed unsafe class GpuRnnSession : IDisposable
         _backend.MakeCurrent();
         for (int l = 0; l < _layers.Length; l++)
         {
-            _main.Zero(_h[l].Pointer, _h[l].Bytes);
-            if (_c[l] is { } c)
-                _main.Zero(c.Pointer, c.Bytes);
+            _buffers.Main.Zero(_buffers.H[l].Pointer, _buffers.H[l].Bytes);
+            if (_buffers.C[l] is { } c)
+                _buffers.Main.Zero(c.Pointer, c.Bytes);
         }
     }
 
@@ -415,7 +278,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckLimits(1, batch);
-        long stateLength = _stateFloatsPerRow * batch;
+        long stateLength = _buffers.StateFloatsPerRow * batch;
         CheckState("initial hidden state", initialH.Length, stateLength, batch);
         CheckState("initial cell state", initialC.Length, stateLength, batch);
         _backend.MakeCurrent();
@@ -425,18 +288,18 @@ public sealed unsafe class GpuRnnSession : IDisposable
         for (int l = 0; l < _layers.Length; l++)
         {
             if (initialH.IsEmpty)
-                _main.Zero(_h[l].Pointer, _h[l].Bytes);
+                _buffers.Main.Zero(_buffers.H[l].Pointer, _buffers.H[l].Bytes);
             else
-                CopyStateIn(_h[l], _hHost, l, batch, pieces);
-            if (_c[l] is { } c)
+                _recorder.CopyStateIn(_buffers.H[l], _buffers.HHost, l, batch, pieces);
+            if (_buffers.C[l] is { } c)
             {
                 if (initialC.IsEmpty)
-                    _main.Zero(c.Pointer, c.Bytes);
+                    _buffers.Main.Zero(c.Pointer, c.Bytes);
                 else
-                    CopyStateIn(c, _cHost, l, batch, pieces);
+                    _recorder.CopyStateIn(c, _buffers.CHost, l, batch, pieces);
             }
         }
-        _main.Synchronize();
+        _buffers.Main.Synchronize();
     }
 
     /// <summary>Benchmarks: copies <paramref name="x"/> to the device input buffer and waits (not part of any timing).</summary>
@@ -445,8 +308,8 @@ public sealed unsafe class GpuRnnSession : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         _backend.MakeCurrent();
         x.CopyTo(StagedInput);
-        _main.CopyToDevice(_x.Pointer, _xHost.Pointer, 4L * x.Length);
-        _main.Synchronize();
+        _buffers.Main.CopyToDevice(_buffers.X.Pointer, _buffers.XHost.Pointer, 4L * x.Length);
+        _buffers.Main.Synchronize();
     }
 
     /// <summary>
@@ -458,7 +321,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckLimits(steps, batch);
         _backend.MakeCurrent();
-        Enqueue(new RunKey(steps, batch, RunFlags.Resident));
+        _graphs.Enqueue(new RunKey(steps, batch, RunFlags.Resident));
     }
 
     /// <summary>Marks the session busy for one call; a second caller meanwhile gets <see cref="InvalidOperationException"/>.</summary>
@@ -475,369 +338,6 @@ public sealed unsafe class GpuRnnSession : IDisposable
     {
         public void Dispose() => Volatile.Write(ref session._busy, 0);
     }
-
-    // ---------------------------------------------------------------------------------------------------------------
-    // Queuing a call: graph replay, capture, or direct launches.
-    // ---------------------------------------------------------------------------------------------------------------
-
-    private void Enqueue(in RunKey key)
-    {
-        bool persistent = UsesPersistent(key.Batch);
-        bool capture = _options.UseGraphs && GraphFailure is null && (!persistent || _backend.CanCapturePersistent(_options.Barrier));
-        if (persistent)
-            _backend.Lane.Enter(_main);
-        try
-        {
-            if (capture && _graphs.TryGet(key, out var graph))
-            {
-                graph.Launch(_main);
-            }
-            else if (capture && _warmedUp.Contains(key) && TryCapture(key, out graph))
-            {
-                graph.Launch(_main);
-            }
-            else
-            {
-                // The first call of a shape runs directly: libraries finish their lazy set-up (cuBLAS workspaces,
-                // heuristics) outside any capture; the second call captures.
-                Record(key);
-                if (capture)
-                    _warmedUp.Add(key);
-            }
-        }
-        finally
-        {
-            if (persistent)
-                _backend.Lane.Leave(_main);
-        }
-    }
-
-    private bool TryCapture(in RunKey key, out IDeviceGraph graph)
-    {
-        try
-        {
-            _main.BeginCapture();
-            Record(key);
-            graph = _main.EndCapture();
-        }
-        catch (Exception e) when (e is CudaException or CublasException or GraphCaptureException)
-        {
-            _main.AbandonCapture();
-            GraphFailure = $"graph capture of {key} failed, launching directly from now on: {e.Message}";
-            graph = null!;
-            return false;
-        }
-        _graphs.Add(key, graph);
-        return true;
-    }
-
-    /// <summary>Queues everything one call does, on the session's queues (captured or not).</summary>
-    private void Record(in RunKey key)
-    {
-        int steps = key.Steps, batch = key.Batch;
-        if (!key.Has(RunFlags.Resident))
-            _main.CopyToDevice(_x.Pointer, _xHost.Pointer, 4L * steps * batch * _layers[0].InputSize);
-        if (key.Has(RunFlags.Lengths))
-            _main.CopyToDevice(_lengths.Pointer, _lengthsHost.Pointer, 4L * batch);
-        if (!key.Has(RunFlags.Step))
-            InitialStates(key);
-        if (key.Has(RunFlags.ShortRows))
-            _main.Zero(_y.Pointer, 4 * OutputElements(steps, batch));
-
-        if (Wavefront(batch))
-        {
-            RecordWavefront(key);
-        }
-        else
-        {
-            for (int l = 0; l < _layers.Length; l++)
-            {
-                var g = Geometry(l, key);
-                InputGemm(_main, l, g, 0, g.Rows);
-                var choice = Choice(l, batch);
-                if (choice.Algorithm == GpuAlgorithm.Persistent)
-                    PersistentLayer(_main, l, g, key, choice.Plan!);
-                else
-                    StandardLayer(_main, l, g, key, 0, steps);
-            }
-        }
-
-        if (key.Has(RunFlags.Step))
-        {
-            _main.CopyToHost(_yHost.Pointer, _y.Pointer, 4L * batch * _model.OutputSize);
-            return;
-        }
-        if (key.Has(RunFlags.WantY))
-            _main.CopyToHost(_yHost.Pointer, _y.Pointer, 4 * OutputElements(steps, batch));
-        Span<(long Device, long Host, long Count)> pieces = stackalloc (long, long, long)[2];
-        for (int l = 0; l < _layers.Length; l++)
-        {
-            if (key.Has(RunFlags.WantH))
-                CopyStateOut(_h[l], _hHost, l, batch, pieces);
-            if (key.Has(RunFlags.WantC) && _c[l] is { } c)
-                CopyStateOut(c, _cHost, l, batch, pieces);
-        }
-    }
-
-    private void InitialStates(in RunKey key)
-    {
-        Span<(long Device, long Host, long Count)> pieces = stackalloc (long, long, long)[2];
-        for (int l = 0; l < _layers.Length; l++)
-        {
-            if (key.Has(RunFlags.InitialH))
-                CopyStateIn(_h[l], _hHost, l, key.Batch, pieces);
-            else
-                _main.Zero(_h[l].Pointer, _h[l].Bytes);
-            if (_c[l] is { } c)
-            {
-                if (key.Has(RunFlags.InitialC))
-                    CopyStateIn(c, _cHost, l, key.Batch, pieces);
-                else
-                    _main.Zero(c.Pointer, c.Bytes);
-            }
-        }
-    }
-
-    private void CopyStateIn(IDeviceMemory state, IHostMemory host, int layer, int batch, Span<(long Device, long Host, long Count)> pieces)
-    {
-        int n = LayerGeometry.StateCopies(_layers[layer], batch, MaxBatch, _options.Layout, pieces);
-        long block = _stateRowOffset[layer] * batch;
-        for (int i = 0; i < n; i++)
-            _main.CopyToDevice(state.Pointer + 4 * (ulong)pieces[i].Device, host.Pointer + (nint)(4 * (block + pieces[i].Host)), 4 * pieces[i].Count);
-    }
-
-    private void CopyStateOut(IDeviceMemory state, IHostMemory host, int layer, int batch, Span<(long Device, long Host, long Count)> pieces)
-    {
-        int n = LayerGeometry.StateCopies(_layers[layer], batch, MaxBatch, _options.Layout, pieces);
-        long block = _stateRowOffset[layer] * batch;
-        for (int i = 0; i < n; i++)
-            _main.CopyToHost(host.Pointer + (nint)(4 * (block + pieces[i].Host)), state.Pointer + 4 * (ulong)pieces[i].Device, 4 * pieces[i].Count);
-    }
-
-    /// <summary>Layers as a wavefront: layer l works on time chunk c (own queue) once layer l − 1 has finished it.</summary>
-    private void RecordWavefront(in RunKey key)
-    {
-        int steps = key.Steps, batch = key.Batch;
-        int chunk = WavefrontSchedule.ChooseChunk(steps, _options.WavefrontChunk);
-        int chunks = WavefrontSchedule.ChunkCount(steps, chunk);
-        _main.Record(_fork);
-        var g0 = Geometry(0, key);
-        InputGemm(_main, 0, g0, 0, g0.Rows);
-        for (int c = 0; c < chunks; c++)
-        {
-            var (start, count) = WavefrontSchedule.Chunk(c, steps, chunk);
-            StandardLayer(_main, 0, g0, key, start, count);
-            _main.Record(_chunkDone[0][c]);
-        }
-        for (int l = 1; l < _layers.Length; l++)
-        {
-            var q = _layerQueues[l]!;
-            var g = Geometry(l, key);
-            q.Wait(_fork);
-            for (int c = 0; c < chunks; c++)
-            {
-                var (start, count) = WavefrontSchedule.Chunk(c, steps, chunk);
-                q.Wait(_chunkDone[l - 1][c]);
-                InputGemm(q, l, g, start * batch, count * batch);
-                StandardLayer(q, l, g, key, start, count);
-                q.Record(_chunkDone[l][c]);
-            }
-        }
-        for (int l = 1; l < _layers.Length; l++)
-            _main.Wait(_chunkDone[l][chunks - 1]);
-    }
-
-    /// <summary>x W^T for rows [rowStart, rowStart + rows) of the layer's input, both directions at once.</summary>
-    private void InputGemm(IDeviceQueue q, int layer, in LayerGeometry g, int rowStart, int rows)
-    {
-        var o = _layers[layer];
-        var w = _model.Weights(layer);
-        ulong input = layer == 0 ? _x.Pointer : _yMid[layer - 1]!.Pointer;
-        int inSize = o.InputSize;
-        q.Gemm(new GemmCall(
-            TransA: true, TransB: false, M: g.XwWidth, N: rows, K: inSize,
-            A: w.W, Lda: inSize,
-            B: input + 4 * (ulong)rowStart * (ulong)inSize, Ldb: inSize,
-            C: _xw[layer].Pointer + 4 * (ulong)rowStart * (ulong)g.XwWidth, Ldc: g.XwWidth,
-            Precision: _options.Precision));
-    }
-
-    /// <summary>Walk positions [kStart, kStart + kCount) of every direction (the second one on its own queue).</summary>
-    private void StandardLayer(IDeviceQueue q, int layer, in LayerGeometry g, in RunKey key, int kStart, int kCount)
-    {
-        int dirs = _layers[layer].DirectionCount;
-        if (dirs == 2)
-        {
-            q.Record(_directionFork);
-            _directionQueue.Wait(_directionFork);
-            StandardSteps(_directionQueue, layer, 1, g, key, kStart, kCount);
-        }
-        StandardSteps(q, layer, 0, g, key, kStart, kCount);
-        if (dirs == 2)
-        {
-            _directionQueue.Record(_directionJoin);
-            q.Wait(_directionJoin);
-        }
-    }
-
-    private void StandardSteps(IDeviceQueue q, int layer, int dir, in LayerGeometry g, in RunKey key, int kStart, int kCount)
-    {
-        var o = _layers[layer];
-        var w = _model.Weights(layer);
-        int h = o.HiddenSize, gh = o.GateCount * h;
-        var args = StepArgs(layer, dir, g, key);
-        ulong r = w.R + 4 * (ulong)dir * (ulong)gh * (ulong)h;
-        bool twoPhase = o.Cell == RnnCellType.Gru && !o.LinearBeforeReset;
-        var kernel = o.Cell == RnnCellType.Lstm ? StepKernel.Lstm : StepKernel.Gru;
-        for (int k = kStart; k < kStart + kCount; k++)
-        {
-            args.K = k;
-            if (!twoPhase)
-            {
-                q.Gemm(new GemmCall(true, false, gh, key.Batch, h, r, h, args.H, g.LdState, args.Hr, gh, _options.Precision));
-                q.Launch(kernel, args);
-            }
-            else
-            {
-                q.Gemm(new GemmCall(true, false, 2 * h, key.Batch, h, r, h, args.H, g.LdState, args.Hr, gh, _options.Precision));
-                q.Launch(StepKernel.GruReset, args);
-                q.Gemm(new GemmCall(true, false, h, key.Batch, h, r + 4 * 2 * (ulong)h * (ulong)h, h, args.Rh, h, args.Hr + 4 * 2 * (ulong)h, gh, _options.Precision));
-                q.Launch(StepKernel.GruUpdate, args);
-            }
-        }
-    }
-
-    private StepKernelArgs StepArgs(int layer, int dir, in LayerGeometry g, in RunKey key)
-    {
-        var o = _layers[layer];
-        var w = _model.Weights(layer);
-        int h = o.HiddenSize, gh = o.GateCount * h;
-        return new StepKernelArgs
-        {
-            Xw = _xw[layer].Pointer + 4 * (ulong)dir * (ulong)gh,
-            Hr = _hr[layer][dir].Pointer,
-            Bw = w.Bw + 4 * (ulong)dir * (ulong)gh,
-            Br = w.Br + 4 * (ulong)dir * (ulong)gh,
-            Peep = w.P == 0 ? 0 : w.P + 4 * (ulong)dir * 3 * (ulong)h,
-            Lengths = key.Has(RunFlags.Lengths) ? _lengths.Pointer : 0,
-            H = _h[layer].Pointer + 4 * (ulong)dir * (ulong)g.StateStrideD,
-            C = _c[layer] is { } c ? c.Pointer + 4 * (ulong)dir * (ulong)g.StateStrideD : 0,
-            Y = OutputOf(layer) + 4 * (ulong)dir * (ulong)g.YStrideD,
-            Rh = _rh[layer][dir]?.Pointer ?? 0,
-            XwStrideT = g.XwStrideT,
-            XwStrideB = g.XwStrideB,
-            YStrideT = g.YStrideT,
-            YStrideB = g.YStrideB,
-            HrLd = gh,
-            LdH = g.LdState,
-            LdC = g.LdState,
-            Batch = key.Batch,
-            Hidden = h,
-            Steps = key.Steps,
-            K = 0,
-            Reverse = IsReverse(o, dir) ? 1 : 0,
-            Clip = (float)(o.Clip ?? 0),
-            InputForget = o.InputForget ? 1 : 0,
-            Act = KernelActivations.For(o, dir),
-        };
-    }
-
-    private void PersistentLayer(IDeviceQueue q, int layer, in LayerGeometry g, in RunKey key, PersistentPlan plan)
-    {
-        var o = _layers[layer];
-        ulong barriers = _barriers!.Pointer + 8 * (ulong)layer;
-        bool tagged = _options.Barrier == PersistentBarrier.Flag && _options.TaggedExchange && !_options.SkipBarrierForTiming;
-        if (_options.Barrier == PersistentBarrier.Flag)
-            q.Zero(barriers, 8);
-        if (tagged)
-        {
-            // Tag 0 is never expected: the words the last launch left behind cannot pass for this launch's steps.
-            for (int dir = 0; dir < o.DirectionCount; dir++)
-                q.Zero(_exchange[layer][dir]!.Pointer, 3L * 8 * key.Batch * o.HiddenSize);
-        }
-        var args = new PersistentKernelArgs
-        {
-            Dir0 = PersistentDirection(layer, 0, g, barriers),
-            Dir1 = o.DirectionCount == 2 ? PersistentDirection(layer, 1, g, barriers + 4) : default,
-            Lengths = key.Has(RunFlags.Lengths) ? _lengths.Pointer : 0,
-            XwStrideT = g.XwStrideT,
-            XwStrideB = g.XwStrideB,
-            YStrideT = g.YStrideT,
-            YStrideB = g.YStrideB,
-            LdState = g.LdState,
-            Batch = key.Batch,
-            Hidden = o.HiddenSize,
-            Steps = key.Steps,
-            Cell = o.Cell == RnnCellType.Lstm ? 0 : 1,
-            LinearBeforeReset = o.LinearBeforeReset ? 1 : 0,
-            InputForget = o.InputForget ? 1 : 0,
-            Clip = (float)(o.Clip ?? 0),
-            UnitsPerBlock = plan.UnitsPerBlock,
-            BlocksPerDirection = plan.BlocksPerDirection,
-            PaddedHidden = plan.PaddedHidden,
-            BarrierMode = _options.Barrier == PersistentBarrier.Cooperative ? 1 : _options.SkipBarrierForTiming ? 2 : tagged ? 3 : 0,
-        };
-        q.LaunchPersistent(plan, args, _options.Barrier);
-    }
-
-    private PersistentDirectionArgs PersistentDirection(int layer, int dir, in LayerGeometry g, ulong barrier)
-    {
-        var o = _layers[layer];
-        var w = _model.Weights(layer);
-        int h = o.HiddenSize, gh = o.GateCount * h;
-        return new PersistentDirectionArgs
-        {
-            Xw = _xw[layer].Pointer + 4 * (ulong)dir * (ulong)gh,
-            R = w.R + 4 * (ulong)dir * (ulong)gh * (ulong)h,
-            Bw = w.Bw + 4 * (ulong)dir * (ulong)gh,
-            Br = w.Br + 4 * (ulong)dir * (ulong)gh,
-            Peep = w.P == 0 ? 0 : w.P + 4 * (ulong)dir * 3 * (ulong)h,
-            H = _h[layer].Pointer + 4 * (ulong)dir * (ulong)g.StateStrideD,
-            C = _c[layer] is { } c ? c.Pointer + 4 * (ulong)dir * (ulong)g.StateStrideD : 0,
-            Y = OutputOf(layer) + 4 * (ulong)dir * (ulong)g.YStrideD,
-            Exchange = _exchange[layer][dir]!.Pointer,
-            Barrier = barrier,
-            Act = KernelActivations.For(o, dir),
-            Reverse = IsReverse(o, dir) ? 1 : 0,
-        };
-    }
-
-    // ---------------------------------------------------------------------------------------------------------------
-    // Helpers
-    // ---------------------------------------------------------------------------------------------------------------
-
-    private static bool IsReverse(RnnLayerOptions o, int dir) => o.RunsReversed(dir);
-
-    private ulong OutputOf(int layer) => layer == _layers.Length - 1 ? _y.Pointer : _yMid[layer]!.Pointer;
-
-    private LayerGeometry Geometry(int layer, in RunKey key) =>
-        LayerGeometry.For(_layers[layer], layer, _layers.Length, key.Steps, key.Batch, MaxBatch, _options.Layout);
-
-    private AlgorithmChoice Choice(int layer, int batch)
-    {
-        int slot = Math.Min(batch, PersistentPlan.MaxBatch + 1);
-        return _choices[layer, slot] ??= _model.ChooseAlgorithm(layer, batch);
-    }
-
-    private bool UsesPersistent(int batch)
-    {
-        for (int l = 0; l < _layers.Length; l++)
-            if (Choice(l, batch).Algorithm == GpuAlgorithm.Persistent)
-                return true;
-        return false;
-    }
-
-    private bool Wavefront(int batch)
-    {
-        if (_layerQueues.Length < 2 || _layerQueues[1] is null)
-            return false;
-        for (int l = 0; l < _layers.Length; l++)
-            if (Choice(l, batch).Algorithm != GpuAlgorithm.Standard)
-                return false;
-        return true;
-    }
-
-    private long OutputElements(int steps, int batch) => (long)steps * _model.OutputDirections * batch * _model.OutputSize;
 
     private string OutputShape(int steps, int batch) => _options.Layout == SequenceLayout.TimeMajor
         ? $"[T={steps}, D={_model.OutputDirections}, B={batch}, H={_model.OutputSize}]"
@@ -882,29 +382,6 @@ public sealed unsafe class GpuRnnSession : IDisposable
             throw new ArgumentException($"{name} must hold Σ over {_layers.Length} layer(s) of [D, B={batch}, H] = {expected} elements, got {length}");
     }
 
-    private T Own<T>(T resource)
-        where T : IDisposable
-    {
-        _owned.Add(resource);
-        return resource;
-    }
-
-    private IDeviceMemory Floats(long count, bool zero = false)
-    {
-        var memory = Own(_backend.Allocate(4 * Math.Max(1, count)));
-        if (zero)
-            _main.Zero(memory.Pointer, memory.Bytes);
-        return memory;
-    }
-
-    private void DisposeOwned()
-    {
-        _graphs.Dispose();
-        for (int i = _owned.Count - 1; i >= 0; i--)
-            _owned[i].Dispose();
-        _owned.Clear();
-    }
-
     /// <summary>Waits for queued work, then frees the session's graphs, streams and buffers.</summary>
     public void Dispose()
     {
@@ -914,14 +391,13 @@ public sealed unsafe class GpuRnnSession : IDisposable
         try
         {
             _backend.MakeCurrent();
-            _main.Synchronize();
+            _buffers.Main.Synchronize();
         }
         finally
         {
-            DisposeOwned();
+            _graphs.Dispose();
+            _buffers.Dispose();
         }
     }
 }
 
-/// <summary>A backend could not capture a graph (the session then launches directly).</summary>
-internal sealed class GraphCaptureException(string message) : Exception(message);
