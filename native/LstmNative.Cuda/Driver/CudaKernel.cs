@@ -51,12 +51,31 @@ public sealed unsafe partial class CudaKernel
     public void LaunchRaw(in LaunchConfig config, CudaStream? stream, void** arguments)
     {
         _ = _module.Handle; // throws when the module was disposed: its functions are gone
-        Check.Driver(
-            CudaDriver.cuLaunchKernel(
-                Function, config.Grid.X, config.Grid.Y, config.Grid.Z, config.Block.X, config.Block.Y, config.Block.Z,
-                config.SharedMemoryBytes, CudaStream.RawHandle(stream), arguments, null),
-            $"kernel '{Name}', {config}");
+        var r = CudaDriver.cuLaunchKernel(
+            Function, config.Grid.X, config.Grid.Y, config.Grid.Z, config.Block.X, config.Block.Y, config.Block.Z,
+            config.SharedMemoryBytes, CudaStream.RawHandle(stream), arguments, null);
+        if (r != CUresult.Success) // the detail is built only on failure: launches are on per-step paths
+            throw new CudaException((int)r, nameof(CudaDriver.cuLaunchKernel), $"kernel '{Name}', {config}");
     }
+
+    /// <summary>
+    /// Queues the kernel as a cooperative launch (all blocks resident at once, so a grid-wide barrier is safe), with a
+    /// prepared argument array as for <see cref="LaunchRaw"/>. Fails when the grid cannot be resident.
+    /// </summary>
+    public void LaunchCooperativeRaw(in LaunchConfig config, CudaStream? stream, void** arguments)
+    {
+        _ = _module.Handle;
+        var r = CudaDriver.cuLaunchCooperativeKernel(
+            Function, config.Grid.X, config.Grid.Y, config.Grid.Z, config.Block.X, config.Block.Y, config.Block.Z,
+            config.SharedMemoryBytes, CudaStream.RawHandle(stream), arguments);
+        if (r != CUresult.Success)
+            throw new CudaException((int)r, nameof(CudaDriver.cuLaunchCooperativeKernel), $"kernel '{Name}', {config}");
+    }
+
+    /// <summary>Lets the kernel use up to <paramref name="bytes"/> of dynamic shared memory (needed above 48 KiB).</summary>
+    public void SetMaxDynamicSharedMemory(int bytes) =>
+        Check.Driver(CudaDriver.cuFuncSetAttribute(Function, DriverConstants.FuncAttrMaxDynamicSharedSizeBytes, bytes),
+            $"kernel '{Name}', max dynamic shared memory {bytes} bytes");
 
     private int Attribute(int attribute)
     {

@@ -68,6 +68,32 @@ public sealed unsafe class CudaStream : IDisposable
         Check.Driver(CudaDriver.cuStreamWaitEvent(Handle, cudaEvent.Handle, 0));
     }
 
+    // The copies and fills below are on per-call paths: their failure details are built only on failure.
+
+    /// <summary>Queues a copy of <paramref name="bytes"/> from page-locked host memory to the device; returns at once.</summary>
+    public void CopyToDevice(ulong destination, nint source, long bytes)
+    {
+        var r = CudaDriver.cuMemcpyHtoDAsync_v2(destination, (void*)source, (nuint)bytes, Handle);
+        if (r != CUresult.Success)
+            throw new CudaException((int)r, nameof(CudaDriver.cuMemcpyHtoDAsync_v2), $"{bytes} bytes");
+    }
+
+    /// <summary>Queues a copy of <paramref name="bytes"/> from the device to page-locked host memory; returns at once.</summary>
+    public void CopyToHost(nint destination, ulong source, long bytes)
+    {
+        var r = CudaDriver.cuMemcpyDtoHAsync_v2((void*)destination, source, (nuint)bytes, Handle);
+        if (r != CUresult.Success)
+            throw new CudaException((int)r, nameof(CudaDriver.cuMemcpyDtoHAsync_v2), $"{bytes} bytes");
+    }
+
+    /// <summary>Queues zeroing <paramref name="bytes"/> of device memory; returns at once.</summary>
+    public void Zero(ulong destination, long bytes)
+    {
+        var r = CudaDriver.cuMemsetD8Async(destination, 0, (nuint)bytes, Handle);
+        if (r != CUresult.Success)
+            throw new CudaException((int)r, nameof(CudaDriver.cuMemsetD8Async), $"{bytes} bytes");
+    }
+
     /// <summary>Starts recording the work queued on this stream into a graph instead of running it.</summary>
     public void BeginCapture(StreamCaptureMode mode = StreamCaptureMode.Global) =>
         Check.Driver(CudaDriver.cuStreamBeginCapture_v2(Handle, (int)mode));

@@ -60,6 +60,20 @@ public sealed record GpuDeviceInfo(
             Attribute(DriverConstants.AttrPciBusId));
     }
 
+    /// <summary>The attributes occupancy planning needs (shared memory, threads, clock, cooperative launch) of this device.</summary>
+    public unsafe GpuOccupancyLimits QueryOccupancyLimits()
+    {
+        int device;
+        Check.Driver(CudaDriver.cuDeviceGet(&device, Ordinal), $"ordinal {Ordinal}");
+        return new GpuOccupancyLimits(
+            DeviceAttribute(device, DriverConstants.AttrMaxSharedMemoryPerBlockOptIn),
+            DeviceAttribute(device, DriverConstants.AttrMaxSharedMemoryPerMultiprocessor),
+            DeviceAttribute(device, DriverConstants.AttrMaxThreadsPerMultiprocessor),
+            DeviceAttribute(device, DriverConstants.AttrClockRate),
+            DeviceAttribute(device, DriverConstants.AttrCooperativeLaunch) != 0,
+            DeviceAttribute(device, DriverConstants.AttrReservedSharedMemoryPerBlock));
+    }
+
     private static unsafe int DeviceAttribute(int device, int attribute)
     {
         int value;

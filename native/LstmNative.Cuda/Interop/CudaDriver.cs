@@ -50,6 +50,13 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(LibraryNames.Driver)] internal static partial CUresult cuModuleGetFunction(nint* function, nint module, byte* name);
     [LibraryImport(LibraryNames.Driver)] internal static partial CUresult cuFuncGetAttribute(int* value, int attribute, nint function);
     [LibraryImport(LibraryNames.Driver)] internal static partial CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int* blocks, nint function, int blockSize, nuint dynamicSharedBytes);
+    [LibraryImport(LibraryNames.Driver)] internal static partial CUresult cuFuncSetAttribute(nint function, int attribute, int value);
+
+    [LibraryImport(LibraryNames.Driver)]
+    internal static partial CUresult cuLaunchCooperativeKernel(
+        nint function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
+        uint sharedBytes, nint stream, void** kernelParams);
+
     [LibraryImport(LibraryNames.Driver)]
     internal static partial CUresult cuLaunchKernel(
         nint function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,

@@ -51,7 +51,7 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
             int current = _sharedOptIn.GetValueOrDefault(plan.KernelName);
             if (plan.SharedMemoryBytes > DeviceLimits.DefaultSharedMemoryPerBlock && plan.SharedMemoryBytes > current)
             {
-                DriverExtras.SetMaxDynamicSharedMemory(kernel.Function, plan.SharedMemoryBytes);
+                kernel.SetMaxDynamicSharedMemory(plan.SharedMemoryBytes);
                 _sharedOptIn[plan.KernelName] = plan.SharedMemoryBytes;
             }
         }
@@ -73,18 +73,18 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
     {
         ArgumentNullException.ThrowIfNull(module);
         var d = context.Device;
-        int Attr(int a) => DriverExtras.DeviceAttribute(d.Ordinal, a);
+        var occupancy = d.QueryOccupancyLimits();
         int staticShared = PersistentPlan.BatchBuckets.Max(bucket => module.GetKernel(PersistentPlan.KernelNameFor(bucket)).StaticSharedMemoryBytes);
         return new DeviceLimits(
             d.Name,
             d.ComputeCapabilityMajor * 10 + d.ComputeCapabilityMinor,
             d.MultiprocessorCount,
-            Attr(DriverExtras.AttrMaxSharedMemoryPerBlockOptIn),
-            Attr(DriverExtras.AttrMaxSharedMemoryPerMultiprocessor),
-            Attr(DriverExtras.AttrMaxThreadsPerMultiprocessor),
-            Attr(DriverExtras.AttrClockRate),
-            Attr(DriverExtras.AttrCooperativeLaunch) != 0,
-            Attr(DriverExtras.AttrReservedSharedMemoryPerBlock),
+            occupancy.MaxSharedMemoryPerBlockOptIn,
+            occupancy.MaxSharedMemoryPerMultiprocessor,
+            occupancy.MaxThreadsPerMultiprocessor,
+            occupancy.ClockRateKHz,
+            occupancy.CooperativeLaunch,
+            occupancy.ReservedSharedMemoryPerBlock,
             staticShared);
     }
 
@@ -151,19 +151,19 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
         public void CopyToDevice(ulong destination, nint source, long bytes)
         {
             if (bytes > 0)
-                DriverExtras.CopyToDevice(destination, source, bytes, Stream.Handle);
+                Stream.CopyToDevice(destination, source, bytes);
         }
 
         public void CopyToHost(nint destination, ulong source, long bytes)
         {
             if (bytes > 0)
-                DriverExtras.CopyToHost(destination, source, bytes, Stream.Handle);
+                Stream.CopyToHost(destination, source, bytes);
         }
 
         public void Zero(ulong destination, long bytes)
         {
             if (bytes > 0)
-                DriverExtras.Zero(destination, bytes, Stream.Handle);
+                Stream.Zero(destination, bytes);
         }
 
         public void Gemm(in GemmCall c) => _blas.GemmEx(
@@ -185,7 +185,7 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
             {
                 var copy = args;
                 void* parameter = &copy;
-                DriverExtras.LaunchCooperative(kernel.Function, (uint)plan.GridBlocks, (uint)plan.ThreadsPerBlock, (uint)plan.SharedMemoryBytes, Stream.Handle, &parameter);
+                kernel.LaunchCooperativeRaw(new LaunchConfig(new Dim3((uint)plan.GridBlocks), new Dim3((uint)plan.ThreadsPerBlock), (uint)plan.SharedMemoryBytes), Stream, &parameter);
             }
             else
             {
