@@ -174,7 +174,7 @@ public class PrecisionBenchmarks
 [Config(typeof(ShortConfig))]
 public class StepBenchmarks
 {
-    private RnnSession _session = null!;
+    private CpuRnnSession _session = null!;
     private float[] _x = null!;
     private float[] _y = null!;
 

@@ -13,7 +13,7 @@ internal sealed class PrecisionSet : IDisposable
 {
     public static readonly CpuPrecision[] All = [CpuPrecision.Fp32, CpuPrecision.Bf16, CpuPrecision.Int8];
 
-    private readonly RnnSession[] _sessions;
+    private readonly CpuRnnSession[] _sessions;
     private readonly float[] _x;
     private readonly float[][] _y;
 
@@ -64,7 +64,7 @@ internal sealed class PrecisionSet : IDisposable
     /// <summary>
     /// The interleaved comparison behind docs/benchmarks.md: per round, each precision runs <paramref name="inner"/> times
     /// back to back, timed by wall clock and by this thread's CPU time (CLOCK_THREAD_CPUTIME_ID: time the scheduler
-    /// took away is not counted), then streams 100·inner single steps (<see cref="RnnSession.Step"/>, thread CPU time);
+    /// took away is not counted), then streams 100·inner single steps (<see cref="CpuRnnSession.Step"/>, thread CPU time);
     /// reports the minimum and median per run (per step) over <paramref name="rounds"/> rounds.
     /// </summary>
     public static void Compare(RnnCellType cell, int[] hidden, int rounds, TextWriter output)

@@ -4,7 +4,7 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace LstmNative.Benchmarks;
 
-/// <summary>The same random network (I = H) in LstmNative (an <see cref="RnnSession"/>) and ONNX Runtime, with inputs and outputs allocated once.</summary>
+/// <summary>The same random network (I = H) in LstmNative (an <see cref="CpuRnnSession"/>) and ONNX Runtime, with inputs and outputs allocated once.</summary>
 internal sealed class RnnPair : IDisposable
 {
     private readonly InferenceSession _ort;
@@ -15,7 +15,7 @@ internal sealed class RnnPair : IDisposable
     private readonly string[] _outputNames;
     private readonly OrtValue[] _inputs;
     private readonly OrtValue[] _outputs;
-    private readonly RnnSession _session;
+    private readonly CpuRnnSession _session;
     private readonly float[] _x;
     private readonly float[] _y;
     private readonly float[] _yOrt;

@@ -13,7 +13,7 @@ namespace LstmNative.Cpu;
 /// <remarks>
 /// NaN in inputs or weights propagates as NaN into the outputs that depend on it (IEEE arithmetic throughout; the fast
 /// exp/tanh clamp with NaN-propagating min/max); nothing throws or hangs on it. For latency-critical inference use
-/// RnnSession, which allocates nothing per call.
+/// CpuRnnSession, which allocates nothing per call.
 /// </remarks>
 public static unsafe class CpuRnn
 {

@@ -5,7 +5,7 @@ using LstmNative.Onnx;
 
 namespace LstmNative.Cpu;
 
-/// <summary>From a model file to a packed model (and from there to a zero-allocation <see cref="RnnSession"/>) in one call.</summary>
+/// <summary>From a model file to a packed model (and from there to a zero-allocation <see cref="CpuRnnSession"/>) in one call.</summary>
 public sealed partial class CpuRnnModel
 {
     /// <summary>Packs the layers of a multi-layer model (e.g. from <see cref="PyTorchStateDict"/>) in <paramref name="precision"/>.</summary>

@@ -3,7 +3,7 @@ using LstmNative.Model;
 namespace LstmNative.Cpu;
 
 /// <summary>
-/// A stack of layers packed once for the CPU engine (inference). Immutable: any number of <see cref="RnnSession"/>s,
+/// A stack of layers packed once for the CPU engine (inference). Immutable: any number of <see cref="CpuRnnSession"/>s,
 /// on any threads, can share it. Layer l + 1 reads layer l's output <c>[T, B, D·H]</c> (directions side by side).
 /// </summary>
 public sealed partial class CpuRnnModel
@@ -81,7 +81,7 @@ public sealed partial class CpuRnnModel
     /// <summary>Directions of the last layer.</summary>
     public int OutputDirections => Plans[^1].Options.DirectionCount;
 
-    /// <summary>Whether every layer is forward-only, so <see cref="RnnSession.Step"/> applies.</summary>
+    /// <summary>Whether every layer is forward-only, so <see cref="CpuRnnSession.Step"/> applies.</summary>
     public bool IsStreamable { get; }
 
     /// <summary>Σ over layers of D·H: the state floats per batch row (hidden or cell).</summary>
@@ -90,5 +90,5 @@ public sealed partial class CpuRnnModel
     internal CpuLayerPlan[] Plans { get; }
 
     /// <summary>Creates an inference session for at most <paramref name="maxBatch"/> rows and <paramref name="maxSteps"/> steps.</summary>
-    public RnnSession CreateSession(int maxBatch, int maxSteps, int threads = 1) => new(this, maxBatch, maxSteps, threads);
+    public CpuRnnSession CreateSession(int maxBatch, int maxSteps, int threads = 1) => new(this, maxBatch, maxSteps, threads);
 }

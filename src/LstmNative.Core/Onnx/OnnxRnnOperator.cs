@@ -26,7 +26,7 @@ public sealed class OnnxRnnOperator
     private LayerTrace<double>? _trace;
     private CpuLayerTrace? _cpuTrace;
     private LayerWeights<float>? _weights32;
-    private RnnSession? _session;
+    private CpuRnnSession? _session;
 
     /// <summary>Validates the node's inputs against its attributes; throws <see cref="ArgumentException"/> naming the tensor on a mismatch.</summary>
     /// <param name="attributes">The node's attributes.</param>

@@ -6,7 +6,7 @@ namespace LstmNative.Gpu.Inference;
 /// Every queue, marker, device and page-locked buffer of one <see cref="GpuRnnSession"/>, sized once for its maximum
 /// batch and sequence length. Sizing lives here, apart from the recording of a call (<see cref="SessionRecorder"/>), as
 /// llm.c separates <c>fill_in_activation_sizes</c> from the forward pass; the CPU session is split the same way
-/// (<c>RnnSession</c> / <c>LayerBuffers</c>). Owns everything it allocates and frees it in reverse order.
+/// (<c>CpuRnnSession</c> / <c>LayerBuffers</c>). Owns everything it allocates and frees it in reverse order.
 /// </summary>
 internal sealed class SessionBuffers : IDisposable
 {

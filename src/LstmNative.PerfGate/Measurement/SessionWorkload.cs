@@ -3,12 +3,12 @@ using LstmNative.Cpu;
 namespace LstmNative.PerfGate.Measurement;
 
 /// <summary>
-/// One forward pass of a whole sequence through an <see cref="RnnSession"/> (the engine's zero-allocation inference path)
+/// One forward pass of a whole sequence through an <see cref="CpuRnnSession"/> (the engine's zero-allocation inference path)
 /// with fixed random input, full sequence lengths and zero initial states.
 /// </summary>
 internal sealed class SessionWorkload : IGateWorkload
 {
-    private readonly RnnSession _session;
+    private readonly CpuRnnSession _session;
     private readonly AlignedFloats _x;
     private readonly AlignedFloats _y;
     private readonly int _steps;

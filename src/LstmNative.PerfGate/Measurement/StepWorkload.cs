@@ -3,12 +3,12 @@ using LstmNative.Cpu;
 namespace LstmNative.PerfGate.Measurement;
 
 /// <summary>
-/// Streaming inference: <see cref="RnnSession.Reset()"/> then a fixed number of <see cref="RnnSession.Step"/> calls, the
+/// Streaming inference: <see cref="CpuRnnSession.Reset()"/> then a fixed number of <see cref="CpuRnnSession.Step"/> calls, the
 /// path a real-time caller uses (per-call overhead matters here, unlike in a whole-sequence run).
 /// </summary>
 internal sealed class StepWorkload : IGateWorkload
 {
-    private readonly RnnSession _session;
+    private readonly CpuRnnSession _session;
     private readonly AlignedFloats _x;
     private readonly AlignedFloats _y;
     private readonly int _steps;

@@ -8,10 +8,10 @@ namespace LstmNative.PerfGate.Suite;
 /// <summary>How a case drives the engine.</summary>
 internal enum EngineMode
 {
-    /// <summary>Whole sequences through <see cref="RnnSession.Run"/>.</summary>
+    /// <summary>Whole sequences through <see cref="CpuRnnSession.Run"/>.</summary>
     Run,
 
-    /// <summary>Streaming: <see cref="RnnSession.Step"/> once per time step.</summary>
+    /// <summary>Streaming: <see cref="CpuRnnSession.Step"/> once per time step.</summary>
     Step,
 }
 

@@ -74,7 +74,7 @@ public class SessionThreadingTests
         var expected = new float[steps * batch * hidden];
         using (var s = model.CreateSession(batch, steps))
             s.Run(x, steps, batch, expected);
-        using var pool = new RnnSessionPool(model, batch, steps);
+        using var pool = new CpuRnnSessionPool(model, batch, steps);
         int wrong = 0;
         Parallel.For(0, 200, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>
         {

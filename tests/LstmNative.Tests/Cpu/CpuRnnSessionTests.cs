@@ -7,7 +7,7 @@ using static LstmNative.Tests.Cpu.CpuTestSupport;
 namespace LstmNative.Tests.Cpu;
 
 /// <summary>The inference session: stacked layers against the reference, streaming, zero allocation, concurrency.</summary>
-public class RnnSessionTests
+public class CpuRnnSessionTests
 {
     private static List<LayerWeights<float>> RandomStack(Random rng, RnnCellType cell, int layers, int inSize, int hidden, RnnDirection dir, bool variant)
     {

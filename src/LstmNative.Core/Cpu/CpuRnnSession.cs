@@ -15,13 +15,13 @@ namespace LstmNative.Cpu;
 /// another call on the same session is in progress throws <see cref="InvalidOperationException"/> instead of corrupting
 /// both. Sessions on the same model may run concurrently on different threads (the packed weights are shared and
 /// read-only): a multi-threaded service gives each thread its own session, or rents them from an
-/// <see cref="RnnSessionPool"/>.</para>
+/// <see cref="CpuRnnSessionPool"/>.</para>
 /// <para>An undisposed session that becomes unreachable releases its worker threads when it is finalized; dispose it
 /// to release them at once.</para>
 /// <para>Stacked states (<c>initialH</c>, <c>yh</c>, ...) are the layers' <c>[D, B, H]</c> blocks one after the other
 /// (<c>[L·D, B, H]</c> when all layers have the same H). NaN in the input propagates as NaN.</para>
 /// </remarks>
-public sealed unsafe class RnnSession : IDisposable
+public sealed unsafe class CpuRnnSession : IDisposable
 {
     private readonly CpuRnnModel _model;
     private readonly LayerExecutor[] _layers;
@@ -32,7 +32,7 @@ public sealed unsafe class RnnSession : IDisposable
     private int _busy; // 1 while a call is inside the session: concurrent entry is refused, not raced
 
     /// <summary>Creates a session; <paramref name="threads"/> workers (1 = run on the caller's thread only).</summary>
-    public RnnSession(CpuRnnModel model, int maxBatch, int maxSteps, int threads = 1)
+    public CpuRnnSession(CpuRnnModel model, int maxBatch, int maxSteps, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (maxBatch < 1)
@@ -248,8 +248,8 @@ public sealed unsafe class RnnSession : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
             throw new InvalidOperationException(
-                $"RnnSession.{method} was called while another call on the same session is in progress: a session serves one caller " +
-                "at a time; give each thread its own session or rent sessions from an RnnSessionPool");
+                $"CpuRnnSession.{method} was called while another call on the same session is in progress: a session serves one caller " +
+                "at a time; give each thread its own session or rent sessions from an CpuRnnSessionPool");
     }
 
     private void Exit() => Volatile.Write(ref _busy, 0);

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace LstmNative.Cpu;
 
 /// <summary>
-/// Sessions for a multi-threaded service: an <see cref="RnnSession"/> serves one caller at a time, so concurrent callers
+/// Sessions for a multi-threaded service: an <see cref="CpuRnnSession"/> serves one caller at a time, so concurrent callers
 /// each rent one, run it, and give it back. Sessions are created on demand (so there are never more than the callers
 /// running at once) and reused; the weights are shared by all of them.
 /// </summary>
@@ -12,24 +12,24 @@ namespace LstmNative.Cpu;
 /// the lease is disposed; a session's kept state is reset before it is handed out again.</para>
 /// <example>
 /// <code>
-/// using var pool = new RnnSessionPool(model, maxBatch: 8, maxSteps: 512);
+/// using var pool = new CpuRnnSessionPool(model, maxBatch: 8, maxSteps: 512);
 /// // any number of threads, e.g. ASP.NET request handlers:
 /// using (var lease = pool.Rent())
 ///     lease.Session.Run(x, steps, batch, y);
 /// </code>
 /// One session per thread works as well when the threads are few and long-lived:
-/// <c>var sessions = new ThreadLocal&lt;RnnSession&gt;(() =&gt; model.CreateSession(8, 512), trackAllValues: true);</c>
+/// <c>var sessions = new ThreadLocal&lt;CpuRnnSession&gt;(() =&gt; model.CreateSession(8, 512), trackAllValues: true);</c>
 /// (dispose <c>sessions.Values</c> at the end).
 /// </example>
 /// </remarks>
-public sealed class RnnSessionPool : IDisposable
+public sealed class CpuRnnSessionPool : IDisposable
 {
-    private readonly ConcurrentBag<RnnSession> _idle = [];
-    private readonly ConcurrentDictionary<RnnSession, byte> _all = new();
+    private readonly ConcurrentBag<CpuRnnSession> _idle = [];
+    private readonly ConcurrentDictionary<CpuRnnSession, byte> _all = new();
     private volatile bool _disposed;
 
     /// <summary>A pool of sessions on <paramref name="model"/>, each as <see cref="CpuRnnModel.CreateSession"/> would make it.</summary>
-    public RnnSessionPool(CpuRnnModel model, int maxBatch, int maxSteps, int threadsPerSession = 1)
+    public CpuRnnSessionPool(CpuRnnModel model, int maxBatch, int maxSteps, int threadsPerSession = 1)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (maxBatch < 1)
@@ -65,13 +65,13 @@ public sealed class RnnSessionPool : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_idle.TryTake(out var session))
         {
-            session = new RnnSession(Model, MaxBatch, MaxSteps, ThreadsPerSession);
+            session = new CpuRnnSession(Model, MaxBatch, MaxSteps, ThreadsPerSession);
             _all[session] = 0;
         }
         return new Lease(this, session);
     }
 
-    private void Return(RnnSession session)
+    private void Return(CpuRnnSession session)
     {
         if (_disposed)
         {
@@ -96,17 +96,17 @@ public sealed class RnnSessionPool : IDisposable
     /// <summary>A rented session; <see cref="Dispose"/> returns it to the pool (once).</summary>
     public sealed class Lease : IDisposable
     {
-        private RnnSessionPool? _pool;
-        private readonly RnnSession _session;
+        private CpuRnnSessionPool? _pool;
+        private readonly CpuRnnSession _session;
 
-        internal Lease(RnnSessionPool pool, RnnSession session)
+        internal Lease(CpuRnnSessionPool pool, CpuRnnSession session)
         {
             _pool = pool;
             _session = session;
         }
 
         /// <summary>The session, the renter's alone until the lease is disposed.</summary>
-        public RnnSession Session
+        public CpuRnnSession Session
         {
             get
             {
