@@ -10,7 +10,7 @@ namespace LstmNative.Cpu;
 /// once per step (twice for GRU with linear_before_reset = 0). Backward mirrors it and ends with the weight-gradient GEMMs.
 /// Bidirectional layers on two workers run one direction per worker with no per-step synchronisation at all.
 /// </summary>
-internal sealed unsafe class LayerExecutor : IPoolJob
+internal sealed unsafe partial class LayerExecutor : IPoolJob
 {
     private readonly CpuLayerPlan _plan;
     private readonly DirectionBuffers[] _dirs;
@@ -61,6 +61,9 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         _lengths = new int[maxBatch];
         foreach (var g in plan.Directions[0].Groups)
             _gateColumns += g.Columns;
+        int chunks = _scratch.Length * ChunksPerWorker;
+        _projection = new (int, int, int, int)[_dirs.Length * plan.Directions[0].Groups.Length * chunks];
+        _claims = new long[Math.Max(_projection.Length, chunks)];
     }
 
     public CpuLayerPlan Plan => _plan;
@@ -193,7 +196,8 @@ internal sealed unsafe class LayerExecutor : IPoolJob
         // Below ~10k multiply-adds per step (LSTM H = 48 at batch 1) a second worker costs more in synchronisation than
         // it saves. Measured on the idle 2-core machine: a second worker made LSTM H = 64 20-40 % faster, GRU H = 64 and
         // LSTM H = 128 1.2-1.9x, GRU H = 256 1.9x (docs/benchmarks.md). On a loaded machine a descheduled partner
-        // makes every step wait a scheduler quantum; callers there should ask for one thread.
+        // made every step wait a scheduler quantum; the forward now claims its work (LayerExecutor.Claimed.cs) so the
+        // others carry on; two-phase GRU and the backward still meet at every step.
         long work = (long)batch * _gateColumns * _plan.Hidden;
         _recurrentWorkers = work < MinParallelStepWork ? 1 : Math.Min(workers, _plan.Blocks);
         // With enough rows per worker, each worker runs the whole recurrence of its own batch rows: every worker reads
@@ -212,6 +216,7 @@ internal sealed unsafe class LayerExecutor : IPoolJob
             _nextChunk = 0;
         }
         _stepBarrier.Reset(_recurrentWorkers);
+        PlanClaims(workers);
     }
 
     public void Execute(int worker, int workers, SpinBarrier barrier)
@@ -233,6 +238,13 @@ internal sealed unsafe class LayerExecutor : IPoolJob
     private void Run<TV>(int w, int workers, SpinBarrier bar) where TV : unmanaged, IVec<TV>
     {
         float* scratch = _scratch[w].Pointer;
+        if (_claimed)
+        {
+            // Forward, units split, on a machine that may take a worker away: every piece of work is claimed, so a
+            // late or descheduled worker's share is done by the others instead of being waited for.
+            ClaimedForward<TV>(w, workers, scratch);
+            return;
+        }
         if (!_backward)
         {
             int rows = _steps * _batch;

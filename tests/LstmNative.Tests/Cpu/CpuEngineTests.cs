@@ -26,13 +26,16 @@ public class CpuEngineTests
                     foreach (var variant in cell == RnnCellType.Lstm
                         ? new[] { Variant.Plain, Variant.Peepholes, Variant.InputForgetClip, Variant.Activations }
                         : new[] { Variant.Plain, Variant.LinearBeforeReset, Variant.Clip, Variant.Activations })
-                        foreach (var (threads, split) in new[] { (1, Split.Units), (2, Split.Units), (2, Split.Rows) })
+                        foreach (var (threads, split) in new[] { (1, Split.Units), (2, Split.Units), (2, Split.UnitsStatic), (2, Split.Rows) })
                             yield return new TestCaseData(width, cell, dir, variant, threads, split)
                                 .SetArgDisplayNames($"{width} {cell} {dir} {variant} threads={threads}{(threads > 1 ? $" by {split}" : "")}");
     }
 
-    /// <summary>How two workers share the recurrence: unit blocks (small batches) or batch rows (large batches).</summary>
-    public enum Split { Units, Rows }
+    /// <summary>
+    /// How two workers share the recurrence: unit blocks (small batches; the forward claims chunks of them), unit blocks
+    /// split once per call (the static split the forward used before claims, still the backward's), or batch rows.
+    /// </summary>
+    public enum Split { Units, Rows, UnitsStatic }
 
     [TestCaseSource(nameof(Cases))]
     public void ForwardAndBackwardMatchReference(KernelWidth width, RnnCellType cell, RnnDirection dir, Variant variant, int threads, Split split)
@@ -48,9 +51,10 @@ public class CpuEngineTests
     /// <summary>Makes two workers split small batches by rows (production sizes do from 16 rows per worker).</summary>
     internal static IDisposable SplitBy(Split split)
     {
-        int saved = LayerExecutor.MinRowsPerWorkerForBatchSplit;
+        var saved = (LayerExecutor.MinRowsPerWorkerForBatchSplit, LayerExecutor.ClaimedForwardEnabled);
         LayerExecutor.MinRowsPerWorkerForBatchSplit = split == Split.Rows ? 1 : int.MaxValue;
-        return new Restore(() => LayerExecutor.MinRowsPerWorkerForBatchSplit = saved);
+        LayerExecutor.ClaimedForwardEnabled = split != Split.UnitsStatic;
+        return new Restore(() => (LayerExecutor.MinRowsPerWorkerForBatchSplit, LayerExecutor.ClaimedForwardEnabled) = saved);
     }
 
     private sealed class Restore(Action restore) : IDisposable

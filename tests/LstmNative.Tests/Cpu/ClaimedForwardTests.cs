@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using LstmNative.Cpu;
+using LstmNative.Cpu.Kernels;
+using LstmNative.Model;
+using NUnit.Framework;
+using static LstmNative.Tests.Cpu.CpuTestSupport;
+
+namespace LstmNative.Tests.Cpu;
+
+/// <summary>
+/// The claimed forward (every phase cut into chunks any worker may take) gives the static split's results, always the same ones, and
+/// a worker that comes late leaves nothing undone and corrupts nothing.
+/// </summary>
+[NonParallelizable] // switches LayerExecutor's static hooks
+public class ClaimedForwardTests
+{
+    public static IEnumerable<TestCaseData> Cells()
+    {
+        foreach (var width in Widths())
+        {
+            yield return new TestCaseData(width, new RnnLayerOptions(RnnCellType.Lstm, 7, 67)).SetArgDisplayNames($"{width} LSTM");
+            yield return new TestCaseData(width, new RnnLayerOptions(RnnCellType.Lstm, 5, 40, RnnDirection.Reverse) { HasPeepholes = true })
+                .SetArgDisplayNames($"{width} LSTM reverse peepholes");
+            yield return new TestCaseData(width, new RnnLayerOptions(RnnCellType.Gru, 6, 67) { LinearBeforeReset = true })
+                .SetArgDisplayNames($"{width} GRU linear_before_reset");
+        }
+    }
+
+    [TestCaseSource(nameof(Cells))]
+    public void ClaimedForwardEqualsTheStaticSplit(KernelWidth width, RnnLayerOptions layer)
+    {
+        var rng = new Random(TestContext.CurrentContext.Random.Next());
+        var (weights, x, steps, batch, lengths) = Problem(rng, layer);
+        int started = 0;
+        var (y, yh) = Run(weights, x, steps, batch, lengths, width, claimed: true, hook: _ => Interlocked.Increment(ref started));
+        Assert.That(started, Is.EqualTo(2), "both workers ran the claimed forward");
+        var (yStatic, yhStatic) = Run(weights, x, steps, batch, lengths, width, claimed: false, hook: null);
+        if (layer.Cell == RnnCellType.Lstm)
+        {
+            // Four panels per unit block: every chunk pairs panels as the static split does, so not one bit moves.
+            Assert.That(y, Is.EqualTo(yStatic), "Y");
+            Assert.That(yh, Is.EqualTo(yhStatic), "Y_h");
+        }
+        else
+        {
+            // GRU's n gate has one panel per block: where a chunk ends decides which panels the batch-1 kernel pairs,
+            // and the paired kernel rounds differently in the last bit.
+            Assert.That(y, Is.EqualTo(yStatic).Within(2e-6), "Y");
+            Assert.That(yh, Is.EqualTo(yhStatic).Within(2e-6), "Y_h");
+        }
+        var (again, _) = Run(weights, x, steps, batch, lengths, width, claimed: true, hook: w => Thread.Sleep(w == 1 ? 5 : 0));
+        Assert.That(again, Is.EqualTo(y), "chunks are fixed, whoever runs them: the claimed forward is deterministic");
+    }
+
+    [Test]
+    public void ALateWorkerFindsItsShareDoneAndChangesNothing()
+    {
+        var rng = new Random(TestContext.CurrentContext.Random.Next());
+        var layer = new RnnLayerOptions(RnnCellType.Lstm, 9, 64);
+        var (weights, x, steps, batch, lengths) = Problem(rng, layer);
+        var (expected, expectedH) = Run(weights, x, steps, batch, lengths, KernelWidth.Scalar, claimed: false, hook: null);
+        // Worker 1 is held back until worker 0 has finished every phase alone: the OS taking a core away for the call.
+        using var allDone = new ManualResetEventSlim();
+        var clock = Stopwatch.StartNew();
+        var (y, yh) = Run(weights, x, steps, batch, lengths, KernelWidth.Scalar, claimed: true, hook: w =>
+        {
+            if (w == 1)
+                allDone.Wait(TimeSpan.FromSeconds(10));
+        }, afterWorker0: allDone.Set);
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)), "worker 0 did not wait for the late worker");
+        Assert.That(y, Is.EqualTo(expected), "Y");
+        Assert.That(yh, Is.EqualTo(expectedH), "Y_h");
+    }
+
+    private static (LayerWeights<float>, float[], int, int, int[]) Problem(Random rng, RnnLayerOptions layer)
+    {
+        var weights = new LayerWeights<float>(layer).Randomize(rng, 0.4);
+        int steps = rng.Next(3, 9), batch = rng.Next(1, 5);
+        var x = RandomFloats(rng, steps * batch * layer.InputSize, 1);
+        var lengths = Enumerable.Range(0, batch).Select(_ => rng.Next(0, steps + 1)).ToArray();
+        lengths[0] = steps;
+        return (weights, x, steps, batch, lengths);
+    }
+
+    private static (float[] Y, float[] Yh) Run(LayerWeights<float> weights, float[] x, int steps, int batch, int[] lengths,
+        KernelWidth width, bool claimed, Action<int>? hook, Action? afterWorker0 = null)
+    {
+        var saved = (LayerExecutor.MinParallelStepWork, LayerExecutor.MinParallelRunWork, LayerExecutor.MinRowsPerWorkerForBatchSplit,
+            LayerExecutor.ClaimedForwardEnabled, LayerExecutor.ClaimedWorkerStartHook);
+        try
+        {
+            LayerExecutor.MinParallelStepWork = 0;
+            LayerExecutor.MinParallelRunWork = 0;
+            LayerExecutor.MinRowsPerWorkerForBatchSplit = int.MaxValue;
+            LayerExecutor.ClaimedForwardEnabled = claimed;
+            LayerExecutor.ClaimedWorkerStartHook = hook;
+            LayerExecutor.ClaimedWorkerEndHook = afterWorker0 is null ? null : w =>
+            {
+                if (w == 0)
+                    afterWorker0();
+            };
+            var trace = CpuRnn.Forward(weights, x, steps, batch, lengths, default, default, Options(width, 2));
+            return (trace.Y.ToArray(), trace.Yh.ToArray());
+        }
+        finally
+        {
+            (LayerExecutor.MinParallelStepWork, LayerExecutor.MinParallelRunWork, LayerExecutor.MinRowsPerWorkerForBatchSplit,
+                LayerExecutor.ClaimedForwardEnabled, LayerExecutor.ClaimedWorkerStartHook) = saved;
+            LayerExecutor.ClaimedWorkerEndHook = null;
+        }
+    }
+}
