@@ -104,12 +104,12 @@ public sealed unsafe class CpuRnnSession : IDisposable
     {
         var first = _model.Plans[0].Options;
         RnnShapeChecks.CheckInputs(first, x.Length, steps, batch, sequenceLengths, 0, 0, []);
-        CheckLimits(steps, batch);
+        RnnShapeChecks.CheckSessionLimits(steps, batch, MaxSteps, MaxBatch);
         long stateLength = (long)_model.StateFloatsPerRow * batch;
-        CheckState("initial hidden state", initialH.Length, stateLength, batch);
-        CheckState("initial cell state", initialC.Length, stateLength, batch);
-        CheckState("Y_h", yh.Length, stateLength, batch);
-        CheckState("Y_c", yc.Length, stateLength, batch);
+        RnnShapeChecks.CheckStackedState("initial hidden state", initialH.Length, stateLength, _layers.Length, batch);
+        RnnShapeChecks.CheckStackedState("initial cell state", initialC.Length, stateLength, _layers.Length, batch);
+        RnnShapeChecks.CheckStackedState("Y_h", yh.Length, stateLength, _layers.Length, batch);
+        RnnShapeChecks.CheckStackedState("Y_c", yc.Length, stateLength, _layers.Length, batch);
         long yLength = (long)steps * _model.OutputDirections * batch * _model.OutputSize;
         if (!y.IsEmpty && y.Length != yLength)
             throw new ArgumentException($"Y must hold [T={steps}, D={_model.OutputDirections}, B={batch}, H={_model.OutputSize}] = {yLength} elements, got {y.Length}");
@@ -176,7 +176,7 @@ public sealed unsafe class CpuRnnSession : IDisposable
         if (!_model.IsStreamable)
             throw new InvalidOperationException("Step needs a forward-only model: a reverse direction cannot be streamed one step at a time");
         RnnShapeChecks.CheckInputs(_model.Plans[0].Options, x.Length, 1, batch, default, 0, 0, []);
-        CheckLimits(1, batch);
+        RnnShapeChecks.CheckSessionLimits(1, batch, MaxSteps, MaxBatch);
         long yLength = (long)batch * _model.OutputSize;
         if (y.Length != yLength)
             throw new ArgumentException($"Y must hold [B={batch}, H={_model.OutputSize}] = {yLength} elements, got {y.Length}");
@@ -228,10 +228,10 @@ public sealed unsafe class CpuRnnSession : IDisposable
 
     private void ResetCore(ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC, int batch)
     {
-        CheckLimits(1, batch);
+        RnnShapeChecks.CheckSessionLimits(1, batch, MaxSteps, MaxBatch);
         long stateLength = (long)_model.StateFloatsPerRow * batch;
-        CheckState("initial hidden state", initialH.Length, stateLength, batch);
-        CheckState("initial cell state", initialC.Length, stateLength, batch);
+        RnnShapeChecks.CheckStackedState("initial hidden state", initialH.Length, stateLength, _layers.Length, batch);
+        RnnShapeChecks.CheckStackedState("initial cell state", initialC.Length, stateLength, _layers.Length, batch);
         fixed (float* h0 = initialH, c0 = initialC)
         {
             long offset = 0;
@@ -254,19 +254,7 @@ public sealed unsafe class CpuRnnSession : IDisposable
 
     private void Exit() => Volatile.Write(ref _busy, 0);
 
-    private void CheckLimits(int steps, int batch)
-    {
-        if (batch > MaxBatch)
-            throw new ArgumentException($"batch {batch} exceeds the session's maximum batch {MaxBatch}");
-        if (steps > MaxSteps)
-            throw new ArgumentException($"sequence length {steps} exceeds the session's maximum sequence length {MaxSteps}");
-    }
 
-    private void CheckState(string name, int length, long expected, int batch)
-    {
-        if (length != 0 && length != expected)
-            throw new ArgumentException($"{name} must hold Σ over {_layers.Length} layer(s) of [D, B={batch}, H] = {expected} elements, got {length}");
-    }
 
     /// <summary>Stops the session's worker threads.</summary>
     public void Dispose()

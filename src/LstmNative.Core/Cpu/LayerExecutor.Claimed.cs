@@ -123,10 +123,7 @@ internal sealed unsafe partial class LayerExecutor
         {
             if (_claimsBroken)
                 throw new OperationCanceledException("another worker failed");
-            if (++spins % 256 == 0)
-                Thread.Yield();
-            else
-                Thread.SpinWait(4);
+            SpinBarrier.Pause(ref spins);
         }
     }
 }

@@ -247,10 +247,19 @@ internal sealed class SpinBarrier
         {
             if (_broken)
                 throw new OperationCanceledException("another worker failed");
-            if (++spins % 256 == 0)
-                Thread.Yield();
-            else
-                Thread.SpinWait(4);
+            Pause(ref spins);
         }
+    }
+
+    /// <summary>
+    /// One round of a worker's wait: spin briefly, and every 256th round yield, so that on an oversubscribed machine
+    /// the thread being waited for gets the core. Every wait inside a job (this barrier, claimed work) waits this way.
+    /// </summary>
+    internal static void Pause(ref int spins)
+    {
+        if (++spins % 256 == 0)
+            Thread.Yield();
+        else
+            Thread.SpinWait(4);
     }
 }

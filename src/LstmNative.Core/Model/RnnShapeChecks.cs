@@ -73,4 +73,24 @@ public static class RnnShapeChecks
         if (dYcLength != 0 && dYcLength != state)
             throw new ArgumentException($"gradient of Y_c must hold [D={options.DirectionCount}, B={batch}, H={options.HiddenSize}] = {state} elements, got {dYcLength}");
     }
+
+    /// <summary>A session call's size against the session's maxima (both engines' sessions fail alike).</summary>
+    public static void CheckSessionLimits(int steps, int batch, int maxSteps, int maxBatch)
+    {
+        if (steps < 1)
+            throw new ArgumentException("Expected sequence length to be larger than 0 in RNN");
+        if (batch < 1)
+            throw new ArgumentException($"Expected batch size to be larger than 0, got {batch}");
+        if (batch > maxBatch)
+            throw new ArgumentException($"batch {batch} exceeds the session's maximum batch {maxBatch}");
+        if (steps > maxSteps)
+            throw new ArgumentException($"sequence length {steps} exceeds the session's maximum sequence length {maxSteps}");
+    }
+
+    /// <summary>A stacked state (every layer's <c>[D, B, H]</c> block, in order) of a session call: empty, or exactly <paramref name="expected"/>.</summary>
+    public static void CheckStackedState(string name, int length, long expected, int layers, int batch)
+    {
+        if (length != 0 && length != expected)
+            throw new ArgumentException($"{name} must hold Σ over {layers} layer(s) of [D, B={batch}, H] = {expected} elements, got {length}");
+    }
 }

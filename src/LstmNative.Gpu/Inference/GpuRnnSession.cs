@@ -100,7 +100,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
     /// <summary>The algorithm each layer uses at <paramref name="batch"/> rows (the heuristic's or the options').</summary>
     public AlgorithmChoice AlgorithmFor(int layer, int batch)
     {
-        CheckLimits(1, batch);
+        RnnShapeChecks.CheckSessionLimits(1, batch, MaxSteps, MaxBatch);
         return _recorder.Choice(layer, batch);
     }
 
@@ -121,17 +121,17 @@ public sealed unsafe class GpuRnnSession : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var entry = Enter(nameof(Run));
-        CheckLimits(steps, batch);
+        RnnShapeChecks.CheckSessionLimits(steps, batch, MaxSteps, MaxBatch);
         long xLength = (long)steps * batch * _layers[0].InputSize;
         if (x.Length != xLength)
             throw new ArgumentException(_options.Layout == SequenceLayout.TimeMajor
                 ? $"input must hold [T={steps}, B={batch}, I={_layers[0].InputSize}] = {xLength} elements, got {x.Length}"
                 : $"input must hold [B={batch}, T={steps}, I={_layers[0].InputSize}] = {xLength} elements, got {x.Length}");
         long stateLength = _buffers.StateFloatsPerRow * batch;
-        CheckState("initial hidden state", initialH.Length, stateLength, batch);
-        CheckState("initial cell state", initialC.Length, stateLength, batch);
-        CheckState("Y_h", yh.Length, stateLength, batch);
-        CheckState("Y_c", yc.Length, stateLength, batch);
+        RnnShapeChecks.CheckStackedState("initial hidden state", initialH.Length, stateLength, _layers.Length, batch);
+        RnnShapeChecks.CheckStackedState("initial cell state", initialC.Length, stateLength, _layers.Length, batch);
+        RnnShapeChecks.CheckStackedState("Y_h", yh.Length, stateLength, _layers.Length, batch);
+        RnnShapeChecks.CheckStackedState("Y_c", yc.Length, stateLength, _layers.Length, batch);
         long yLength = _recorder.OutputElements(steps, batch);
         if (!y.IsEmpty && y.Length != yLength)
             throw new ArgumentException($"Y must hold {OutputShape(steps, batch)} = {yLength} elements, got {y.Length}");
@@ -213,7 +213,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var entry = Enter(nameof(EnqueueRun));
-        CheckLimits(steps, batch);
+        RnnShapeChecks.CheckSessionLimits(steps, batch, MaxSteps, MaxBatch);
         var flags = RunFlags.None;
         if ((staging & GpuRunStaging.Lengths) != 0)
             flags |= CheckLengths(StagedLengths[..batch], steps) | RunFlags.Lengths;
@@ -277,10 +277,10 @@ public sealed unsafe class GpuRnnSession : IDisposable
     public void Reset(ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC, int batch)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        CheckLimits(1, batch);
+        RnnShapeChecks.CheckSessionLimits(1, batch, MaxSteps, MaxBatch);
         long stateLength = _buffers.StateFloatsPerRow * batch;
-        CheckState("initial hidden state", initialH.Length, stateLength, batch);
-        CheckState("initial cell state", initialC.Length, stateLength, batch);
+        RnnShapeChecks.CheckStackedState("initial hidden state", initialH.Length, stateLength, _layers.Length, batch);
+        RnnShapeChecks.CheckStackedState("initial cell state", initialC.Length, stateLength, _layers.Length, batch);
         _backend.MakeCurrent();
         initialH.CopyTo(StagedHidden);
         initialC.CopyTo(StagedCell);
@@ -319,7 +319,7 @@ public sealed unsafe class GpuRnnSession : IDisposable
     internal void EnqueueResident(int steps, int batch)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        CheckLimits(steps, batch);
+        RnnShapeChecks.CheckSessionLimits(steps, batch, MaxSteps, MaxBatch);
         _backend.MakeCurrent();
         _graphs.Enqueue(new RunKey(steps, batch, RunFlags.Resident));
     }
@@ -357,30 +357,14 @@ public sealed unsafe class GpuRnnSession : IDisposable
         return flags;
     }
 
-    private void CheckLimits(int steps, int batch)
-    {
-        if (steps < 1)
-            throw new ArgumentException("Expected sequence length to be larger than 0 in RNN");
-        if (batch < 1)
-            throw new ArgumentException($"Expected batch size to be larger than 0, got {batch}");
-        if (batch > MaxBatch)
-            throw new ArgumentException($"batch {batch} exceeds the session's maximum batch {MaxBatch}");
-        if (steps > MaxSteps)
-            throw new ArgumentException($"sequence length {steps} exceeds the session's maximum sequence length {MaxSteps}");
-    }
 
     private void CheckStep(int batch)
     {
         if (!_model.IsStreamable)
             throw new InvalidOperationException("Step needs a forward-only model: a reverse direction cannot be streamed one step at a time");
-        CheckLimits(1, batch);
+        RnnShapeChecks.CheckSessionLimits(1, batch, MaxSteps, MaxBatch);
     }
 
-    private void CheckState(string name, int length, long expected, int batch)
-    {
-        if (length != 0 && length != expected)
-            throw new ArgumentException($"{name} must hold Σ over {_layers.Length} layer(s) of [D, B={batch}, H] = {expected} elements, got {length}");
-    }
 
     /// <summary>Waits for queued work, then frees the session's graphs, streams and buffers.</summary>
     public void Dispose()
