@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LstmNative.Training.Diagnostics;
 using LstmNative.Training.Layers;
 using LstmNative.Training.Losses;
 using LstmNative.Training.Optimizers;
