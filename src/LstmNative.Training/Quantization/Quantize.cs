@@ -18,10 +18,12 @@ public static class Quantize
     /// <param name="model">A float model whose recurrent modules (<see cref="RecurrentLayer{T}"/>, <see cref="RecurrentCell{T}"/>)
     /// are reachable through <see cref="Module{T}.Children"/> (or is one).</param>
     /// <param name="precision">The weight precision.</param>
+    /// <param name="threads">Worker threads per recurrent layer (1: on the caller's thread, best at small batches).</param>
     /// <exception cref="ArgumentException">The model has no LSTM or GRU module.</exception>
-    public static QuantizedModule Dynamic(IModule<float> model, CpuPrecision precision = CpuPrecision.Int8)
+    public static QuantizedModule Dynamic(IModule<float> model, CpuPrecision precision = CpuPrecision.Int8, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         if (!Enum.IsDefined(precision))
             throw new ArgumentOutOfRangeException(nameof(precision), $"unknown precision {precision}");
         var layers = new List<RecurrentLayer<float>>();
@@ -29,7 +31,7 @@ public static class Quantize
         Collect(model, layers, cells, new HashSet<IModule<float>>(ReferenceEqualityComparer.Instance));
         if (layers.Count == 0 && cells.Count == 0)
             throw new ArgumentException($"{TypeNames.Friendly(model.GetType())} has no LSTM or GRU module to quantize (only modules reachable through Module.Children are seen)");
-        var engine = new QuantizedLayerEngine(precision);
+        var engine = new QuantizedLayerEngine(precision, threads);
         foreach (var layer in layers)
             foreach (var weights in layer.Weights.Layers)
                 engine.Add(weights);

@@ -13,8 +13,13 @@ internal sealed class QuantizedLayerEngine : IRnnLayerEngine<float>, IDisposable
 {
     private readonly Dictionary<LayerWeights<float>, Packed> _layers = new(ReferenceEqualityComparer.Instance);
     private readonly CpuPrecision _precision;
+    private readonly int _threads;
 
-    public QuantizedLayerEngine(CpuPrecision precision) => _precision = precision;
+    public QuantizedLayerEngine(CpuPrecision precision, int threads)
+    {
+        _precision = precision;
+        _threads = threads;
+    }
 
     public string Name => $"cpu-{_precision.ToString().ToLowerInvariant()}";
 
@@ -22,7 +27,7 @@ internal sealed class QuantizedLayerEngine : IRnnLayerEngine<float>, IDisposable
     public void Add(LayerWeights<float> weights)
     {
         if (!_layers.ContainsKey(weights))
-            _layers.Add(weights, new Packed(new CpuRnnModel([weights], _precision)));
+            _layers.Add(weights, new Packed(new CpuRnnModel([weights], _precision), _threads));
     }
 
     public RnnLayerPass<float> Forward(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
@@ -44,7 +49,7 @@ internal sealed class QuantizedLayerEngine : IRnnLayerEngine<float>, IDisposable
             p.Dispose();
     }
 
-    private sealed class Packed(CpuRnnModel model) : IDisposable
+    private sealed class Packed(CpuRnnModel model, int threads) : IDisposable
     {
         private RnnSession? _session;
 
@@ -55,7 +60,7 @@ internal sealed class QuantizedLayerEngine : IRnnLayerEngine<float>, IDisposable
             {
                 int b = Math.Max(batch, _session?.MaxBatch ?? 0), t = Math.Max(steps, _session?.MaxSteps ?? 0);
                 _session?.Dispose();
-                _session = model.CreateSession(b, t);
+                _session = model.CreateSession(b, t, threads);
             }
             return _session;
         }

@@ -93,7 +93,7 @@ public class QuantizeTests
         var cell = new LstmCell<float>(3, 6, rng);
         var model = new Sequential<float>(new Gru<float>(3, 3, rng), new Tanh<float>(), new Lstm<float>(3, 4, rng));
         var x = RandomInput(rng, 2, 7, 3);
-        using var q = Quantize.Dynamic(model, CpuPrecision.Fp32);
+        using var q = Quantize.Dynamic(model, CpuPrecision.Fp32, threads: 2);
         Assert.That(q.Forward(x).Data, Is.EqualTo(model.Predict(x).Data).Within(1e-5));
         using var qc = Quantize.Dynamic(cell, CpuPrecision.Int8);
         var xt = RandomInput(rng, 2, 3);

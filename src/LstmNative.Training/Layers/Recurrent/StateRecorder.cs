@@ -26,6 +26,9 @@ public sealed record RecurrentStates<T>(Tensor<T> Hidden, Tensor<T>? Cell) where
     /// <summary>Hidden units.</summary>
     public int HiddenSize => Hidden.Dim(3);
 
+    /// <summary>Stacked layers (set by the recorder; <see cref="Stacks"/> / <see cref="Layers"/> is the direction count).</summary>
+    public int Layers { get; init; } = 1;
+
     /// <summary>The cell states of one batch row and direction as <c>[layer][step][unit]</c>, the diagnostics plot's input.</summary>
     public double[][][] CellStatesOf(int row, int direction = 0) =>
         Slice(Cell ?? throw new InvalidOperationException("a GRU has no cell state; use HiddenStatesOf"), row, direction);
@@ -53,9 +56,6 @@ public sealed record RecurrentStates<T>(Tensor<T> Hidden, Tensor<T>? Cell) where
         }
         return result;
     }
-
-    /// <summary>Stacked layers (set by the recorder).</summary>
-    public int Layers { get; init; } = 1;
 }
 
 /// <summary>
