@@ -5,7 +5,8 @@ namespace LstmNative.Training;
 /// <summary>
 /// A dense row-major tensor: a shape and a flat <typeparamref name="T"/>[]. Modules keep their outputs and
 /// input gradients in tensors they own and reuse across calls (see <see cref="Reuse"/>), so a tensor returned
-/// by a module is only valid until that module's next call.
+/// by a module's <c>Forward</c> is only valid until that module's next call: <see cref="Clone"/> it to keep it, or
+/// use <c>module.Predict(x)</c>, which returns a tensor the caller owns.
 /// </summary>
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using LstmNative.Formats;
 using LstmNative.Model;
+using LstmNative.Training.Diagnostics;
 using LstmNative.Training.Layers;
 
 namespace LstmNative.Training.Forecasting;
@@ -94,7 +95,7 @@ public static class ForecastPipeline
             (modelPath, checkpoint),
             (Path.Combine(outDir, "forecast.png"), Bytes(PlotForecast(data, job, scored, predictions, baselinePredictions[^1], baselines[^1].Name))),
             (Path.Combine(outDir, "loss.png"), Bytes(ForecastPlots.Loss(training.Epochs, training.BestEpoch))),
-            (Path.Combine(outDir, "gradient_flow.png"), Bytes(ForecastPlots.GradientFlow(training.GradientFlow))),
+            (Path.Combine(outDir, "gradient_flow.png"), Bytes(PlotGradientFlow(training.GradientFlow))),
             (Path.Combine(outDir, "cell_state.png"), Bytes(PlotCellState(model, data, scored[0]))),
             (Path.Combine(outDir, "gradient_norms.csv"), Bytes(Encoding.UTF8.GetBytes(training.GradientFlow.ToCsv()))),
         };
@@ -209,8 +210,17 @@ public static class ForecastPipeline
     {
         var window = new Tensor<float>(1, data.Window, data.Features);
         data.Fill<float>([origin], window, null);
-        return ForecastPlots.CellState(model.CellStates(window), model.Shape.Patch);
+        var cells = model.CellStates(window);
+        int patch = model.Shape.Patch;
+        return DiagnosticPlots.CellState(cells,
+            $"LSTM cell state over the first test window (layers 0–{cells.Length - 1} stacked, {model.Shape.Hidden} units each)",
+            patch == 1 ? "time step" : $"LSTM step ({patch} time steps each)");
     }
+
+    // An accelerator keeps the gradients on the device (reading them back every step would undo its speed).
+    private static byte[] PlotGradientFlow(GradientFlowLog log) => DiagnosticPlots.GradientFlow(log, log.Steps.Count == 0
+        ? "Gradient flow: not recorded (training ran on the GPU, whose gradients stay on the device)"
+        : "Gradient flow: per-layer gradient norm before clipping");
 
     private static string EngineName(IRnnLayerEngine<float> engine) => engine is ReferenceLayerEngine<float> r
         ? $"{r.Name} ({r.Shards} batch shards on {Environment.ProcessorCount} cores)"

@@ -3,9 +3,9 @@ using ScottPlot;
 namespace LstmNative.Training.Forecasting;
 
 /// <summary>
-/// The forecasting run's PNGs (ScottPlot 5, rendered headless by SkiaSharp): forecast against actual on the test
-/// split, the loss curves, per-layer gradient flow, and the LSTM cell state over one test window. Each method returns
-/// the encoded image so the caller can write every file at the end, atomically.
+/// The forecasting run's own PNGs (ScottPlot 5, rendered headless by SkiaSharp): forecast against actual on the test
+/// split and the loss curves; its gradient-flow and cell-state plots come from <c>Diagnostics.DiagnosticPlots</c>.
+/// Each method returns the encoded image so the caller can write every file at the end, atomically.
 /// </summary>
 public static class ForecastPlots
 {
@@ -56,52 +56,6 @@ public static class ForecastPlots
         plot.XLabel("epoch");
         plot.YLabel("MSE");
         plot.ShowLegend(Alignment.UpperRight);
-        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
-    }
-
-    /// <summary>Per-layer gradient L2 norm (log10) at every optimizer step: the gradient-flow view.</summary>
-    public static byte[] GradientFlow(GradientFlowLog log)
-    {
-        ArgumentNullException.ThrowIfNull(log);
-        var plot = new Plot();
-        var xs = Enumerable.Range(1, log.Steps.Count).Select(i => (double)i).ToArray();
-        // A zero norm (the LSTM's first step, before the zero-initialised head has moved) has no logarithm: show it
-        // at the smallest norm seen rather than at an arbitrary floor that would squash the rest of the plot.
-        double floor = log.Steps.SelectMany(s => s).Where(v => v > 0).DefaultIfEmpty(1).Min();
-        for (int l = 0; l < log.Layers.Count; l++)
-        {
-            var ys = log.Steps.Select(s => Math.Log10(Math.Max(s[l], floor))).ToArray();
-            var line = plot.Add.ScatterLine(xs, ys);
-            line.LegendText = log.Layers[l];
-        }
-        // An accelerator keeps the gradients on the device (reading them back every step would undo its speed).
-        plot.Title(log.Steps.Count == 0
-            ? "Gradient flow: not recorded (training ran on the GPU, whose gradients stay on the device)"
-            : "Gradient flow: per-layer gradient norm before clipping");
-        plot.XLabel("optimizer step");
-        plot.YLabel("log10 ‖gradient‖");
-        plot.ShowLegend(Alignment.UpperRight);
-        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
-    }
-
-    /// <summary>Heat map of the cell state <c>[layer][step][unit]</c> over one window: units down, steps across, layers stacked.</summary>
-    public static byte[] CellState(double[][][] cells, int patch)
-    {
-        ArgumentNullException.ThrowIfNull(cells);
-        int layers = cells.Length, steps = cells[0].Length, units = cells[0][0].Length;
-        var grid = new double[layers * units, steps];
-        for (int l = 0; l < layers; l++)
-            for (int t = 0; t < steps; t++)
-                for (int u = 0; u < units; u++)
-                    grid[layers * units - 1 - (l * units + u), t] = cells[l][t][u]; // row 0 is drawn on top
-        var plot = new Plot();
-        var map = plot.Add.Heatmap(grid);
-        map.Colormap = new ScottPlot.Colormaps.Turbo();
-        plot.Add.ColorBar(map);
-        string stepUnit = patch == 1 ? "time step" : $"LSTM step ({patch} time steps each)";
-        plot.Title($"LSTM cell state over the first test window (layers 0–{layers - 1} stacked, {units} units each)");
-        plot.XLabel(stepUnit);
-        plot.YLabel("layer · unit (layer 0 at the bottom)");
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 }

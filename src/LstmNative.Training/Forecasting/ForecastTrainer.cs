@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LstmNative.Training.Diagnostics;
 using LstmNative.Training.Layers;
 using LstmNative.Training.Losses;
 using LstmNative.Training.Optimizers;
@@ -69,8 +70,8 @@ public static class ForecastTrainer
         var optimizer = CreateOptimizer(parameters, settings);
         LearningRateScheduler? scheduler = settings.Scheduler switch
         {
-            "plateau" => new ReduceLROnPlateau(settings.LearningRate, factor: 0.5, patience: 1, threshold: 1e-3),
-            "cosine" => new CosineAnnealingLR(settings.LearningRate, settings.Epochs, settings.LearningRate * 0.01),
+            "plateau" => new ReduceLROnPlateau(optimizer, factor: 0.5, patience: 1, threshold: 1e-3),
+            "cosine" => new CosineAnnealingLR(optimizer, settings.Epochs, settings.LearningRate * 0.01),
             _ => null,
         };
         var stopping = new EarlyStopping<float>(model, settings.Patience);
@@ -146,11 +147,7 @@ public static class ForecastTrainer
                 progress?.Report(new TrainingProgress(epoch, settings.Epochs, batches, batches, sum / batches, last, optimizer.LearningRate));
                 if (stop)
                     break;
-                if (scheduler is not null)
-                {
-                    scheduler.Step(validation);
-                    optimizer.LearningRate = scheduler.LearningRate;
-                }
+                scheduler?.Step(validation); // sets the optimizer's rate
             }
         }
         finally

@@ -172,7 +172,8 @@ public sealed class LstmForecaster<T> : Module<T> where T : unmanaged, IFloating
 
     /// <summary>
     /// The cell state of every LSTM layer at every step over one window <c>[1, window, F]</c>, for plotting:
-    /// <c>[layer][step][unit]</c>. Runs the LSTM one step at a time on its own state, so it works on any engine.
+    /// <c>[layer][step][unit]</c>. Recorded with a <see cref="StateRecorder{T}"/> over an evaluation-mode forward pass,
+    /// so it works on any engine.
     /// </summary>
     public double[][][] CellStates(Tensor<T> window)
     {
@@ -182,31 +183,17 @@ public sealed class LstmForecaster<T> : Module<T> where T : unmanaged, IFloating
             throw new ArgumentException($"expected one window [1, {s.Window}, {s.Features}], got {window}");
         bool training = IsTraining, stateful = Lstm.Stateful;
         IsTraining = false;
-        Forward(window); // fills the relative window
-        var relative = _relative!.Clone();
-        int stepSize = s.Patch * s.Features;
-        var result = new double[s.Layers][][];
-        for (int l = 0; l < s.Layers; l++)
-            result[l] = new double[s.Steps][];
-        Lstm.Stateful = true;
-        Lstm.ResetState();
+        Lstm.Stateful = false; // from zero state, leaving a stateful layer's carried state alone
         try
         {
-            for (int t = 0; t < s.Steps; t++)
-            {
-                var step = new Tensor<T>(relative.Data.AsSpan(t * stepSize, stepSize).ToArray(), 1, 1, stepSize);
-                Lstm.Forward(step);
-                var c = Lstm.FinalCell!.ToDoubles();
-                for (int l = 0; l < s.Layers; l++)
-                    result[l][t] = c.AsSpan(l * s.Hidden, s.Hidden).ToArray();
-            }
+            using var recorder = Lstm.RecordStates();
+            Forward(window);
+            return recorder.Last!.CellStatesOf(0);
         }
         finally
         {
-            Lstm.ResetState();
             Lstm.Stateful = stateful;
             IsTraining = training;
         }
-        return result;
     }
 }

@@ -3,7 +3,17 @@ using LstmNative.Model;
 
 namespace LstmNative.Training.Init;
 
-/// <summary>Initializers for recurrent layer weights in the engine's internal layout (LSTM i, f, g, o; GRU r, z, n).</summary>
+/// <summary>
+/// Initializers for recurrent layer weights in the engine's internal layout (LSTM i, f, g, o; GRU r, z, n).
+/// </summary>
+/// <remarks>
+/// The training modules (<c>Lstm</c>, <c>Gru</c>, <c>LstmCell</c>, <c>GruCell</c>) start from <see cref="Initialize{T}"/>,
+/// Keras' defaults (Xavier-uniform input weights, orthogonal recurrent weights, zero biases, LSTM forget-gate bias 1),
+/// which train more reliably than PyTorch's. PyTorch's <c>nn.LSTM</c>/<c>nn.GRU</c> instead draw every weight and
+/// bias uniformly from ±1/sqrt(hidden); to start exactly as PyTorch would (up to its random stream), call
+/// <see cref="InitializeLikePyTorch{T}(LayerWeights{T}, Random)"/> on each layer, e.g.
+/// <c>foreach (var layer in lstm.Weights.Layers) RnnInitializers.InitializeLikePyTorch(layer, random);</c>.
+/// </remarks>
 public static class RnnInitializers
 {
     /// <summary>Internal gate block of the LSTM forget gate (order i, f, g, o).</summary>
@@ -31,6 +41,21 @@ public static class RnnInitializers
         }
         if (weights.Options.Cell == RnnCellType.Lstm)
             SetForgetGateBias(weights, forgetBias);
+    }
+
+    /// <summary>
+    /// PyTorch's <c>reset_parameters</c> for <c>nn.LSTM</c>/<c>nn.GRU</c>/<c>nn.LSTMCell</c>/<c>nn.GRUCell</c>: every
+    /// weight, bias (and peephole) uniform in ±1/sqrt(hidden size), no forget-gate bias.
+    /// </summary>
+    public static void InitializeLikePyTorch<T>(LayerWeights<T> weights, Random random)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(random);
+        double bound = 1.0 / Math.Sqrt(weights.Options.HiddenSize);
+        foreach (var d in weights.Directions)
+            foreach (var array in d.Parameters())
+                Initializers.Uniform<T>(array, bound, random);
     }
 
     /// <summary>

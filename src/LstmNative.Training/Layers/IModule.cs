@@ -10,14 +10,19 @@ namespace LstmNative.Training.Layers;
 /// <remarks>
 /// Contract: <see cref="Forward"/> and <see cref="Backward"/> return tensors the module owns and reuses, valid until
 /// its next call (identity-like layers may return their argument or a view of it, so callers never write into a
-/// returned tensor); <see cref="Backward"/> returns the gradient with respect to the input (overwritten, not accumulated)
+/// returned tensor). The next call with the same shapes overwrites them in place, so training loops allocate nothing;
+/// to keep a result, <see cref="Tensor{T}.Clone"/> it, or call <see cref="ModuleExtensions.Predict{T}"/>, which returns
+/// a tensor the caller owns. <see cref="Backward"/> returns the gradient with respect to the input (overwritten, not accumulated)
 /// and adds the parameter gradients into <see cref="Parameter{T}.Grad"/> (accumulated until the optimizer clears them).
 /// A module instance appears once per model: calling it twice in one forward pass would overwrite its cache.
 /// </remarks>
 /// <typeparam name="T">float or double.</typeparam>
 public interface IModule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Computes the output, caching what <see cref="Backward"/> needs.</summary>
+    /// <summary>
+    /// Computes the output, caching what <see cref="Backward"/> needs. The result is the module's buffer, overwritten by
+    /// its next call: <c>Clone()</c> it to keep it, or use <see cref="ModuleExtensions.Predict{T}"/> for inference.
+    /// </summary>
     Tensor<T> Forward(Tensor<T> input);
 
     /// <summary>Given dLoss/dOutput of the last <see cref="Forward"/>, returns dLoss/dInput and accumulates parameter gradients.</summary>
@@ -48,6 +53,29 @@ public static class ModuleExtensions
     {
         ArgumentNullException.ThrowIfNull(module);
         module.IsTraining = false;
+    }
+
+    /// <summary>
+    /// Inference: runs <paramref name="input"/> through the module in evaluation mode (dropout off, running statistics)
+    /// and returns a new tensor the caller owns, which later calls never overwrite (unlike <see cref="IModule{T}.Forward"/>'s
+    /// result, the module's reused buffer). The module's training mode is restored afterwards.
+    /// </summary>
+    public static Tensor<T> Predict<T>(this IModule<T> module, Tensor<T> input) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(input);
+        bool training = module.IsTraining;
+        if (training)
+            module.IsTraining = false;
+        try
+        {
+            return module.Forward(input).Clone();
+        }
+        finally
+        {
+            if (training)
+                module.IsTraining = true;
+        }
     }
 
     /// <summary>Clears the gradients of every parameter of the module.</summary>

@@ -18,7 +18,7 @@ public static class DeviceOptimizerSettingsExtensions
             AdamW<float> a => DeviceOptimizerSettings.AdamW(a.LearningRate, a.Beta1, a.Beta2, a.Eps, a.WeightDecay),
             Adam<float> a => DeviceOptimizerSettings.Adam(a.LearningRate, a.Beta1, a.Beta2, a.Eps, a.WeightDecay),
             Sgd<float> s => DeviceOptimizerSettings.Sgd(s.LearningRate, s.Momentum, s.Dampening, s.WeightDecay, s.Nesterov),
-            _ => throw new NotSupportedException($"the device optimizer step implements SGD, Adam and AdamW, not {optimizer.GetType().Name}"),
+            _ => throw new NotSupportedException($"the device optimizer step implements SGD, Adam and AdamW, not {TypeNames.Friendly(optimizer.GetType())}"),
         };
     }
 }

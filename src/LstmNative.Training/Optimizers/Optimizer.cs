@@ -7,7 +7,7 @@ namespace LstmNative.Training.Optimizers;
 /// and <see cref="Step"/>, which applies the update from the accumulated gradients.
 /// </summary>
 /// <typeparam name="T">float or double.</typeparam>
-public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public abstract class Optimizer<T> : IOptimizer where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Captures the parameters (their tensors are updated in place).</summary>
     protected Optimizer(IEnumerable<Parameter<T>> parameters, double learningRate)
@@ -22,7 +22,10 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The parameters, in the order given.</summary>
     public IReadOnlyList<Parameter<T>> Parameters { get; }
 
-    /// <summary>The learning rate of the next <see cref="Step"/>; set it from a scheduler between steps.</summary>
+    /// <summary>
+    /// The learning rate of the next <see cref="Step"/>. A scheduler constructed with this optimizer
+    /// (<c>new ReduceLROnPlateau(optimizer)</c>) sets it on every scheduler step; it may also be set by hand.
+    /// </summary>
     public double LearningRate
     {
         get;

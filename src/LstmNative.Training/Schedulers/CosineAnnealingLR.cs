@@ -1,3 +1,5 @@
+using LstmNative.Training.Optimizers;
+
 namespace LstmNative.Training.Schedulers;
 
 /// <summary>
@@ -6,8 +8,20 @@ namespace LstmNative.Training.Schedulers;
 /// </summary>
 public sealed class CosineAnnealingLR : LearningRateScheduler
 {
-    /// <summary>Creates the schedule.</summary>
+    /// <summary>Drives <paramref name="optimizer"/> from its current rate (PyTorch's <c>CosineAnnealingLR(optimizer, T_max, eta_min)</c>).</summary>
+    public CosineAnnealingLR(IOptimizer optimizer, int tMax, double etaMin = 0)
+        : this(optimizer, RateOf(optimizer), tMax, etaMin)
+    {
+    }
+
+    /// <summary>Creates a schedule that computes rates only (copy <see cref="LearningRateScheduler.LearningRate"/> yourself).</summary>
     public CosineAnnealingLR(double baseLearningRate, int tMax, double etaMin = 0)
+        : this(null, baseLearningRate, tMax, etaMin)
+    {
+    }
+
+    private CosineAnnealingLR(IOptimizer? optimizer, double baseLearningRate, int tMax, double etaMin)
+        : base(optimizer)
     {
         if (tMax < 1)
             throw new ArgumentException($"tMax must be positive, got {tMax}");

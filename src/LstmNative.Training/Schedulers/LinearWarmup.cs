@@ -12,10 +12,13 @@ public sealed class LinearWarmup : LearningRateScheduler
     private readonly LearningRateScheduler _after;
     private readonly double _target;
 
-    /// <summary>Wraps <paramref name="after"/>, which must not have been stepped yet.</summary>
+    /// <summary>
+    /// Wraps <paramref name="after"/>, which must not have been stepped yet. When <paramref name="after"/> drives an
+    /// optimizer, so does the warm-up (its first rate is set at once).
+    /// </summary>
     public LinearWarmup(LearningRateScheduler after, int warmupEpochs, double startFactor = 0.1)
+        : base((after ?? throw new ArgumentNullException(nameof(after))).Optimizer)
     {
-        ArgumentNullException.ThrowIfNull(after);
         if (after.Epoch != 0)
             throw new ArgumentException("the schedule after the warm-up must not have been stepped");
         if (warmupEpochs < 1)

@@ -1,3 +1,5 @@
+using LstmNative.Training.Optimizers;
+
 namespace LstmNative.Training.Schedulers;
 
 /// <summary>Whether a smaller or a larger metric is better.</summary>
@@ -25,11 +27,40 @@ public enum ThresholdMode
 /// the metric, multiplies the rate by <c>factor</c> (not below <c>minLr</c>), then waits <c>cooldown</c> epochs
 /// during which bad epochs are not counted. <see cref="LearningRateScheduler.Step"/> needs the metric.
 /// </summary>
+/// <example>
+/// <code>
+/// var optimizer = new Adam&lt;float&gt;(model.Parameters(), learningRate: 1e-3);
+/// var scheduler = new ReduceLROnPlateau(optimizer, factor: 0.5, patience: 2);
+/// // after each epoch:
+/// scheduler.Step(validationLoss); // lowers optimizer.LearningRate on a plateau
+/// </code>
+/// </example>
 public sealed class ReduceLROnPlateau : LearningRateScheduler
 {
     private int _badEpochs, _cooldownLeft;
 
-    /// <summary>Creates the schedule (PyTorch's defaults).</summary>
+    /// <summary>
+    /// Drives <paramref name="optimizer"/>, starting from its current rate (PyTorch's
+    /// <c>ReduceLROnPlateau(optimizer, ...)</c>, with its defaults): each <see cref="LearningRateScheduler.Step"/>
+    /// that reduces the rate sets the optimizer's.
+    /// </summary>
+    public ReduceLROnPlateau(
+        IOptimizer optimizer,
+        MetricMode mode = MetricMode.Min,
+        double factor = 0.1,
+        int patience = 10,
+        double threshold = 1e-4,
+        ThresholdMode thresholdMode = ThresholdMode.Relative,
+        int cooldown = 0,
+        double minLearningRate = 0)
+        : this(optimizer, RateOf(optimizer), mode, factor, patience, threshold, thresholdMode, cooldown, minLearningRate)
+    {
+    }
+
+    /// <summary>
+    /// Creates a schedule that computes rates only (PyTorch's defaults): copy <see cref="LearningRateScheduler.LearningRate"/>
+    /// into the optimizer yourself, or construct it with the optimizer instead.
+    /// </summary>
     public ReduceLROnPlateau(
         double initialLearningRate,
         MetricMode mode = MetricMode.Min,
@@ -39,6 +70,21 @@ public sealed class ReduceLROnPlateau : LearningRateScheduler
         ThresholdMode thresholdMode = ThresholdMode.Relative,
         int cooldown = 0,
         double minLearningRate = 0)
+        : this(null, initialLearningRate, mode, factor, patience, threshold, thresholdMode, cooldown, minLearningRate)
+    {
+    }
+
+    private ReduceLROnPlateau(
+        IOptimizer? optimizer,
+        double initialLearningRate,
+        MetricMode mode,
+        double factor,
+        int patience,
+        double threshold,
+        ThresholdMode thresholdMode,
+        int cooldown,
+        double minLearningRate)
+        : base(optimizer)
     {
         if (!(factor > 0 && factor < 1))
             throw new ArgumentException($"factor must be in (0, 1), got {factor}");

@@ -1,6 +1,7 @@
 using LstmNative.Tests.Training;
 using LstmNative.Training;
 using LstmNative.Training.Forecasting;
+using LstmNative.Training.Optimizers;
 using NUnit.Framework;
 using static LstmNative.Tests.Training.GradientCheck;
 
@@ -62,10 +63,11 @@ public class ForecasterTests
         Assert.That(() => new ForecasterShape(2, 2, 10, 2).Validate(), Throws.ArgumentException.With.Message.Contains("target feature"));
     }
 
-    [TestCase("lstm.weight_ih_l0", "lstm.l0")]
-    [TestCase("lstm.bias_hh_l1_reverse", "lstm.l1_reverse")]
+    [TestCase("lstm.weight_ih_l0", "lstm.layer0")]
+    [TestCase("lstm.bias_hh_l1_reverse", "lstm.layer1_reverse")]
+    [TestCase("0.weight_hh_l0", "0.layer0")]
     [TestCase("head.weight", "head")]
-    [TestCase("weight_hh_l2", "l2")]
+    [TestCase("weight_hh_l2", "layer2")]
     public void GradientFlowGroupsRecurrentParametersPerLayer(string parameter, string layer) =>
-        Assert.That(GradientFlowLog.LayerOf(parameter), Is.EqualTo(layer));
+        Assert.That(GradientNorms.LayerOf(parameter), Is.EqualTo(layer));
 }

@@ -27,7 +27,7 @@ public class PipelineTests
         Assert.That(ra.Epochs.Select(e => e.ValidationLoss), Is.EqualTo(rb.Epochs.Select(e => e.ValidationLoss)));
         Assert.That(a.Parameters().SelectMany(p => p.Value.Data), Is.EqualTo(b.Parameters().SelectMany(p => p.Value.Data)));
         Assert.That(ra.GradientFlow.Steps, Has.Count.EqualTo(3 * 4));
-        Assert.That(ra.GradientFlow.Layers, Is.EqualTo(new[] { "lstm.l0", "lstm.l1", "head", "highway" }));
+        Assert.That(ra.GradientFlow.Layers, Is.EqualTo(new[] { "lstm.layer0", "lstm.layer1", "head", "highway" }));
     }
 
     [Test]

@@ -101,7 +101,7 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         ArgumentNullException.ThrowIfNull(input);
         var o = Options;
         if (input.Rank != 3 || input.Dim(2) != o.InputSize || input.Dim(0) < 1 || input.Dim(1) < 1)
-            throw new ArgumentException($"{GetType().Name} expects [B, T, {o.InputSize}] with B, T >= 1, got {input}");
+            throw new ArgumentException($"{TypeNames.Friendly(GetType())} expects [B, T, {o.InputSize}] with B, T >= 1, got {input}");
         int batch = input.Dim(0), steps = input.Dim(1), dirs = o.DirectionCount, h = o.HiddenSize, layers = o.NumLayers;
         int state = dirs * batch * h;
         var (h0, c0) = StartState(batch, layers * state);
