@@ -51,10 +51,10 @@ internal sealed class QuantizedLayerEngine : IRnnLayerEngine<float>, IDisposable
 
     private sealed class Packed(CpuRnnModel model, int threads) : IDisposable
     {
-        private RnnSession? _session;
+        private CpuRnnSession? _session;
 
         // One session, regrown when a call needs more rows or steps than it was sized for.
-        public RnnSession Session(int batch, int steps)
+        public CpuRnnSession Session(int batch, int steps)
         {
             if (_session is null || _session.MaxBatch < batch || _session.MaxSteps < steps)
             {

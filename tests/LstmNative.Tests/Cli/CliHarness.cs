@@ -14,7 +14,6 @@ public sealed class CliHarness : IDisposable
 
     public string PathOf(string name) => System.IO.Path.Combine(Root, name);
 
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "An instance member so tests read harness.Run(...) beside harness.PathOf(...)")]
     public (int Exit, string Out, string Err) Run(params string[] args)
     {
         var stdout = new StringWriter();
