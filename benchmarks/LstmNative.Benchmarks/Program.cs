@@ -11,7 +11,7 @@ using LstmNative.Model;
 //   ... -- precision CELL ROUNDS [H ...]   fp32 vs bf16 vs int8 weights, batch 1, T = 100, 1 thread, interleaved
 //   ... -- int8vs ROUNDS [H ...]   ours fp32 / int8 (native VNNI, managed) / bf16 vs ORT fp32 and DynamicQuantizeLSTM
 //   ... -- roofline REPS [H ...]   the batch-1 floor (stream R, input projection at peak) beside ORT and LstmNative
-//   ... -- tail H THREADS RUNS claimed|static   latency percentiles of one session's runs (one process per mode)
+//   ... -- tail H THREADS RUNS claimed|static|ort   latency percentiles of one session's runs (one process per engine)
 if (args.Length > 0 && args[0] == "tail")
 {
     TailLatency.Run(int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3]), args[4]);
