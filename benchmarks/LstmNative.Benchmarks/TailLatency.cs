@@ -17,10 +17,12 @@ internal static class TailLatency
     {
         LayerExecutor.ClaimedForwardEnabled = engine switch
         {
-            "claimed" or "ort" => true,
+            "claimed" or "ort" or "claimed1" or "claimed2" or "claimed4" => true,
             "static" => false,
             _ => throw new ArgumentException($"engine must be claimed, static or ort, got '{engine}'"),
         };
+        if (engine.StartsWith("claimed", StringComparison.Ordinal) && engine.Length > 7)
+            LayerExecutor.ChunksPerWorker = engine[7] - '0'; // experiments: chunks per worker
         using var pair = new RnnPair(RnnCellType.Lstm, hidden, 1, 100, 1, threads);
         Action run = engine == "ort" ? pair.RunOnnxRuntime : pair.RunLstmNative;
         for (int i = 0; i < 20; i++)

@@ -10,8 +10,16 @@ namespace LstmNative.Cpu;
 // chunks taken and moves on. Claims and completions are counted, so the step still has one meeting point.
 internal sealed unsafe partial class LayerExecutor
 {
-    /// <summary>Chunks per worker and phase: more balance better when a worker is away, fewer keep each slice of R hot.</summary>
-    private const int ChunksPerWorker = 2;
+    /// <summary>
+    /// Chunks per worker and phase. One chunk each is the static split's partition (each slice of R stays in its
+    /// worker's cache) with the difference that a worker who has not started its chunk loses it to one who has. Measured
+    /// on the 2-core Zen 4 VM, H = 256 and 512, 1,000 runs: idle, one chunk matched the static split's median (0.89-1.02
+    /// vs 0.96-0.99 ms; 4.03-4.05 vs 4.02-4.07 ms) where two were 4 % slower at H = 512; beside a CPU-bound neighbour
+    /// one and two did alike (docs/benchmarks.md). More chunks stay a knob for experiments.
+    /// </summary>
+    internal static int ChunksPerWorker { get; set; } = 1;
+
+    private const int MaxChunksPerWorker = 4; // what the claim arrays are sized for
 
     /// <summary>Test hook: called by each worker as it starts a claimed forward (e.g. to make one of them late).</summary>
     internal static Action<int>? ClaimedWorkerStartHook { get; set; }
@@ -37,8 +45,9 @@ internal sealed unsafe partial class LayerExecutor
                    && (_plan.IsLstm || _o.LinearBeforeReset);
         if (!_claimed)
             return;
-        _stepChunks = Math.Min(_plan.Blocks, workers * ChunksPerWorker);
-        int perMatrix = workers * ChunksPerWorker; // workers ≤ the scratch count the arrays were sized for
+        int perWorker = Math.Clamp(ChunksPerWorker, 1, MaxChunksPerWorker);
+        _stepChunks = Math.Min(_plan.Blocks, workers * perWorker);
+        int perMatrix = workers * perWorker; // workers ≤ the scratch count the arrays were sized for
         _projectionChunks = 0;
         for (int d = 0; d < _dirs.Length; d++)
         {

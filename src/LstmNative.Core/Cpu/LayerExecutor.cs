@@ -61,7 +61,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         _lengths = new int[maxBatch];
         foreach (var g in plan.Directions[0].Groups)
             _gateColumns += g.Columns;
-        int chunks = _scratch.Length * ChunksPerWorker;
+        int chunks = _scratch.Length * MaxChunksPerWorker;
         _projection = new (int, int, int, int)[_dirs.Length * plan.Directions[0].Groups.Length * chunks];
         _claims = new long[Math.Max(_projection.Length, chunks)];
     }

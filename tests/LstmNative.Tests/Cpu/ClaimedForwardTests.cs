@@ -17,17 +17,32 @@ public class ClaimedForwardTests
     public static IEnumerable<TestCaseData> Cells()
     {
         foreach (var width in Widths())
-        {
-            yield return new TestCaseData(width, new RnnLayerOptions(RnnCellType.Lstm, 7, 67)).SetArgDisplayNames($"{width} LSTM");
-            yield return new TestCaseData(width, new RnnLayerOptions(RnnCellType.Lstm, 5, 40, RnnDirection.Reverse) { HasPeepholes = true })
-                .SetArgDisplayNames($"{width} LSTM reverse peepholes");
-            yield return new TestCaseData(width, new RnnLayerOptions(RnnCellType.Gru, 6, 67) { LinearBeforeReset = true })
-                .SetArgDisplayNames($"{width} GRU linear_before_reset");
-        }
+            foreach (int chunks in new[] { 1, 3 })
+            {
+                yield return new TestCaseData(width, chunks, new RnnLayerOptions(RnnCellType.Lstm, 7, 67)).SetArgDisplayNames($"{width} LSTM, {chunks} chunk(s) per worker");
+                yield return new TestCaseData(width, chunks, new RnnLayerOptions(RnnCellType.Lstm, 5, 40, RnnDirection.Reverse) { HasPeepholes = true })
+                    .SetArgDisplayNames($"{width} LSTM reverse peepholes, {chunks} chunk(s) per worker");
+                yield return new TestCaseData(width, chunks, new RnnLayerOptions(RnnCellType.Gru, 6, 67) { LinearBeforeReset = true })
+                    .SetArgDisplayNames($"{width} GRU linear_before_reset, {chunks} chunk(s) per worker");
+            }
     }
 
     [TestCaseSource(nameof(Cells))]
-    public void ClaimedForwardEqualsTheStaticSplit(KernelWidth width, RnnLayerOptions layer)
+    public void ClaimedForwardEqualsTheStaticSplit(KernelWidth width, int chunksPerWorker, RnnLayerOptions layer)
+    {
+        int savedChunks = LayerExecutor.ChunksPerWorker;
+        LayerExecutor.ChunksPerWorker = chunksPerWorker;
+        try
+        {
+            ClaimedMatchesStatic(width, layer);
+        }
+        finally
+        {
+            LayerExecutor.ChunksPerWorker = savedChunks;
+        }
+    }
+
+    private static void ClaimedMatchesStatic(KernelWidth width, RnnLayerOptions layer)
     {
         var rng = new Random(TestContext.CurrentContext.Random.Next());
         var (weights, x, steps, batch, lengths) = Problem(rng, layer);
