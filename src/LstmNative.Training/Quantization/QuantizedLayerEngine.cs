@@ -30,7 +30,8 @@ internal sealed class QuantizedLayerEngine : IRnnLayerEngine<float>, IDisposable
             _layers.Add(weights, new Packed(new CpuRnnModel([weights], _precision), _threads));
     }
 
-    public RnnLayerPass<float> Forward(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
+    public RnnLayerPass<float> Forward(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<int> sequenceLengths,
+        ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
     {
         if (!_layers.TryGetValue(weights, out var packed))
             throw new InvalidOperationException("this layer was not part of the model when it was quantized");
@@ -39,7 +40,7 @@ internal sealed class QuantizedLayerEngine : IRnnLayerEngine<float>, IDisposable
         var y = new float[steps * state];
         var hn = new float[state];
         var cn = new float[o.Cell == RnnCellType.Lstm ? state : 0];
-        packed.Session(batch, steps).Run(x, steps, batch, y, hn, cn, initialH: h0, initialC: c0);
+        packed.Session(batch, steps).Run(x, steps, batch, y, hn, cn, sequenceLengths, initialH: h0, initialC: c0);
         return new Pass(y, hn, cn);
     }
 

@@ -7,8 +7,10 @@ using LstmNative.Training.Init;
 namespace LstmNative.Training.Layers;
 
 /// <summary>
-/// A multi-layer LSTM or GRU as a training module, batch-first like the rest of the stack: input <c>[B, T, I]</c>,
-/// output <c>[B, T, D*H]</c>, dropout between layers in training. Parameters carry PyTorch's <c>nn.LSTM</c> names and
+/// A multi-layer LSTM or GRU as a training module: input <c>[B, T, I]</c> and output <c>[B, T, D*H]</c> when
+/// <see cref="BatchFirst"/> (the default here, like the rest of the stack; PyTorch's default is time-major), else
+/// <c>[T, B, I]</c> and <c>[T, B, D*H]</c>; per-row sequence lengths through <see cref="Forward(Tensor{T}, int[])"/>;
+/// dropout between layers in training. Parameters carry PyTorch's <c>nn.LSTM</c> names and
 /// gate order (<c>weight_ih_l0</c>, <c>weight_hh_l0</c>, <c>bias_ih_l0</c>, <c>bias_hh_l0</c>, <c>..._reverse</c>),
 /// so a checkpoint maps one-to-one onto a PyTorch state dict. Each layer runs on <see cref="Engine"/>.
 /// </summary>
@@ -31,10 +33,10 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     /// weights, orthogonal recurrent weights, zero biases, and for LSTM the forget-gate bias <paramref name="forgetBias"/>.
     /// </summary>
     protected RecurrentLayer(RnnCellType cell, int inputSize, int hiddenSize, Random random, int numLayers, double dropout,
-        bool bidirectional, double forgetBias, IRnnLayerEngine<T>? engine)
+        bool bidirectional, double forgetBias, IRnnLayerEngine<T>? engine, bool batchFirst = true)
     {
         ArgumentNullException.ThrowIfNull(random);
-        Options = new RnnOptions(cell, inputSize, hiddenSize, numLayers, Bias: true, BatchFirst: true, dropout, bidirectional);
+        Options = new RnnOptions(cell, inputSize, hiddenSize, numLayers, Bias: true, BatchFirst: batchFirst, dropout, bidirectional);
         Weights = new RnnModel<T>(Options);
         _gradients = new RnnModel<T>(Options);
         foreach (var layer in Weights.Layers)
@@ -55,8 +57,11 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
             }
     }
 
-    /// <summary>The network's shape (always batch-first).</summary>
+    /// <summary>The network's shape.</summary>
     public RnnOptions Options { get; }
+
+    /// <summary>Whether input and output are <c>[B, T, F]</c> (true) or time-major <c>[T, B, F]</c> (PyTorch's default).</summary>
+    public bool BatchFirst => Options.BatchFirst;
 
     /// <summary>The weights, in the engine's layout; the registered parameters are views of these arrays.</summary>
     public RnnModel<T> Weights { get; }
@@ -96,13 +101,33 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     public void ReseedDropout(int seed) => _dropoutRandom = new Random(seed);
 
     /// <inheritdoc/>
-    public override Tensor<T> Forward(Tensor<T> input)
+    public override Tensor<T> Forward(Tensor<T> input) => Forward(input, null);
+
+    /// <summary>
+    /// Runs every row for its own number of steps (PyTorch's packed sequences, ONNX's <c>sequence_lens</c>): nothing is
+    /// computed on a row's padding, its outputs there are zero, <see cref="FinalHidden"/>/<see cref="FinalCell"/> hold
+    /// its last valid state (the reverse direction starts at the row's own last step), and <see cref="Backward"/>
+    /// ignores the gradient given for the padding.
+    /// </summary>
+    /// <param name="input"><c>[B, T, I]</c> (time-major layers: <c>[T, B, I]</c>).</param>
+    /// <param name="lengths">Valid steps per batch row, each in [0, T]; null for all <c>T</c>.</param>
+    public Tensor<T> Forward(Tensor<T> input, int[]? lengths)
     {
         ArgumentNullException.ThrowIfNull(input);
         var o = Options;
+        string layout = o.BatchFirst ? $"[B, T, {o.InputSize}] (batch-first)" : $"[T, B, {o.InputSize}] (time-major)";
         if (input.Rank != 3 || input.Dim(2) != o.InputSize || input.Dim(0) < 1 || input.Dim(1) < 1)
-            throw new ArgumentException($"{TypeNames.Friendly(GetType())} expects [B, T, {o.InputSize}] with B, T >= 1, got {input}");
-        int batch = input.Dim(0), steps = input.Dim(1), dirs = o.DirectionCount, h = o.HiddenSize, layers = o.NumLayers;
+            throw new ArgumentException($"{TypeNames.Friendly(GetType())} expects {layout} with B, T >= 1, got {input}");
+        int batch = o.BatchFirst ? input.Dim(0) : input.Dim(1), steps = o.BatchFirst ? input.Dim(1) : input.Dim(0);
+        if (lengths is not null)
+        {
+            if (lengths.Length != batch)
+                throw new ArgumentException($"{lengths.Length} sequence lengths for a batch of {batch} rows (input {input}, {layout})");
+            for (int b = 0; b < batch; b++)
+                if (lengths[b] < 0 || lengths[b] > steps)
+                    throw new ArgumentOutOfRangeException(nameof(lengths), $"sequence length {lengths[b]} of row {b} is outside [0, {steps}]");
+        }
+        int dirs = o.DirectionCount, h = o.HiddenSize, layers = o.NumLayers;
         int state = dirs * batch * h;
         var (h0, c0) = StartState(batch, layers * state);
 
@@ -110,10 +135,10 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         var masks = new T[]?[layers];
         var hn = new T[layers * state];
         var cn = new T[o.Cell == RnnCellType.Lstm ? hn.Length : 0];
-        T[] x = SwapFirstTwo(input.Data, batch, steps, o.InputSize);
+        T[] x = o.BatchFirst ? SwapFirstTwo(input.Data, batch, steps, o.InputSize) : input.Data; // the engines run time-major
         for (int l = 0; l < layers; l++)
         {
-            var pass = passes[l] = Engine.Forward(Weights.Layers[l], x, steps, batch,
+            var pass = passes[l] = Engine.Forward(Weights.Layers[l], x, steps, batch, lengths ?? [],
                 h0 is null ? [] : h0.AsSpan(l * state, state), c0 is null ? [] : c0.AsSpan(l * state, state));
             pass.Hn.CopyTo(hn, l * state);
             if (cn.Length > 0)
@@ -129,8 +154,8 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
             _carriedH = (T[])hn.Clone();
             _carriedC = cn.Length > 0 ? (T[])cn.Clone() : null;
         }
-        var output = _output = Tensor<T>.Reuse(_output, [batch, steps, o.OutputSize]);
-        SwapFirstTwo(x, steps, batch, o.OutputSize).CopyTo(output.Data, 0);
+        var output = _output = Tensor<T>.Reuse(_output, o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
+        (o.BatchFirst ? SwapFirstTwo(x, steps, batch, o.OutputSize) : x).CopyTo(output.Data, 0);
         _cache = new Cache(passes, masks, batch, steps);
         return output;
     }
@@ -145,7 +170,7 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         int state = dirs * batch * h;
         var dH0 = new T[layers * state];
         var dC0 = new T[o.Cell == RnnCellType.Lstm ? dH0.Length : 0];
-        T[] dx = SwapFirstTwo(gradOutput.Data, batch, steps, o.OutputSize);
+        T[] dx = o.BatchFirst ? SwapFirstTwo(gradOutput.Data, batch, steps, o.OutputSize) : (T[])gradOutput.Data.Clone();
         for (int l = layers - 1; l >= 0; l--)
         {
             if (cache.Masks[l] is { } mask)
@@ -168,8 +193,8 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         }
         InitialHiddenGrad = new Tensor<T>(dH0, layers * dirs, batch, h);
         InitialCellGrad = dC0.Length > 0 ? new Tensor<T>(dC0, layers * dirs, batch, h) : null;
-        var gradInput = _gradInput = Tensor<T>.Reuse(_gradInput, [batch, steps, o.InputSize]);
-        SwapFirstTwo(dx, steps, batch, o.InputSize).CopyTo(gradInput.Data, 0);
+        var gradInput = _gradInput = Tensor<T>.Reuse(_gradInput, o.BatchFirst ? [batch, steps, o.InputSize] : [steps, batch, o.InputSize]);
+        (o.BatchFirst ? SwapFirstTwo(dx, steps, batch, o.InputSize) : dx).CopyTo(gradInput.Data, 0);
         return gradInput;
     }
 
@@ -242,26 +267,26 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     private sealed record Cache(RnnLayerPass<T>[] Passes, T[]?[] Masks, int Batch, int Steps);
 }
 
-/// <summary>A multi-layer LSTM module (PyTorch's <c>nn.LSTM(batch_first=True)</c>); see <see cref="RecurrentLayer{T}"/>.</summary>
+/// <summary>A multi-layer LSTM module (PyTorch's <c>nn.LSTM</c>, <c>batch_first=True</c> unless <c>batchFirst: false</c>); see <see cref="RecurrentLayer{T}"/>.</summary>
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class Lstm<T> : RecurrentLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Creates the layers; the forget-gate bias starts at <paramref name="forgetBias"/> (1 by default).</summary>
     public Lstm(int inputSize, int hiddenSize, Random random, int numLayers = 1, double dropout = 0, bool bidirectional = false,
-        double forgetBias = 1.0, IRnnLayerEngine<T>? engine = null)
-        : base(RnnCellType.Lstm, inputSize, hiddenSize, random, numLayers, dropout, bidirectional, forgetBias, engine)
+        double forgetBias = 1.0, IRnnLayerEngine<T>? engine = null, bool batchFirst = true)
+        : base(RnnCellType.Lstm, inputSize, hiddenSize, random, numLayers, dropout, bidirectional, forgetBias, engine, batchFirst)
     {
     }
 }
 
-/// <summary>A multi-layer GRU module (PyTorch's <c>nn.GRU(batch_first=True)</c>); see <see cref="RecurrentLayer{T}"/>.</summary>
+/// <summary>A multi-layer GRU module (PyTorch's <c>nn.GRU</c>, <c>batch_first=True</c> unless <c>batchFirst: false</c>); see <see cref="RecurrentLayer{T}"/>.</summary>
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class Gru<T> : RecurrentLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Creates the layers.</summary>
     public Gru(int inputSize, int hiddenSize, Random random, int numLayers = 1, double dropout = 0, bool bidirectional = false,
-        IRnnLayerEngine<T>? engine = null)
-        : base(RnnCellType.Gru, inputSize, hiddenSize, random, numLayers, dropout, bidirectional, 0, engine)
+        IRnnLayerEngine<T>? engine = null, bool batchFirst = true)
+        : base(RnnCellType.Gru, inputSize, hiddenSize, random, numLayers, dropout, bidirectional, 0, engine, batchFirst)
     {
     }
 }

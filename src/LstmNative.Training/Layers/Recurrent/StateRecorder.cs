@@ -94,7 +94,8 @@ public sealed class StateRecorder<T> : IDisposable where T : unmanaged, IFloatin
             _layer.Engine = _inner;
     }
 
-    private void Record(int layer, LayerWeights<T> weights, ReadOnlySpan<T> x, int steps, int batch, ReadOnlySpan<T> h0, ReadOnlySpan<T> c0)
+    private void Record(int layer, LayerWeights<T> weights, ReadOnlySpan<T> x, int steps, int batch, ReadOnlySpan<int> lengths,
+        ReadOnlySpan<T> h0, ReadOnlySpan<T> c0)
     {
         var o = _layer.Options;
         int dirs = o.DirectionCount, h = o.HiddenSize, input = weights.Options.InputSize;
@@ -107,6 +108,7 @@ public sealed class StateRecorder<T> : IDisposable where T : unmanaged, IFloatin
             _cell = lstm ? new T[_hidden.Length] : null;
         }
         var xt = new T[batch * input];
+        var stepLengths = new int[batch];
         for (int d = 0; d < dirs; d++)
         {
             // One direction as a forward-only layer sharing its arrays, stepped in its own time order.
@@ -117,14 +119,25 @@ public sealed class StateRecorder<T> : IDisposable where T : unmanaged, IFloatin
             T[] cPrev = c0.IsEmpty ? [] : c0.Slice(d * state, state).ToArray();
             for (int s = 0; s < steps; s++)
             {
-                int t = d == 0 ? s : steps - 1 - s;
-                x.Slice(t * batch * input, batch * input).CopyTo(xt);
-                var pass = _inner.Forward(view, xt, 1, batch, hPrev, cPrev);
+                // Row b walks its own length: the reverse direction starts at its last valid step, and a finished row
+                // gets a step of length 0 (its state stays) and records nothing (its states there stay zero).
+                for (int b = 0; b < batch; b++)
+                {
+                    int length = lengths.IsEmpty ? steps : lengths[b];
+                    stepLengths[b] = s < length ? 1 : 0;
+                    int t = d == 0 ? s : length - 1 - s;
+                    if (stepLengths[b] == 1)
+                        x.Slice((t * batch + b) * input, input).CopyTo(xt.AsSpan(b * input, input));
+                }
+                var pass = _inner.Forward(view, xt, 1, batch, stepLengths, hPrev, cPrev);
                 hPrev = pass.Hn;
                 cPrev = lstm ? pass.Cn : [];
                 int stack = layer * dirs + d;
                 for (int b = 0; b < batch; b++)
                 {
+                    if (stepLengths[b] == 0)
+                        continue;
+                    int t = d == 0 ? s : (lengths.IsEmpty ? steps : lengths[b]) - 1 - s;
                     int at = ((stack * batch + b) * steps + t) * h;
                     hPrev.AsSpan(b * h, h).CopyTo(_hidden.AsSpan(at, h));
                     if (_cell is not null)
@@ -145,12 +158,13 @@ public sealed class StateRecorder<T> : IDisposable where T : unmanaged, IFloatin
     {
         public string Name => recorder._inner.Name;
 
-        public RnnLayerPass<T> Forward(LayerWeights<T> weights, ReadOnlySpan<T> x, int steps, int batch, ReadOnlySpan<T> h0, ReadOnlySpan<T> c0)
+        public RnnLayerPass<T> Forward(LayerWeights<T> weights, ReadOnlySpan<T> x, int steps, int batch, ReadOnlySpan<int> sequenceLengths,
+            ReadOnlySpan<T> h0, ReadOnlySpan<T> c0)
         {
-            var pass = recorder._inner.Forward(weights, x, steps, batch, h0, c0);
+            var pass = recorder._inner.Forward(weights, x, steps, batch, sequenceLengths, h0, c0);
             int layer = IndexOf(recorder._layer.Weights.Layers, weights);
             if (layer >= 0)
-                recorder.Record(layer, weights, x, steps, batch, h0, c0);
+                recorder.Record(layer, weights, x, steps, batch, sequenceLengths, h0, c0);
             return pass;
         }
 
