@@ -12,6 +12,12 @@ using LstmNative.Model;
 //   ... -- int8vs ROUNDS [H ...]   ours fp32 / int8 (native VNNI, managed) / bf16 vs ORT fp32 and DynamicQuantizeLSTM
 //   ... -- roofline REPS [H ...]   the batch-1 floor (stream R, input projection at peak) beside ORT and LstmNative
 //   ... -- tail H THREADS RUNS claimed|static|ort   latency percentiles of one session's runs (one process per engine)
+//   ... -- ettbaselines CSV WINDOW H...   persistence, least-squares AR, ridge AR, DLinear on the ETT protocol (no LSTM)
+if (args.Length > 0 && args[0] == "ettbaselines")
+{
+    LinearBaselines.Run(args[1], int.Parse(args[2]), args[3..].Select(int.Parse).ToArray());
+    return;
+}
 if (args.Length > 0 && args[0] == "tail")
 {
     TailLatency.Run(int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3]), args[4]);

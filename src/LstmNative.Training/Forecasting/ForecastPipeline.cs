@@ -27,7 +27,8 @@ public sealed record ForecastJob(ForecasterShape Model, TrainingSettings Trainin
 public sealed record ForecastOutcome(ForecastReport Report, IReadOnlyList<string> Files);
 
 /// <summary>
-/// The forecasting job end to end: baselines (persistence, seasonal naive, linear AR) and the LSTM forecaster trained
+/// The forecasting job end to end: baselines (persistence, seasonal naive, linear AR by least squares, ridge AR and
+/// DLinear with their penalty chosen on validation) and the LSTM forecaster trained
 /// and scored on the same test windows, then the checkpoint, plots, gradient log and report. While training, the
 /// best weights so far go to <see cref="PartialModelFile"/> (so an interrupted run keeps them); a finished run's
 /// artefacts (<see cref="OutputFiles"/> and the report) are replaced only at the end, all together, once every new
@@ -67,6 +68,12 @@ public static class ForecastPipeline
         if (scored.Min() >= job.Season && job.Season > 1)
             baselines.Add(new SeasonalNaiveForecaster(job.Season));
         baselines.Add(LinearArForecaster.Fit(data, data.Window));
+        if (data.ValidationOrigins.Length > 0)
+        {
+            // The fair linear baselines: the penalty chosen on validation, for the lags and for DLinear's split.
+            baselines.Add(LinearArForecaster.FitOnValidation(data, data.Window));
+            baselines.Add(LinearArForecaster.FitOnValidation(data, data.Window, trendKernel: 25));
+        }
         var baselinePredictions = baselines.Select(b => Predict(b, data, scored)).ToArray();
 
         var model = new LstmForecaster<float>(shape, new Random(job.Training.Seed));

@@ -38,7 +38,7 @@ public class ForecastCliTests
         using var report = JsonDocument.Parse(File.ReadAllText(cli.PathOf("report.json")));
         Assert.That(report.RootElement.GetProperty("data").GetProperty("inputs").EnumerateArray().Select(e => e.GetString()),
             Is.EqualTo(new[] { "load", "temp" }), "the date column is skipped");
-        Assert.That(report.RootElement.GetProperty("results").GetArrayLength(), Is.EqualTo(4));
+        Assert.That(report.RootElement.GetProperty("results").GetArrayLength(), Is.EqualTo(6), "LSTM, persistence, seasonal naive, AR by least squares, ridge AR, DLinear");
     }
 
     private static void AssertOneLineError(CliHarness cli, (int Exit, string Out, string Err) result, params string[] fragments)

@@ -101,6 +101,46 @@ public class DataAndBaselineTests
     }
 
     [Test]
+    public void DLinearFeaturesAreAMovingAverageTrendAndTheRemainder()
+    {
+        var features = new double[10];
+        LinearArForecaster.Featurize([1, 2, 3, 4, 6], 3, features);
+        double[] trend = [4.0 / 3, 2, 3, 13.0 / 3, 16.0 / 3]; // the window's ends repeated, as DLinear pads
+        Assert.That(features[..5], Is.EqualTo(trend).Within(1e-12));
+        Assert.That(features[5..], Is.EqualTo(new[] { 1 - trend[0], 0, 0, 4 - trend[3], 6 - trend[4] }).Within(1e-12));
+    }
+
+    [Test]
+    public void PenaltiesChosenOnValidationDoNoWorseThereThanLeastSquares()
+    {
+        // A noisy AR(2) fitted with far more lags than it needs: least squares chases the noise, the penalty does not.
+        var rng = new Random(5);
+        var y = new double[700];
+        for (int t = 2; t < y.Length; t++)
+            y[t] = 0.6 * y[t - 1] - 0.3 * y[t - 2] + (rng.NextDouble() - 0.5);
+        var data = ForecastData.Chronological(new NumericTable(["y"], y), "ar", "y", 60, 8, 0.6, 0.2);
+        double Validation(LinearArForecaster m)
+        {
+            var f = new double[data.Horizon];
+            double sum = 0;
+            foreach (int s in data.ValidationOrigins)
+            {
+                m.Predict(data, s, f);
+                for (int h = 0; h < f.Length; h++)
+                    sum += (f[h] - data.Target[s + h]) * (f[h] - data.Target[s + h]);
+            }
+            return sum;
+        }
+        var leastSquares = LinearArForecaster.Fit(data, 60);
+        var ridge = LinearArForecaster.FitOnValidation(data, 60);
+        var dlinear = LinearArForecaster.FitOnValidation(data, 60, trendKernel: 25);
+        Assert.That(LinearArForecaster.RidgeGrid, Does.Contain(ridge.Ridge));
+        Assert.That(Validation(ridge), Is.LessThanOrEqualTo(Validation(leastSquares) * (1 + 1e-9)));
+        Assert.That(ridge.Ridge, Is.GreaterThan(1e-6), "with 60 lags for an AR(2), some penalty must help");
+        Assert.That(dlinear.Decomposed && dlinear.Name.StartsWith("DLinear", StringComparison.Ordinal), Is.True);
+    }
+
+    [Test]
     public void MetricsAreMeanSquaredAndAbsoluteErrors()
     {
         var m = ForecastMetrics.Compute("m", [1, 2, 3, 4], [1, 0, 3, 1], 2, [1, 2, 3, 4], [1, 0, 3, 1]);

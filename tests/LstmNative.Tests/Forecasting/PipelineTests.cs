@@ -64,8 +64,11 @@ public class PipelineTests
 
             using var json = JsonDocument.Parse(File.ReadAllText(report));
             var results = json.RootElement.GetProperty("results");
-            Assert.That(results.EnumerateArray().Select(r => r.GetProperty("name").GetString()),
-                Is.EqualTo(new[] { "LSTM", "persistence", "seasonal naive (24)", "linear AR (48 lags)" }));
+            var names = results.EnumerateArray().Select(r => r.GetProperty("name").GetString()!).ToArray();
+            Assert.That(names, Has.Length.EqualTo(6));
+            Assert.That(names[..4], Is.EqualTo(new[] { "LSTM", "persistence", "seasonal naive (24)", "linear AR (48 lags)" }));
+            Assert.That(names[4], Does.StartWith("ridge AR (48 lags, ridge "));
+            Assert.That(names[5], Does.StartWith("DLinear (trend 25 + remainder, 48 lags"));
             foreach (var r in results.EnumerateArray())
             {
                 Assert.That(r.GetProperty("horizon").GetInt32(), Is.EqualTo(6));
