@@ -21,7 +21,13 @@ public interface IRnnLayerEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <param name="batch">Batch size <c>B</c>.</param>
     /// <param name="h0">Initial hidden state <c>[D, B, H]</c>, or empty for zeros.</param>
     /// <param name="c0">Initial cell state <c>[D, B, H]</c> (LSTM), or empty for zeros.</param>
-    RnnLayerPass<T> Forward(LayerWeights<T> weights, ReadOnlySpan<T> x, int steps, int batch, ReadOnlySpan<T> h0, ReadOnlySpan<T> c0);
+    /// <param name="sequenceLengths">
+    /// Valid length per batch row in [0, T], or empty for all <c>T</c> (ONNX <c>sequence_lens</c>, PyTorch's packed
+    /// sequences): no compute past a row's length, outputs zero there, the final state taken at the row's last valid step
+    /// (the reverse direction starts at it), and the backward pass likewise.
+    /// </param>
+    RnnLayerPass<T> Forward(LayerWeights<T> weights, ReadOnlySpan<T> x, int steps, int batch, ReadOnlySpan<T> h0, ReadOnlySpan<T> c0,
+        ReadOnlySpan<int> sequenceLengths = default);
 }
 
 /// <summary>One layer's forward pass as an engine returns it: the outputs, and the way back.</summary>

@@ -7,8 +7,10 @@ using LstmNative.Training.Init;
 namespace LstmNative.Training.Layers;
 
 /// <summary>
-/// A multi-layer LSTM or GRU as a training module, batch-first like the rest of the stack: input <c>[B, T, I]</c>,
-/// output <c>[B, T, D*H]</c>, dropout between layers in training. Parameters carry PyTorch's <c>nn.LSTM</c> names and
+/// A multi-layer LSTM or GRU as a training module: input <c>[B, T, I]</c> and output <c>[B, T, D*H]</c> when
+/// <see cref="RnnOptions.BatchFirst"/> (this library's default, like the rest of the stack), <c>[T, B, I]</c> and
+/// <c>[T, B, D*H]</c> otherwise (PyTorch's default); optional per-row sequence lengths
+/// (<see cref="Forward(Tensor{T}, ReadOnlySpan{int})"/>); dropout between layers in training. Parameters carry PyTorch's <c>nn.LSTM</c> names and
 /// gate order (<c>weight_ih_l0</c>, <c>weight_hh_l0</c>, <c>bias_ih_l0</c>, <c>bias_hh_l0</c>, <c>..._reverse</c>),
 /// so a checkpoint maps one-to-one onto a PyTorch state dict. Each layer runs on <see cref="Engine"/>.
 /// </summary>
@@ -31,10 +33,10 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     /// weights, orthogonal recurrent weights, zero biases, and for LSTM the forget-gate bias <paramref name="forgetBias"/>.
     /// </summary>
     protected RecurrentLayer(RnnCellType cell, int inputSize, int hiddenSize, Random random, int numLayers, double dropout,
-        bool bidirectional, double forgetBias, IRnnLayerEngine<T>? engine)
+        bool bidirectional, double forgetBias, IRnnLayerEngine<T>? engine, bool batchFirst)
     {
         ArgumentNullException.ThrowIfNull(random);
-        Options = new RnnOptions(cell, inputSize, hiddenSize, numLayers, Bias: true, BatchFirst: true, dropout, bidirectional);
+        Options = new RnnOptions(cell, inputSize, hiddenSize, numLayers, Bias: true, BatchFirst: batchFirst, dropout, bidirectional);
         Weights = new RnnModel<T>(Options);
         _gradients = new RnnModel<T>(Options);
         foreach (var layer in Weights.Layers)
@@ -55,7 +57,7 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
             }
     }
 
-    /// <summary>The network's shape (always batch-first).</summary>
+    /// <summary>The network's shape, <see cref="RnnOptions.BatchFirst"/> included.</summary>
     public RnnOptions Options { get; }
 
     /// <summary>The weights, in the engine's layout; the registered parameters are views of these arrays.</summary>
@@ -96,13 +98,37 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     public void ReseedDropout(int seed) => _dropoutRandom = new Random(seed);
 
     /// <inheritdoc/>
-    public override Tensor<T> Forward(Tensor<T> input)
+    public override Tensor<T> Forward(Tensor<T> input) => Forward(input, default);
+
+    /// <summary>
+    /// Runs the layers over rows of different lengths, as PyTorch's packed sequences do: row <c>b</c> is computed for
+    /// its first <c>lengths[b]</c> steps only, its outputs past that are zero, <see cref="FinalHidden"/>/<see cref="FinalCell"/>
+    /// hold its state at its last valid step (the reverse direction starts there), and <see cref="Backward"/> follows
+    /// the same lengths. Empty <paramref name="lengths"/> means every row has all <c>T</c> steps.
+    /// </summary>
+    /// <exception cref="ArgumentException">The input is not in the layout <see cref="RnnOptions.BatchFirst"/> names, or a
+    /// length is outside [0, T], or there is not one length per row.</exception>
+    public Tensor<T> Forward(Tensor<T> input, ReadOnlySpan<int> lengths)
     {
         ArgumentNullException.ThrowIfNull(input);
         var o = Options;
+        string name = GetType().Name.Split('`')[0];
         if (input.Rank != 3 || input.Dim(2) != o.InputSize || input.Dim(0) < 1 || input.Dim(1) < 1)
-            throw new ArgumentException($"{GetType().Name} expects [B, T, {o.InputSize}] with B, T >= 1, got {input}");
-        int batch = input.Dim(0), steps = input.Dim(1), dirs = o.DirectionCount, h = o.HiddenSize, layers = o.NumLayers;
+        {
+            throw new ArgumentException(o.BatchFirst
+                ? $"{name} (batch_first) expects input [batch, steps, {o.InputSize}] with batch, steps >= 1, got {input}"
+                : $"{name} (time-major, batch_first false) expects input [steps, batch, {o.InputSize}] with steps, batch >= 1, got {input}");
+        }
+        int batch = input.Dim(o.BatchFirst ? 0 : 1), steps = input.Dim(o.BatchFirst ? 1 : 0);
+        int dirs = o.DirectionCount, h = o.HiddenSize, layers = o.NumLayers;
+        if (!lengths.IsEmpty && lengths.Length != batch)
+            throw new ArgumentException($"{name} got {lengths.Length} sequence lengths for a batch of {batch} rows (input {input})", nameof(lengths));
+        for (int b = 0; b < lengths.Length; b++)
+        {
+            if ((uint)lengths[b] > (uint)steps)
+                throw new ArgumentException($"{name}: sequence length {lengths[b]} of row {b} is outside [0, {steps}]", nameof(lengths));
+        }
+        int[] rowLengths = lengths.ToArray();
         int state = dirs * batch * h;
         var (h0, c0) = StartState(batch, layers * state);
 
@@ -110,11 +136,11 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         var masks = new T[]?[layers];
         var hn = new T[layers * state];
         var cn = new T[o.Cell == RnnCellType.Lstm ? hn.Length : 0];
-        T[] x = SwapFirstTwo(input.Data, batch, steps, o.InputSize);
+        T[] x = o.BatchFirst ? SwapFirstTwo(input.Data, batch, steps, o.InputSize) : (T[])input.Data.Clone();
         for (int l = 0; l < layers; l++)
         {
             var pass = passes[l] = Engine.Forward(Weights.Layers[l], x, steps, batch,
-                h0 is null ? [] : h0.AsSpan(l * state, state), c0 is null ? [] : c0.AsSpan(l * state, state));
+                h0 is null ? [] : h0.AsSpan(l * state, state), c0 is null ? [] : c0.AsSpan(l * state, state), rowLengths);
             pass.Hn.CopyTo(hn, l * state);
             if (cn.Length > 0)
                 pass.Cn.CopyTo(cn, l * state);
@@ -129,8 +155,8 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
             _carriedH = (T[])hn.Clone();
             _carriedC = cn.Length > 0 ? (T[])cn.Clone() : null;
         }
-        var output = _output = Tensor<T>.Reuse(_output, [batch, steps, o.OutputSize]);
-        SwapFirstTwo(x, steps, batch, o.OutputSize).CopyTo(output.Data, 0);
+        var output = _output = Tensor<T>.Reuse(_output, o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
+        (o.BatchFirst ? SwapFirstTwo(x, steps, batch, o.OutputSize) : x).CopyTo(output.Data, 0);
         _cache = new Cache(passes, masks, batch, steps);
         return output;
     }
@@ -145,7 +171,7 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         int state = dirs * batch * h;
         var dH0 = new T[layers * state];
         var dC0 = new T[o.Cell == RnnCellType.Lstm ? dH0.Length : 0];
-        T[] dx = SwapFirstTwo(gradOutput.Data, batch, steps, o.OutputSize);
+        T[] dx = o.BatchFirst ? SwapFirstTwo(gradOutput.Data, batch, steps, o.OutputSize) : (T[])gradOutput.Data.Clone();
         for (int l = layers - 1; l >= 0; l--)
         {
             if (cache.Masks[l] is { } mask)
@@ -168,8 +194,8 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         }
         InitialHiddenGrad = new Tensor<T>(dH0, layers * dirs, batch, h);
         InitialCellGrad = dC0.Length > 0 ? new Tensor<T>(dC0, layers * dirs, batch, h) : null;
-        var gradInput = _gradInput = Tensor<T>.Reuse(_gradInput, [batch, steps, o.InputSize]);
-        SwapFirstTwo(dx, steps, batch, o.InputSize).CopyTo(gradInput.Data, 0);
+        var gradInput = _gradInput = Tensor<T>.Reuse(_gradInput, o.BatchFirst ? [batch, steps, o.InputSize] : [steps, batch, o.InputSize]);
+        (o.BatchFirst ? SwapFirstTwo(dx, steps, batch, o.InputSize) : dx).CopyTo(gradInput.Data, 0);
         return gradInput;
     }
 
@@ -242,26 +268,29 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     private sealed record Cache(RnnLayerPass<T>[] Passes, T[]?[] Masks, int Batch, int Steps);
 }
 
-/// <summary>A multi-layer LSTM module (PyTorch's <c>nn.LSTM(batch_first=True)</c>); see <see cref="RecurrentLayer{T}"/>.</summary>
+/// <summary>A multi-layer LSTM module (PyTorch's <c>nn.LSTM</c>; batch-first unless <c>batchFirst: false</c>); see <see cref="RecurrentLayer{T}"/>.</summary>
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class Lstm<T> : RecurrentLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Creates the layers; the forget-gate bias starts at <paramref name="forgetBias"/> (1 by default).</summary>
+    /// <summary>
+    /// Creates the layers; the forget-gate bias starts at <paramref name="forgetBias"/> (1 by default). Input and output
+    /// are <c>[B, T, *]</c> when <paramref name="batchFirst"/> (the default here), <c>[T, B, *]</c> otherwise (PyTorch's default).
+    /// </summary>
     public Lstm(int inputSize, int hiddenSize, Random random, int numLayers = 1, double dropout = 0, bool bidirectional = false,
-        double forgetBias = 1.0, IRnnLayerEngine<T>? engine = null)
-        : base(RnnCellType.Lstm, inputSize, hiddenSize, random, numLayers, dropout, bidirectional, forgetBias, engine)
+        double forgetBias = 1.0, IRnnLayerEngine<T>? engine = null, bool batchFirst = true)
+        : base(RnnCellType.Lstm, inputSize, hiddenSize, random, numLayers, dropout, bidirectional, forgetBias, engine, batchFirst)
     {
     }
 }
 
-/// <summary>A multi-layer GRU module (PyTorch's <c>nn.GRU(batch_first=True)</c>); see <see cref="RecurrentLayer{T}"/>.</summary>
+/// <summary>A multi-layer GRU module (PyTorch's <c>nn.GRU</c>; batch-first unless <c>batchFirst: false</c>); see <see cref="RecurrentLayer{T}"/>.</summary>
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class Gru<T> : RecurrentLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Creates the layers.</summary>
+    /// <summary>Creates the layers; input and output are <c>[B, T, *]</c> when <paramref name="batchFirst"/>, <c>[T, B, *]</c> otherwise.</summary>
     public Gru(int inputSize, int hiddenSize, Random random, int numLayers = 1, double dropout = 0, bool bidirectional = false,
-        IRnnLayerEngine<T>? engine = null)
-        : base(RnnCellType.Gru, inputSize, hiddenSize, random, numLayers, dropout, bidirectional, 0, engine)
+        IRnnLayerEngine<T>? engine = null, bool batchFirst = true)
+        : base(RnnCellType.Gru, inputSize, hiddenSize, random, numLayers, dropout, bidirectional, 0, engine, batchFirst)
     {
     }
 }

@@ -31,17 +31,21 @@ public sealed class ReferenceLayerEngine<T> : IRnnLayerEngine<T> where T : unman
     public string Name => "reference";
 
     /// <inheritdoc/>
-    public RnnLayerPass<T> Forward(LayerWeights<T> weights, ReadOnlySpan<T> x, int steps, int batch, ReadOnlySpan<T> h0, ReadOnlySpan<T> c0)
+    public RnnLayerPass<T> Forward(LayerWeights<T> weights, ReadOnlySpan<T> x, int steps, int batch, ReadOnlySpan<T> h0, ReadOnlySpan<T> c0,
+        ReadOnlySpan<int> sequenceLengths = default)
     {
         ArgumentNullException.ThrowIfNull(weights);
         var o = weights.Options;
         int shards = Math.Min(Shards, batch);
         if (shards <= 1)
         {
-            var single = ReferenceRnn.Forward(weights, x, steps, batch, [], h0, c0);
+            var single = ReferenceRnn.Forward(weights, x, steps, batch, sequenceLengths, h0, c0);
             return new Pass([single], [0, batch], steps, o);
         }
+        // Validate once for the whole batch, so an error names the caller's batch, not a shard's.
+        RnnShapeChecks.CheckInputs(o, x.Length, steps, batch, sequenceLengths, h0.Length, c0.Length);
         int[] bounds = Bounds(batch, shards);
+        var lengths = new int[shards][];
         int dirs = o.DirectionCount, h = o.HiddenSize;
         var xs = new T[shards][];
         var h0s = new T[shards][];
@@ -51,10 +55,11 @@ public sealed class ReferenceLayerEngine<T> : IRnnLayerEngine<T> where T : unman
             xs[s] = Gather(x, steps, batch, o.InputSize, bounds[s], bounds[s + 1]);
             h0s[s] = h0.IsEmpty ? [] : Gather(h0, dirs, batch, h, bounds[s], bounds[s + 1]);
             c0s[s] = c0.IsEmpty ? [] : Gather(c0, dirs, batch, h, bounds[s], bounds[s + 1]);
+            lengths[s] = sequenceLengths.IsEmpty ? [] : sequenceLengths[bounds[s]..bounds[s + 1]].ToArray();
         }
         var traces = new LayerTrace<T>[shards];
         Parallel.For(0, shards, s =>
-            traces[s] = ReferenceRnn.Forward(weights, xs[s], steps, bounds[s + 1] - bounds[s], [], h0s[s], c0s[s]));
+            traces[s] = ReferenceRnn.Forward(weights, xs[s], steps, bounds[s + 1] - bounds[s], lengths[s], h0s[s], c0s[s]));
         return new Pass(traces, bounds, steps, o);
     }
 
