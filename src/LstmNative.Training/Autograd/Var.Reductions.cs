@@ -55,9 +55,7 @@ public sealed partial class Var<T>
         var y = new T[x.Length];
         ForEachLine(outer, inner, (o, i) =>
         {
-            T max = T.NegativeInfinity;
-            for (int k = 0; k < size; k++)
-                max = T.Max(max, x[(o * size + k) * inner + i]);
+            T max = LineMax(x, o, i, size, inner);
             T sum = T.Zero;
             for (int k = 0; k < size; k++)
             {
@@ -99,9 +97,7 @@ public sealed partial class Var<T>
         var y = new T[x.Length];
         ForEachLine(outer, inner, (o, i) =>
         {
-            T max = T.NegativeInfinity;
-            for (int k = 0; k < size; k++)
-                max = T.Max(max, x[(o * size + k) * inner + i]);
+            T max = LineMax(x, o, i, size, inner);
             T sum = T.Zero;
             for (int k = 0; k < size; k++)
                 sum += T.Exp(x[(o * size + k) * inner + i] - max);
@@ -158,6 +154,15 @@ public sealed partial class Var<T>
         else
             shape.RemoveAt(axis);
         return [.. shape];
+    }
+
+    /// <summary>The largest value of line (o, i) along the axis: the shift that keeps exp from overflowing.</summary>
+    private static T LineMax(T[] x, int o, int i, int size, int inner)
+    {
+        T max = T.NegativeInfinity;
+        for (int k = 0; k < size; k++)
+            max = T.Max(max, x[(o * size + k) * inner + i]);
+        return max;
     }
 
     private static void ForEachLine(int outer, int inner, Action<int, int> line)

@@ -5,18 +5,36 @@ namespace LstmNative.Training.Losses;
 /// <summary>
 /// Cross-entropy of logits <c>[N, C]</c> against class indices <c>[N]</c>, as PyTorch's <c>nn.CrossEntropyLoss</c>:
 /// <c>logsumexp(z_n) - z_n[target_n]</c> per sample, computed stably (max subtracted). Gradient: softmax minus one-hot.
+/// With <see cref="LabelSmoothing"/> ε the target is <c>(1 - ε)</c> one-hot plus <c>ε / C</c> everywhere; samples whose
+/// target is <see cref="IgnoreIndex"/> (padding) add nothing, and the mean is over the other samples (NaN when there are
+/// none, as in PyTorch).
 /// </summary>
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class CrossEntropyLoss<T> : ILoss<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private Tensor<T>? _softmax, _grad;
     private int[] _targets = [];
+    private int _counted;
 
-    /// <summary>Creates the loss.</summary>
-    public CrossEntropyLoss(Reduction reduction = Reduction.Mean) => Reduction = reduction;
+    /// <summary>Creates the loss (PyTorch's <c>reduction</c>, <c>ignore_index</c> and <c>label_smoothing</c>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1].</exception>
+    public CrossEntropyLoss(Reduction reduction = Reduction.Mean, int ignoreIndex = -100, double labelSmoothing = 0)
+    {
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "label smoothing must be in [0, 1]");
+        Reduction = reduction;
+        IgnoreIndex = ignoreIndex;
+        LabelSmoothing = labelSmoothing;
+    }
 
-    /// <summary>Mean over samples or sum.</summary>
+    /// <summary>Mean over the counted samples or sum.</summary>
     public Reduction Reduction { get; }
+
+    /// <summary>Target value of samples that add nothing to the loss or its gradient (e.g. the padding id).</summary>
+    public int IgnoreIndex { get; }
+
+    /// <summary>Label smoothing ε in [0, 1].</summary>
+    public double LabelSmoothing { get; }
 
     /// <summary>The loss for integer class targets.</summary>
     public T Forward(Tensor<T> logits, ReadOnlySpan<int> targets)
@@ -29,12 +47,17 @@ public sealed class CrossEntropyLoss<T> : ILoss<T> where T : unmanaged, IFloatin
         if (_targets.Length != n)
             _targets = new int[n];
         T total = T.Zero;
+        T eps = T.CreateChecked(LabelSmoothing), uniform = eps / T.CreateChecked(c);
+        _counted = 0;
         for (int s = 0; s < n; s++)
         {
             int target = targets[s];
+            _targets[s] = target;
+            if (target == IgnoreIndex)
+                continue;
             if ((uint)target >= (uint)c)
                 throw new ArgumentException($"target {target} of sample {s} is outside [0, {c})");
-            _targets[s] = target;
+            _counted++;
             var z = logits.Data.AsSpan(s * c, c);
             var p = softmax.Data.AsSpan(s * c, c);
             T max = T.NegativeInfinity;
@@ -45,9 +68,18 @@ public sealed class CrossEntropyLoss<T> : ILoss<T> where T : unmanaged, IFloatin
                 sum += p[k] = T.Exp(z[k] - max);
             for (int k = 0; k < c; k++)
                 p[k] /= sum;
-            total += max + T.Log(sum) - z[target];
+            T logSum = max + T.Log(sum);
+            total += (T.One - eps) * (logSum - z[target]);
+            if (LabelSmoothing > 0)
+            {
+                // ε/C · Σ_k −log p_k = ε/C · (C · logsumexp − Σ_k z_k)
+                T zSum = T.Zero;
+                foreach (var v in z)
+                    zSum += v;
+                total += uniform * (T.CreateChecked(c) * logSum - zSum);
+            }
         }
-        return Reduction == Reduction.Mean ? total / T.CreateChecked(n) : total;
+        return Reduction == Reduction.Mean ? total / T.CreateChecked(_counted) : total;
     }
 
     /// <summary>The loss for targets held as integer-valued <typeparamref name="T"/> in a tensor <c>[N]</c>.</summary>
@@ -71,12 +103,21 @@ public sealed class CrossEntropyLoss<T> : ILoss<T> where T : unmanaged, IFloatin
         var softmax = _softmax ?? throw new InvalidOperationException("Backward was called before Forward");
         var grad = _grad = Tensor<T>.Reuse(_grad, softmax.Shape);
         int n = softmax.Dim(0), c = softmax.Dim(1);
-        T scale = Reduction == Reduction.Mean ? T.One / T.CreateChecked(n) : T.One;
+        T scale = Reduction == Reduction.Mean ? T.One / T.CreateChecked(_counted) : T.One;
+        T eps = T.CreateChecked(LabelSmoothing), uniform = eps / T.CreateChecked(c);
         ReadOnlySpan<T> p = softmax.Data;
         Span<T> g = grad.Data;
         for (int s = 0; s < n; s++)
+        {
+            if (_targets[s] == IgnoreIndex)
+            {
+                g.Slice(s * c, c).Clear();
+                continue;
+            }
+            // softmax minus the smoothed target (1 − ε) one-hot + ε/C
             for (int k = 0; k < c; k++)
-                g[s * c + k] = scale * (k == _targets[s] ? p[s * c + k] - T.One : p[s * c + k]);
+                g[s * c + k] = scale * (p[s * c + k] - uniform - (k == _targets[s] ? T.One - eps : T.Zero));
+        }
         return grad;
     }
 }

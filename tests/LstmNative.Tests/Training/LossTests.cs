@@ -46,6 +46,39 @@ public class LossTests
         CheckLoss(() => loss.Forward(logits, targets), loss.Backward, logits, $"seed {seed}");
     }
 
+    [TestCase(Reduction.Mean, 0.1)]
+    [TestCase(Reduction.Sum, 0.3)]
+    [TestCase(Reduction.Mean, 1.0)]
+    public void CrossEntropyWithLabelSmoothingAndIgnoredTargetsMatchesFiniteDifferences(Reduction reduction, double smoothing)
+    {
+        var rng = NewRandom(out int seed);
+        int n = rng.Next(2, 7), c = rng.Next(2, 6);
+        var logits = RandomTensor(rng, n, c);
+        var targets = Enumerable.Range(0, n).Select(_ => rng.Next(c)).ToArray();
+        targets[rng.Next(n)] = 0;
+        targets[0] = targets[0] == 0 ? 1 : targets[0]; // at least one counted sample
+        var loss = new CrossEntropyLoss<double>(reduction, ignoreIndex: 0, labelSmoothing: smoothing);
+        CheckLoss(() => loss.Forward(logits, targets), loss.Backward, logits, $"seed {seed} targets [{string.Join(',', targets)}]");
+        loss.Forward(logits, targets);
+        var grad = loss.Backward();
+        for (int s = 0; s < n; s++)
+            if (targets[s] == 0)
+                Assert.That(grad.Data.Skip(s * c).Take(c), Is.All.Zero, "an ignored sample has no gradient");
+    }
+
+    [Test]
+    public void CrossEntropyLabelSmoothingAndIgnoreIndexKnownValue()
+    {
+        // Sample 0: p = [0.25, 0.75], target 0, ε = 0.2: 0.8·(−ln 0.25) + 0.1·(−ln 0.25 − ln 0.75). Sample 1 is ignored,
+        // so the mean is over one sample (PyTorch's ignore_index semantics).
+        var logits = new Tensor<double>([0, Math.Log(3), 5, -5], 2, 2);
+        var loss = new CrossEntropyLoss<double>(Reduction.Mean, ignoreIndex: -1, labelSmoothing: 0.2);
+        double expected = 0.8 * -Math.Log(0.25) + 0.1 * (-Math.Log(0.25) - Math.Log(0.75));
+        Assert.That(loss.Forward(logits, [0, -1]), Is.EqualTo(expected).Within(1e-12));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new CrossEntropyLoss<double>(labelSmoothing: 1.5));
+        Assert.That(new CrossEntropyLoss<double>().Forward(logits, [0, 1]), Is.EqualTo((-Math.Log(0.25) + 10 + Math.Log(1 + Math.Exp(-10))) / 2).Within(1e-12));
+    }
+
     [Test]
     public void KnownValues()
     {
