@@ -18,8 +18,14 @@ namespace LstmNative.Training.Forecasting;
 /// <param name="Device">Device label for the report.</param>
 /// <param name="Unit">Unit of the target for plots (e.g. <c>MW</c>).</param>
 /// <param name="Accelerator">Makes the accelerator that trains the forecaster (the GPU), or null to train on the CPU.</param>
+/// <param name="Arima">Adds a seasonal ARIMA baseline fitted on the training split: its orders, or null for none;
+/// <see cref="ArimaAuto"/> chooses them by AIC (d = 0, D = 1 with the season).</param>
 public sealed record ForecastJob(ForecasterShape Model, TrainingSettings Training, string OutputDirectory, string? ReportPath = null,
-    int Season = 24, string Device = "cpu", string Unit = "", ForecastAcceleratorFactory? Accelerator = null);
+    int Season = 24, string Device = "cpu", string Unit = "", ForecastAcceleratorFactory? Accelerator = null, ArimaOrder? Arima = null)
+{
+    /// <summary>The <see cref="Arima"/> value that asks for orders chosen by AIC.</summary>
+    public static readonly ArimaOrder ArimaAuto = new(-1, -1, -1);
+}
 
 /// <summary>What a run produced.</summary>
 /// <param name="Report">The report (also written when asked).</param>
@@ -67,6 +73,13 @@ public static class ForecastPipeline
         if (scored.Min() >= job.Season && job.Season > 1)
             baselines.Add(new SeasonalNaiveForecaster(job.Season));
         baselines.Add(LinearArForecaster.Fit(data, data.Window));
+        if (job.Arima is { } arima)
+        {
+            var train = data.Target.AsSpan(data.Train.Start, data.Train.Count);
+            baselines.Add(ReferenceEquals(arima, ForecastJob.ArimaAuto)
+                ? ArimaForecaster.Select(train, 0, 1, job.Season)
+                : ArimaForecaster.Fit(train, arima));
+        }
         var baselinePredictions = baselines.Select(b => Predict(b, data, scored)).ToArray();
 
         var model = new LstmForecaster<float>(shape, new Random(job.Training.Seed));

@@ -110,3 +110,51 @@ public class ArimaTests
         Assert.That(xc[0], Is.EqualTo(1).Within(1e-4));
     }
 }
+
+/// <summary>
+/// The ARIMA fit against statsmodels' SARIMAX on ETTh1 HUFL (reference numbers written by
+/// <c>scripts/arima/statsmodels_check.py</c>); skipped when the shared data is absent.
+/// </summary>
+public class ArimaStatsmodelsTests
+{
+    [Test]
+    public void CoefficientsAndForecastsMatchStatsmodels()
+    {
+        string csv = Path.Combine(TestPaths.RequireShared(), "data", "ETTh1.csv");
+        if (!File.Exists(csv))
+            Assert.Ignore("shared/data/ETTh1.csv is absent");
+        var y = LstmNative.Training.Data.CsvLoader.Load(csv, ["HUFL"]).Column(0)[..8640];
+        string? dir = TestContext.CurrentContext.TestDirectory;
+        const string reference = "scripts/arima/statsmodels_reference.json";
+        while (dir is not null && !File.Exists(Path.Combine(dir, reference)))
+            dir = Path.GetDirectoryName(dir);
+        if (dir is null)
+            Assert.Ignore($"{reference} not found above the test folder");
+        string json = File.ReadAllText(Path.Combine(dir!, reference));
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
+        {
+            var o = c.GetProperty("order").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            var order = new ArimaOrder(o[0], o[1], o[2], o[3], o[4], o[5], o[6]);
+            var fit = ArimaForecaster.Fit(y, order);
+            var p = c.GetProperty("params");
+            double Param(string name) => p.GetProperty(name).GetDouble();
+            for (int i = 0; i < order.P; i++)
+                Assert.That(fit.Phi[i], Is.EqualTo(Param($"ar.L{i + 1}")).Within(2e-3), $"{order} ar.L{i + 1}");
+            for (int i = 0; i < order.Q; i++)
+                Assert.That(fit.Theta[i], Is.EqualTo(Param($"ma.L{i + 1}")).Within(2e-3), $"{order} ma.L{i + 1}");
+            for (int i = 0; i < fit.SeasonalPhi.Length; i++)
+                Assert.That(fit.SeasonalPhi[i], Is.EqualTo(Param($"ar.S.L{(i + 1) * order.Season}")).Within(2e-3), $"{order} ar.S");
+            for (int i = 0; i < fit.SeasonalTheta.Length; i++)
+                Assert.That(fit.SeasonalTheta[i], Is.EqualTo(Param($"ma.S.L{(i + 1) * order.Season}")).Within(2e-3), $"{order} ma.S");
+            Assert.That(fit.Sigma2, Is.EqualTo(Param("sigma2")).Within(2e-3 * Param("sigma2")), $"{order} sigma2");
+            Assert.That(fit.LogLikelihood, Is.EqualTo(c.GetProperty("loglik").GetDouble()).Within(0.5), $"{order} loglik");
+            var expected = c.GetProperty("forecast").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            var forecast = new double[expected.Length];
+            fit.Forecast(y, forecast);
+            for (int h = 0; h < forecast.Length; h++)
+                Assert.That(forecast[h], Is.EqualTo(expected[h]).Within(0.02), $"{order} forecast step {h + 1}");
+            TestContext.Out.WriteLine($"{order}: {fit.Describe()} loglik={fit.LogLikelihood:F2}");
+        }
+    }
+}
