@@ -44,6 +44,7 @@ internal static class ForecastCommand
             if (r.GetValueOrDefault<int>() < 1)
                 r.AddError($"--season must be at least 1, got {r.GetValueOrDefault<int>()}");
         });
+        var arima = new Option<string>("--arima") { Description = "add a seasonal ARIMA baseline: p,d,q[,P,D,Q,s] or 'auto' (AIC over p,q in 0..2, P,Q in 0..1, d=0, D=1, s=--season)" };
         var seed = Int("--seed", "random seed (same seed, same run)", 1);
         var outputDir = new Option<DirectoryInfo>("--output-dir", "-o") { Description = "folder for the model, PNGs and gradient log", DefaultValueFactory = _ => new DirectoryInfo("forecast-output") };
         var report = new Option<FileInfo>("--report") { Description = "write the results as JSON to this file" };
@@ -52,7 +53,7 @@ internal static class ForecastCommand
         var command = new Command("forecast", "train an LSTM forecaster and compare it with persistence, seasonal naive and linear AR")
         {
             csv, target, features, window, horizon, protocol, patch, hidden, layers, dropout, highway, epochs, batch, lr, optimizer,
-            weightDecay, clip, patience, scheduler, perEpoch, season, seed, outputDir, report, device,
+            weightDecay, clip, patience, scheduler, perEpoch, season, arima, seed, outputDir, report, device,
         };
         command.SetAction(parse =>
         {
@@ -104,6 +105,18 @@ internal static class ForecastCommand
             int seasonLength = parse.GetValue(season);
             if (parse.GetResult(season) is { Implicit: false } && seasonLength > data.ScoredTestOrigins.Min())
                 throw new CliException($"--season {seasonLength} is longer than the {data.ScoredTestOrigins.Min()} rows before the first scored test window");
+            ArimaOrder? arimaOrder = null;
+            if (parse.GetValue(arima) is { } arimaText)
+            {
+                try
+                {
+                    arimaOrder = arimaText == "auto" ? ForecastJob.ArimaAuto : ArimaOrder.Parse(arimaText);
+                }
+                catch (Exception e) when (e is FormatException or ArgumentException)
+                {
+                    throw new CliException($"--arima: {e.Message}");
+                }
+            }
             int p = parse.GetValue(patch);
             if (p == 0)
                 p = w % 24 == 0 ? 24 : 1;
@@ -117,7 +130,7 @@ internal static class ForecastCommand
             return DeviceSelection.RunWithCpuFallback(parse.GetValue(device), dev, d =>
             {
                 var job = new ForecastJob(shape, settings, outDir, reportPath,
-                    seasonLength, d, unit, d == "cuda" ? GpuForecastAccelerator.CreateOrThrow : null);
+                    seasonLength, d, unit, d == "cuda" ? GpuForecastAccelerator.CreateOrThrow : null, arimaOrder);
                 return ForecastConsole.Run(data, job, stdout, stderr, clock);
             }, stderr);
         });
