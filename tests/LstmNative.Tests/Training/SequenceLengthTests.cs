@@ -108,6 +108,44 @@ public class SequenceLengthTests
     }
 
     [Test]
+    public void FinalStateGradientsFlowBackWithLengths()
+    {
+        // An encoder whose final state starts a decoder receives dL/dh_n and dL/dc_n as well as dL/doutput.
+        var rng = new Random(TestContext.CurrentContext.Random.Next());
+        var lstm = new Lstm<double>(2, 3, new Random(rng.Next()), numLayers: 2, bidirectional: true);
+        var x = RandomTensor<double>(rng, 3, 4, 2);
+        int[] lengths = [4, 1, 3];
+        var wy = RandomTensor<double>(rng, 3, 4, 6);
+        var wh = RandomTensor<double>(rng, 4, 3, 3);
+        var wc = RandomTensor<double>(rng, 4, 3, 3);
+        double Loss()
+        {
+            var y = lstm.Forward(x, lengths);
+            double s = 0;
+            for (int i = 0; i < y.Length; i++)
+                s += y.Data[i] * wy.Data[i];
+            for (int i = 0; i < wh.Length; i++)
+                s += lstm.FinalHidden!.Data[i] * wh.Data[i] + lstm.FinalCell!.Data[i] * wc.Data[i];
+            return s;
+        }
+        lstm.ZeroGrad();
+        lstm.Forward(x, lengths);
+        var dx = lstm.Backward(wy, wh, wc).Clone();
+        const double h = 1e-6;
+        for (int i = 0; i < x.Length; i++)
+        {
+            double saved = x.Data[i];
+            x.Data[i] = saved + h;
+            double plus = Loss();
+            x.Data[i] = saved - h;
+            double minus = Loss();
+            x.Data[i] = saved;
+            Assert.That(dx.Data[i], Is.EqualTo((plus - minus) / (2 * h)).Within(1e-6), $"dx[{i}]");
+        }
+        Assert.Throws<ArgumentException>(() => lstm.Backward(wy, new Tensor<double>(2, 3, 3), null));
+    }
+
+    [Test]
     public void TimeMajorIsBatchFirstTransposed()
     {
         var rng = new Random(TestContext.CurrentContext.Random.Next());

@@ -9,7 +9,7 @@ namespace LstmNative.Training.Layers;
 /// <summary>
 /// A multi-layer LSTM or GRU as a training module: input <c>[B, T, I]</c> and output <c>[B, T, D*H]</c> when
 /// <see cref="BatchFirst"/> (the default here, like the rest of the stack; PyTorch's default is time-major), else
-/// <c>[T, B, I]</c> and <c>[T, B, D*H]</c>; per-row sequence lengths through <see cref="Forward(Tensor{T}, int[])"/>;
+/// <c>[T, B, I]</c> and <c>[T, B, D*H]</c>; per-row sequence lengths through <see cref="Forward(Tensor{T}, ReadOnlySpan{int})"/>;
 /// dropout between layers in training. Parameters carry PyTorch's <c>nn.LSTM</c> names and
 /// gate order (<c>weight_ih_l0</c>, <c>weight_hh_l0</c>, <c>bias_ih_l0</c>, <c>bias_hh_l0</c>, <c>..._reverse</c>),
 /// so a checkpoint maps one-to-one onto a PyTorch state dict. Each layer runs on <see cref="Engine"/>.
@@ -101,18 +101,19 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     public void ReseedDropout(int seed) => _dropoutRandom = new Random(seed);
 
     /// <inheritdoc/>
-    public override Tensor<T> Forward(Tensor<T> input) => Forward(input, null);
+    public override Tensor<T> Forward(Tensor<T> input) => Forward(input, []);
 
     /// <summary>
     /// Runs every row for its own number of steps (PyTorch's packed sequences, ONNX's <c>sequence_lens</c>): nothing is
     /// computed on a row's padding, its outputs there are zero, <see cref="FinalHidden"/>/<see cref="FinalCell"/> hold
-    /// its last valid state (the reverse direction starts at the row's own last step), and <see cref="Backward"/>
+    /// its last valid state (the reverse direction starts at the row's own last step), and <see cref="Backward(Tensor{T})"/>
     /// ignores the gradient given for the padding.
     /// </summary>
     /// <param name="input"><c>[B, T, I]</c> (time-major layers: <c>[T, B, I]</c>).</param>
-    /// <param name="lengths">Valid steps per batch row, each in [0, T]; null for all <c>T</c>.</param>
-    public Tensor<T> Forward(Tensor<T> input, int[]? lengths)
+    /// <param name="sequenceLengths">Valid steps per batch row, each in [0, T]; empty for all <c>T</c>.</param>
+    public Tensor<T> Forward(Tensor<T> input, ReadOnlySpan<int> sequenceLengths)
     {
+        int[]? lengths = sequenceLengths.IsEmpty ? null : sequenceLengths.ToArray();
         ArgumentNullException.ThrowIfNull(input);
         var o = Options;
         string layout = o.BatchFirst ? $"[B, T, {o.InputSize}] (batch-first)" : $"[T, B, {o.InputSize}] (time-major)";
@@ -125,7 +126,7 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
                 throw new ArgumentException($"{lengths.Length} sequence lengths for a batch of {batch} rows (input {input}, {layout})");
             for (int b = 0; b < batch; b++)
                 if (lengths[b] < 0 || lengths[b] > steps)
-                    throw new ArgumentOutOfRangeException(nameof(lengths), $"sequence length {lengths[b]} of row {b} is outside [0, {steps}]");
+                    throw new ArgumentOutOfRangeException(nameof(sequenceLengths), $"sequence length {lengths[b]} of row {b} is outside [0, {steps}]");
         }
         int dirs = o.DirectionCount, h = o.HiddenSize, layers = o.NumLayers;
         int state = dirs * batch * h;
@@ -161,7 +162,14 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     }
 
     /// <inheritdoc/>
-    public override Tensor<T> Backward(Tensor<T> gradOutput)
+    public override Tensor<T> Backward(Tensor<T> gradOutput) => Backward(gradOutput, null, null);
+
+    /// <summary>
+    /// Back-propagates dL/d(output) plus, when given, dL/d(<see cref="FinalHidden"/>) and dL/d(<see cref="FinalCell"/>)
+    /// (<c>[L*D, B, H]</c>, e.g. from a decoder started at an encoder's final state), honouring the forward pass's
+    /// sequence lengths.
+    /// </summary>
+    public Tensor<T> Backward(Tensor<T> gradOutput, Tensor<T>? gradFinalHidden, Tensor<T>? gradFinalCell)
     {
         var cache = RequireForward(_cache);
         RequireSameShape(gradOutput, _output!);
@@ -170,6 +178,10 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         int state = dirs * batch * h;
         var dH0 = new T[layers * state];
         var dC0 = new T[o.Cell == RnnCellType.Lstm ? dH0.Length : 0];
+        if (gradFinalHidden is not null && gradFinalHidden.Length != dH0.Length)
+            throw new ArgumentException($"gradient of the final hidden state {gradFinalHidden} does not match [{layers * dirs}, {batch}, {h}]");
+        if (gradFinalCell is not null && gradFinalCell.Length != dC0.Length)
+            throw new ArgumentException($"gradient of the final cell state {gradFinalCell} does not match [{layers * dirs}, {batch}, {h}]");
         T[] dx = o.BatchFirst ? SwapFirstTwo(gradOutput.Data, batch, steps, o.OutputSize) : (T[])gradOutput.Data.Clone();
         for (int l = layers - 1; l >= 0; l--)
         {
@@ -177,7 +189,9 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
                 for (int i = 0; i < dx.Length; i++)
                     dx[i] *= mask[i];
             T[] dY = dirs == 1 ? dx : SplitDirections(dx, steps, batch, h);
-            var g = cache.Passes[l].Backward(dY, [], []);
+            var g = cache.Passes[l].Backward(dY,
+                gradFinalHidden is null ? [] : gradFinalHidden.Data.AsSpan(l * state, state),
+                gradFinalCell is null ? [] : gradFinalCell.Data.AsSpan(l * state, state));
             g.DH0.CopyTo(dH0, l * state);
             if (dC0.Length > 0)
                 g.DC0.CopyTo(dC0, l * state);
