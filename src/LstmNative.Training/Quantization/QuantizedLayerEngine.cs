@@ -30,8 +30,10 @@ internal sealed class QuantizedLayerEngine : IRnnLayerEngine<float>, IDisposable
             _layers.Add(weights, new Packed(new CpuRnnModel([weights], _precision), _threads));
     }
 
-    public RnnLayerPass<float> Forward(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
+    public RnnLayerPass<float> Forward(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<int> sequenceLengths, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
     {
+        if (!sequenceLengths.IsEmpty)
+            throw new NotSupportedException("the quantized engine runs whole sequences; sequence lengths are not supported");
         if (!_layers.TryGetValue(weights, out var packed))
             throw new InvalidOperationException("this layer was not part of the model when it was quantized");
         var o = weights.Options;

@@ -21,8 +21,8 @@ public sealed class CpuLayerEngine : IRnnLayerEngine<float>
     public string Name => $"cpu-{CpuRnn.ActiveWidth.ToString().ToLowerInvariant()}";
 
     /// <inheritdoc/>
-    public RnnLayerPass<float> Forward(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0) =>
-        new Pass(CpuRnn.Forward(weights, x, steps, batch, [], h0, c0, _options));
+    public RnnLayerPass<float> Forward(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<int> sequenceLengths, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0) =>
+        new Pass(CpuRnn.Forward(weights, x, steps, batch, sequenceLengths, h0, c0, _options));
 
     private sealed class Pass(CpuLayerTrace trace) : RnnLayerPass<float>
     {

@@ -19,9 +19,13 @@ public interface IRnnLayerEngine<T> where T : unmanaged, IFloatingPointIeee754<T
     /// <param name="x">Input <c>[T, B, I]</c>.</param>
     /// <param name="steps">Sequence length <c>T</c>.</param>
     /// <param name="batch">Batch size <c>B</c>.</param>
+    /// <param name="sequenceLengths">
+    /// Valid steps per batch row in [0, T] (ONNX <c>sequence_lens</c>, PyTorch packed sequences: no compute past a row's
+    /// length, outputs zero there, final state at the row's last valid step); empty means every row runs all T steps.
+    /// </param>
     /// <param name="h0">Initial hidden state <c>[D, B, H]</c>, or empty for zeros.</param>
     /// <param name="c0">Initial cell state <c>[D, B, H]</c> (LSTM), or empty for zeros.</param>
-    RnnLayerPass<T> Forward(LayerWeights<T> weights, ReadOnlySpan<T> x, int steps, int batch, ReadOnlySpan<T> h0, ReadOnlySpan<T> c0);
+    RnnLayerPass<T> Forward(LayerWeights<T> weights, ReadOnlySpan<T> x, int steps, int batch, ReadOnlySpan<int> sequenceLengths, ReadOnlySpan<T> h0, ReadOnlySpan<T> c0);
 }
 
 /// <summary>One layer's forward pass as an engine returns it: the outputs, and the way back.</summary>

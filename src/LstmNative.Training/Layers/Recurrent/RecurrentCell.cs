@@ -133,7 +133,7 @@ public abstract class RecurrentCell<T> : Module<T> where T : unmanaged, IFloatin
             RequireState(h, b, "h");
         if (c is not null)
             RequireState(c, b, "c");
-        var pass = Engine.Forward(Weights, input.Data, 1, b, h is null ? [] : h.Data, c is null ? [] : c.Data);
+        var pass = Engine.Forward(Weights, input.Data, 1, b, [], h is null ? [] : h.Data, c is null ? [] : c.Data);
         if (IsTraining)
             _pending.Push((pass, b));
         var hOut = new Tensor<T>((T[])pass.Hn.Clone(), b, HiddenSize);

@@ -7,8 +7,11 @@ using LstmNative.Training.Init;
 namespace LstmNative.Training.Layers;
 
 /// <summary>
-/// A multi-layer LSTM or GRU as a training module, batch-first like the rest of the stack: input <c>[B, T, I]</c>,
-/// output <c>[B, T, D*H]</c>, dropout between layers in training. Parameters carry PyTorch's <c>nn.LSTM</c> names and
+/// A multi-layer LSTM or GRU as a training module: input <c>[B, T, I]</c> and output <c>[B, T, D*H]</c> when
+/// <see cref="BatchFirst"/> (the default here, like the rest of the stack), <c>[T, B, I]</c> / <c>[T, B, D*H]</c>
+/// otherwise (PyTorch's default); dropout between layers in training. Per-row sequence lengths
+/// (<see cref="Forward(Tensor{T}, ReadOnlySpan{int})"/>) give PyTorch's packed-sequence results: no compute on padding,
+/// zero outputs past each length, final states at each row's last valid step. Parameters carry PyTorch's <c>nn.LSTM</c> names and
 /// gate order (<c>weight_ih_l0</c>, <c>weight_hh_l0</c>, <c>bias_ih_l0</c>, <c>bias_hh_l0</c>, <c>..._reverse</c>),
 /// so a checkpoint maps one-to-one onto a PyTorch state dict. Each layer runs on <see cref="Engine"/>.
 /// </summary>
@@ -31,10 +34,10 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     /// weights, orthogonal recurrent weights, zero biases, and for LSTM the forget-gate bias <paramref name="forgetBias"/>.
     /// </summary>
     protected RecurrentLayer(RnnCellType cell, int inputSize, int hiddenSize, Random random, int numLayers, double dropout,
-        bool bidirectional, double forgetBias, IRnnLayerEngine<T>? engine)
+        bool bidirectional, double forgetBias, IRnnLayerEngine<T>? engine, bool batchFirst = true)
     {
         ArgumentNullException.ThrowIfNull(random);
-        Options = new RnnOptions(cell, inputSize, hiddenSize, numLayers, Bias: true, BatchFirst: true, dropout, bidirectional);
+        Options = new RnnOptions(cell, inputSize, hiddenSize, numLayers, Bias: true, BatchFirst: batchFirst, dropout, bidirectional);
         Weights = new RnnModel<T>(Options);
         _gradients = new RnnModel<T>(Options);
         foreach (var layer in Weights.Layers)
@@ -55,8 +58,11 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
             }
     }
 
-    /// <summary>The network's shape (always batch-first).</summary>
+    /// <summary>The network's shape.</summary>
     public RnnOptions Options { get; }
+
+    /// <summary>Whether input and output are <c>[B, T, …]</c> (true) or time-major <c>[T, B, …]</c> (false).</summary>
+    public bool BatchFirst => Options.BatchFirst;
 
     /// <summary>The weights, in the engine's layout; the registered parameters are views of these arrays.</summary>
     public RnnModel<T> Weights { get; }
@@ -96,13 +102,30 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
     public void ReseedDropout(int seed) => _dropoutRandom = new Random(seed);
 
     /// <inheritdoc/>
-    public override Tensor<T> Forward(Tensor<T> input)
+    public override Tensor<T> Forward(Tensor<T> input) => Forward(input, []);
+
+    /// <summary>
+    /// Runs the layers with per-row valid lengths (each in [0, T]; empty means all T), as PyTorch's packed sequences:
+    /// nothing is computed past a row's length, its outputs there are zero, and <see cref="FinalHidden"/> /
+    /// <see cref="FinalCell"/> hold each row's state at its last valid step (the reverse direction starts there).
+    /// </summary>
+    public Tensor<T> Forward(Tensor<T> input, ReadOnlySpan<int> sequenceLengths)
     {
         ArgumentNullException.ThrowIfNull(input);
         var o = Options;
+        string layout = o.BatchFirst ? $"[B, T, {o.InputSize}] (batchFirst)" : $"[T, B, {o.InputSize}] (time-major, batchFirst: false)";
         if (input.Rank != 3 || input.Dim(2) != o.InputSize || input.Dim(0) < 1 || input.Dim(1) < 1)
-            throw new ArgumentException($"{TypeNames.Friendly(GetType())} expects [B, T, {o.InputSize}] with B, T >= 1, got {input}");
-        int batch = input.Dim(0), steps = input.Dim(1), dirs = o.DirectionCount, h = o.HiddenSize, layers = o.NumLayers;
+            throw new ArgumentException($"{TypeNames.Friendly(GetType())} expects {layout} with B, T >= 1, got {input}");
+        int batch = input.Dim(o.BatchFirst ? 0 : 1), steps = input.Dim(o.BatchFirst ? 1 : 0), dirs = o.DirectionCount, h = o.HiddenSize, layers = o.NumLayers;
+        if (!sequenceLengths.IsEmpty)
+        {
+            if (sequenceLengths.Length != batch)
+                throw new ArgumentException($"{TypeNames.Friendly(GetType())} got {sequenceLengths.Length} sequence lengths for a batch of {batch} (input {input}, layout {layout})");
+            foreach (int len in sequenceLengths)
+                if (len < 0 || len > steps)
+                    throw new ArgumentException($"sequence length {len} is outside [0, {steps}] (input {input}, layout {layout})");
+        }
+        int[] lengths = sequenceLengths.ToArray();
         int state = dirs * batch * h;
         var (h0, c0) = StartState(batch, layers * state);
 
@@ -110,10 +133,10 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         var masks = new T[]?[layers];
         var hn = new T[layers * state];
         var cn = new T[o.Cell == RnnCellType.Lstm ? hn.Length : 0];
-        T[] x = SwapFirstTwo(input.Data, batch, steps, o.InputSize);
+        T[] x = o.BatchFirst ? SwapFirstTwo(input.Data, batch, steps, o.InputSize) : (T[])input.Data.Clone();
         for (int l = 0; l < layers; l++)
         {
-            var pass = passes[l] = Engine.Forward(Weights.Layers[l], x, steps, batch,
+            var pass = passes[l] = Engine.Forward(Weights.Layers[l], x, steps, batch, lengths,
                 h0 is null ? [] : h0.AsSpan(l * state, state), c0 is null ? [] : c0.AsSpan(l * state, state));
             pass.Hn.CopyTo(hn, l * state);
             if (cn.Length > 0)
@@ -129,14 +152,21 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
             _carriedH = (T[])hn.Clone();
             _carriedC = cn.Length > 0 ? (T[])cn.Clone() : null;
         }
-        var output = _output = Tensor<T>.Reuse(_output, [batch, steps, o.OutputSize]);
-        SwapFirstTwo(x, steps, batch, o.OutputSize).CopyTo(output.Data, 0);
+        var output = _output = Tensor<T>.Reuse(_output, o.BatchFirst ? [batch, steps, o.OutputSize] : [steps, batch, o.OutputSize]);
+        (o.BatchFirst ? SwapFirstTwo(x, steps, batch, o.OutputSize) : x).CopyTo(output.Data, 0);
         _cache = new Cache(passes, masks, batch, steps);
         return output;
     }
 
     /// <inheritdoc/>
-    public override Tensor<T> Backward(Tensor<T> gradOutput)
+    public override Tensor<T> Backward(Tensor<T> gradOutput) => Backward(gradOutput, null, null);
+
+    /// <summary>
+    /// Back-propagates dL/d(output) plus, when given, dL/d(<see cref="FinalHidden"/>) and dL/d(<see cref="FinalCell"/>)
+    /// (<c>[L*D, B, H]</c>, e.g. from a decoder started at the encoder's final state), honouring the sequence lengths
+    /// of the forward pass.
+    /// </summary>
+    public Tensor<T> Backward(Tensor<T> gradOutput, Tensor<T>? gradFinalHidden, Tensor<T>? gradFinalCell)
     {
         var cache = RequireForward(_cache);
         RequireSameShape(gradOutput, _output!);
@@ -145,14 +175,20 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         int state = dirs * batch * h;
         var dH0 = new T[layers * state];
         var dC0 = new T[o.Cell == RnnCellType.Lstm ? dH0.Length : 0];
-        T[] dx = SwapFirstTwo(gradOutput.Data, batch, steps, o.OutputSize);
+        if (gradFinalHidden is not null && gradFinalHidden.Length != dH0.Length)
+            throw new ArgumentException($"gradient of the final hidden state {gradFinalHidden} does not match [{layers * dirs}, {batch}, {h}]");
+        if (gradFinalCell is not null && gradFinalCell.Length != dC0.Length)
+            throw new ArgumentException($"gradient of the final cell state {gradFinalCell} does not match [{layers * dirs}, {batch}, {h}]");
+        T[] dx = o.BatchFirst ? SwapFirstTwo(gradOutput.Data, batch, steps, o.OutputSize) : (T[])gradOutput.Data.Clone();
         for (int l = layers - 1; l >= 0; l--)
         {
             if (cache.Masks[l] is { } mask)
                 for (int i = 0; i < dx.Length; i++)
                     dx[i] *= mask[i];
             T[] dY = dirs == 1 ? dx : SplitDirections(dx, steps, batch, h);
-            var g = cache.Passes[l].Backward(dY, [], []);
+            var g = cache.Passes[l].Backward(dY,
+                gradFinalHidden is null ? [] : gradFinalHidden.Data.AsSpan(l * state, state),
+                gradFinalCell is null ? [] : gradFinalCell.Data.AsSpan(l * state, state));
             g.DH0.CopyTo(dH0, l * state);
             if (dC0.Length > 0)
                 g.DC0.CopyTo(dC0, l * state);
@@ -168,8 +204,8 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
         }
         InitialHiddenGrad = new Tensor<T>(dH0, layers * dirs, batch, h);
         InitialCellGrad = dC0.Length > 0 ? new Tensor<T>(dC0, layers * dirs, batch, h) : null;
-        var gradInput = _gradInput = Tensor<T>.Reuse(_gradInput, [batch, steps, o.InputSize]);
-        SwapFirstTwo(dx, steps, batch, o.InputSize).CopyTo(gradInput.Data, 0);
+        var gradInput = _gradInput = Tensor<T>.Reuse(_gradInput, o.BatchFirst ? [batch, steps, o.InputSize] : [steps, batch, o.InputSize]);
+        (o.BatchFirst ? SwapFirstTwo(dx, steps, batch, o.InputSize) : dx).CopyTo(gradInput.Data, 0);
         return gradInput;
     }
 
@@ -246,10 +282,10 @@ public abstract class RecurrentLayer<T> : Module<T> where T : unmanaged, IFloati
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class Lstm<T> : RecurrentLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Creates the layers; the forget-gate bias starts at <paramref name="forgetBias"/> (1 by default).</summary>
+    /// <summary>Creates the layers; the forget-gate bias starts at <paramref name="forgetBias"/> (1 by default); <paramref name="batchFirst"/> picks the layout.</summary>
     public Lstm(int inputSize, int hiddenSize, Random random, int numLayers = 1, double dropout = 0, bool bidirectional = false,
-        double forgetBias = 1.0, IRnnLayerEngine<T>? engine = null)
-        : base(RnnCellType.Lstm, inputSize, hiddenSize, random, numLayers, dropout, bidirectional, forgetBias, engine)
+        double forgetBias = 1.0, IRnnLayerEngine<T>? engine = null, bool batchFirst = true)
+        : base(RnnCellType.Lstm, inputSize, hiddenSize, random, numLayers, dropout, bidirectional, forgetBias, engine, batchFirst)
     {
     }
 }
@@ -258,10 +294,10 @@ public sealed class Lstm<T> : RecurrentLayer<T> where T : unmanaged, IFloatingPo
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class Gru<T> : RecurrentLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Creates the layers.</summary>
+    /// <summary>Creates the layers; <paramref name="batchFirst"/> picks the layout.</summary>
     public Gru(int inputSize, int hiddenSize, Random random, int numLayers = 1, double dropout = 0, bool bidirectional = false,
-        IRnnLayerEngine<T>? engine = null)
-        : base(RnnCellType.Gru, inputSize, hiddenSize, random, numLayers, dropout, bidirectional, 0, engine)
+        IRnnLayerEngine<T>? engine = null, bool batchFirst = true)
+        : base(RnnCellType.Gru, inputSize, hiddenSize, random, numLayers, dropout, bidirectional, 0, engine, batchFirst)
     {
     }
 }

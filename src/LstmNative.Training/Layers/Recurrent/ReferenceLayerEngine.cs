@@ -31,14 +31,16 @@ public sealed class ReferenceLayerEngine<T> : IRnnLayerEngine<T> where T : unman
     public string Name => "reference";
 
     /// <inheritdoc/>
-    public RnnLayerPass<T> Forward(LayerWeights<T> weights, ReadOnlySpan<T> x, int steps, int batch, ReadOnlySpan<T> h0, ReadOnlySpan<T> c0)
+    public RnnLayerPass<T> Forward(LayerWeights<T> weights, ReadOnlySpan<T> x, int steps, int batch, ReadOnlySpan<int> sequenceLengths, ReadOnlySpan<T> h0, ReadOnlySpan<T> c0)
     {
         ArgumentNullException.ThrowIfNull(weights);
+        if (!sequenceLengths.IsEmpty && sequenceLengths.Length != batch)
+            throw new ArgumentException($"{sequenceLengths.Length} sequence lengths for a batch of {batch}");
         var o = weights.Options;
         int shards = Math.Min(Shards, batch);
         if (shards <= 1)
         {
-            var single = ReferenceRnn.Forward(weights, x, steps, batch, [], h0, c0);
+            var single = ReferenceRnn.Forward(weights, x, steps, batch, sequenceLengths, h0, c0);
             return new Pass([single], [0, batch], steps, o);
         }
         int[] bounds = Bounds(batch, shards);
@@ -46,15 +48,17 @@ public sealed class ReferenceLayerEngine<T> : IRnnLayerEngine<T> where T : unman
         var xs = new T[shards][];
         var h0s = new T[shards][];
         var c0s = new T[shards][];
+        var lens = new int[shards][];
         for (int s = 0; s < shards; s++)
         {
             xs[s] = Gather(x, steps, batch, o.InputSize, bounds[s], bounds[s + 1]);
             h0s[s] = h0.IsEmpty ? [] : Gather(h0, dirs, batch, h, bounds[s], bounds[s + 1]);
             c0s[s] = c0.IsEmpty ? [] : Gather(c0, dirs, batch, h, bounds[s], bounds[s + 1]);
+            lens[s] = sequenceLengths.IsEmpty ? [] : sequenceLengths[bounds[s]..bounds[s + 1]].ToArray();
         }
         var traces = new LayerTrace<T>[shards];
         Parallel.For(0, shards, s =>
-            traces[s] = ReferenceRnn.Forward(weights, xs[s], steps, bounds[s + 1] - bounds[s], [], h0s[s], c0s[s]));
+            traces[s] = ReferenceRnn.Forward(weights, xs[s], steps, bounds[s + 1] - bounds[s], lens[s], h0s[s], c0s[s]));
         return new Pass(traces, bounds, steps, o);
     }
 

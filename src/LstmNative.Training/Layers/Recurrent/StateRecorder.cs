@@ -119,7 +119,7 @@ public sealed class StateRecorder<T> : IDisposable where T : unmanaged, IFloatin
             {
                 int t = d == 0 ? s : steps - 1 - s;
                 x.Slice(t * batch * input, batch * input).CopyTo(xt);
-                var pass = _inner.Forward(view, xt, 1, batch, hPrev, cPrev);
+                var pass = _inner.Forward(view, xt, 1, batch, [], hPrev, cPrev);
                 hPrev = pass.Hn;
                 cPrev = lstm ? pass.Cn : [];
                 int stack = layer * dirs + d;
@@ -145,9 +145,11 @@ public sealed class StateRecorder<T> : IDisposable where T : unmanaged, IFloatin
     {
         public string Name => recorder._inner.Name;
 
-        public RnnLayerPass<T> Forward(LayerWeights<T> weights, ReadOnlySpan<T> x, int steps, int batch, ReadOnlySpan<T> h0, ReadOnlySpan<T> c0)
+        public RnnLayerPass<T> Forward(LayerWeights<T> weights, ReadOnlySpan<T> x, int steps, int batch, ReadOnlySpan<int> sequenceLengths, ReadOnlySpan<T> h0, ReadOnlySpan<T> c0)
         {
-            var pass = recorder._inner.Forward(weights, x, steps, batch, h0, c0);
+            if (!sequenceLengths.IsEmpty)
+                throw new NotSupportedException("recording states with sequence lengths is not supported; record whole sequences");
+            var pass = recorder._inner.Forward(weights, x, steps, batch, [], h0, c0);
             int layer = IndexOf(recorder._layer.Weights.Layers, weights);
             if (layer >= 0)
                 recorder.Record(layer, weights, x, steps, batch, h0, c0);
