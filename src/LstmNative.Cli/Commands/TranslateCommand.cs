@@ -18,6 +18,126 @@ internal static class TranslateCommand
     {
         var command = new Command("translate", "train, evaluate or run a BiLSTM + attention translator (Multi30k German → English)");
         command.Subcommands.Add(Train(stdout));
+        command.Subcommands.Add(Eval(stdout));
+        command.Subcommands.Add(RunLines(stdout));
+        return command;
+    }
+
+    private static Option<FileInfo> ModelOption() => new("--model", "-m") { Description = "model.safetensors written by 'translate train'", Required = true };
+
+    private static Option<int> Beam() => new("--beam") { Description = "beam size (1: greedy)", DefaultValueFactory = _ => 5 };
+
+    private static Option<double> Alpha() => new("--length-penalty") { Description = "GNMT length penalty alpha (0: raw log-probabilities)", DefaultValueFactory = _ => 0.6 };
+
+    private static Option<double> Beta() => new("--coverage-penalty") { Description = "GNMT coverage penalty beta (0: off)", DefaultValueFactory = _ => 0.0 };
+
+    private static Translator LoadTranslator(FileInfo model)
+    {
+        try
+        {
+            return Translator.Load(model.FullName);
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or KeyNotFoundException or JsonException)
+        {
+            throw new CliException(e.Message);
+        }
+    }
+
+    private static Command Eval(TextWriter stdout)
+    {
+        var model = ModelOption();
+        var source = new Option<FileInfo>("--source") { Description = "tokenized source sentences, one a line", Required = true };
+        var reference = new Option<FileInfo>("--reference") { Description = "tokenized reference translations, line-aligned with --source", Required = true };
+        var beam = Beam();
+        var alpha = Alpha();
+        var beta = Beta();
+        var output = new Option<FileInfo>("--output") { Description = "write the translations to this file" };
+        var command = new Command("eval", "translate --source and print corpus BLEU against --reference as multi-bleu.perl does")
+        {
+            model, source, reference, beam, alpha, beta, output,
+        };
+        command.SetAction(parse =>
+        {
+            string[] src, refs;
+            try
+            {
+                (src, refs) = ParallelCorpus.ReadLines(parse.GetValue(source)!.FullName, parse.GetValue(reference)!.FullName);
+            }
+            catch (Exception e) when (e is InvalidDataException or FileNotFoundException)
+            {
+                throw new CliException(e.Message);
+            }
+            var translator = LoadTranslator(parse.GetValue(model)!);
+            var options = new DecodeOptions { BeamSize = parse.GetValue(beam), LengthPenalty = parse.GetValue(alpha), CoveragePenalty = parse.GetValue(beta) };
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException(e.Message);
+            }
+            var clock = Stopwatch.StartNew();
+            var hyps = translator.TranslateBatch(src, options).Select(t => t.Text).ToArray();
+            double seconds = clock.Elapsed.TotalSeconds;
+            if (parse.GetValue(output) is { } o)
+                LstmNative.Formats.AtomicFile.WriteAllBytes(o.FullName, System.Text.Encoding.UTF8.GetBytes(string.Join('\n', hyps) + "\n"));
+            stdout.WriteLine(Bleu.Corpus(hyps, refs).ToString());
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{src.Length} sentences in {seconds:F1} s ({src.Length / seconds:F1} sentences/s), beam {options.BeamSize}"));
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static Command RunLines(TextWriter stdout)
+    {
+        var model = ModelOption();
+        var input = new Option<FileInfo>("--input") { Description = "tokenized sentences, one a line (default: stdin)" };
+        var beam = Beam();
+        var nbest = new Option<int>("--n-best") { Description = "hypotheses per input line (tab-separated with their scores when above 1)", DefaultValueFactory = _ => 1 };
+        var alpha = Alpha();
+        var beta = Beta();
+        var command = new Command("run", "translate one line in, one line out (stdin or --input)") { model, input, beam, nbest, alpha, beta };
+        command.SetAction(parse =>
+        {
+            var translator = LoadTranslator(parse.GetValue(model)!);
+            var options = new DecodeOptions { BeamSize = parse.GetValue(beam), NBest = parse.GetValue(nbest), LengthPenalty = parse.GetValue(alpha), CoveragePenalty = parse.GetValue(beta) };
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException(e.Message);
+            }
+            TextReader reader;
+            if (parse.GetValue(input) is { } f)
+            {
+                if (!f.Exists)
+                    throw new CliException($"--input: no such file: {f.FullName}");
+                reader = new StreamReader(f.FullName);
+            }
+            else
+            {
+                reader = Console.In;
+            }
+            using (reader)
+            {
+                while (reader.ReadLine() is { } line)
+                {
+                    if (string.IsNullOrWhiteSpace(line))
+                    {
+                        stdout.WriteLine();
+                        continue;
+                    }
+                    var t = translator.Translate(line.ToLowerInvariant(), options);
+                    stdout.WriteLine(options.NBest == 1 ? t.Text
+                        : string.Join('\t', t.NBest.Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Text} ||| {h.Score:F4}"))));
+                    stdout.Flush();
+                }
+            }
+            return CliApp.Ok;
+        });
         return command;
     }
 
