@@ -52,9 +52,10 @@ internal static class TranslateCommand
         var alpha = Alpha();
         var beta = Beta();
         var output = new Option<FileInfo>("--output") { Description = "write the translations to this file" };
+        var maps = new Option<int>("--attention-maps") { Description = "write attention heat maps (PNG) of the first N sentences beside --output", DefaultValueFactory = _ => 0 };
         var command = new Command("eval", "translate --source and print corpus BLEU against --reference as multi-bleu.perl does")
         {
-            model, source, reference, beam, alpha, beta, output,
+            model, source, reference, beam, alpha, beta, output, maps,
         };
         command.SetAction(parse =>
         {
@@ -78,8 +79,25 @@ internal static class TranslateCommand
                 throw new CliException(e.Message);
             }
             var clock = Stopwatch.StartNew();
-            var hyps = translator.TranslateBatch(src, options).Select(t => t.Text).ToArray();
+            var translations = translator.TranslateBatch(src, options);
+            var hyps = translations.Select(t => t.Text).ToArray();
             double seconds = clock.Elapsed.TotalSeconds;
+            int mapCount = Math.Min(parse.GetValue(maps), translations.Length);
+            if (mapCount > 0)
+            {
+                string mapDir = Path.GetDirectoryName(parse.GetValue(output)?.FullName ?? Path.GetFullPath("x"))!;
+                for (int i = 0; i < mapCount; i++)
+                {
+                    var tr = translations[i];
+                    var outWords = Vocabulary.Tokenize(tr.Text).Append("</s>").ToArray();
+                    int rows = Math.Min(outWords.Length, tr.Attention.Length), cols = tr.SourceWords.Count;
+                    var a = new float[rows, cols];
+                    for (int r = 0; r < rows; r++)
+                        for (int c = 0; c < cols; c++)
+                            a[r, c] = tr.Attention[r][c];
+                    TranslationPlots.SaveAttentionMap(tr.SourceWords, outWords[..rows], a, Path.Combine(mapDir, $"attention-{i + 1}.png"), $"Attention, sentence {i + 1}");
+                }
+            }
             if (parse.GetValue(output) is { } o)
                 LstmNative.Formats.AtomicFile.WriteAllBytes(o.FullName, System.Text.Encoding.UTF8.GetBytes(string.Join('\n', hyps) + "\n"));
             stdout.WriteLine(Bleu.Corpus(hyps, refs).ToString());
