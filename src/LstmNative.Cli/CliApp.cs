@@ -45,6 +45,7 @@ internal static class CliApp
             ExportCommand.Create(stdout),
             ForecastCommand.Create(stdout, stderr),
             GateCommand.Create(stdout, stderr),
+            TranslateCommand.Create(stdout, stderr),
         };
         ParseResult parsed;
         try

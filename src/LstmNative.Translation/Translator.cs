@@ -1,0 +1,72 @@
+namespace LstmNative.Translation;
+
+/// <summary>A translated sentence.</summary>
+/// <param name="Text">The best hypothesis as words.</param>
+/// <param name="NBest">The n-best hypotheses as words, best first, with their scores.</param>
+/// <param name="SourceWords">The source words as the model saw them (unknown words as <c>&lt;unk&gt;</c>).</param>
+/// <param name="Attention">The best hypothesis's attention <c>[output steps (with &lt;/s&gt;), source words]</c>.</param>
+public sealed record Translation(string Text, IReadOnlyList<(string Text, double Score)> NBest, IReadOnlyList<string> SourceWords, float[][] Attention);
+
+/// <summary>
+/// Loads a trained model once and translates sentences or batches (greedy or beam search). An instance reuses its
+/// model's buffers, so it is not thread-safe: give each thread its own <see cref="Translator"/> (loading is cheap
+/// next to decoding) or serialise calls.
+/// </summary>
+public sealed class Translator
+{
+    /// <summary>Wraps a model and its vocabularies.</summary>
+    public Translator(Seq2SeqModel<float> model, Vocabulary source, Vocabulary target)
+    {
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        Source = source ?? throw new ArgumentNullException(nameof(source));
+        Target = target ?? throw new ArgumentNullException(nameof(target));
+        model.IsTraining = false;
+    }
+
+    /// <summary>The model.</summary>
+    public Seq2SeqModel<float> Model { get; }
+
+    /// <summary>The source vocabulary.</summary>
+    public Vocabulary Source { get; }
+
+    /// <summary>The target vocabulary.</summary>
+    public Vocabulary Target { get; }
+
+    /// <summary>Loads a checkpoint written by training.</summary>
+    public static Translator Load(string path)
+    {
+        var (model, source, target) = TranslationCheckpoint.Load(path);
+        return new Translator(model, source, target);
+    }
+
+    /// <summary>Translates one tokenized sentence.</summary>
+    public Translation Translate(string sentence, DecodeOptions? options = null) => TranslateBatch([sentence], options)[0];
+
+    /// <summary>Translates tokenized sentences, <paramref name="batchSize"/> at a time (an empty line gives an empty output).</summary>
+    public Translation[] TranslateBatch(IReadOnlyList<string> sentences, DecodeOptions? options = null, int batchSize = 32)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        options ??= new DecodeOptions();
+        options.Validate();
+        var results = new Translation[sentences.Count];
+        for (int start = 0; start < sentences.Count; start += batchSize)
+        {
+            int n = Math.Min(batchSize, sentences.Count - start);
+            var ids = Enumerable.Range(start, n).Select(i => Source.Encode(sentences[i])).ToArray();
+            var scorer = new ModelScorer(Model, ids);
+            var best = options.BeamSize == 1 && options.NBest == 1
+                ? BeamSearch.Greedy(scorer, n, options).Select(h => new[] { h }).ToArray()
+                : BeamSearch.Search(scorer, n, options);
+            for (int i = 0; i < n; i++)
+            {
+                var words = ids[i].Select(id => Source[id]).ToArray();
+                var hyps = best[i];
+                var top = hyps.Length > 0 ? hyps[0] : new Hypothesis([], 0, 0, []);
+                results[start + i] = new Translation(Target.Decode(top.Tokens),
+                    [.. hyps.Select(h => (Target.Decode(h.Tokens), h.Score))], words,
+                    [.. top.Attention.Select(a => a[..Math.Max(1, words.Length)])]);
+            }
+        }
+        return results;
+    }
+}
