@@ -43,6 +43,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     private bool _batchSplit;
     private int _chunkRows, _chunks, _nextChunk;
     private int _recurrentWorkers;
+    private int _plannedWorkers;
     private readonly SpinBarrier _stepBarrier = new();
 
     public LayerExecutor(CpuLayerPlan plan, int maxSteps, int maxBatch, bool trace, int maxWorkers)
@@ -192,6 +193,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
 
     private void PlanWorkers(int workers, int batch)
     {
+        _plannedWorkers = workers;
         _parallelDirections = _dirs.Length == 2 && workers is 2 or 3;
         // Below ~10k multiply-adds per step (LSTM H = 48 at batch 1) a second worker costs more in synchronisation than
         // it saves. Measured on the idle 2-core machine: a second worker made LSTM H = 64 20-40 % faster, GRU H = 64 and
@@ -221,6 +223,11 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
 
     public void Execute(int worker, int workers, SpinBarrier barrier)
     {
+        // A pool that is busy runs the job on its caller alone (workers = 1) although it was planned for more: plan
+        // again for what runs, or the recurrence would wait at a barrier for workers that never come (and a
+        // bidirectional layer would skip its second direction). Only the caller runs then, so re-planning is safe.
+        if (workers != _plannedWorkers)
+            PlanWorkers(workers, _batch);
         switch (_plan.Width)
         {
             case KernelWidth.Vector512:
