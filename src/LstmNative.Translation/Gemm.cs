@@ -1,12 +1,14 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using LstmNative.Cpu;
 
 namespace LstmNative.Translation;
 
 /// <summary>
-/// The three dense products the attention model needs, SIMD over the inner dimension with <see cref="Vector{T}"/>
-/// (row-major, no allocation): <c>C += A·Bᵀ</c>, <c>C += A·B</c>, <c>C += Aᵀ·B</c>. Large products split their rows
-/// over the thread pool; each output element is summed in a fixed order, so results do not depend on the core count.
+/// The three dense products the attention model needs (row-major): float on the engine's packed SGEMM
+/// (<see cref="CpuGemm"/>), double (gradient checks) SIMD over the inner dimension with <see cref="Vector{T}"/>:
+/// <c>C += A·Bᵀ</c>, <c>C += A·B</c>, <c>C += Aᵀ·B</c>. Each output element is summed in a fixed order, so results do
+/// not depend on the core count.
 /// </summary>
 internal static class Gemm
 {
@@ -15,6 +17,11 @@ internal static class Gemm
     /// <summary>C[m,n] += A[m,k] · B[n,k]ᵀ (a Linear layer's forward: B is the weight).</summary>
     public static void MulABt<T>(T[] a, T[] b, T[] c, int m, int k, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float))
+        {
+            CpuGemm.Multiply(F(a), false, F(b), true, F(c), m, k, n, accumulate: true);
+            return;
+        }
         if ((long)m * n * k >= ParallelWork && m >= 8)
             Parallel.For(0, Chunks(m), ch => { var (r0, r1) = Range(m, ch); MulABtRows(a, b, c, r0, r1, k, n); });
         else
@@ -24,6 +31,11 @@ internal static class Gemm
     /// <summary>C[m,n] += A[m,k] · B[k,n] (back-propagating through a Linear layer: B is the weight).</summary>
     public static void MulAB<T>(T[] a, T[] b, T[] c, int m, int k, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float))
+        {
+            CpuGemm.Multiply(F(a), false, F(b), false, F(c), m, k, n, accumulate: true);
+            return;
+        }
         if ((long)m * n * k >= ParallelWork && m >= 8)
             Parallel.For(0, Chunks(m), ch => { var (r0, r1) = Range(m, ch); MulABRows(a, b, c, r0, r1, k, n); });
         else
@@ -33,11 +45,19 @@ internal static class Gemm
     /// <summary>C[k,n] += A[m,k]ᵀ · B[m,n] (a weight gradient: A the output gradient, B the input).</summary>
     public static void MulAtB<T>(T[] a, T[] b, T[] c, int m, int k, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float))
+        {
+            CpuGemm.Multiply(F(a), true, F(b), false, F(c), k, m, n, accumulate: true);
+            return;
+        }
         if ((long)m * n * k >= ParallelWork && k >= 8)
             Parallel.For(0, Chunks(k), ch => { var (p0, p1) = Range(k, ch); MulAtBCols(a, b, c, p0, p1, m, k, n); });
         else
             MulAtBCols(a, b, c, 0, k, m, k, n);
     }
+
+    // float runs on the engine's packed SGEMM; double (the gradient checks) on the loops below.
+    private static Span<float> F<T>(T[] x) where T : unmanaged => MemoryMarshal.Cast<T, float>(x.AsSpan());
 
     /// <summary>Dot product of two equal-length spans.</summary>
     public static T Dot<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y) where T : unmanaged, IFloatingPointIeee754<T>

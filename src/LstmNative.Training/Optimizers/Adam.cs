@@ -60,7 +60,33 @@ public class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T
         T l2 = _decoupled ? T.Zero : T.CreateChecked(WeightDecay);
         T shrink = _decoupled ? T.CreateChecked(1 - lr * WeightDecay) : T.One;
         Span<T> m = _m[index], v = _v[index];
-        for (int i = 0; i < value.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && value.Length >= Vector<T>.Count)
+        {
+            // The same operations lane by lane (no fused multiply-add), so results equal the scalar loop's bit for bit.
+            var vb1 = new Vector<T>(b1);
+            var vb2 = new Vector<T>(b2);
+            var v1b1 = new Vector<T>(oneMinusB1);
+            var v1b2 = new Vector<T>(oneMinusB2);
+            var vStep = new Vector<T>(stepSize);
+            var vSqrt = new Vector<T>(sqrtBc2);
+            var vEps = new Vector<T>(eps);
+            var vL2 = new Vector<T>(l2);
+            var vShrink = new Vector<T>(shrink);
+            for (; i <= value.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var x = new Vector<T>(value[i..]);
+                var g = new Vector<T>(grad[i..]) + vL2 * x;
+                x *= vShrink;
+                var mi = vb1 * new Vector<T>(m[i..]) + v1b1 * g;
+                var vi = vb2 * new Vector<T>(v[i..]) + v1b2 * g * g;
+                x -= vStep * mi / (Vector.SquareRoot(vi) / vSqrt + vEps);
+                mi.CopyTo(m[i..]);
+                vi.CopyTo(v[i..]);
+                x.CopyTo(value[i..]);
+            }
+        }
+        for (; i < value.Length; i++)
         {
             T g = grad[i] + l2 * value[i];
             value[i] *= shrink;

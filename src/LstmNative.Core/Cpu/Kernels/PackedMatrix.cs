@@ -45,6 +45,24 @@ internal sealed unsafe class PackedMatrix
     }
 
     /// <summary>
+    /// A float32 matrix packed into <paramref name="storage"/> (at least <c>Panels · NR · K</c> floats), for operands
+    /// packed anew on every call (<see cref="CpuGemm"/>): the storage is reused, only this small header is new.
+    /// </summary>
+    public PackedMatrix(int k, int n, int panelWidth, AlignedBuffer storage)
+    {
+        K = k;
+        N = n;
+        PanelWidth = panelWidth;
+        Precision = CpuPrecision.Fp32;
+        Panels = (n + panelWidth - 1) / panelWidth;
+        ElementBytes = 4;
+        PanelBytes = (long)panelWidth * Math.Max(k, 1) * ElementBytes;
+        if (Panels * PanelBytes / 4 > storage.Length)
+            throw new ArgumentException($"storage of {storage.Length} floats cannot hold a packed {k} x {n} matrix", nameof(storage));
+        Buffer = storage;
+    }
+
+    /// <summary>
     /// Int8 in the layout of the native <c>vpdpbusd</c> kernel (<see cref="NativeCpu"/>) instead of <c>vpmaddwd</c>
     /// pairs: K padded to a multiple of 4; quad j of a panel is 2·NR·2 bytes: for each register half h, w columns of
     /// 4 bytes (<c>q[4j + t, h·w + i]</c> at byte <c>4i + t</c>); <see cref="ColumnSums"/> holds <c>Σ_k q[k, n]</c>
