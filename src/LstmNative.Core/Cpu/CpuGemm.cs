@@ -38,7 +38,13 @@ public static unsafe class CpuGemm
     /// <exception cref="ArgumentOutOfRangeException">A negative size.</exception>
     /// <exception cref="ArgumentException">A span shorter than its matrix.</exception>
     public static void Multiply(ReadOnlySpan<float> a, bool transposeA, ReadOnlySpan<float> b, bool transposeB, Span<float> c,
-        int m, int k, int n, bool accumulate = false)
+        int m, int k, int n, bool accumulate = false) =>
+        Multiply(a, transposeA, b, transposeB, c, m, k, n, accumulate, CpuKernels.Active);
+
+    /// <summary><see cref="Multiply(ReadOnlySpan{float}, bool, ReadOnlySpan{float}, bool, Span{float}, int, int, int, bool)"/>
+    /// with a given kernel width (tests run every width).</summary>
+    internal static void Multiply(ReadOnlySpan<float> a, bool transposeA, ReadOnlySpan<float> b, bool transposeB, Span<float> c,
+        int m, int k, int n, bool accumulate, KernelWidth width)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
@@ -57,7 +63,7 @@ public static unsafe class CpuGemm
         var ws = _workspace ??= new Workspace();
         fixed (float* pa = a, pb = b, pc = c)
         {
-            var job = ws.Prepare(pa, transposeA, pb, transposeB, pc, m, k, n, accumulate);
+            var job = ws.Prepare(pa, transposeA, pb, transposeB, pc, m, k, n, accumulate, width);
             long macs = (long)m * k * n;
             int workers = macs < ParallelMacs ? 1 : Math.Min(WorkerPool.Shared.Threads, job.Packed.Panels);
             if (workers <= 1)
@@ -80,9 +86,10 @@ public static unsafe class CpuGemm
         private AlignedBuffer _packed = AlignedBuffer.Empty;
         private readonly ProductJob _job = new();
 
-        public ProductJob Prepare(float* a, bool transposeA, float* b, bool transposeB, float* c, int m, int k, int n, bool accumulate)
+        public ProductJob Prepare(float* a, bool transposeA, float* b, bool transposeB, float* c, int m, int k, int n, bool accumulate,
+            KernelWidth width)
         {
-            int nr = 2 * (int)CpuKernels.Active;
+            int nr = 2 * (int)width;
             int panels = (n + nr - 1) / nr;
             long floats = (long)panels * nr * k;
             if (_packed.Length < floats)
@@ -90,7 +97,7 @@ public static unsafe class CpuGemm
             var packed = _job.Packed is { } p && p.K == k && p.N == n && p.PanelWidth == nr && p.Buffer == _packed
                 ? p
                 : new PackedMatrix(k, n, nr, _packed);
-            _job.Set(a, transposeA, b, transposeB, c, m, k, n, accumulate, packed);
+            _job.Set(a, transposeA, b, transposeB, c, m, k, n, accumulate, packed, width);
             return _job;
         }
     }
@@ -103,11 +110,14 @@ public static unsafe class CpuGemm
         private float* _a, _b, _c;
         private bool _transposeA, _transposeB, _accumulate;
         private int _m, _k, _n;
+        private KernelWidth _width;
 
         public PackedMatrix Packed { get; private set; } = null!;
 
-        public void Set(float* a, bool transposeA, float* b, bool transposeB, float* c, int m, int k, int n, bool accumulate, PackedMatrix packed)
+        public void Set(float* a, bool transposeA, float* b, bool transposeB, float* c, int m, int k, int n, bool accumulate, PackedMatrix packed,
+            KernelWidth width)
         {
+            _width = width;
             _a = a;
             _b = b;
             _c = c;
@@ -160,7 +170,7 @@ public static unsafe class CpuGemm
 
         private void Run(nint ars, nint acs, PackedMatrix packed, int p0, int count, float* c, nint ldc, bool accumulate, float* scratch)
         {
-            switch (CpuKernels.Active)
+            switch (_width)
             {
                 case KernelWidth.Vector512:
                     Sgemm.Run<Vec512>(_m, _k, _a, ars, acs, packed, p0, count, c, ldc, accumulate, scratch);
