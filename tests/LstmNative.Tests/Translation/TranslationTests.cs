@@ -280,6 +280,46 @@ public class TranslationTests
         }
     }
 
+    private sealed class Collect : IProgress<TranslationProgress>
+    {
+        public List<TranslationProgress> Reports { get; } = [];
+
+        public void Report(TranslationProgress value) => Reports.Add(value);
+    }
+
+    [Test]
+    public void TrainerReportsEveryBatchWithItsChecksAndRefusesAnEmptyCorpus()
+    {
+        var (_, sv, tv, src) = TinyModel();
+        string[] tgt = ["a dog runs", "a cat sleeps", "two men", "a child plays in the park"];
+        var corpus = ParallelCorpus.Encode(src, tgt, sv, tv);
+        var model = new Seq2SeqModel<float>(new TranslationSettings { EmbeddingSize = 4, HiddenSize = 4, BatchSize = 3, Epochs = 3, ValidationsPerEpoch = 1 }, sv.Count, tv.Count, new Random(2));
+        string path = Path.Combine(Path.GetTempPath(), $"lstmnative-progress-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            var progress = new Collect();
+            var summary = TranslationTrainer.Train(model, corpus, corpus, sv, tv, path, progress);
+            var r = progress.Reports;
+            Assert.That(r.Select(p => p.Batch), Is.EqualTo(Enumerable.Range(1, 6)), "2 batches × 3 epochs, each reported once");
+            Assert.That(r.Select(p => p.Batches), Is.All.EqualTo(6));
+            Assert.That(r.Select(p => p.Epoch), Is.EqualTo(new[] { 1, 1, 2, 2, 3, 3 }));
+            Assert.That(r.Where(p => p.Check is not null).Select(p => p.Check), Is.EqualTo(summary.Checks), "the checks ride on their batch's report");
+            Assert.That(r.Select(p => p.Elapsed), Is.Ordered);
+            Assert.That(r.All(p => p.Loss > 0 && p.TokensPerSecond > 0 && p.Remaining >= TimeSpan.Zero));
+            Assert.That(r[^1].Remaining, Is.EqualTo(TimeSpan.Zero));
+            Assert.That(r[0].ToString(), Does.Match(@"^epoch 1 loss \d+\.\d{3} \d+ tok/s$"));
+            Assert.That(r[0].CheckText, Is.Null);
+            Assert.That(r[1].CheckText, Does.StartWith("check: epoch 1.00 train ").And.EndWith("(best, saved)"));
+            var empty = new ParallelCorpus([], []);
+            Assert.Throws<ArgumentException>(() => TranslationTrainer.Train(model, empty, corpus, sv, tv, path));
+            Assert.Throws<ArgumentException>(() => TranslationTrainer.Train(model, corpus, empty, sv, tv, path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Test]
     public void UnknownWordsMapToUnk()
     {
