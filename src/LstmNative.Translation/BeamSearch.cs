@@ -26,7 +26,7 @@ public sealed record DecodeOptions
     {
         if (BeamSize < 1 || NBest < 1 || NBest > BeamSize)
             throw new ArgumentException($"beam size must be positive and n-best in [1, beam size], got beam {BeamSize}, n-best {NBest}");
-        if (LengthPenalty < 0 || CoveragePenalty < 0 || MaxLengthRatio <= 0 || MaxLengthOffset < 0)
+        if (!(LengthPenalty >= 0 && CoveragePenalty >= 0 && MaxLengthRatio > 0 && MaxLengthOffset >= 0)) // NaN fails too
             throw new ArgumentException("length and coverage penalties must be non-negative and the maximum length positive");
     }
 }

@@ -8,25 +8,34 @@ public sealed record ParallelCorpus(IReadOnlyList<int[]> Source, IReadOnlyList<i
     /// <summary>Number of pairs.</summary>
     public int Count => Source.Count;
 
-    /// <summary>Reads two line-aligned files; line counts must match and no line may be empty.</summary>
-    public static (string[] Source, string[] Target) ReadLines(string sourcePath, string targetPath)
+    /// <summary>
+    /// Reads two line-aligned files: line counts must match, and a file must hold at least one line. An empty (or blank)
+    /// line is an error naming it unless <paramref name="allowEmptyLines"/> (scoring a test set: an empty source
+    /// translates to an empty line); training pairs with an empty side would only teach the model noise.
+    /// </summary>
+    public static (string[] Source, string[] Target) ReadLines(string sourcePath, string targetPath, bool allowEmptyLines = false)
     {
-        var src = ReadNonEmpty(sourcePath);
-        var tgt = ReadNonEmpty(targetPath);
+        var src = Read(sourcePath, allowEmptyLines);
+        var tgt = Read(targetPath, allowEmptyLines);
         if (src.Length != tgt.Length)
             throw new InvalidDataException($"{sourcePath} has {src.Length} lines but {targetPath} has {tgt.Length}");
         return (src, tgt);
     }
 
     /// <summary>Reads a file of sentences, one a line; an empty line is an error naming the line.</summary>
-    public static string[] ReadNonEmpty(string path)
+    public static string[] ReadNonEmpty(string path) => Read(path, allowEmptyLines: false);
+
+    private static string[] Read(string path, bool allowEmptyLines)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"no such file: {path}", path);
         var lines = File.ReadAllLines(path);
-        for (int i = 0; i < lines.Length; i++)
-            if (string.IsNullOrWhiteSpace(lines[i]))
-                throw new InvalidDataException($"{path}:{i + 1}: empty line");
+        if (lines.Length == 0)
+            throw new InvalidDataException($"{path} has no sentences");
+        if (!allowEmptyLines)
+            for (int i = 0; i < lines.Length; i++)
+                if (string.IsNullOrWhiteSpace(lines[i]))
+                    throw new InvalidDataException($"{path}:{i + 1}: empty line");
         return lines;
     }
 

@@ -1,6 +1,7 @@
 using System.Numerics;
 using LstmNative.Training;
 using LstmNative.Training.Layers;
+using LstmNative.Training.Losses;
 
 namespace LstmNative.Translation;
 
@@ -81,6 +82,14 @@ public sealed class Seq2SeqModel<T> where T : unmanaged, IFloatingPointIeee754<T
 
     /// <summary>The output projection's weight <c>[V, H]</c> (the target embedding when tied).</summary>
     internal Parameter<T> OutputWeight => Output ?? TargetEmbedding.Weight;
+
+    /// <summary>
+    /// The training loss: label-smoothed cross-entropy over the target vocabulary, padding ignored (PyTorch's
+    /// <c>CrossEntropyLoss(ignore_index=pad, label_smoothing=ε)</c>); held here so its buffers are reused batch after batch.
+    /// </summary>
+    internal CrossEntropyLoss<T> Loss => _loss ??= new CrossEntropyLoss<T>(Reduction.Mean, Vocabulary.Pad, Settings.LabelSmoothing);
+
+    private CrossEntropyLoss<T>? _loss;
 
     /// <summary>Every trainable parameter once, with checkpoint names.</summary>
     public IReadOnlyList<Parameter<T>> Parameters()

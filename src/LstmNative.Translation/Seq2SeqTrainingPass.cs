@@ -63,7 +63,9 @@ public static class Seq2SeqTrainingPass
             for (int t = 0; t < Tt; t++)
                 targets[t * B + b] = batch.TargetOut[b * Tt + t];
         var dLogits = new T[logits.Length];
-        var (loss, count) = LabelSmoothedLoss.Compute(logits, targets, V, st.LabelSmoothing, dLogits);
+        double loss = model.Loss.ForwardBackward(logits, targets, dLogits, V, out int count);
+        if (count == 0)
+            loss = 0; // an all-padding batch adds nothing (the mean over no tokens would be NaN)
         if (st.CoverageLossWeight > 0 && count > 0)
         {
             double covLoss = 0;

@@ -50,9 +50,33 @@ public static class TranslationCheckpoint
         }
         if (!file.Metadata.TryGetValue(FormatKey, out var format) || format != FormatValue)
             throw new InvalidDataException($"{path} is not a translation model (written by another command?)");
-        var settings = TranslationSettings.FromJson(file.Metadata["settings"]);
-        var source = Vocabulary.Deserialize(file.Metadata["source_vocabulary"]);
-        var target = Vocabulary.Deserialize(file.Metadata["target_vocabulary"]);
+        TranslationSettings settings;
+        Vocabulary source, target;
+        try
+        {
+            settings = TranslationSettings.FromJson(Meta(file, path, "settings"));
+            settings.Validate();
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or ArgumentException or NotSupportedException)
+        {
+            throw new InvalidDataException($"{path}: bad settings in the metadata: {ex.Message}", ex);
+        }
+        try
+        {
+            source = Vocabulary.Deserialize(Meta(file, path, "source_vocabulary"));
+            target = Vocabulary.Deserialize(Meta(file, path, "target_vocabulary"));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"{path}: bad vocabulary in the metadata: {ex.Message}", ex);
+        }
+        // Sizes in a damaged or hostile header must not make us allocate a model of any size: the encoder's first layer,
+        // the decoder and the embeddings alone must fit in the values the file holds.
+        long stored = file.Tensors.Sum(t => t.Shape.Aggregate(1L, (a, d) => a * d));
+        long e = settings.EmbeddingSize, h = settings.HiddenSize;
+        double least = 8.0 * h * (e + h) * settings.EncoderLayers + 4.0 * h * (e + 2 * h) + e * ((double)source.Count + target.Count);
+        if (least > stored)
+            throw new InvalidDataException($"{path}: the settings (embedding {e}, hidden {h}, {settings.EncoderLayers} layers) need more than the {stored} values stored");
         var model = new Seq2SeqModel<float>(settings, source.Count, target.Count, new Random(0));
         foreach (var p in model.Parameters())
         {
@@ -65,4 +89,7 @@ public static class TranslationCheckpoint
         }
         return (model, source, target);
     }
+
+    private static string Meta(SafetensorsFile file, string path, string key) =>
+        file.Metadata.TryGetValue(key, out var value) ? value : throw new InvalidDataException($"{path} has no '{key}' in its metadata (not a complete translation model)");
 }

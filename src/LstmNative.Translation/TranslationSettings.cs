@@ -75,14 +75,28 @@ public sealed record TranslationSettings
     /// <summary>Checks the settings; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     public void Validate()
     {
+        // Written as !(x > 0) so that NaN (which "--lr NaN" parses to) fails too.
         if (EmbeddingSize < 1 || HiddenSize < 1 || EncoderLayers < 1)
-            throw new ArgumentException("embedding size, hidden size and encoder layers must be positive");
+            throw new ArgumentException($"embedding size, hidden size and encoder layers must be positive, got {EmbeddingSize}, {HiddenSize} and {EncoderLayers}");
         if (TiedEmbeddings && EmbeddingSize != HiddenSize)
             throw new ArgumentException($"tied embeddings need embedding size == hidden size, got {EmbeddingSize} and {HiddenSize}");
-        if (Dropout is < 0 or >= 1 || LabelSmoothing is < 0 or >= 1 || CoverageLossWeight < 0)
-            throw new ArgumentException("dropout and label smoothing must be in [0, 1), the coverage loss weight non-negative");
-        if (BatchSize < 1 || Epochs < 1 || MinCount < 1 || LearningRate <= 0 || ClipNorm <= 0 || ValidationsPerEpoch < 1)
-            throw new ArgumentException("batch size, epochs, min count, learning rate, clip norm and validations per epoch must be positive");
+        Check(Dropout is >= 0 and < 1, "dropout", Dropout, "in [0, 1)");
+        Check(LabelSmoothing is >= 0 and < 1, "label smoothing", LabelSmoothing, "in [0, 1)");
+        Check(CoverageLossWeight >= 0 && double.IsFinite(CoverageLossWeight), "coverage loss weight", CoverageLossWeight, "a non-negative number");
+        Check(LearningRate > 0 && double.IsFinite(LearningRate), "learning rate", LearningRate, "positive");
+        Check(ClipNorm > 0, "clip norm", ClipNorm, "positive"); // +∞ is allowed: no clipping
+        Check(MaxMinutes >= 0, "time budget (max minutes)", MaxMinutes, "non-negative (0: none)");
+        Check(BatchSize >= 1, "batch size", BatchSize, "positive");
+        Check(Epochs >= 1, "epochs", Epochs, "positive");
+        Check(Patience >= 1, "patience", Patience, "positive");
+        Check(MinCount >= 1, "min count", MinCount, "positive");
+        Check(ValidationsPerEpoch >= 1, "validations per epoch", ValidationsPerEpoch, "positive");
+    }
+
+    private static void Check(bool ok, string name, double value, string expected)
+    {
+        if (!ok)
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{name} must be {expected}, got {value}"));
     }
 
     /// <summary>The settings as JSON.</summary>

@@ -23,6 +23,30 @@ public sealed record TrainingCheck(double Epoch, double TrainLoss, double Valida
 /// <param name="StopReason">Why it stopped.</param>
 public sealed record TrainingSummary(IReadOnlyList<TrainingCheck> Checks, double BestValidationLoss, double Minutes, double Epochs, double TokensPerSecond, string StopReason);
 
+/// <summary>Where a training run stands, reported once after every batch (the CLI draws its progress bar from it).</summary>
+/// <param name="Batch">Batches done.</param>
+/// <param name="Batches">Batches planned: epochs × batches per epoch (early stopping or the time budget may end the run sooner).</param>
+/// <param name="Epoch">The current epoch, from 1.</param>
+/// <param name="Loss">Mean training loss since the previous check (this batch included).</param>
+/// <param name="TokensPerSecond">Target tokens per second of training since the previous check (validation excluded).</param>
+/// <param name="Elapsed">Wall-clock time since the start.</param>
+/// <param name="Remaining">Estimated time to the end: the planned batches left at the mean pace so far, capped by what is left
+/// of the time budget; zero when this is the last batch.</param>
+/// <param name="Check">The validation check made after this batch, or null.</param>
+/// <param name="Saved">Whether that check was the best so far (and saved the checkpoint).</param>
+public sealed record TranslationProgress(int Batch, int Batches, int Epoch, double Loss, double TokensPerSecond, TimeSpan Elapsed,
+    TimeSpan Remaining, TrainingCheck? Check, bool Saved)
+{
+    /// <summary>The batch's log text: epoch, running loss and speed.</summary>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"epoch {Epoch} loss {Loss:F3} {TokensPerSecond:F0} tok/s");
+
+    /// <summary>The check's log text (null without one): losses, learning rate, speed, minutes, and whether it was saved.</summary>
+    public string? CheckText => Check is { } c
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"check: epoch {c.Epoch:F2} train {c.TrainLoss:F3} val {c.ValidationLoss:F3} lr {c.LearningRate:G3} {c.TokensPerSecond:F0} tok/s {c.Minutes:F1} min{(Saved ? " (best, saved)" : "")}")
+        : null;
+}
+
 /// <summary>
 /// Trains a <see cref="Seq2SeqModel{T}"/>: teacher forcing, Adam, global-norm clipping, ReduceLROnPlateau on the
 /// validation loss (bound to the optimizer), early stopping, the best checkpoint saved atomically on every
@@ -31,13 +55,19 @@ public sealed record TrainingSummary(IReadOnlyList<TrainingCheck> Checks, double
 /// </summary>
 public static class TranslationTrainer
 {
-    /// <summary>Runs training; <paramref name="progress"/> gets (batches done, batches planned, message) updates.</summary>
+    /// <summary>
+    /// Runs training; <paramref name="progress"/> hears after every batch, on the training thread (a report for a batch
+    /// that ends with a validation check carries it).
+    /// </summary>
     public static TrainingSummary Train(Seq2SeqModel<float> model, ParallelCorpus train, ParallelCorpus validation,
-        Vocabulary source, Vocabulary target, string checkpointPath, Action<int, int, string>? progress = null)
+        Vocabulary source, Vocabulary target, string checkpointPath, IProgress<TranslationProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(validation);
+        // With no batches nothing would ever be saved, yet the run would look finished.
+        if (train.Count == 0 || validation.Count == 0)
+            throw new ArgumentException($"training needs sentence pairs: the training corpus has {train.Count}, the validation corpus {validation.Count}");
         var st = model.Settings;
         var random = new Random(st.Seed + 1);
         var parameters = model.Parameters();
@@ -74,8 +104,8 @@ public static class TranslationTrainer
                 sinceBatches++;
                 sinceTokens += tokens;
                 double minutes = clock.Elapsed.TotalMinutes;
-                progress?.Invoke(done, planned, string.Create(CultureInfo.InvariantCulture,
-                    $"epoch {epoch + 1} loss {sinceLoss / sinceBatches:F3} {sinceTokens / sinceClock.Elapsed.TotalSeconds:F0} tok/s"));
+                double runningLoss = sinceLoss / sinceBatches, runningSpeed = sinceTokens / sinceClock.Elapsed.TotalSeconds;
+                TrainingCheck? check = null;
                 bool overTime = st.MaxMinutes > 0 && minutes >= st.MaxMinutes;
                 bool endOfEpoch = i == batches.Count - 1;
                 if ((i + 1) % checkEvery == 0 && (batches.Count - i - 1) >= checkEvery / 2 || endOfEpoch || overTime)
@@ -93,10 +123,8 @@ public static class TranslationTrainer
                         bad++;
                     }
                     plateau.Step(val);
-                    var check = new TrainingCheck(epoch + (i + 1.0) / batches.Count, sinceLoss / sinceBatches, val, adam.LearningRate, clock.Elapsed.TotalMinutes, tps);
+                    check = new TrainingCheck(epoch + (i + 1.0) / batches.Count, sinceLoss / sinceBatches, val, adam.LearningRate, clock.Elapsed.TotalMinutes, tps);
                     checks.Add(check);
-                    progress?.Invoke(done, planned, string.Create(CultureInfo.InvariantCulture,
-                        $"check: epoch {check.Epoch:F2} train {check.TrainLoss:F3} val {val:F3} lr {adam.LearningRate:G3} {tps:F0} tok/s {check.Minutes:F1} min{(bad == 0 ? " (best, saved)" : "")}"));
                     sinceLoss = 0;
                     sinceBatches = 0;
                     sinceTokens = 0;
@@ -112,11 +140,20 @@ public static class TranslationTrainer
                         stop = true;
                     }
                 }
+                progress?.Report(new TranslationProgress(done, planned, epoch + 1, runningLoss, runningSpeed, clock.Elapsed,
+                    stop ? TimeSpan.Zero : Remaining(clock.Elapsed, done, planned, st.MaxMinutes), check, check is not null && bad == 0));
             }
         }
         model.IsTraining = false;
         double epochs = checks.Count > 0 ? checks[^1].Epoch : 0;
         return new TrainingSummary(checks, best, clock.Elapsed.TotalMinutes, epochs, totalTokens / clock.Elapsed.TotalSeconds, reason);
+    }
+
+    // The planned batches left at the mean pace so far, no more than what is left of the time budget.
+    private static TimeSpan Remaining(TimeSpan elapsed, int done, int planned, double maxMinutes)
+    {
+        var pace = elapsed * ((double)(planned - done) / done);
+        return maxMinutes > 0 ? TimeSpan.FromTicks(Math.Min(pace.Ticks, Math.Max(0, (TimeSpan.FromMinutes(maxMinutes) - elapsed).Ticks))) : pace;
     }
 
     /// <summary>Mean label-smoothed validation loss per target token, without dropout.</summary>

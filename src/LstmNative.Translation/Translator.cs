@@ -49,10 +49,20 @@ public sealed class Translator
         options ??= new DecodeOptions();
         options.Validate();
         var results = new Translation[sentences.Count];
-        for (int start = 0; start < sentences.Count; start += batchSize)
+        // An empty (or blank) sentence translates to an empty one without decoding: with nothing to attend to, the
+        // model would still emit its most likely opening words.
+        var todo = new List<int>(sentences.Count);
+        for (int i = 0; i < sentences.Count; i++)
         {
-            int n = Math.Min(batchSize, sentences.Count - start);
-            var ids = Enumerable.Range(start, n).Select(i => Source.Encode(sentences[i])).ToArray();
+            if (Vocabulary.Tokenize(sentences[i]).Length == 0)
+                results[i] = new Translation("", [("", 0.0)], [], []);
+            else
+                todo.Add(i);
+        }
+        for (int start = 0; start < todo.Count; start += batchSize)
+        {
+            int n = Math.Min(batchSize, todo.Count - start);
+            var ids = Enumerable.Range(start, n).Select(i => Source.Encode(sentences[todo[i]])).ToArray();
             var scorer = new ModelScorer(Model, ids);
             var best = options.BeamSize == 1 && options.NBest == 1
                 ? BeamSearch.Greedy(scorer, n, options).Select(h => new[] { h }).ToArray()
@@ -62,9 +72,9 @@ public sealed class Translator
                 var words = ids[i].Select(id => Source[id]).ToArray();
                 var hyps = best[i];
                 var top = hyps.Length > 0 ? hyps[0] : new Hypothesis([], 0, 0, []);
-                results[start + i] = new Translation(Target.Decode(top.Tokens),
+                results[todo[start + i]] = new Translation(Target.Decode(top.Tokens),
                     [.. hyps.Select(h => (Target.Decode(h.Tokens), h.Score))], words,
-                    [.. top.Attention.Select(a => a[..Math.Max(1, words.Length)])]);
+                    [.. top.Attention.Select(a => a[..words.Length])]);
             }
         }
         return results;

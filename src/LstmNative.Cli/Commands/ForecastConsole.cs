@@ -46,7 +46,7 @@ internal static class ForecastConsole
                 .Start(ctx =>
                 {
                     var task = ctx.AddTask("training", maxValue: job.Training.Epochs);
-                    var progress = new SyncProgress(p =>
+                    var progress = new SyncProgress<TrainingProgress>(p =>
                     {
                         task.Value = p.Epoch - 1 + (double)p.Batch / p.Batches;
                         task.Description = Markup.Escape(Describe(p));
@@ -113,10 +113,4 @@ internal static class ForecastConsole
     }
 
     private static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
-
-    /// <summary>Reports synchronously on the training thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
 }

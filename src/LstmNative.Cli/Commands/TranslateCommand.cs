@@ -62,7 +62,8 @@ internal static class TranslateCommand
             string[] src, refs;
             try
             {
-                (src, refs) = ParallelCorpus.ReadLines(parse.GetValue(source)!.FullName, parse.GetValue(reference)!.FullName);
+                // A test set may hold an empty line: it translates to an empty line and is scored as one.
+                (src, refs) = ParallelCorpus.ReadLines(parse.GetValue(source)!.FullName, parse.GetValue(reference)!.FullName, allowEmptyLines: true);
             }
             catch (Exception e) when (e is InvalidDataException or FileNotFoundException)
             {
@@ -89,6 +90,8 @@ internal static class TranslateCommand
                 for (int i = 0; i < mapCount; i++)
                 {
                     var tr = translations[i];
+                    if (tr.SourceWords.Count == 0)
+                        continue; // an empty line: nothing to draw
                     var outWords = Vocabulary.Tokenize(tr.Text).Append("</s>").ToArray();
                     int rows = Math.Min(outWords.Length, tr.Attention.Length), cols = tr.SourceWords.Count;
                     var a = new float[rows, cols];
@@ -207,6 +210,9 @@ internal static class TranslateCommand
                 MaxMinutes = parse.GetValue(maxMinutes), ValidationsPerEpoch = parse.GetValue(checks), Seed = parse.GetValue(seed),
             };
             settings.Validate();
+            // Found out before hours of training, not after.
+            if (parse.GetValue(report) is { } reportFile && !Directory.Exists(reportFile.DirectoryName))
+                throw new CliException($"--report: no such folder: {reportFile.DirectoryName}");
             var (trainSrc, trainTgt) = ParallelCorpus.ReadLines(FindSplit(dir, "train", s), FindSplit(dir, "train", t));
             var (valSrc, valTgt) = ParallelCorpus.ReadLines(FindSplit(dir, "val", s), FindSplit(dir, "val", t));
             var sv = Vocabulary.Build(trainSrc, settings.MinCount);
@@ -220,18 +226,7 @@ internal static class TranslateCommand
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"train {train.Count} pairs, val {val.Count}; vocabularies {s} {sv.Count}, {t} {tv.Count}; {model.ParameterCount:N0} parameters"));
             stdout.WriteLine($"settings {settings.ToJson()}");
-            var clock = Stopwatch.StartNew();
-            int lastPrinted = 0;
-            var summary = TranslationTrainer.Train(model, train, val, sv, tv, modelPath, (done, planned, message) =>
-            {
-                if (message.StartsWith("check", StringComparison.Ordinal) || done - lastPrinted >= 50)
-                {
-                    if (!message.StartsWith("check", StringComparison.Ordinal))
-                        lastPrinted = done;
-                    stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{clock.Elapsed:hh\\:mm\\:ss}] batch {done}/{planned} {message}"));
-                    stdout.Flush();
-                }
-            });
+            var summary = TranslateTrainConsole.Run(stdout, progress => TranslationTrainer.Train(model, train, val, sv, tv, modelPath, progress));
             TranslationPlots.SaveLossPlot(summary.Checks, Path.Combine(outDir, "loss.png"));
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"stopped: {summary.StopReason}; {summary.Epochs:F2} epochs in {summary.Minutes:F1} min, {summary.TokensPerSecond:F0} target tokens/s; best val loss {summary.BestValidationLoss:F4}; model {modelPath}"));

@@ -112,6 +112,83 @@ public class LossTests
         });
     }
 
+    /// <summary>Label-smoothed cross-entropy of one row, written out plainly: −Σ_k q_k log softmax(z)_k.</summary>
+    private static double NaiveRow(ReadOnlySpan<double> z, int target, double eps, Span<double> grad, double scale)
+    {
+        double max = double.NegativeInfinity;
+        foreach (var v in z)
+            max = Math.Max(max, v);
+        double sum = 0;
+        foreach (var v in z)
+            sum += Math.Exp(v - max);
+        double loss = 0;
+        for (int k = 0; k < z.Length; k++)
+        {
+            double q = eps / z.Length + (k == target ? 1 - eps : 0);
+            double logP = z[k] - max - Math.Log(sum);
+            loss -= q * logP;
+            grad[k] = scale * (Math.Exp(logP) - q);
+        }
+        return loss;
+    }
+
+    // The fused, pooled path (the translation model's loss on [tokens × vocabulary] logits) against the plain row formula:
+    // sizes from 1 row / 1 class up to past the parallel threshold, float and double, ignored rows, both reductions.
+    [TestCase(1, 1, Reduction.Mean, 0.0)]
+    [TestCase(1, 7, Reduction.Sum, 0.1)]
+    [TestCase(5, 3, Reduction.Mean, 0.2)]
+    [TestCase(37, 1999, Reduction.Mean, 0.1)]
+    [TestCase(97, 1031, Reduction.Sum, 0.0)]
+    public void FusedForwardBackwardMatchesThePlainFormula(int n, int c, Reduction reduction, double eps)
+    {
+        var rng = NewRandom(out int seed);
+        var logits = new double[n * c];
+        for (int i = 0; i < logits.Length; i++)
+            logits[i] = rng.NextDouble() * 8 - 4;
+        const int ignore = -1;
+        var targets = Enumerable.Range(0, n).Select(_ => rng.Next(4) == 0 && n > 1 ? ignore : rng.Next(c)).ToArray();
+        int counted = targets.Count(t => t != ignore);
+        double scale = reduction == Reduction.Mean ? 1.0 / counted : 1;
+        var expectedGrad = new double[n * c];
+        double expected = 0;
+        for (int s = 0; s < n; s++)
+            if (targets[s] != ignore)
+                expected += NaiveRow(logits.AsSpan(s * c, c), targets[s], eps, expectedGrad.AsSpan(s * c, c), scale);
+        expected *= reduction == Reduction.Mean ? 1.0 / counted : 1;
+
+        var d = new CrossEntropyLoss<double>(reduction, ignore, eps);
+        var grad = Enumerable.Repeat(double.NaN, n * c).ToArray(); // every value must be overwritten, ignored rows with 0
+        double loss = d.ForwardBackward(logits, targets, grad, c, out int count);
+        Assert.That(count, Is.EqualTo(counted), $"seed {seed}");
+        Assert.That(loss, Is.EqualTo(expected).Within(1e-12 * Math.Max(1, Math.Abs(expected))), $"seed {seed}");
+        for (int i = 0; i < grad.Length; i++)
+            Assert.That(grad[i], Is.EqualTo(expectedGrad[i]).Within(1e-14), $"seed {seed}: gradient {i}");
+
+        var f = new CrossEntropyLoss<float>(reduction, ignore, eps);
+        var gradF = new float[n * c];
+        double lossF = f.ForwardBackward([.. logits.Select(v => (float)v)], targets, gradF, c, out _);
+        Assert.That(lossF, Is.EqualTo(expected).Within(1e-5 * Math.Max(1, Math.Abs(expected))), $"seed {seed}: float");
+        for (int i = 0; i < gradF.Length; i++)
+            Assert.That(gradF[i], Is.EqualTo(expectedGrad[i]).Within(1e-6), $"seed {seed}: float gradient {i}");
+
+        // the Tensor API runs the same kernel and agrees
+        Assert.That(d.Forward(new Tensor<double>(logits, n, c), targets), Is.EqualTo(loss));
+        Assert.That(d.Backward().Data, Is.EqualTo(grad));
+    }
+
+    [Test]
+    public void FusedForwardBackwardRejectsShortBuffersAndBadTargetsAndCountsNothingForAllIgnored()
+    {
+        var loss = new CrossEntropyLoss<float>(Reduction.Mean, ignoreIndex: 0, labelSmoothing: 0.1);
+        Assert.Throws<ArgumentException>(() => loss.ForwardBackward(new float[5], [1, 2], new float[6], 3, out _));
+        Assert.Throws<ArgumentException>(() => loss.ForwardBackward(new float[6], [1, 2], new float[5], 3, out _));
+        Assert.Throws<ArgumentException>(() => loss.ForwardBackward(new float[6], [1, 3], new float[6], 3, out _));
+        var grad = new float[] { 9, 9, 9, 9, 9, 9 };
+        Assert.That(loss.ForwardBackward(new float[6], [0, 0], grad, 3, out int counted), Is.NaN, "PyTorch: the mean over no samples");
+        Assert.That(counted, Is.Zero);
+        Assert.That(grad, Is.All.Zero);
+    }
+
     [Test]
     public void MismatchedSizesAreRejected() =>
         Assert.Throws<ArgumentException>(() => new MseLoss<double>().Forward(new Tensor<double>(2, 3), new Tensor<double>(5)));

@@ -58,42 +58,6 @@ public class TranslationTests
     }
 
     [Test]
-    public void LabelSmoothedLossMatchesFiniteDifferencesAndIgnoresPadding()
-    {
-        var rng = new Random(3);
-        int v = 6;
-        var logits = new double[4 * v];
-        for (int i = 0; i < logits.Length; i++)
-            logits[i] = rng.NextDouble() * 4 - 2;
-        int[] targets = [2, Vocabulary.Pad, 5, 1];
-        var grad = new double[logits.Length];
-        var (loss, count) = LabelSmoothedLoss.Compute(logits, targets, v, 0.2, grad);
-        Assert.That(count, Is.EqualTo(3));
-        Assert.That(grad.AsSpan(v, v).ToArray(), Is.All.EqualTo(0.0));
-        var scratch = new double[logits.Length];
-        for (int i = 0; i < logits.Length; i++)
-        {
-            double old = logits[i];
-            logits[i] = old + 1e-6;
-            double up = LabelSmoothedLoss.Compute(logits, targets, v, 0.2, scratch).Loss;
-            logits[i] = old - 1e-6;
-            double down = LabelSmoothedLoss.Compute(logits, targets, v, 0.2, scratch).Loss;
-            logits[i] = old;
-            Assert.That(grad[i], Is.EqualTo((up - down) / 2e-6).Within(1e-7));
-        }
-        // ε = 0 is plain cross-entropy: -log softmax(target)
-        var (plain, _) = LabelSmoothedLoss.Compute(logits, targets, v, 0, scratch);
-        double expected = 0;
-        foreach (int r in new[] { 0, 2, 3 })
-        {
-            var row = logits.AsSpan(r * v, v).ToArray();
-            expected -= row[targets[r]] - Math.Log(row.Sum(Math.Exp));
-        }
-        Assert.That(plain, Is.EqualTo(expected / 3).Within(1e-12));
-        Assert.That(loss, Is.GreaterThan(0));
-    }
-
-    [Test]
     public void RecurrentLengthsMatchPerRowRunsForwardAndBackward()
     {
         var rng = new Random(21);
@@ -313,6 +277,46 @@ public class TranslationTests
         finally
         {
             Directory.Delete(dir, true);
+        }
+    }
+
+    private sealed class Collect : IProgress<TranslationProgress>
+    {
+        public List<TranslationProgress> Reports { get; } = [];
+
+        public void Report(TranslationProgress value) => Reports.Add(value);
+    }
+
+    [Test]
+    public void TrainerReportsEveryBatchWithItsChecksAndRefusesAnEmptyCorpus()
+    {
+        var (_, sv, tv, src) = TinyModel();
+        string[] tgt = ["a dog runs", "a cat sleeps", "two men", "a child plays in the park"];
+        var corpus = ParallelCorpus.Encode(src, tgt, sv, tv);
+        var model = new Seq2SeqModel<float>(new TranslationSettings { EmbeddingSize = 4, HiddenSize = 4, BatchSize = 3, Epochs = 3, ValidationsPerEpoch = 1 }, sv.Count, tv.Count, new Random(2));
+        string path = Path.Combine(Path.GetTempPath(), $"lstmnative-progress-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            var progress = new Collect();
+            var summary = TranslationTrainer.Train(model, corpus, corpus, sv, tv, path, progress);
+            var r = progress.Reports;
+            Assert.That(r.Select(p => p.Batch), Is.EqualTo(Enumerable.Range(1, 6)), "2 batches × 3 epochs, each reported once");
+            Assert.That(r.Select(p => p.Batches), Is.All.EqualTo(6));
+            Assert.That(r.Select(p => p.Epoch), Is.EqualTo(new[] { 1, 1, 2, 2, 3, 3 }));
+            Assert.That(r.Where(p => p.Check is not null).Select(p => p.Check), Is.EqualTo(summary.Checks), "the checks ride on their batch's report");
+            Assert.That(r.Select(p => p.Elapsed), Is.Ordered);
+            Assert.That(r.All(p => p.Loss > 0 && p.TokensPerSecond > 0 && p.Remaining >= TimeSpan.Zero));
+            Assert.That(r[^1].Remaining, Is.EqualTo(TimeSpan.Zero));
+            Assert.That(r[0].ToString(), Does.Match(@"^epoch 1 loss \d+\.\d{3} \d+ tok/s$"));
+            Assert.That(r[0].CheckText, Is.Null);
+            Assert.That(r[1].CheckText, Does.StartWith("check: epoch 1.00 train ").And.EndWith("(best, saved)"));
+            var empty = new ParallelCorpus([], []);
+            Assert.Throws<ArgumentException>(() => TranslationTrainer.Train(model, empty, corpus, sv, tv, path));
+            Assert.Throws<ArgumentException>(() => TranslationTrainer.Train(model, corpus, empty, sv, tv, path));
+        }
+        finally
+        {
+            File.Delete(path);
         }
     }
 
