@@ -137,7 +137,7 @@ internal static class ForecastConsole
         }
         console.Write(table);
         if (intervals.Count > 1)
-            console.MarkupLine("heads + CQR: the band widened per step by split conformal prediction on the validation windows");
+            console.MarkupLine("heads + CQR: each step's band widened (or narrowed) by split conformal prediction on the validation windows");
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"share of actual values below each head: {string.Join(", ", first.Quantiles.Select((q, k) => $"{q:0.###}: {P(first.ShareBelow[k])}"))}; " +
             $"heads crossed (then sorted) at {P(first.CrossedShare)} of window steps; pinball loss {F(first.PinballLoss)}")));

@@ -187,8 +187,9 @@ public sealed class QuantileForecasts
 /// <param name="MeanWidthUnits">Mean band width in the data's units.</param>
 /// <param name="CoveragePerStep">Coverage at each lead step 1 … horizon.</param>
 /// <param name="MeanWidthPerStep">Mean width at each lead step (standardized scale).</param>
-/// <param name="ShareBelow">For each level, the share of actual values below its forecast (calibration: ideally the level).</param>
-/// <param name="PinballLoss">Mean pinball loss of the (sorted) heads, standardized scale.</param>
+/// <param name="ShareBelow">For each level, the share of actual values below its head's forecast (calibration: ideally the
+/// level); the heads' own, before any conformal correction.</param>
+/// <param name="PinballLoss">Mean pinball loss of the (sorted) heads, standardized scale, before any conformal correction.</param>
 /// <param name="CrossedShare">Share of (window, step) pairs whose heads crossed before sorting.</param>
 /// <param name="CorrectionPerStep">The conformal widening per lead step (standardized scale), or null for the heads' own band.</param>
 public sealed record IntervalReport(string Method, double[] Quantiles, double Lower, double Upper, double Nominal, int Windows, double Coverage,

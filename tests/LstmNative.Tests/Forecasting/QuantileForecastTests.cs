@@ -234,5 +234,7 @@ public class QuantileForecastTests
         var job = new ForecastJob(shape, new TrainingSettings(Epochs: 1), dir, Accelerator: (_, _, _) => null);
         Assert.That(() => ForecastPipeline.Run(data, job), Throws.ArgumentException.With.Message.Contains("CPU only"));
         Assert.That(Directory.Exists(dir), Is.False, "refused before anything is written");
+        // The GPU trainer's options (MSE over one output per step) refuse quantile heads too.
+        Assert.Throws<ArgumentException>(() => GpuForecastAccelerator.OptionsFor(new LstmForecaster<float>(shape, new Random(1)), new TrainingSettings(), 64));
     }
 }
