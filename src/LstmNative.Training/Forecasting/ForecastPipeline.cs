@@ -35,7 +35,8 @@ public sealed record ForecastOutcome(ForecastReport Report, IReadOnlyList<string
 /// <summary>
 /// The forecasting job end to end: baselines (persistence, seasonal naive, linear AR by least squares, ridge AR and
 /// DLinear with their penalty chosen on validation) and the LSTM forecaster trained
-/// and scored on the same test windows, then the checkpoint, plots, gradient log and report. While training, the
+/// and scored on the same test windows, then the checkpoint, plots, gradient log and report (with quantile heads, the
+/// median head is the scored point forecast and the report adds the band's coverage and width). While training, the
 /// best weights so far go to <see cref="PartialModelFile"/> (so an interrupted run keeps them); a finished run's
 /// artefacts (<see cref="OutputFiles"/> and the report) are replaced only at the end, all together, once every new
 /// one is complete, so a failed, diverged or interrupted run leaves the previous run's files as they were and
