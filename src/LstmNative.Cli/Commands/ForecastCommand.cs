@@ -45,6 +45,11 @@ internal static class ForecastCommand
                 r.AddError($"--season must be at least 1, got {r.GetValueOrDefault<int>()}");
         });
         var arima = new Option<string>("--arima") { Description = "add a seasonal ARIMA baseline: p,d,q[,P,D,Q,s] or 'auto' (AIC over p,q in 0..2, P,Q in 0..1, d=0, D=1, s=--season)" };
+        var quantiles = new Option<string>("--quantiles")
+        {
+            Description = "train quantile heads with the pinball loss instead of the MSE point forecast, e.g. 0.1,0.5,0.9 (the median is added " +
+                "if missing and is the point forecast); reports the band's coverage and width on the test split and shades it in forecast.png (CPU only)",
+        };
         var seed = Int("--seed", "random seed (same seed, same run)", 1);
         var outputDir = new Option<DirectoryInfo>("--output-dir", "-o") { Description = "folder for the model, PNGs and gradient log", DefaultValueFactory = _ => new DirectoryInfo("forecast-output") };
         var report = new Option<FileInfo>("--report") { Description = "write the results as JSON to this file" };
@@ -53,7 +58,7 @@ internal static class ForecastCommand
         var command = new Command("forecast", "train an LSTM forecaster and compare it with persistence, seasonal naive and linear AR")
         {
             csv, target, features, window, horizon, protocol, patch, hidden, layers, dropout, highway, epochs, batch, lr, optimizer,
-            weightDecay, clip, patience, scheduler, perEpoch, season, arima, seed, outputDir, report, device,
+            weightDecay, clip, patience, scheduler, perEpoch, season, arima, quantiles, seed, outputDir, report, device,
         };
         command.SetAction(parse =>
         {
@@ -117,13 +122,29 @@ internal static class ForecastCommand
                     throw new CliException($"--arima: {e.Message}");
                 }
             }
+            double[]? levels = null;
+            if (parse.GetValue(quantiles) is { } quantileText)
+            {
+                try
+                {
+                    levels = ForecasterShape.ParseQuantiles(quantileText);
+                }
+                catch (FormatException e)
+                {
+                    throw new CliException($"--quantiles: {e.Message}");
+                }
+                // The GPU step computes MSE: quantile heads run on the CPU (auto picks it; an explicit cuda is refused).
+                if (parse.GetValue(device) == "cuda")
+                    throw new CliException("--quantiles: the quantile heads train on the CPU only; use --device cpu or auto");
+                dev = "cpu";
+            }
             int p = parse.GetValue(patch);
             if (p == 0)
                 p = w % 24 == 0 ? 24 : 1;
             if (p < 0 || w % p != 0)
                 throw new CliException($"--window {w} must be a multiple of --patch {p}");
             var shape = new ForecasterShape(data.Features, data.TargetColumn, w, h, parse.GetValue(hidden), parse.GetValue(layers), p,
-                parse.GetValue(dropout), parse.GetValue(highway));
+                parse.GetValue(dropout), parse.GetValue(highway), levels);
             var settings = new TrainingSettings(parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(optimizer)!,
                 parse.GetValue(weightDecay), parse.GetValue(clip), parse.GetValue(patience), parse.GetValue(scheduler)!, parse.GetValue(perEpoch),
                 parse.GetValue(seed));

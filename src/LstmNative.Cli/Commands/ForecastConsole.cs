@@ -25,9 +25,12 @@ internal static class ForecastConsole
             $"{data.Source}: {data.Table.RowCount} rows, inputs {string.Join(", ", data.Table.Columns)}, target {data.Table.Columns[data.TargetColumn]}, " +
             $"{data.Protocol} split, {data.TrainOrigins.Length}/{data.ValidationOrigins.Length}/{data.ScoredTestOrigins.Length} train/validation/scored test windows")));
         string engine = job.Accelerator is null ? $"{LstmNative.Training.Layers.CpuLayerEngine.Default.Name} engine" : "trained end to end on the GPU";
+        string heads = s.Quantiles is { } q
+            ? $"; quantile heads {string.Join(", ", q.Select(l => l.ToString(CultureInfo.InvariantCulture)))} (pinball loss; the point forecast is the median head)"
+            : "";
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"model: {s.Layers}-layer LSTM, hidden {s.Hidden}, window {s.Window} ({s.Steps} steps of {s.Patch}), horizon {s.Horizon}, " +
-            $"highway {(s.Highway ? "on" : "off")}; device {job.Device}, {engine}")));
+            $"highway {(s.Highway ? "on" : "off")}; device {job.Device}, {engine}{heads}")));
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCtrlC = (_, e) =>
@@ -110,7 +113,39 @@ internal static class ForecastConsole
             ? "[green]the LSTM beats every baseline on MSE[/]"
             : "[yellow]the LSTM does not beat every baseline on MSE[/]");
         console.MarkupLine(Markup.Escape($"best epoch {report.BestEpoch} of {report.Epochs.Count}{(report.StoppedEarly ? " (stopped early)" : "")}"));
+        if (report.Intervals is { Count: > 0 } intervals)
+            PrintIntervals(console, intervals, h);
     }
+
+    private static void PrintIntervals(IAnsiConsole console, IReadOnlyList<IntervalReport> intervals, int horizon)
+    {
+        var first = intervals[0];
+        // The whole horizon, then the first, middle and last lead steps (every step is in the JSON report).
+        int[] steps = new[] { 1, (horizon + 1) / 2, horizon }.Distinct().ToArray();
+        var table = new Table().Title(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"{first.Nominal:P0} interval ({first.Lower:0.###}–{first.Upper:0.###} heads), test split: coverage / mean width (standardized)")));
+        table.AddColumn("band");
+        table.AddColumn(new TableColumn("all steps").RightAligned());
+        table.AddColumn(new TableColumn("width, units").RightAligned());
+        foreach (int step in steps)
+            table.AddColumn(new TableColumn($"step {step}").RightAligned());
+        foreach (var r in intervals)
+        {
+            var cells = new List<string> { r.CorrectionPerStep is null ? "heads" : "heads + CQR", Cell(r.Coverage, r.MeanWidth), F(r.MeanWidthUnits) };
+            cells.AddRange(steps.Select(k => Cell(r.CoveragePerStep[k - 1], r.MeanWidthPerStep[k - 1])));
+            table.AddRow(cells.ToArray());
+        }
+        console.Write(table);
+        if (intervals.Count > 1)
+            console.MarkupLine("heads + CQR: each step's band widened (or narrowed) by split conformal prediction on the validation windows");
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"share of actual values below each head: {string.Join(", ", first.Quantiles.Select((q, k) => $"{q:0.###}: {P(first.ShareBelow[k])}"))}; " +
+            $"heads crossed (then sorted) at {P(first.CrossedShare)} of window steps; pinball loss {F(first.PinballLoss)}")));
+    }
+
+    private static string Cell(double coverage, double width) => $"{P(coverage)} / {F(width)}";
+
+    private static string P(double v) => v.ToString("P1", CultureInfo.InvariantCulture);
 
     private static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
 }

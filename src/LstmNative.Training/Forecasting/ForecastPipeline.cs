@@ -35,7 +35,8 @@ public sealed record ForecastOutcome(ForecastReport Report, IReadOnlyList<string
 /// <summary>
 /// The forecasting job end to end: baselines (persistence, seasonal naive, linear AR by least squares, ridge AR and
 /// DLinear with their penalty chosen on validation) and the LSTM forecaster trained
-/// and scored on the same test windows, then the checkpoint, plots, gradient log and report. While training, the
+/// and scored on the same test windows, then the checkpoint, plots, gradient log and report (with quantile heads, the
+/// median head is the scored point forecast and the report adds the band's coverage and width). While training, the
 /// best weights so far go to <see cref="PartialModelFile"/> (so an interrupted run keeps them); a finished run's
 /// artefacts (<see cref="OutputFiles"/> and the report) are replaced only at the end, all together, once every new
 /// one is complete, so a failed, diverged or interrupted run leaves the previous run's files as they were and
@@ -64,6 +65,8 @@ public static class ForecastPipeline
             throw new ArgumentException("the forecaster shape does not match the data (features, target, window or horizon)");
         shape.Validate();
         job.Training.Validate();
+        if (shape.Quantiles is not null && job.Accelerator is not null)
+            throw new ArgumentException("quantile heads train on the CPU only (the GPU step computes MSE); run on the CPU");
         string outDir = PrepareOutput(job.OutputDirectory);
         if (job.ReportPath is { } reportPath)
             CheckWritable(reportPath);
@@ -94,6 +97,8 @@ public static class ForecastPipeline
         string partialPath = Path.Combine(outDir, PartialModelFile);
         TrainingResult training;
         double[] predictions;
+        QuantileForecasts? quantiles = null;
+        IReadOnlyList<IntervalReport>? intervals = null;
         string engineName;
         using (var accelerator = job.Accelerator?.Invoke(model, job.Training, Math.Max(job.Training.BatchSize, ForecastTrainer.PredictionBatch)))
         {
@@ -102,6 +107,13 @@ public static class ForecastPipeline
             // The model holds the best epoch's weights; the accelerator the last epoch's: it forecasts after an upload.
             accelerator?.Upload(model);
             predictions = ForecastTrainer.Predict(model, data, scored, accelerator: accelerator);
+            if (shape.Quantiles is { } levels)
+            {
+                // The median head is the point forecast the table scores; the band is scored on the same windows.
+                quantiles = new QuantileForecasts(levels, predictions, data.Horizon);
+                predictions = quantiles.PointForecast();
+                intervals = ScoreIntervals(model, data, quantiles, actuals);
+            }
             engineName = accelerator?.Name ?? EngineName(model.Lstm.Engine);
         }
         var checkpoint = Checkpoint(model, data, training.Epochs[training.BestEpoch - 1]);
@@ -115,14 +127,14 @@ public static class ForecastPipeline
         var pending = new List<(string Path, Action<Stream> Write)>
         {
             (modelPath, checkpoint),
-            (Path.Combine(outDir, "forecast.png"), Bytes(PlotForecast(data, job, scored, predictions, baselinePredictions[best], baselines[best].Name))),
+            (Path.Combine(outDir, "forecast.png"), Bytes(PlotForecast(data, job, scored, predictions, baselinePredictions[best], baselines[best].Name, quantiles))),
             (Path.Combine(outDir, "loss.png"), Bytes(ForecastPlots.Loss(training.Epochs, training.BestEpoch))),
             (Path.Combine(outDir, "gradient_flow.png"), Bytes(PlotGradientFlow(training.GradientFlow))),
             (Path.Combine(outDir, "cell_state.png"), Bytes(PlotCellState(model, data, scored[0]))),
             (Path.Combine(outDir, "gradient_norms.csv"), Bytes(Encoding.UTF8.GetBytes(training.GradientFlow.ToCsv()))),
         };
         var report = BuildReport(data, job, training, results, clock.Elapsed.TotalSeconds, engineName);
-        report = report with { RunTimeSeconds = clock.Elapsed.TotalSeconds };
+        report = report with { RunTimeSeconds = clock.Elapsed.TotalSeconds, Intervals = intervals };
         if (job.ReportPath is { } rp)
             pending.Add((Path.GetFullPath(rp), Bytes(Encoding.UTF8.GetBytes(report.ToJson() + "\n"))));
         // Everything at once: a failure before the last rename leaves the previous run's files untouched.
@@ -204,7 +216,23 @@ public static class ForecastPipeline
         return stream => stream.Write(bytes);
     }
 
-    private static byte[] PlotForecast(ForecastData data, ForecastJob job, int[] scored, double[] model, double[] baseline, string baselineName)
+    /// <summary>
+    /// The heads' band on the test windows, and the same band widened by split conformal prediction on the validation
+    /// windows (when there are any), which corrects heads that are too narrow or too wide out of sample.
+    /// </summary>
+    private static IntervalReport[] ScoreIntervals(LstmForecaster<float> model, ForecastData data, QuantileForecasts test, double[] actuals)
+    {
+        double scale = data.Scaler.StandardDeviation[data.TargetColumn];
+        var heads = test.Score("quantile heads", actuals, scale);
+        if (data.ValidationOrigins.Length == 0)
+            return [heads];
+        var validation = new QuantileForecasts(test.Levels, ForecastTrainer.Predict(model, data, data.ValidationOrigins), data.Horizon);
+        var correction = validation.ConformalCorrection(data.Actuals(data.ValidationOrigins));
+        return [heads, test.Score("quantile heads, conformalized on the validation split (CQR)", actuals, scale, correction)];
+    }
+
+    private static byte[] PlotForecast(ForecastData data, ForecastJob job, int[] scored, double[] model, double[] baseline, string baselineName,
+        QuantileForecasts? quantiles)
     {
         // Consecutive, non-overlapping windows from the start of the test split: each forecast as the model issued it.
         int h = data.Horizon, span = Math.Max(4 * h, 336);
@@ -216,16 +244,29 @@ public static class ForecastPipeline
         var actual = new List<double>();
         var forecast = new List<double>();
         var other = new List<double>();
+        var lower = new List<double>();
+        var upper = new List<double>();
+        double[]? lowerAll = quantiles?.Lower(), upperAll = quantiles?.Upper();
         foreach (int i in chosen)
         {
             actual.AddRange(data.Target.AsSpan(scored[i], h).ToArray());
             forecast.AddRange(model.AsSpan(i * h, h).ToArray());
             other.AddRange(baseline.AsSpan(i * h, h).ToArray());
+            if (lowerAll is not null && upperAll is not null)
+            {
+                lower.AddRange(lowerAll.AsSpan(i * h, h).ToArray());
+                upper.AddRange(upperAll.AsSpan(i * h, h).ToArray());
+            }
         }
         string target = data.Table.Columns[data.TargetColumn];
+        ForecastBand? band = quantiles is null ? null : new ForecastBand(
+            string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"LSTM {quantiles.Levels[0]:0.###}–{quantiles.Levels[^1]:0.###} quantile band ({quantiles.Nominal:P0} nominal)"),
+            data.Unscale(lower.ToArray()), data.Unscale(upper.ToArray()));
         return ForecastPlots.Forecast($"{data.Source}: {target}, {chosen.Count} consecutive {h}-step forecasts on the test split",
             string.IsNullOrEmpty(job.Unit) ? target : $"{target} ({job.Unit})",
-            data.Unscale(actual.ToArray()), [("LSTM", data.Unscale(forecast.ToArray())), (baselineName, data.Unscale(other.ToArray()))]);
+            data.Unscale(actual.ToArray()), [(quantiles is null ? "LSTM" : "LSTM (median head)", data.Unscale(forecast.ToArray())),
+                (baselineName, data.Unscale(other.ToArray()))], band);
     }
 
     private static byte[] PlotCellState(LstmForecaster<float> model, ForecastData data, int origin)

@@ -11,13 +11,19 @@ public static class ForecastPlots
 {
     private const int Width = 1200, Height = 600;
 
-    /// <summary>Actual values and forecasts (data units) over consecutive test windows; <paramref name="series"/> holds the forecasts, <c>[windows, horizon]</c> each.</summary>
-    public static byte[] Forecast(string title, string unit, double[] actual, IReadOnlyList<(string Name, double[] Values)> series)
+    /// <summary>
+    /// Actual values and forecasts (data units) over consecutive test windows; <paramref name="series"/> holds the
+    /// forecasts, <c>[windows, horizon]</c> each, and <paramref name="band"/> an optional prediction interval drawn
+    /// shaded beneath them (the same length; non-finite values leave gaps).
+    /// </summary>
+    public static byte[] Forecast(string title, string unit, double[] actual, IReadOnlyList<(string Name, double[] Values)> series, ForecastBand? band = null)
     {
         ArgumentNullException.ThrowIfNull(actual);
         ArgumentNullException.ThrowIfNull(series);
         var plot = new Plot();
         var xs = Enumerable.Range(0, actual.Length).Select(i => (double)i).ToArray();
+        if (band is not null)
+            AddBand(plot, xs, band);
         var a = plot.Add.ScatterLine(xs, actual);
         a.LegendText = "actual";
         a.Color = Colors.Black;
@@ -37,6 +43,34 @@ public static class ForecastPlots
         plot.YLabel(unit);
         plot.ShowLegend(Alignment.UpperRight);
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
+    // One shaded polygon per run of finite values: a NaN or infinite edge would break the polygon (and the axis limits).
+    private static void AddBand(Plot plot, double[] xs, ForecastBand band)
+    {
+        if (band.Lower.Length != xs.Length || band.Upper.Length != xs.Length)
+            throw new ArgumentException($"the band's edges ({band.Lower.Length}, {band.Upper.Length}) must have one value per point ({xs.Length})");
+        bool labelled = false;
+        for (int start = 0; start < xs.Length;)
+        {
+            if (!double.IsFinite(band.Lower[start]) || !double.IsFinite(band.Upper[start]))
+            {
+                start++;
+                continue;
+            }
+            int end = start;
+            while (end < xs.Length && double.IsFinite(band.Lower[end]) && double.IsFinite(band.Upper[end]))
+                end++;
+            var fill = plot.Add.FillY(xs[start..end], band.Lower[start..end], band.Upper[start..end]);
+            fill.FillColor = Colors.DodgerBlue.WithAlpha(0.25);
+            fill.LineWidth = 0;
+            if (!labelled)
+            {
+                fill.LegendText = band.Name;
+                labelled = true;
+            }
+            start = end;
+        }
     }
 
     /// <summary>Training and validation loss per epoch, with the restored best epoch marked.</summary>
@@ -59,3 +93,9 @@ public static class ForecastPlots
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 }
+
+/// <summary>A prediction interval to shade in a forecast plot: its legend text and lower and upper edges (data units).</summary>
+/// <param name="Name">Legend text.</param>
+/// <param name="Lower">Lower edge, one value per plotted point.</param>
+/// <param name="Upper">Upper edge.</param>
+public sealed record ForecastBand(string Name, double[] Lower, double[] Upper);

@@ -16,8 +16,12 @@ namespace LstmNative.Training.Forecasting;
 /// <param name="StoppedEarly">Whether early stopping ended training.</param>
 /// <param name="Results">Test-split metrics of the model (first) and each baseline, on the same scored windows.</param>
 /// <param name="Epochs">The training history.</param>
+/// <param name="Intervals">With quantile heads, the prediction interval on the test split (the heads' band, then the band
+/// conformalized on the validation split), scored on the model's windows; else null. The model's row in
+/// <paramref name="Results"/> is then the median head.</param>
 public sealed record ForecastReport(string Tool, ReportData Data, ReportSettings Settings, string Device, string Engine, string Machine,
-    double RunTimeSeconds, double TrainSeconds, int BestEpoch, bool StoppedEarly, IReadOnlyList<ReportResult> Results, IReadOnlyList<EpochRecord> Epochs)
+    double RunTimeSeconds, double TrainSeconds, int BestEpoch, bool StoppedEarly, IReadOnlyList<ReportResult> Results, IReadOnlyList<EpochRecord> Epochs,
+    IReadOnlyList<IntervalReport>? Intervals = null)
 {
     private static readonly JsonSerializerOptions Json = new()
     {

@@ -10,7 +10,7 @@ namespace LstmNative.Training.Forecasting;
 /// <summary>What training produced.</summary>
 /// <param name="Epochs">Every finished epoch.</param>
 /// <param name="BestEpoch">1-based epoch whose weights the model holds at the end.</param>
-/// <param name="BestValidationLoss">Its validation MSE.</param>
+/// <param name="BestValidationLoss">Its validation loss (MSE, or the pinball loss of quantile heads).</param>
 /// <param name="GradientFlow">Per-layer gradient norms at every step.</param>
 /// <param name="StoppedEarly">Whether early stopping ended training before the epoch limit.</param>
 /// <param name="Seconds">Training wall time.</param>
@@ -39,8 +39,9 @@ public sealed class TrainingDivergedException : InvalidOperationException
 }
 
 /// <summary>
-/// Trains an <see cref="LstmForecaster{T}"/> with MSE on the standardized scale: shuffled mini-batches, global-norm
-/// clipping, a learning-rate schedule, and early stopping on the validation MSE that restores the best weights.
+/// Trains an <see cref="LstmForecaster{T}"/> on the standardized scale with MSE, or with the pinball loss
+/// (<see cref="QuantileLoss{T}"/>) when the shape has quantile heads: shuffled mini-batches, global-norm clipping, a
+/// learning-rate schedule, and early stopping on the same loss over the validation windows that restores the best weights.
 /// Deterministic for a given seed (the engine's parallel shards are fixed, not per-core).
 /// </summary>
 public static class ForecastTrainer
@@ -57,6 +58,7 @@ public static class ForecastTrainer
     /// current batch with <see cref="OperationCanceledException"/>, leaving the model at its best weights so far.
     /// With an <paramref name="accelerator"/> the steps and the validation forecasts run there (the gradient-flow log
     /// then stays empty: the gradients never leave the device); the model is updated from it after every epoch.
+    /// Quantile heads train on the CPU only (the device step computes MSE).
     /// </summary>
     public static TrainingResult Train(LstmForecaster<float> model, ForecastData data, TrainingSettings settings,
         IProgress<TrainingProgress>? progress = null, Action<EpochRecord>? onImproved = null, IForecastAccelerator? accelerator = null,
@@ -66,6 +68,8 @@ public static class ForecastTrainer
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
+        if (accelerator is not null && model.Shape.Quantiles is not null)
+            throw new ArgumentException("quantile heads train on the CPU only: the accelerator's step computes MSE");
         var parameters = model.Parameters().ToArray();
         var optimizer = CreateOptimizer(parameters, settings);
         LearningRateScheduler? scheduler = settings.Scheduler switch
@@ -75,7 +79,7 @@ public static class ForecastTrainer
             _ => null,
         };
         var stopping = new EarlyStopping<float>(model, settings.Patience);
-        var loss = new MseLoss<float>();
+        var loss = Loss<float>(model.Shape);
         var flow = new GradientFlowLog();
         var shuffle = new Random(settings.Seed ^ 0x5EED);
         int perEpoch = settings.WindowsPerEpoch > 0 ? Math.Min(settings.WindowsPerEpoch, data.TrainOrigins.Length) : data.TrainOrigins.Length;
@@ -162,12 +166,20 @@ public static class ForecastTrainer
         return new TrainingResult(epochs, stopping.BestEpoch + 1, stopping.BestMetric, flow, stopping.ShouldStop, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Mean squared error of the model on <paramref name="origins"/> (evaluation mode; on the accelerator when given).</summary>
+    /// <summary>
+    /// The loss the model trains with, on <paramref name="origins"/> (evaluation mode; on the accelerator when given): mean
+    /// squared error, or for quantile heads the mean pinball loss over every head.
+    /// </summary>
     public static double Evaluate(LstmForecaster<float> model, ForecastData data, int[] origins, IForecastAccelerator? accelerator = null)
     {
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(origins);
         var predictions = Predict(model, data, origins, accelerator: accelerator);
         var actuals = data.Actuals(origins);
+        if (model.Shape.Quantiles is not null)
+            return Loss<double>(model.Shape).Forward(Tensor<double>.FromDoubles(predictions, origins.Length, model.Shape.Outputs),
+                Tensor<double>.FromDoubles(actuals, origins.Length, data.Horizon));
         double sum = 0;
         for (int i = 0; i < predictions.Length; i++)
             sum += (predictions[i] - actuals[i]) * (predictions[i] - actuals[i]);
@@ -175,7 +187,8 @@ public static class ForecastTrainer
     }
 
     /// <summary>
-    /// The model's standardized forecasts for <paramref name="origins"/>, <c>[n, horizon]</c> row-major (evaluation mode;
+    /// The model's standardized forecasts for <paramref name="origins"/>, <c>[n, horizon]</c> row-major, or
+    /// <c>[n, horizon · Q]</c> for quantile heads (levels innermost, as the heads gave them) (evaluation mode;
     /// on the accelerator when given, whose batches are at most <see cref="PredictionBatch"/>).
     /// </summary>
     public static double[] Predict(LstmForecaster<float> model, ForecastData data, int[] origins, int batchSize = PredictionBatch,
@@ -186,7 +199,8 @@ public static class ForecastTrainer
         ArgumentNullException.ThrowIfNull(origins);
         bool training = model.IsTraining;
         model.Eval();
-        var result = new double[origins.Length * data.Horizon];
+        int outputs = model.Shape.Outputs;
+        var result = new double[origins.Length * outputs];
         for (int start = 0; start < origins.Length; start += batchSize)
         {
             int count = Math.Min(batchSize, origins.Length - start);
@@ -194,19 +208,22 @@ public static class ForecastTrainer
             data.Fill<float>(origins.AsSpan(start, count), x, null);
             if (accelerator is not null)
             {
-                var forecasts = new float[count * data.Horizon];
+                var forecasts = new float[count * outputs];
                 accelerator.Predict(x, forecasts);
                 for (int i = 0; i < forecasts.Length; i++)
-                    result[start * data.Horizon + i] = forecasts[i];
+                    result[start * outputs + i] = forecasts[i];
                 continue;
             }
             var y = model.Forward(x);
             for (int i = 0; i < y.Length; i++)
-                result[start * data.Horizon + i] = y.Data[i];
+                result[start * outputs + i] = y.Data[i];
         }
         model.IsTraining = training;
         return result;
     }
+
+    private static ILoss<T> Loss<T>(ForecasterShape shape) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        shape.Quantiles is { } levels ? new QuantileLoss<T>(levels) : new MseLoss<T>();
 
     private static Optimizer<float> CreateOptimizer(Parameter<float>[] parameters, TrainingSettings s) => s.Optimizer switch
     {

@@ -57,6 +57,8 @@ public sealed class GpuForecastAccelerator : IForecastAccelerator
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         var shape = model.Shape;
+        if (shape.Quantiles is not null)
+            throw new ArgumentException("quantile heads train on the CPU only: the device step computes MSE over one output per lead step");
         double lr = settings.LearningRate, decay = settings.WeightDecay;
         return GpuTrainerOptions.FromRnn(model.Lstm.Options, shape.Steps, maxBatch) with
         {

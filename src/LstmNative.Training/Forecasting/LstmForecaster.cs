@@ -13,11 +13,42 @@ namespace LstmNative.Training.Forecasting;
 /// <param name="Patch">Consecutive time steps fed to the LSTM as one step (1: every step; 24 on hourly data: one step per day).</param>
 /// <param name="Dropout">Dropout between LSTM layers.</param>
 /// <param name="Highway">Whether a linear path from the window to the forecast is added (LSTNet's autoregressive highway).</param>
+/// <param name="Quantiles">Null for a point forecaster (trained with MSE); else the quantile levels of its heads, strictly
+/// increasing in (0, 1) (e.g. 0.1, 0.5, 0.9; see <see cref="ParseQuantiles"/>), trained with the pinball loss: the model
+/// then gives one value per level for every lead step.</param>
 public sealed record ForecasterShape(int Features, int TargetFeature, int Window, int Horizon, int Hidden = 64, int Layers = 2,
-    int Patch = 1, double Dropout = 0, bool Highway = true)
+    int Patch = 1, double Dropout = 0, bool Highway = true, IReadOnlyList<double>? Quantiles = null)
 {
     /// <summary>LSTM time steps per window.</summary>
     public int Steps => Window / Patch;
+
+    /// <summary>Values per lead step: the number of quantile heads, or 1 for a point forecaster.</summary>
+    public int OutputsPerStep => Quantiles?.Count ?? 1;
+
+    /// <summary>Values per window, <c>horizon · outputs per step</c> (quantiles innermost, as <c>QuantileLoss</c> expects).</summary>
+    public int Outputs => Horizon * OutputsPerStep;
+
+    /// <summary>
+    /// Quantile levels from a comma-separated list (<c>0.1,0.9</c>): each in (0, 1), sorted, duplicates dropped, and the
+    /// median 0.5 added when missing, because the median head is the quantile forecaster's point forecast. At least two
+    /// levels are needed (one interval). Throws <see cref="FormatException"/> naming the bad value.
+    /// </summary>
+    public static double[] ParseQuantiles(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var levels = new SortedSet<double> { 0.5 };
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double q))
+                throw new FormatException($"'{part}' is not a number (expected levels such as 0.1,0.5,0.9)");
+            if (!(q > 0 && q < 1))
+                throw new FormatException($"quantile levels must lie strictly between 0 and 1, got {part}");
+            levels.Add(q);
+        }
+        if (levels.Count < 2)
+            throw new FormatException("at least one level besides the median is needed for an interval (e.g. 0.1,0.5,0.9)");
+        return [.. levels];
+    }
 
     /// <summary>
     /// The forecaster's input transform for one window <c>[window, F]</c>: every feature made relative to its last
@@ -48,6 +79,16 @@ public sealed record ForecasterShape(int Features, int TargetFeature, int Window
             throw new ArgumentException($"target feature {TargetFeature} is outside [0, {Features})");
         if (Window % Patch != 0)
             throw new ArgumentException($"the window ({Window}) must be a multiple of the patch ({Patch})");
+        if (Quantiles is { } q)
+        {
+            if (q.Count < 2)
+                throw new ArgumentException("a quantile forecaster needs at least two levels (an interval)");
+            for (int i = 0; i < q.Count; i++)
+                if (!(q[i] > 0 && q[i] < 1) || (i > 0 && !(q[i] > q[i - 1])))
+                    throw new ArgumentException($"quantile levels must increase strictly within (0, 1), got {string.Join(", ", q)}");
+            if (!q.Contains(0.5))
+                throw new ArgumentException("the quantile levels must include the median 0.5 (the point forecast)");
+        }
         // 64-bit size arithmetic: each LSTM weight matrix [4·hidden, max(input, hidden)] must fit a .NET array.
         long input = (long)Patch * Features;
         long columns = Math.Max(input, Hidden);
@@ -64,7 +105,10 @@ public sealed record ForecasterShape(int Features, int TargetFeature, int Window
 /// <see cref="ForecasterShape.Patch"/> steps, run through the LSTM; its last hidden state goes through a linear head
 /// to <c>horizon</c> outputs, which are added to the last observed target value (a skip connection from persistence),
 /// plus, when <see cref="ForecasterShape.Highway"/> is on, a linear map of the relative target window. Output:
-/// <c>[B, horizon]</c>. The head and highway start at zero, so training starts from exactly the persistence forecast.
+/// <c>[B, horizon]</c>, or with <see cref="ForecasterShape.Quantiles"/> <c>[B, horizon · Q]</c>, one value per quantile
+/// level for every lead step (levels innermost): the quantile heads share the LSTM, and each has its own row of the head
+/// and of the highway. The head and highway start at zero, so training starts from exactly the persistence forecast
+/// (every quantile head included; the pinball loss then pulls them apart).
 /// </summary>
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class LstmForecaster<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -80,12 +124,12 @@ public sealed class LstmForecaster<T> : Module<T> where T : unmanaged, IFloating
         shape.Validate();
         Shape = shape;
         Lstm = RegisterModule("lstm", new Lstm<T>(shape.Patch * shape.Features, shape.Hidden, random, shape.Layers, shape.Dropout, engine: engine));
-        Head = RegisterModule("head", new Linear<T>(shape.Hidden, shape.Horizon, random));
+        Head = RegisterModule("head", new Linear<T>(shape.Hidden, shape.Outputs, random));
         Head.Weight.Value.Clear();
         Head.Bias!.Value.Clear();
         if (shape.Highway)
         {
-            Highway = RegisterModule("highway", new Linear<T>(shape.Window, shape.Horizon, random));
+            Highway = RegisterModule("highway", new Linear<T>(shape.Window, shape.Outputs, random));
             Highway.Weight.Value.Clear();
             Highway.Bias!.Value.Clear();
         }
@@ -97,7 +141,7 @@ public sealed class LstmForecaster<T> : Module<T> where T : unmanaged, IFloating
     /// <summary>The recurrent part.</summary>
     public Lstm<T> Lstm { get; }
 
-    /// <summary>Hidden state to forecast.</summary>
+    /// <summary>Hidden state to forecast (<see cref="ForecasterShape.Outputs"/> values).</summary>
     public Linear<T> Head { get; }
 
     /// <summary>The linear path from the relative target window, or null.</summary>
@@ -118,7 +162,8 @@ public sealed class LstmForecaster<T> : Module<T> where T : unmanaged, IFloating
             s.MakeRelative<T>(input.Data.AsSpan(n * w * f, w * f), relative.Data.AsSpan(n * w * f, w * f), targetWindow.Data.AsSpan(n * w, w));
         var hidden = _last.Forward(Lstm.Forward(relative.Reshape(b, s.Steps, s.Patch * f)));
         var head = Head.Forward(hidden);
-        var output = _output = Tensor<T>.Reuse(_output, [b, s.Horizon]);
+        int outputs = s.Outputs;
+        var output = _output = Tensor<T>.Reuse(_output, [b, outputs]);
         head.Data.CopyTo(output.Data, 0);
         if (Highway is not null)
         {
@@ -129,8 +174,8 @@ public sealed class LstmForecaster<T> : Module<T> where T : unmanaged, IFloating
         for (int n = 0; n < b; n++)
         {
             T last = input.Data[(n * w + w - 1) * f + k];
-            for (int h = 0; h < s.Horizon; h++)
-                output.Data[n * s.Horizon + h] += last;
+            for (int o = 0; o < outputs; o++)
+                output.Data[n * outputs + o] += last;
         }
         return output;
     }
@@ -141,7 +186,7 @@ public sealed class LstmForecaster<T> : Module<T> where T : unmanaged, IFloating
         var input = RequireForward(_input);
         RequireSameShape(gradOutput, _output!);
         var s = Shape;
-        int b = input.Dim(0), w = s.Window, f = s.Features, k = s.TargetFeature;
+        int b = input.Dim(0), w = s.Window, f = s.Features, k = s.TargetFeature, outputs = s.Outputs;
         var dRelative = Lstm.Backward(_last.Backward(Head.Backward(gradOutput))).Reshape(b, w, f);
         var gradInput = _gradInput = Tensor<T>.Reuse(_gradInput, input.Shape);
         dRelative.Data.CopyTo(gradInput.Data, 0);
@@ -162,8 +207,8 @@ public sealed class LstmForecaster<T> : Module<T> where T : unmanaged, IFloating
                 for (int t = 0; t < w; t++)
                     sum += g[t * f + c];
                 if (c == k)
-                    for (int h = 0; h < s.Horizon; h++)
-                        sum -= gradOutput.Data[n * s.Horizon + h];
+                    for (int o = 0; o < outputs; o++)
+                        sum -= gradOutput.Data[n * outputs + o];
                 g[(w - 1) * f + c] -= sum;
             }
         }

@@ -38,8 +38,8 @@ public sealed record TrainingSettings(int Epochs = 30, int BatchSize = 64, doubl
 
 /// <summary>One finished epoch.</summary>
 /// <param name="Epoch">1-based epoch.</param>
-/// <param name="TrainLoss">Mean training MSE over the epoch's batches (standardized scale, dropout on).</param>
-/// <param name="ValidationLoss">Validation MSE after the epoch (standardized scale, evaluation mode).</param>
+/// <param name="TrainLoss">Mean training loss over the epoch's batches (MSE, or the pinball loss of quantile heads; standardized scale, dropout on).</param>
+/// <param name="ValidationLoss">Validation loss after the epoch (the same loss; standardized scale, evaluation mode).</param>
 /// <param name="LearningRate">Rate used during the epoch.</param>
 /// <param name="Seconds">Wall time since training started.</param>
 /// <param name="Improved">Whether the validation loss was the best so far (the checkpoint was saved).</param>

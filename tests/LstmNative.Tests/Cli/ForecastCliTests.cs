@@ -104,6 +104,25 @@ public class ForecastCliTests
     }
 
     [Test]
+    public void QuantilesReportTheBandAndBadLevelsAreOneLine()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 400);
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--quantiles", "0.1,1.5", "-o", cli.PathOf("out")]),
+            "--quantiles", "between 0 and 1");
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--quantiles", "0.1,0.9", "--device", "cuda",
+            "-o", cli.PathOf("out")]), "--device cuda");
+        var (exit, stdout, err) = cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--quantiles", "0.1,0.9",
+            "--output-dir", cli.PathOf("out"), "--report", cli.PathOf("report.json")]);
+        Assert.That(exit, Is.Zero, err);
+        Assert.That(stdout, Does.Contain("80 % interval").And.Contain("heads + CQR").And.Contain("share of actual values below each head"));
+        using var report = JsonDocument.Parse(File.ReadAllText(cli.PathOf("report.json")));
+        Assert.That(report.RootElement.GetProperty("intervals").GetArrayLength(), Is.EqualTo(2));
+        Assert.That(report.RootElement.GetProperty("settings").GetProperty("model").GetProperty("quantiles").EnumerateArray().Select(e => e.GetDouble()),
+            Is.EqualTo(new[] { 0.1, 0.5, 0.9 }));
+    }
+
+    [Test]
     public void CudaWithoutAGpuIsOneLineNamingTheReason()
     {
         if (LstmNative.Cuda.GpuRuntime.Current.IsAvailable)

@@ -10,14 +10,18 @@ namespace LstmNative.Tests.Forecasting;
 /// <summary>The LSTM forecaster module: gradients (float64), the persistence start, cell-state tracing, layer grouping.</summary>
 public class ForecasterTests
 {
-    [TestCase(true, 1)]
-    [TestCase(true, 2)]
-    [TestCase(false, 3)]
-    public void GradientsMatchFiniteDifferences(bool highway, int patch)
+    [TestCase(true, 1, false)]
+    [TestCase(true, 2, false)]
+    [TestCase(false, 3, false)]
+    [TestCase(true, 2, true)]
+    [TestCase(false, 1, true)]
+    public void GradientsMatchFiniteDifferences(bool highway, int patch, bool quantiles)
     {
         var rng = NewRandom(out int seed);
         int b = rng.Next(1, 4), f = rng.Next(1, 3), w = patch * rng.Next(1, 4), h = rng.Next(1, 4);
-        var shape = new ForecasterShape(f, rng.Next(f), w, h, Hidden: 3, Layers: 2, Patch: patch, Highway: highway);
+        // Quantile heads: Q outputs per lead step, every one carrying the persistence skip.
+        double[]? levels = quantiles ? [0.1, 0.5, 0.9] : null;
+        var shape = new ForecasterShape(f, rng.Next(f), w, h, Hidden: 3, Layers: 2, Patch: patch, Highway: highway, Quantiles: levels);
         var model = new LstmForecaster<double>(shape, rng);
         // Move the zero-initialised head and highway off zero so every path carries gradient.
         foreach (var p in model.Parameters().Where(p => !p.Name.StartsWith("lstm", StringComparison.Ordinal)))
