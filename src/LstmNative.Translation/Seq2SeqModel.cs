@@ -1,4 +1,5 @@
 using System.Numerics;
+using LstmNative.Engines;
 using LstmNative.Training;
 using LstmNative.Training.Layers;
 using LstmNative.Training.Losses;

@@ -24,7 +24,7 @@ internal static class ForecastConsole
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"{data.Source}: {data.Table.RowCount} rows, inputs {string.Join(", ", data.Table.Columns)}, target {data.Table.Columns[data.TargetColumn]}, " +
             $"{data.Protocol} split, {data.TrainOrigins.Length}/{data.ValidationOrigins.Length}/{data.ScoredTestOrigins.Length} train/validation/scored test windows")));
-        string engine = job.Accelerator is null ? $"{LstmNative.Training.Layers.CpuLayerEngine.Default.Name} engine" : "trained end to end on the GPU";
+        string engine = job.Accelerator is null ? $"{LstmNative.Engines.CpuLayerEngine.Default.Name} engine" : "trained end to end on the GPU";
         string heads = s.Quantiles is { } q
             ? $"; quantile heads {string.Join(", ", q.Select(l => l.ToString(CultureInfo.InvariantCulture)))} (pinball loss; the point forecast is the median head)"
             : "";

@@ -130,8 +130,10 @@ internal static class RunCommand
         }
         using var engine = Gpu.GpuRnnEngine.Create();
         using var runner = new Gpu.Inference.GpuLayerRunner(engine);
+        // The same node on the GPU's layer engine (its inputs were checked when the model was bound).
+        var op = new Onnx.OnnxRnnOperator(bound.Model.Attributes, Onnx.OnnxRnnTensors.FromRoles(bound.InputsByRole), runner);
         for (int i = 0; i < repeat; i++)
-            result = bound.Operator.Forward(runner.Forward);
+            result = op.Forward();
         return result;
     }
 

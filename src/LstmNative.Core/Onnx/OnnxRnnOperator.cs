@@ -1,20 +1,15 @@
+using System.Numerics;
 using LstmNative.Cpu;
+using LstmNative.Engines;
 using LstmNative.Model;
 using LstmNative.Reference;
 
 namespace LstmNative.Onnx;
 
 /// <summary>
-/// One layer's float32 forward pass on some engine, in engine conventions: time-major <c>x[T, B, I]</c>, lengths per row,
-/// initial states and results <c>[D, B, H]</c>, <c>y[T, D, B, H]</c> (zero past each row's end).
-/// </summary>
-public delegate void LayerForwardEngine(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch,
-    ReadOnlySpan<int> sequenceLengths, ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC,
-    Span<float> y, Span<float> yh, Span<float> yc);
-
-/// <summary>
 /// Runs one ONNX LSTM/GRU node: checks every tensor's shape and type against the attributes, maps ONNX gate
-/// order and layout onto the engine's, runs forward (and backward), and maps the results back to ONNX shapes.
+/// order and layout onto the engine's, runs forward (and backward) on an <see cref="IRnnLayerEngine{T}"/>, and maps
+/// the results back to ONNX shapes.
 /// </summary>
 public sealed class OnnxRnnOperator
 {
@@ -23,18 +18,39 @@ public sealed class OnnxRnnOperator
     private readonly int[] _lengths;
     private readonly double[] _h0;     // [D, B, H]
     private readonly double[] _c0;
-    private LayerTrace<double>? _trace;
-    private CpuLayerTrace? _cpuTrace;
-    private LayerWeights<float>? _weights32;
-    private CpuRnnSession? _session;
+    private readonly EngineRun _engine;
+    private CpuPackedLayerEngine? _packed;
 
     /// <summary>Validates the node's inputs against its attributes; throws <see cref="ArgumentException"/> naming the tensor on a mismatch.</summary>
     /// <param name="attributes">The node's attributes.</param>
     /// <param name="inputs">The node's tensors.</param>
-    /// <param name="engine">Which engine runs the node: the fast CPU engine (float32) or the float64 reference.</param>
-    public OnnxRnnOperator(OnnxRnnAttributes attributes, OnnxRnnTensors inputs, RnnEngineKind engine = RnnEngineKind.Cpu)
+    /// <remarks>Runs on the fast CPU engine (<see cref="CpuLayerEngine.Default"/>, float32).</remarks>
+    public OnnxRnnOperator(OnnxRnnAttributes attributes, OnnxRnnTensors inputs)
+        : this(attributes, inputs, new EngineRun<float>(CpuLayerEngine.Default))
     {
-        Engine = engine;
+    }
+
+    /// <summary>Validates the node's inputs against its attributes; runs the node on a float32 engine (the fast CPU engine, the GPU's layer runner, ...).</summary>
+    /// <param name="attributes">The node's attributes.</param>
+    /// <param name="inputs">The node's tensors.</param>
+    /// <param name="engine">The engine that runs the node.</param>
+    public OnnxRnnOperator(OnnxRnnAttributes attributes, OnnxRnnTensors inputs, IRnnLayerEngine<float> engine)
+        : this(attributes, inputs, new EngineRun<float>(engine ?? throw new ArgumentNullException(nameof(engine))))
+    {
+    }
+
+    /// <summary>Validates the node's inputs against its attributes; runs the node on a float64 engine (the reference: <see cref="ReferenceLayerEngine{T}.Default"/>).</summary>
+    /// <param name="attributes">The node's attributes.</param>
+    /// <param name="inputs">The node's tensors.</param>
+    /// <param name="engine">The engine that runs the node.</param>
+    public OnnxRnnOperator(OnnxRnnAttributes attributes, OnnxRnnTensors inputs, IRnnLayerEngine<double> engine)
+        : this(attributes, inputs, new EngineRun<double>(engine ?? throw new ArgumentNullException(nameof(engine))))
+    {
+    }
+
+    private OnnxRnnOperator(OnnxRnnAttributes attributes, OnnxRnnTensors inputs, EngineRun engine)
+    {
+        _engine = engine;
         ArgumentNullException.ThrowIfNull(attributes);
         ArgumentNullException.ThrowIfNull(inputs);
         _inputs = inputs;
@@ -104,13 +120,13 @@ public sealed class OnnxRnnOperator
         _c0 = Options.Cell == RnnCellType.Lstm ? StateToEngine(inputs.InitialC) : [];
     }
 
-    /// <summary>The engine that runs the node.</summary>
-    public RnnEngineKind Engine { get; }
+    /// <summary>The name of the engine that runs the node (<see cref="IRnnLayerEngine{T}.Name"/>).</summary>
+    public string EngineName => _engine.Name;
 
     /// <summary>
-    /// Weight precision of the CPU engine (<see cref="RnnEngineKind.Cpu"/> only): <see cref="CpuPrecision.Bf16"/> and
-    /// <see cref="CpuPrecision.Int8"/> run <see cref="Forward()"/> on a reduced-precision <see cref="CpuRnnModel"/> (see
-    /// <see cref="CpuPrecision"/> for the accuracy), packed on the first call and run on the calling thread;
+    /// Weight precision on the fast CPU engine (<see cref="CpuLayerEngine"/> only): <see cref="Forward()"/> runs on a
+    /// <see cref="CpuPackedLayerEngine"/> in this precision (<see cref="CpuPrecision.Bf16"/> and <see cref="CpuPrecision.Int8"/>:
+    /// see <see cref="CpuPrecision"/> for the accuracy), packed on the first call and run on the calling thread;
     /// <see cref="Backward"/> needs <see cref="CpuPrecision.Fp32"/>.
     /// </summary>
     public CpuPrecision Precision { get; init; } = CpuPrecision.Fp32;
@@ -131,46 +147,27 @@ public sealed class OnnxRnnOperator
     public int Batch { get; }
 
     /// <summary>Runs the node forward; returns <c>Y</c>, <c>Y_h</c> and (LSTM) <c>Y_c</c> by output role, in ONNX shapes, float32.</summary>
-    /// <remarks>On the CPU engine the weights are packed once into a <see cref="CpuRnnModel"/> and every later call reuses
-    /// its session (repeated calls do not repack).</remarks>
+    /// <remarks>On the fast CPU engine the weights are packed once into a <see cref="CpuPackedLayerEngine"/> and every
+    /// later call reuses its session (repeated calls do not repack). Other engines run <see cref="IRnnLayerEngine{T}.Forward"/>
+    /// with the weights converted once, so an engine that keeps state per weights (the GPU's layer runner) sees the same
+    /// instance on every call.</remarks>
     public IReadOnlyDictionary<string, NdArray> Forward() => Forward(traced: false);
 
     private Dictionary<string, NdArray> Forward(bool traced)
     {
-        double[] y, yh, yc;
-        if (Precision != CpuPrecision.Fp32 || (Engine == RnnEngineKind.Cpu && !traced))
+        (double[] Y, double[] Yh, double[] Yc) result;
+        if (Precision != CpuPrecision.Fp32 || (_engine.IsFastCpu && !traced))
         {
-            (y, yh, yc) = ForwardSession();
-        }
-        else if (Engine == RnnEngineKind.Reference)
-        {
-            _trace = ReferenceRnn.Forward<double>(Weights, _x, Steps, Batch, _lengths, _h0, _c0);
-            (y, yh, yc) = (_trace.Y, _trace.Yh, _trace.Yc);
+            if (!_engine.IsFastCpu)
+                throw new InvalidOperationException($"{Precision} weights need the CPU engine, not {_engine.Name}");
+            _packed ??= new CpuPackedLayerEngine(Precision);
+            result = _engine.ForwardOn(_packed, this);
         }
         else
         {
-            _weights32 ??= Weights.Convert<float>();
-            _cpuTrace = CpuRnn.Forward(_weights32, ToFloats(_x), Steps, Batch, _lengths, ToFloats(_h0), ToFloats(_c0));
-            (y, yh, yc) = (ToDoubles(_cpuTrace.Y), ToDoubles(_cpuTrace.Yh), ToDoubles(_cpuTrace.Yc));
+            result = _engine.Forward(this);
         }
-        return Outputs(y, yh, yc);
-    }
-
-    /// <summary>
-    /// Runs the node forward on another float32 engine (the GPU's): <paramref name="engine"/> gets the weights in
-    /// engine layout, time-major <c>x[T, B, I]</c>, the lengths and initial states <c>[D, B, H]</c> (zeros when absent),
-    /// and fills <c>y[T, D, B, H]</c>, <c>yh</c> and (LSTM) <c>yc</c> <c>[D, B, H]</c>. Results as <see cref="Forward()"/>.
-    /// </summary>
-    public IReadOnlyDictionary<string, NdArray> Forward(LayerForwardEngine engine)
-    {
-        ArgumentNullException.ThrowIfNull(engine);
-        int state = Options.DirectionCount * Batch * Options.HiddenSize;
-        var y = new float[Steps * state];
-        var yh = new float[state];
-        var yc = new float[Options.Cell == RnnCellType.Lstm ? state : 0];
-        _weights32 ??= Weights.Convert<float>();
-        engine(_weights32, ToFloats(_x), Steps, Batch, _lengths, ToFloats(_h0), ToFloats(_c0), y, yh, yc);
-        return Outputs(ToDoubles(y), ToDoubles(yh), ToDoubles(yc));
+        return Outputs(result.Y, result.Yh, result.Yc);
     }
 
     private Dictionary<string, NdArray> Outputs(double[] y, double[] yh, double[] yc)
@@ -186,22 +183,6 @@ public sealed class OnnxRnnOperator
         if (Options.Cell == RnnCellType.Lstm)
             result["Y_c"] = StateFromEngine(yc);
         return result;
-    }
-
-    /// <summary>Forward on a packed model in <see cref="Precision"/> (packed once, then reused by later calls).</summary>
-    private (double[] Y, double[] Yh, double[] Yc) ForwardSession()
-    {
-        if (Engine != RnnEngineKind.Cpu)
-            throw new InvalidOperationException($"{Precision} weights need the CPU engine, not {Engine}");
-        _weights32 ??= Weights.Convert<float>();
-        _session ??= new CpuRnnModel([_weights32], Precision).CreateSession(Batch, Steps);
-        int state = Options.DirectionCount * Batch * Options.HiddenSize;
-        bool lstm = Options.Cell == RnnCellType.Lstm;
-        var y = new float[Steps * state];
-        var yh = new float[state];
-        var yc = new float[lstm ? state : 0];
-        _session.Run(ToFloats(_x), Steps, Batch, y, yh, yc, _lengths, ToFloats(_h0), ToFloats(_c0));
-        return (ToDoubles(y), ToDoubles(yh), ToDoubles(yc));
     }
 
     /// <summary>
@@ -238,9 +219,7 @@ public sealed class OnnxRnnOperator
             RequireShape("gradient of Y_c", gc, forward["Y_c"].Shape, NdArray.FormatShape(forward["Y_c"].Shape));
             dYc = StateToEngine(gc);
         }
-        var grads = Engine == RnnEngineKind.Reference
-            ? ReferenceRnn.Backward(_trace!, dY, dYh, dYc)
-            : ToDoubles(CpuRnn.Backward(_cpuTrace!, ToFloats(dY), ToFloats(dYh), ToFloats(dYc)));
+        var grads = _engine.Backward(this, dY, dYh, dYc);
 
         int g = Options.GateCount;
         var w = new double[dirs * g * h * inSize];
@@ -318,9 +297,62 @@ public sealed class OnnxRnnOperator
 
     private static float[] ToFloats(double[] v) => Array.ConvertAll(v, x => (float)x);
 
-    private static double[] ToDoubles(float[] v) => Array.ConvertAll(v, x => (double)x);
+    private static double[] ToDoubles<T>(T[] v) where T : unmanaged, IFloatingPointIeee754<T> =>
+        v is double[] d ? d : Array.ConvertAll(v, x => double.CreateTruncating(x));
 
-    private LayerGradients<double> ToDoubles(LayerGradients<float> g)
+    private static T[] FromDoubles<T>(double[] v) where T : unmanaged, IFloatingPointIeee754<T> =>
+        v is T[] same ? same : Array.ConvertAll(v, x => T.CreateTruncating(x));
+
+    /// <summary>The node's engine, whatever its element type: the node's tensors are held in float64 and converted at this boundary.</summary>
+    private abstract class EngineRun
+    {
+        public abstract string Name { get; }
+
+        /// <summary>True for the fast CPU engine, whose inference runs on packed weights.</summary>
+        public abstract bool IsFastCpu { get; }
+
+        public abstract (double[] Y, double[] Yh, double[] Yc) Forward(OnnxRnnOperator op);
+
+        /// <summary>Inference on <paramref name="packed"/>, with the weights packed there once.</summary>
+        public abstract (double[] Y, double[] Yh, double[] Yc) ForwardOn(CpuPackedLayerEngine packed, OnnxRnnOperator op);
+
+        public abstract LayerGradients<double> Backward(OnnxRnnOperator op, double[] dY, double[] dYh, double[] dYc);
+    }
+
+    private sealed class EngineRun<T>(IRnnLayerEngine<T> engine) : EngineRun where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private LayerWeights<T>? _weights;
+        private LayerWeights<float>? _weights32;
+        private RnnLayerPass<T>? _pass;
+
+        public override string Name => engine.Name;
+
+        public override bool IsFastCpu => engine is CpuLayerEngine;
+
+        public override (double[] Y, double[] Yh, double[] Yc) Forward(OnnxRnnOperator op)
+        {
+            // Converted once: an engine that keeps state per weights (the GPU runner's uploaded model) sees one instance.
+            _weights ??= typeof(T) == typeof(double) ? (LayerWeights<T>)(object)op.Weights : op.Weights.Convert<T>();
+            _pass = engine.Forward(_weights, FromDoubles<T>(op._x), op.Steps, op.Batch, op._lengths, FromDoubles<T>(op._h0), FromDoubles<T>(op._c0));
+            return (ToDoubles(_pass.Y), ToDoubles(_pass.Hn), ToDoubles(_pass.Cn));
+        }
+
+        public override (double[] Y, double[] Yh, double[] Yc) ForwardOn(CpuPackedLayerEngine packed, OnnxRnnOperator op)
+        {
+            _weights32 ??= _weights as LayerWeights<float> ?? op.Weights.Convert<float>();
+            packed.Add(_weights32);
+            var pass = packed.Forward(_weights32, ToFloats(op._x), op.Steps, op.Batch, op._lengths, ToFloats(op._h0), ToFloats(op._c0));
+            return (ToDoubles(pass.Y), ToDoubles(pass.Hn), ToDoubles(pass.Cn));
+        }
+
+        public override LayerGradients<double> Backward(OnnxRnnOperator op, double[] dY, double[] dYh, double[] dYc)
+        {
+            var g = _pass!.Backward(FromDoubles<T>(dY), FromDoubles<T>(dYh), FromDoubles<T>(dYc));
+            return g is LayerGradients<double> d ? d : op.ToDoubles(g);
+        }
+    }
+
+    private LayerGradients<double> ToDoubles<T>(LayerGradients<T> g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var result = new LayerGradients<double>(Options, Steps, Batch);
         Array.Copy(ToDoubles(g.DX), result.DX, g.DX.Length);

@@ -81,7 +81,7 @@ public sealed class LayerTrace<T> where T : unmanaged, IFloatingPointIeee754<T>
     internal T[] RecurrentCandidate { get; }
 }
 
-/// <summary>Gradients of one reference layer: inputs, initial states and every weight.</summary>
+/// <summary>Gradients of one layer pass, on any engine (<c>RnnLayerPass&lt;T&gt;.Backward</c>): inputs, initial states and every weight.</summary>
 /// <typeparam name="T">float or double.</typeparam>
 public sealed class LayerGradients<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -92,6 +92,15 @@ public sealed class LayerGradients<T> where T : unmanaged, IFloatingPointIeee754
         DH0 = new T[d * batch * options.OutputSize];
         DC0 = new T[options.Cell == RnnCellType.Lstm ? d * batch * h : 0];
         Weights = new LayerWeights<T>(options);
+    }
+
+    /// <summary>Wraps gradients an engine assembled itself (e.g. from batch shards).</summary>
+    internal LayerGradients(T[] dx, T[] dh0, T[] dc0, LayerWeights<T> weights)
+    {
+        DX = dx;
+        DH0 = dh0;
+        DC0 = dc0;
+        Weights = weights;
     }
 
     /// <summary>dL/dX <c>[T, B, I]</c>.</summary>

@@ -1,13 +1,16 @@
+using LstmNative.Engines;
 using LstmNative.Model;
+using LstmNative.Reference;
 
 namespace LstmNative.Gpu.Inference;
 
 /// <summary>
-/// Runs single layers on the GPU with the engine conventions of <c>LstmNative.Onnx.LayerForwardEngine</c> (time-major,
-/// states <c>[D, B, H]</c>): what the CLI's <c>run --device cuda</c> plugs into the ONNX operator. Keeps the uploaded
-/// model and a session while the same weights come back with a shape that fits, so repeated runs only run.
+/// The GPU behind the one engine seam, <see cref="IRnnLayerEngine{T}"/> (time-major, states <c>[D, B, H]</c>), for
+/// inference: what the CLI's <c>run --device cuda</c> gives the ONNX operator. Keeps the uploaded model and a session
+/// while the same weights come back with a shape that fits, so repeated runs only run. Backward passes are refused
+/// (GPU training runs whole stacks: <c>GpuRnnTrainer</c>).
 /// </summary>
-public sealed class GpuLayerRunner : IDisposable
+public sealed class GpuLayerRunner : IRnnLayerEngine<float>, IDisposable
 {
     private readonly Func<IReadOnlyList<LayerWeights<float>>, GpuInferenceOptions, GpuRnnModel> _load;
     private readonly GpuInferenceOptions _options;
@@ -37,12 +40,28 @@ public sealed class GpuLayerRunner : IDisposable
     /// <summary>The session of the last call (for diagnostics: algorithm, graphs).</summary>
     public GpuRnnSession? Session => _session;
 
-    /// <summary>One layer forward; see <c>LstmNative.Onnx.LayerForwardEngine</c> for the conventions.</summary>
-    public void Forward(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch,
+    /// <inheritdoc/>
+    public string Name => "cuda";
+
+    /// <inheritdoc/>
+    /// <remarks>Inference only: the pass's <see cref="RnnLayerPass{T}.Backward"/> throws <see cref="NotSupportedException"/>.</remarks>
+    public RnnLayerPass<float> Forward(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch,
+        ReadOnlySpan<int> sequenceLengths, ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        var o = weights.Options;
+        int state = o.DirectionCount * batch * o.HiddenSize;
+        var y = new float[steps * state];
+        var yh = new float[state];
+        var yc = new float[o.Cell == RnnCellType.Lstm ? state : 0];
+        Run(weights, x, steps, batch, sequenceLengths, h0, c0, y, yh, yc);
+        return new Pass(y, yh, yc);
+    }
+
+    private void Run(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch,
         ReadOnlySpan<int> sequenceLengths, ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC,
         Span<float> y, Span<float> yh, Span<float> yc)
     {
-        ArgumentNullException.ThrowIfNull(weights);
         if (!ReferenceEquals(weights, _weights) || _session is null || _session.MaxBatch < batch || _session.MaxSteps < steps)
         {
             _session?.Dispose();
@@ -62,5 +81,17 @@ public sealed class GpuLayerRunner : IDisposable
     {
         _session?.Dispose();
         _model?.Dispose();
+    }
+
+    private sealed class Pass(float[] y, float[] hn, float[] cn) : RnnLayerPass<float>
+    {
+        public override float[] Y => y;
+
+        public override float[] Hn => hn;
+
+        public override float[] Cn => cn;
+
+        public override LayerGradients<float> Backward(ReadOnlySpan<float> dY, ReadOnlySpan<float> dHn, ReadOnlySpan<float> dCn) =>
+            throw new NotSupportedException("the GPU layer runner is for inference only: run backward on the CPU engine or train on the GPU with GpuRnnTrainer");
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using LstmNative.Engines;
 using LstmNative.Formats;
 using LstmNative.Model;
 using LstmNative.Training.Diagnostics;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using LstmNative.Engines;
 using LstmNative.Training.Layers;
 
 namespace LstmNative.Training.Forecasting;

@@ -1,4 +1,5 @@
 using LstmNative.Cpu;
+using LstmNative.Engines;
 using LstmNative.Training.Layers;
 
 namespace LstmNative.Training.Quantization;
@@ -31,7 +32,7 @@ public static class Quantize
         Collect(model, layers, cells, new HashSet<IModule<float>>(ReferenceEqualityComparer.Instance));
         if (layers.Count == 0 && cells.Count == 0)
             throw new ArgumentException($"{TypeNames.Friendly(model.GetType())} has no LSTM or GRU module to quantize (only modules reachable through Module.Children are seen)");
-        var engine = new QuantizedLayerEngine(precision, threads);
+        var engine = new CpuPackedLayerEngine(precision, threads);
         foreach (var layer in layers)
             foreach (var weights in layer.Weights.Layers)
                 engine.Add(weights);

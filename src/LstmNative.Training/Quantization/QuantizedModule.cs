@@ -1,4 +1,5 @@
 using LstmNative.Cpu;
+using LstmNative.Engines;
 using LstmNative.Training.Layers;
 
 namespace LstmNative.Training.Quantization;
@@ -12,11 +13,11 @@ namespace LstmNative.Training.Quantization;
 public sealed class QuantizedModule : IModule<float>, IDisposable
 {
     private readonly IModule<float> _model;
-    private readonly QuantizedLayerEngine _engine;
+    private readonly CpuPackedLayerEngine _engine;
     private readonly RecurrentLayer<float>[] _layers;
     private readonly RecurrentCell<float>[] _cells;
 
-    internal QuantizedModule(IModule<float> model, CpuPrecision precision, QuantizedLayerEngine engine,
+    internal QuantizedModule(IModule<float> model, CpuPrecision precision, CpuPackedLayerEngine engine,
         IEnumerable<RecurrentLayer<float>> layers, IEnumerable<RecurrentCell<float>> cells)
     {
         _model = model;

@@ -9,7 +9,7 @@ namespace LstmNative.Gpu.Tests.Inference;
 
 /// <summary>
 /// The path of <c>lstmnative run --device cuda</c>: every ONNX backend node test through
-/// <see cref="OnnxRnnOperator.Forward(LayerForwardEngine)"/> and <see cref="GpuLayerRunner"/>, on the CPU emulation
+/// <see cref="OnnxRnnOperator"/> on a <see cref="GpuLayerRunner"/> (the engine seam), on the CPU emulation
 /// (both algorithms), against the test's expected outputs.
 /// </summary>
 public class OnnxNodeEmulationTests
@@ -41,11 +41,10 @@ public class OnnxNodeEmulationTests
         for (int i = 0; i < model.NodeInputs.Count && i < OnnxRnnTensors.InputRoles.Count; i++)
             if (model.NodeInputs[i].Length > 0)
                 byRole[OnnxRnnTensors.InputRoles[i]] = byName.TryGetValue(model.NodeInputs[i], out var v) ? v : model.Initializers[model.NodeInputs[i]];
-        var op = new OnnxRnnOperator(model.Attributes, OnnxRnnTensors.FromRoles(byRole));
-
         var backend = new EmulatedBackend(seed: name.Length);
         using var runner = new GpuLayerRunner((layers, options) => new GpuRnnModel(backend, layers, options), new GpuInferenceOptions { Algorithm = algorithm });
-        var result = op.Forward(runner.Forward);
+        var op = new OnnxRnnOperator(model.Attributes, OnnxRnnTensors.FromRoles(byRole), runner);
+        var result = op.Forward();
         foreach (var file in Directory.GetFiles(data, "output_*.pb"))
         {
             var (tensor, expected) = OnnxTensors.ReadTensorProto(file);

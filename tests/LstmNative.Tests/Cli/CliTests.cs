@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using LstmNative.Engines;
 using LstmNative.Formats;
 using LstmNative.Model;
 using LstmNative.Onnx;
@@ -41,7 +42,7 @@ public class CliTests
             B = weights["B"],
             InitialH = NpyReader.Read(cli.PathOf("h0.npy")),
             P = weights["P"],
-        }, RnnEngineKind.Reference);
+        }, ReferenceLayerEngine<double>.Default);
         var expected = op.Forward();
         var y = NpyReader.Read(cli.PathOf("out/Y.npy"));
         Assert.That(y.Shape, Is.EqualTo(new[] { 2, 3, 2, 2 }), "layout 1: Y is [B, T, D, H]");
@@ -69,7 +70,7 @@ public class CliTests
             B = weights["B"],
             InitialH = NpyReader.Read(cli.PathOf("h0.npy")),
             P = weights["P"],
-        }, RnnEngineKind.Reference).Forward();
+        }, ReferenceLayerEngine<double>.Default).Forward();
         Assert.That(NpyReader.Read(cli.PathOf("out/Y.npy")).ToFloats(), Is.EqualTo(expected["Y"].ToFloats()).Within(tolerance));
     }
 

@@ -1,3 +1,4 @@
+using LstmNative.Engines;
 using LstmNative.Model;
 using LstmNative.Onnx;
 using LstmNative.Reference;
@@ -38,9 +39,9 @@ public class OnnxConformanceTests
     private static void Check(OnnxConformanceCase c)
     {
         Assert.That(c.Expected, Is.Not.Empty, $"{c.Id}: no golden outputs, nothing to check");
-        var op = new OnnxRnnOperator(c.Attributes, OnnxRnnTensors.FromRoles(c.Inputs), RnnEngineKind.Reference);
+        var op = new OnnxRnnOperator(c.Attributes, OnnxRnnTensors.FromRoles(c.Inputs), ReferenceLayerEngine<double>.Default);
         var f64 = op.Forward();
-        var cpu = new OnnxRnnOperator(c.Attributes, OnnxRnnTensors.FromRoles(c.Inputs), RnnEngineKind.Cpu).Forward();
+        var cpu = new OnnxRnnOperator(c.Attributes, OnnxRnnTensors.FromRoles(c.Inputs)).Forward();
         var (f32, trace32) = ForwardFloat32(op.Options, c);
         Assert.Multiple(() =>
         {

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using LstmNative.Cpu;
+using LstmNative.Engines;
 using LstmNative.Formats;
 using LstmNative.Layers;
 using LstmNative.Model;
@@ -78,7 +79,7 @@ public class CpuRnnModelLoadTests
         var expected = new OnnxRnnOperator(attributes, new OnnxRnnTensors
         {
             X = new NdArray(xb, [3, 4, 3]), W = weights["W"], R = weights["R"], B = weights["B"], P = weights["P"],
-        }, RnnEngineKind.Reference).Forward()["Y"].ToFloats(); // [B, T, D, H]
+        }, ReferenceLayerEngine<double>.Default).Forward()["Y"].ToFloats(); // [B, T, D, H]
         for (int t = 0; t < 4; t++)
             for (int d = 0; d < 2; d++)
                 for (int b = 0; b < 3; b++)

@@ -1,5 +1,6 @@
 using LstmNative.Cpu;
 using LstmNative.Cpu.Kernels;
+using LstmNative.Engines;
 using LstmNative.Model;
 using LstmNative.Onnx;
 using NUnit.Framework;
@@ -457,7 +458,7 @@ public unsafe class ReducedPrecisionTests
             InitialH = new NdArray(RandomFloats(rng, batch * 2 * hidden, 0.5), [batch, 2, hidden]),
         };
         var attributes = new OnnxRnnAttributes { Cell = RnnCellType.Lstm, HiddenSize = hidden, Direction = "bidirectional", Layout = 1 };
-        var expected = new OnnxRnnOperator(attributes, tensors, RnnEngineKind.Reference).Forward();
+        var expected = new OnnxRnnOperator(attributes, tensors, ReferenceLayerEngine<double>.Default).Forward();
         var actual = new OnnxRnnOperator(attributes, tensors) { Precision = precision }.Forward();
         foreach (var name in new[] { "Y", "Y_h", "Y_c" })
         {

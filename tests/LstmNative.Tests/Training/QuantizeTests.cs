@@ -1,4 +1,5 @@
 using LstmNative.Cpu;
+using LstmNative.Engines;
 using LstmNative.Training;
 using LstmNative.Training.Init;
 using LstmNative.Training.Layers;

@@ -1,3 +1,4 @@
+using LstmNative.Engines;
 using LstmNative.Training;
 using LstmNative.Training.Layers;
 using NUnit.Framework;

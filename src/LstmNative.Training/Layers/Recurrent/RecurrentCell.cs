@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using LstmNative.Engines;
 using LstmNative.Layers;
 using LstmNative.Model;
 using LstmNative.Training.Init;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using LstmNative.Engines;
 using LstmNative.Formats;
 using LstmNative.Layers;
 using LstmNative.Model;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using LstmNative.Engines;
 using LstmNative.Model;
 
 namespace LstmNative.Training.Layers;

@@ -2,7 +2,7 @@ using System.Numerics;
 using LstmNative.Model;
 using LstmNative.Reference;
 
-namespace LstmNative.Training.Layers;
+namespace LstmNative.Engines;
 
 /// <summary>
 /// <see cref="IRnnLayerEngine{T}"/> over the scalar reference (<see cref="ReferenceRnn"/>). The batch is cut into a
@@ -127,13 +127,10 @@ public sealed class ReferenceLayerEngine<T> : IRnnLayerEngine<T> where T : unman
 
         public override T[] Cn { get; }
 
-        public override RnnLayerGradients<T> Backward(ReadOnlySpan<T> dY, ReadOnlySpan<T> dHn, ReadOnlySpan<T> dCn)
+        public override LayerGradients<T> Backward(ReadOnlySpan<T> dY, ReadOnlySpan<T> dHn, ReadOnlySpan<T> dCn)
         {
             if (_traces.Length == 1)
-            {
-                var g = ReferenceRnn.Backward(_traces[0], dY, dHn, dCn);
-                return new RnnLayerGradients<T>(g.DX, g.DH0, g.DC0, g.Weights);
-            }
+                return ReferenceRnn.Backward(_traces[0], dY, dHn, dCn);
             int shards = _traces.Length, dirs = _options.DirectionCount, h = _options.HiddenSize;
             var dYs = new T[shards][];
             var dHns = new T[shards][];
@@ -166,7 +163,7 @@ public sealed class ReferenceLayerEngine<T> : IRnnLayerEngine<T> where T : unman
                             dst.Current[i] += src.Current[i];
                 }
             }
-            return new RnnLayerGradients<T>(dx, dh0, dc0, weights);
+            return new LayerGradients<T>(dx, dh0, dc0, weights);
         }
     }
 }

@@ -1,12 +1,16 @@
 using System.Numerics;
 using LstmNative.Model;
+using LstmNative.Reference;
 
-namespace LstmNative.Training.Layers;
+namespace LstmNative.Engines;
 
 /// <summary>
-/// The seam between the recurrent training modules and the engine that runs one layer: the scalar reference today,
-/// the SIMD CPU or CUDA engine later. Its shape mirrors <c>ReferenceRnn</c>: one layer, time-major, forward then
-/// backward from the pass object. Swapping engines changes speed, never results beyond float rounding.
+/// The one seam for "run one layer on engine X": the training modules (<c>Lstm&lt;T&gt;</c>, the cells, the state
+/// recorder, forecasting, translation), the ONNX operator and the GPU's layer runner all go through it. Its shape
+/// mirrors <see cref="ReferenceRnn"/>: one layer, time-major, forward then backward from the pass object. Swapping
+/// engines changes speed, never results beyond float rounding. Implementations: <see cref="CpuLayerEngine"/> (the fast
+/// CPU engine, float), <see cref="ReferenceLayerEngine{T}"/> (the scalar oracle), <see cref="CpuPackedLayerEngine"/>
+/// (inference on packed fp32/bf16/int8 weights) and the GPU's <c>GpuLayerRunner</c> (inference).
 /// </summary>
 /// <typeparam name="T">float or double.</typeparam>
 public interface IRnnLayerEngine<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -46,13 +50,6 @@ public abstract class RnnLayerPass<T> where T : unmanaged, IFloatingPointIeee754
     /// <param name="dY">dL/dY <c>[T, D, B, H]</c>.</param>
     /// <param name="dHn">dL/d(final hidden) <c>[D, B, H]</c>.</param>
     /// <param name="dCn">dL/d(final cell) <c>[D, B, H]</c>.</param>
-    public abstract RnnLayerGradients<T> Backward(ReadOnlySpan<T> dY, ReadOnlySpan<T> dHn, ReadOnlySpan<T> dCn);
+    /// <exception cref="NotSupportedException">The engine is for inference only.</exception>
+    public abstract LayerGradients<T> Backward(ReadOnlySpan<T> dY, ReadOnlySpan<T> dHn, ReadOnlySpan<T> dCn);
 }
-
-/// <summary>Gradients of one layer pass.</summary>
-/// <typeparam name="T">float or double.</typeparam>
-/// <param name="DX">dL/dx <c>[T, B, I]</c>.</param>
-/// <param name="DH0">dL/d(initial hidden) <c>[D, B, H]</c>.</param>
-/// <param name="DC0">dL/d(initial cell) <c>[D, B, H]</c> (LSTM; empty for GRU).</param>
-/// <param name="Weights">dL/d(every weight), in the weights' internal layout.</param>
-public sealed record RnnLayerGradients<T>(T[] DX, T[] DH0, T[] DC0, LayerWeights<T> Weights) where T : unmanaged, IFloatingPointIeee754<T>;

@@ -1,7 +1,8 @@
 using LstmNative.Cpu;
 using LstmNative.Model;
+using LstmNative.Reference;
 
-namespace LstmNative.Training.Layers;
+namespace LstmNative.Engines;
 
 /// <summary>
 /// <see cref="IRnnLayerEngine{T}"/> over the fast CPU engine (<see cref="CpuRnn"/>: packed SIMD GEMMs, fused gate
@@ -14,7 +15,7 @@ public sealed class CpuLayerEngine : IRnnLayerEngine<float>
     /// <summary>Creates the engine; <paramref name="options"/> null means every worker of the shared pool.</summary>
     public CpuLayerEngine(CpuRnnOptions? options = null) => _options = options ?? CpuRnnOptions.Default;
 
-    /// <summary>The engine float models use unless told otherwise.</summary>
+    /// <summary>The engine float models and the ONNX operator use unless told otherwise.</summary>
     public static CpuLayerEngine Default { get; } = new();
 
     /// <inheritdoc/>
@@ -33,18 +34,7 @@ public sealed class CpuLayerEngine : IRnnLayerEngine<float>
 
         public override float[] Cn => trace.Yc;
 
-        public override RnnLayerGradients<float> Backward(ReadOnlySpan<float> dY, ReadOnlySpan<float> dHn, ReadOnlySpan<float> dCn)
-        {
-            var g = CpuRnn.Backward(trace, dY, dHn, dCn);
-            return new RnnLayerGradients<float>(g.DX, g.DH0, g.DC0, g.Weights);
-        }
+        public override LayerGradients<float> Backward(ReadOnlySpan<float> dY, ReadOnlySpan<float> dHn, ReadOnlySpan<float> dCn) =>
+            CpuRnn.Backward(trace, dY, dHn, dCn);
     }
-}
-
-/// <summary>Which engine a recurrent module gets by default.</summary>
-public static class RnnLayerEngines
-{
-    /// <summary>The fast CPU engine for float32 models; the float64 reference otherwise (gradient checks).</summary>
-    public static IRnnLayerEngine<T> Default<T>() where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
-        typeof(T) == typeof(float) ? (IRnnLayerEngine<T>)(object)CpuLayerEngine.Default : ReferenceLayerEngine<T>.Default;
 }
