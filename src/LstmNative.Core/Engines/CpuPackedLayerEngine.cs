@@ -55,7 +55,7 @@ public sealed class CpuPackedLayerEngine : IRnnLayerEngine<float>, IDisposable
         var hn = new float[state];
         var cn = new float[o.Cell == RnnCellType.Lstm ? state : 0];
         packed.Session(batch, steps).Run(x, steps, batch, y, hn, cn, sequenceLengths, initialH: h0, initialC: c0);
-        return new Pass(y, hn, cn);
+        return new InferenceOnlyPass(y, hn, cn, "packed (fp32/bf16/int8) weights are for inference only: train the float model, then pack or quantize it again");
     }
 
     /// <summary>Frees every layer's session.</summary>
@@ -82,17 +82,5 @@ public sealed class CpuPackedLayerEngine : IRnnLayerEngine<float>, IDisposable
         }
 
         public void Dispose() => _session?.Dispose();
-    }
-
-    private sealed class Pass(float[] y, float[] hn, float[] cn) : RnnLayerPass<float>
-    {
-        public override float[] Y => y;
-
-        public override float[] Hn => hn;
-
-        public override float[] Cn => cn;
-
-        public override LayerGradients<float> Backward(ReadOnlySpan<float> dY, ReadOnlySpan<float> dHn, ReadOnlySpan<float> dCn) =>
-            throw new NotSupportedException("packed (fp32/bf16/int8) weights are for inference only: train the float model, then pack or quantize it again");
     }
 }

@@ -55,7 +55,7 @@ public sealed class GpuLayerRunner : IRnnLayerEngine<float>, IDisposable
         var yh = new float[state];
         var yc = new float[o.Cell == RnnCellType.Lstm ? state : 0];
         Run(weights, x, steps, batch, sequenceLengths, h0, c0, y, yh, yc);
-        return new Pass(y, yh, yc);
+        return new InferenceOnlyPass(y, yh, yc, "the GPU layer runner is for inference only: run backward on the CPU engine or train on the GPU with GpuRnnTrainer");
     }
 
     private void Run(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch,
@@ -81,17 +81,5 @@ public sealed class GpuLayerRunner : IRnnLayerEngine<float>, IDisposable
     {
         _session?.Dispose();
         _model?.Dispose();
-    }
-
-    private sealed class Pass(float[] y, float[] hn, float[] cn) : RnnLayerPass<float>
-    {
-        public override float[] Y => y;
-
-        public override float[] Hn => hn;
-
-        public override float[] Cn => cn;
-
-        public override LayerGradients<float> Backward(ReadOnlySpan<float> dY, ReadOnlySpan<float> dHn, ReadOnlySpan<float> dCn) =>
-            throw new NotSupportedException("the GPU layer runner is for inference only: run backward on the CPU engine or train on the GPU with GpuRnnTrainer");
     }
 }
