@@ -9,6 +9,8 @@ projection; label-smoothed cross-entropy ignoring padding, Adam, global-norm cli
 (sentences/s); it does not train to convergence.
 
     python3 benchmarks/translation/pytorch_seq2seq.py --data ../shared/data/multi30k --threads 2
+    # beam search on a model trained by `lstmnative translate train` (same weights and vocabularies on both sides):
+    python3 benchmarks/translation/pytorch_seq2seq.py --data ../shared/data/multi30k --model run/model.safetensors --batches 0
 
 Run it alone on the machine (and our side alone, see docs/translation.md); on OpenBLAS builds unset OPENBLAS_CORETYPE
 and OPENBLAS_L2_SIZE for this command.
@@ -16,7 +18,9 @@ and OPENBLAS_L2_SIZE for this command.
 import argparse
 import collections
 import json
+import math
 import random
+import struct
 import time
 
 import torch
@@ -120,7 +124,7 @@ def beam_search(model, src, lengths, beam, max_ratio=2.0, alpha=0.6):
     score = score.view(-1)
     alive = torch.ones(b * beam, dtype=torch.bool)
     tokens = []
-    max_len = int(lengths.max().item() * max_ratio) + 5
+    max_len = math.ceil(lengths.max().item() * max_ratio) + 10  # as DecodeOptions: 2 x source + 10
     for t in range(max_len):
         feed, h, c = model.step(y, feed, h, c, states, keys, mask)
         logp = torch.log_softmax(model.out(feed), -1)
@@ -142,6 +146,48 @@ def beam_search(model, src, lengths, beam, max_ratio=2.0, alpha=0.6):
     return seq.view(b, beam, -1)[torch.arange(b), best]
 
 
+def load_lstmnative(path, model):
+    """Loads a `translate train` checkpoint (safetensors: weights + vocabularies in the metadata) into `model`."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    meta = header.pop("__metadata__")
+    t = {k: torch.frombuffer(bytearray(data[v["data_offsets"][0]:v["data_offsets"][1]]), dtype=torch.float32).view(v["shape"])
+         for k, v in header.items()}
+    e = model.tgt_emb.weight.shape[1]
+    h = model.h
+    w = t["decoder.weight"]  # [4h, e + 2h] on [embedding; feed; h], gates i f g o as PyTorch's
+    sd = {"src_emb.weight": t["source_embedding.weight"], "tgt_emb.weight": t["target_embedding.weight"],
+          "bridge_h.weight": t["bridge_h.weight"], "bridge_h.bias": t["bridge_h.bias"],
+          "bridge_c.weight": t["bridge_c.weight"], "bridge_c.bias": t["bridge_c.bias"], "key.weight": t["attention.key"],
+          "decoder.weight_ih": w[:, :e + h], "decoder.weight_hh": w[:, e + h:], "decoder.bias_ih": t["decoder.bias"],
+          "decoder.bias_hh": torch.zeros(4 * h), "combine.weight": t["combine.weight"],
+          "out.weight": t["output.weight"], "out.bias": t["output.bias"]}
+    for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+        sd["encoder." + k] = t["encoder." + k]
+        sd["encoder." + k + "_reverse"] = t["encoder." + k + "_reverse"]
+    model.load_state_dict(sd)
+    words = lambda key: {w: i for i, w in enumerate(meta[key].split("\n"))}
+    return words("source_vocabulary"), words("target_vocabulary"), json.loads(meta["settings"])
+
+
+def bleu(hyps, refs):
+    """Corpus BLEU-4 (multi-bleu: clipped n-gram precisions, geometric mean, brevity penalty), in percent."""
+    match, total, hl, rl = [0] * 4, [0] * 4, 0, 0
+    for h, r in zip(hyps, refs):
+        hl, rl = hl + len(h), rl + len(r)
+        for n in range(4):
+            hc = collections.Counter(tuple(h[i:i + n + 1]) for i in range(len(h) - n))
+            rc = collections.Counter(tuple(r[i:i + n + 1]) for i in range(len(r) - n))
+            match[n] += sum(min(c, rc[g]) for g, c in hc.items())
+            total[n] += max(0, len(h) - n)
+    if min(match) == 0:
+        return 0.0
+    bp = 1.0 if hl > rl else math.exp(1 - rl / max(hl, 1))
+    return 100 * bp * math.exp(sum(math.log(m / t) for m, t in zip(match, total)) / 4)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
@@ -152,20 +198,29 @@ def main():
     ap.add_argument("--beam", type=int, default=5)
     ap.add_argument("--beam-sentences", type=int, default=500, help="test_2016_flickr sentences to decode")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--model", help="decode with this `lstmnative translate train` checkpoint (its weights and vocabularies)")
     ap.add_argument("--json", help="write the results here")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     src_tr, tgt_tr = read(f"{a.data}/train.lc.norm.tok.de"), read(f"{a.data}/train.lc.norm.tok.en")
     vs, vt = vocabulary(src_tr, 2), vocabulary(tgt_tr, 2)
+    if a.model:
+        with open(a.model, "rb") as f:
+            n = struct.unpack("<Q", f.read(8))[0]
+            settings = json.loads(json.loads(f.read(n))["__metadata__"]["settings"])
+        a.embedding, a.hidden = settings["EmbeddingSize"], settings["HiddenSize"]
+        model = Seq2Seq(len(vs), len(vt), a.embedding, a.hidden, 0.3)
+        vs, vt, _ = load_lstmnative(a.model, model)
+    else:
+        model = Seq2Seq(len(vs), len(vt), a.embedding, a.hidden, 0.3)
     src = [ids(s, vs) for s in src_tr]
     tgt = [ids(s, vt) for s in tgt_tr]
-    model = Seq2Seq(len(vs), len(vt), a.embedding, a.hidden, 0.3)
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     order = batches(src, tgt, a.batch_size, random.Random(1))
     tokens, start = 0, None
     model.train()
-    for i, rows in enumerate(order[: 5 + a.batches]):
+    for i, rows in enumerate([] if a.model else order[: 5 + a.batches]):  # a loaded model is only decoded
         if i == 5:
             tokens, start = 0, time.perf_counter()
         s = pad([src[r] for r in rows])
@@ -179,18 +234,23 @@ def main():
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         tokens += int((tout != PAD).sum())
-    train_tps = tokens / (time.perf_counter() - start)
+    train_tps = tokens / (time.perf_counter() - start) if start is not None else float("nan")
 
     model.eval()
     test = [ids(s, vs) for s in read(f"{a.data}/test_2016_flickr.lc.norm.tok.de")][: a.beam_sentences]
+    refs = read(f"{a.data}/test_2016_flickr.lc.norm.tok.en")[: a.beam_sentences]
+    words = {i: w for w, i in vt.items()}
+    hyps = []
     start = time.perf_counter()
     for k in range(0, len(test), a.batch_size):
         rows = test[k:k + a.batch_size]
-        beam_search(model, pad([r if r else [UNK] for r in rows]), torch.tensor([max(1, len(r)) for r in rows]), a.beam)
+        out = beam_search(model, pad([r if r else [UNK] for r in rows]), torch.tensor([max(1, len(r)) for r in rows]), a.beam)
+        hyps += [[words[int(x)] for x in row if int(x) != EOS][: next((i for i, x in enumerate(row.tolist()) if x == EOS), len(row))] for row in out]
     beam_sps = len(test) / (time.perf_counter() - start)
     result = {"torch": torch.__version__, "threads": a.threads, "embedding": a.embedding, "hidden": a.hidden,
               "batch_size": a.batch_size, "train_target_tokens_per_s": round(train_tps, 1),
-              "beam": a.beam, "beam_sentences_per_s": round(beam_sps, 1)}
+              "beam": a.beam, "beam_sentences": len(test), "beam_sentences_per_s": round(beam_sps, 1),
+              "beam_bleu": round(bleu(hyps, refs), 2) if a.model else None}
     print(json.dumps(result))
     if a.json:
         with open(a.json, "w") as f:

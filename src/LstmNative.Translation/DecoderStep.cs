@@ -1,11 +1,14 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
+using LstmNative.Cpu;
 
 namespace LstmNative.Translation;
 
 /// <summary>
 /// One decoder step for R rows (rows map to encoder batch rows through <c>sourceRow</c>, so beams share an encoding):
 /// LSTM cell on <c>[emb; feed; h]</c>, masked attention (with coverage), context, attentional state. Keeps what its
-/// backward pass needs; a training pass holds one per target step, a decoding session reuses one.
+/// backward pass needs; a training pass holds one per target step, a decoding session reuses one and runs it on as
+/// many rows as are still live (<see cref="Rows"/> up to <see cref="Capacity"/>).
 /// </summary>
 internal sealed class DecoderStep<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -13,6 +16,7 @@ internal sealed class DecoderStep<T> where T : unmanaged, IFloatingPointIeee754<
 
     public DecoderStep(int rows, int sourceSteps, int embedding, int hidden, bool additive)
     {
+        Capacity = rows;
         Rows = rows;
         SourceSteps = sourceSteps;
         _e = embedding;
@@ -31,7 +35,20 @@ internal sealed class DecoderStep<T> where T : unmanaged, IFloatingPointIeee754<
         Htil = new T[rows * hidden];
     }
 
-    public int Rows { get; }
+    /// <summary>The most rows the buffers hold.</summary>
+    public int Capacity { get; }
+
+    /// <summary>The rows the next <see cref="Forward"/> computes (the first <c>Rows</c> of every buffer).</summary>
+    public int Rows
+    {
+        get;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, Capacity);
+            field = value;
+        }
+    }
     public int SourceSteps { get; }
     public T[] Xcat { get; }
     public T[] Gates { get; }
@@ -57,35 +74,33 @@ internal sealed class DecoderStep<T> where T : unmanaged, IFloatingPointIeee754<
             feedPrev.Slice(r * h, h).CopyTo(Xcat.AsSpan(r * xw + e, h));
             hPrev.Slice(r * h, h).CopyTo(Xcat.AsSpan(r * xw + e + h, h));
         }
-        cPrev.CopyTo(CPrev);
-        coverage.CopyTo(CoverageIn);
-        Array.Clear(Gates);
+        cPrev[..(rows * h)].CopyTo(CPrev);
+        coverage[..(rows * S)].CopyTo(CoverageIn);
+        Gates.AsSpan(0, rows * 4 * h).Clear();
         Gemm.MulABt(Xcat, m.DecoderWeight.Value.Data, Gates, rows, xw, 4 * h);
         var bias = m.DecoderBias.Value.Data;
         for (int r = 0; r < rows; r++)
         {
             var g = Gates.AsSpan(r * 4 * h, 4 * h);
-            for (int j = 0; j < 4 * h; j++)
-            {
-                T v = g[j] + bias[j];
-                g[j] = j >= 2 * h && j < 3 * h ? T.Tanh(v) : Sigmoid(v);
-            }
-            for (int j = 0; j < h; j++)
-            {
-                int k = r * h + j;
-                C[k] = g[h + j] * CPrev[k] + g[j] * g[2 * h + j];
-                TanhC[k] = T.Tanh(C[k]);
-                H[k] = g[3 * h + j] * TanhC[k];
-            }
+            Gemm.Add<T>(g, bias);
+            Activate(g[..(2 * h)], tanh: false);
+            Activate(g.Slice(2 * h, h), tanh: true);
+            Activate(g.Slice(3 * h, h), tanh: false);
+            var c = C.AsSpan(r * h, h);
+            Cell(g[..h], g.Slice(h, h), g.Slice(2 * h, h), CPrev.AsSpan(r * h, h), c);
+            var tc = TanhC.AsSpan(r * h, h);
+            c.CopyTo(tc);
+            Activate(tc, tanh: true);
+            Gemm.Multiply<T>(g.Slice(3 * h, h), tc, H.AsSpan(r * h, h));
         }
         bool additive = m.Settings.Attention == AttentionKind.Additive;
         if (additive)
         {
-            Array.Clear(Query);
+            Query.AsSpan(0, rows * h).Clear();
             Gemm.MulABt(H, m.AttentionQuery!.Value.Data, Query, rows, h, h);
         }
         var cov = m.CoverageWeight?.Value.Data;
-        Array.Clear(Comb);
+        Comb.AsSpan(0, rows * 3 * h).Clear();
         for (int r = 0; r < rows; r++)
         {
             int b = sourceRow[r], len = enc.Lengths[b];
@@ -127,10 +142,39 @@ internal sealed class DecoderStep<T> where T : unmanaged, IFloatingPointIeee754<
             }
             hr.CopyTo(Comb.AsSpan(r * 3 * h + 2 * h, h));
         }
-        Array.Clear(Htil);
+        Htil.AsSpan(0, rows * h).Clear();
         Gemm.MulABt(Comb, m.Combine.Value.Data, Htil, rows, 3 * h, h);
-        for (int i = 0; i < Htil.Length; i++)
-            Htil[i] = T.Tanh(Htil[i]);
+        Activate(Htil.AsSpan(0, rows * h), tanh: true);
+    }
+
+    // float (training and decoding) takes the engine's vectorised activations; double (the gradient checks) stays exact.
+    private static void Activate(Span<T> x, bool tanh)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            var f = MemoryMarshal.Cast<T, float>(x);
+            if (tanh)
+                VectorMath.Tanh(f, f);
+            else
+                VectorMath.Sigmoid(f, f);
+            return;
+        }
+        for (int i = 0; i < x.Length; i++)
+            x[i] = tanh ? T.Tanh(x[i]) : Sigmoid(x[i]);
+    }
+
+    // c = f ⊙ c_prev + i ⊙ g
+    private static void Cell(ReadOnlySpan<T> i, ReadOnlySpan<T> f, ReadOnlySpan<T> g, ReadOnlySpan<T> cPrev, Span<T> c)
+    {
+        var vi = MemoryMarshal.Cast<T, Vector<T>>(i);
+        var vf = MemoryMarshal.Cast<T, Vector<T>>(f);
+        var vg = MemoryMarshal.Cast<T, Vector<T>>(g);
+        var vp = MemoryMarshal.Cast<T, Vector<T>>(cPrev);
+        var vc = MemoryMarshal.Cast<T, Vector<T>>(c);
+        for (int v = 0; v < vc.Length; v++)
+            vc[v] = vf[v] * vp[v] + vi[v] * vg[v];
+        for (int k = vc.Length * Vector<T>.Count; k < c.Length; k++)
+            c[k] = f[k] * cPrev[k] + i[k] * g[k];
     }
 
     /// <summary>

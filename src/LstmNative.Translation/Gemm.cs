@@ -75,6 +75,29 @@ internal static class Gemm
         return s;
     }
 
+    /// <summary>x += y, element-wise.</summary>
+    public static void Add<T>(Span<T> x, ReadOnlySpan<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
+        var vy = MemoryMarshal.Cast<T, Vector<T>>(y);
+        for (int v = 0; v < vx.Length; v++)
+            vx[v] += vy[v];
+        for (int i = vx.Length * Vector<T>.Count; i < x.Length; i++)
+            x[i] += y[i];
+    }
+
+    /// <summary>z = x ⊙ y, element-wise.</summary>
+    public static void Multiply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> z) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
+        var vy = MemoryMarshal.Cast<T, Vector<T>>(y);
+        var vz = MemoryMarshal.Cast<T, Vector<T>>(z);
+        for (int v = 0; v < vz.Length; v++)
+            vz[v] = vx[v] * vy[v];
+        for (int i = vz.Length * Vector<T>.Count; i < z.Length; i++)
+            z[i] = x[i] * y[i];
+    }
+
     /// <summary>y += alpha · x.</summary>
     public static void Axpy<T>(T alpha, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -1,19 +1,24 @@
-using LstmNative.Training;
+using LstmNative.Cpu;
 
 namespace LstmNative.Translation;
 
 /// <summary>
-/// <see cref="IStepScorer"/> over a <see cref="Seq2SeqModel{T}"/>: encodes the sentences once; beams share the
-/// encoding through a row → sentence map; decoder state rows are gathered on reorder.
+/// <see cref="IStepScorer"/> over a <see cref="Seq2SeqModel{T}"/>: encodes the sentences once; live rows share the
+/// encoding through a row → sentence map. Only the rows the search keeps are computed: <see cref="Reorder"/> gathers
+/// their decoder state into the front of a second set of buffers (sized once for the most rows), so finished sentences
+/// and empty beam slots cost nothing and a step allocates nothing.
 /// </summary>
 internal sealed class ModelScorer : IStepScorer
 {
+    // Rows × vocabulary values below which the output log-softmax runs on the calling thread alone.
+    private const int ParallelLogits = 1 << 15;
+
     private readonly Seq2SeqModel<float> _m;
     private readonly EncoderPass<float> _enc;
     private readonly int _h, _e, _sentences;
     private int _rows;
-    private int[] _sourceRow = [];
-    private float[] _hState = [], _cState = [], _feed = [], _cov = [], _emb = [], _logits = [];
+    private RowState _state = RowState.Empty, _spare = RowState.Empty;
+    private float[] _emb = [];
     private DecoderStep<float>? _step;
 
     public ModelScorer(Seq2SeqModel<float> model, int[][] sources)
@@ -44,79 +49,111 @@ internal sealed class ModelScorer : IStepScorer
 
     public int SourceLength(int sentence) => _enc.Lengths[sentence];
 
-    public void Begin(int beam)
+    public void Begin(int capacity)
     {
-        _rows = _sentences * beam;
-        _sourceRow = [.. Enumerable.Range(0, _rows).Select(r => r / beam)];
-        _hState = new float[_rows * _h];
-        _cState = new float[_rows * _h];
-        for (int r = 0; r < _rows; r++)
-        {
-            Array.Copy(_enc.H0, _sourceRow[r] * _h, _hState, r * _h, _h);
-            Array.Copy(_enc.C0, _sourceRow[r] * _h, _cState, r * _h, _h);
-        }
-        _feed = new float[_rows * _h];
-        _cov = new float[_rows * _enc.Steps];
-        _emb = new float[_rows * _e];
-        _logits = new float[_rows * Vocabulary];
-        _step = new DecoderStep<float>(_rows, _enc.Steps, _e, _h, _m.Settings.Attention == AttentionKind.Additive);
+        capacity = Math.Max(capacity, _sentences);
+        _rows = _sentences;
+        _state = new RowState(capacity, _h, _enc.Steps);
+        _spare = new RowState(capacity, _h, _enc.Steps);
+        for (int r = 0; r < _sentences; r++)
+            _state.Sentence[r] = r;
+        _enc.H0.AsSpan(0, _sentences * _h).CopyTo(_state.H);
+        _enc.C0.AsSpan(0, _sentences * _h).CopyTo(_state.C);
+        _emb = new float[capacity * _e];
+        _step = new DecoderStep<float>(capacity, _enc.Steps, _e, _h, _m.Settings.Attention == AttentionKind.Additive);
     }
 
     public void Step(ReadOnlySpan<int> previous, Span<float> logProbs)
     {
         var step = _step ?? throw new InvalidOperationException("call Begin first");
+        if (previous.Length != _rows)
+            throw new ArgumentException($"{previous.Length} previous tokens for {_rows} rows", nameof(previous));
+        int rows = _rows, h = _h, S = _enc.Steps, v = Vocabulary;
         var w = _m.TargetEmbedding.Weight.Value.Data;
-        for (int r = 0; r < _rows; r++)
+        for (int r = 0; r < rows; r++)
             Array.Copy(w, previous[r] * _e, _emb, r * _e, _e);
-        step.Forward(_m, _enc, _sourceRow, _emb, _hState, _cState, _feed, _cov);
-        step.H.CopyTo(_hState, 0);
-        step.C.CopyTo(_cState, 0);
-        step.Htil.CopyTo(_feed, 0);
-        for (int i = 0; i < _cov.Length; i++)
-            _cov[i] += step.Attention[i];
-        Array.Clear(_logits);
-        int v = Vocabulary;
-        Gemm.MulABt(step.Htil, _m.OutputWeight.Value.Data, _logits, _rows, _h, v);
-        var bias = _m.OutputBias.Value.Data;
-        var logits = _logits;
-        Parallel.For(0, _rows, r =>
-        {
-            var z = logits.AsSpan(r * v, v);
-            float max = float.NegativeInfinity;
-            for (int j = 0; j < v; j++)
+        step.Rows = rows;
+        step.Forward(_m, _enc, _state.Sentence, _emb, _state.H.AsSpan(0, rows * h), _state.C.AsSpan(0, rows * h),
+            _state.Feed.AsSpan(0, rows * h), _state.Coverage.AsSpan(0, rows * S));
+        step.H.AsSpan(0, rows * h).CopyTo(_state.H);
+        step.C.AsSpan(0, rows * h).CopyTo(_state.C);
+        step.Htil.AsSpan(0, rows * h).CopyTo(_state.Feed);
+        var cov = _state.Coverage.AsSpan(0, rows * S);
+        var att = step.Attention.AsSpan(0, rows * S);
+        for (int i = 0; i < cov.Length; i++)
+            cov[i] += att[i];
+        // Logits straight into the caller's buffer, then bias and log-softmax row by row while the row is in cache.
+        var logits = logProbs[..(rows * v)];
+        CpuGemm.Multiply(step.Htil.AsSpan(0, rows * h), false, _m.OutputWeight.Value.Data, true, logits, rows, h, v, accumulate: false);
+        if ((long)rows * v < ParallelLogits || rows < 2)
+            Normalise(logits, 0, rows);
+        else
+            unsafe
             {
-                z[j] += bias[j];
-                if (z[j] > max)
-                    max = z[j];
+                // Spans cannot enter a lambda; the caller's buffer stays pinned for the loop's duration.
+                fixed (float* p = logits)
+                {
+                    nint addr = (nint)p;
+                    int chunks = Math.Min(rows, Environment.ProcessorCount * 2);
+                    Parallel.For(0, chunks, c =>
+                    {
+                        int r0 = (int)((long)rows * c / chunks), r1 = (int)((long)rows * (c + 1) / chunks);
+                        Normalise(new Span<float>((float*)addr, rows * v), r0, r1);
+                    });
+                }
             }
-            double sum = 0;
-            for (int j = 0; j < v; j++)
-                sum += Math.Exp(z[j] - max);
-            float lse = max + (float)Math.Log(sum);
-            for (int j = 0; j < v; j++)
-                z[j] -= lse;
-        });
-        logits.AsSpan(0, _rows * v).CopyTo(logProbs);
+    }
+
+    public ReadOnlySpan<float> LastAttention(int row)
+    {
+        var step = _step ?? throw new InvalidOperationException("call Begin first");
+        ArgumentOutOfRangeException.ThrowIfNegative(row);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(row, step.Rows);
+        return step.Attention.AsSpan(row * _enc.Steps, _enc.Steps);
     }
 
     public void Reorder(ReadOnlySpan<int> parents)
     {
-        _hState = Gather(_hState, parents, _h);
-        _cState = Gather(_cState, parents, _h);
-        _feed = Gather(_feed, parents, _h);
-        _cov = Gather(_cov, parents, _enc.Steps);
-        var a = _step!.Attention;
-        var g = Gather(a, parents, _enc.Steps);
-        g.CopyTo(a, 0);
+        if (_step is null)
+            throw new InvalidOperationException("call Begin first");
+        if (parents.Length > _state.Sentence.Length)
+            throw new ArgumentException($"{parents.Length} rows exceed the capacity of {_state.Sentence.Length} given to Begin", nameof(parents));
+        int h = _h, S = _enc.Steps;
+        for (int r = 0; r < parents.Length; r++)
+        {
+            int p = parents[r];
+            if ((uint)p >= (uint)_rows)
+                throw new ArgumentOutOfRangeException(nameof(parents), $"parent {p} is not one of the {_rows} rows");
+            _spare.Sentence[r] = _state.Sentence[p];
+            _state.H.AsSpan(p * h, h).CopyTo(_spare.H.AsSpan(r * h, h));
+            _state.C.AsSpan(p * h, h).CopyTo(_spare.C.AsSpan(r * h, h));
+            _state.Feed.AsSpan(p * h, h).CopyTo(_spare.Feed.AsSpan(r * h, h));
+            _state.Coverage.AsSpan(p * S, S).CopyTo(_spare.Coverage.AsSpan(r * S, S));
+        }
+        (_state, _spare) = (_spare, _state);
+        _rows = parents.Length;
     }
 
-    public ReadOnlySpan<float> LastAttention(int row) => _step!.Attention.AsSpan(row * _enc.Steps, _enc.Steps);
-
-    private static float[] Gather(float[] x, ReadOnlySpan<int> parents, int width)
+    private void Normalise(Span<float> logits, int r0, int r1)
     {
-        var y = new float[x.Length];
-        for (int r = 0; r < parents.Length; r++)
-            Array.Copy(x, parents[r] * width, y, r * width, width);
-        return y;
+        int v = Vocabulary;
+        var bias = _m.OutputBias.Value.Data;
+        for (int r = r0; r < r1; r++)
+        {
+            var z = logits.Slice(r * v, v);
+            Gemm.Add<float>(z, bias);
+            VectorMath.LogSoftmax(z);
+        }
+    }
+
+    /// <summary>The decoder state of every live row: LSTM h and c, the fed-back h̃, summed attention, sentence.</summary>
+    private sealed class RowState(int rows, int hidden, int sourceSteps)
+    {
+        public static readonly RowState Empty = new(0, 0, 0);
+        public readonly int[] Sentence = new int[rows];
+        public readonly float[] H = new float[rows * hidden];
+        public readonly float[] C = new float[rows * hidden];
+        public readonly float[] Feed = new float[rows * hidden];
+        public readonly float[] Coverage = new float[rows * sourceSteps];
     }
 }

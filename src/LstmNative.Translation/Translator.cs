@@ -46,6 +46,7 @@ public sealed class Translator
     public Translation[] TranslateBatch(IReadOnlyList<string> sentences, DecodeOptions? options = null, int batchSize = 32)
     {
         ArgumentNullException.ThrowIfNull(sentences);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         options ??= new DecodeOptions();
         options.Validate();
         var results = new Translation[sentences.Count];

@@ -53,9 +53,10 @@ internal static class TranslateCommand
         var beta = Beta();
         var output = new Option<FileInfo>("--output") { Description = "write the translations to this file" };
         var maps = new Option<int>("--attention-maps") { Description = "write attention heat maps (PNG) of the first N sentences beside --output", DefaultValueFactory = _ => 0 };
+        var batch = new Option<int>("--batch-size") { Description = "sentences decoded together", DefaultValueFactory = _ => 32 };
         var command = new Command("eval", "translate --source and print corpus BLEU against --reference as multi-bleu.perl does")
         {
-            model, source, reference, beam, alpha, beta, output, maps,
+            model, source, reference, beam, alpha, beta, output, maps, batch,
         };
         command.SetAction(parse =>
         {
@@ -79,8 +80,11 @@ internal static class TranslateCommand
             {
                 throw new CliException(e.Message);
             }
+            int batchSize = parse.GetValue(batch);
+            if (batchSize < 1)
+                throw new CliException($"--batch-size must be positive, got {batchSize}");
             var clock = Stopwatch.StartNew();
-            var translations = translator.TranslateBatch(src, options);
+            var translations = translator.TranslateBatch(src, options, batchSize);
             var hyps = translations.Select(t => t.Text).ToArray();
             double seconds = clock.Elapsed.TotalSeconds;
             int mapCount = Math.Min(parse.GetValue(maps), translations.Length);

@@ -267,6 +267,7 @@ public class TranslateCliTests
         File.WriteAllLines(refs, TargetLines[..3]);
         AssertOneLineError(cli.Run(["translate", "eval", "-m", _model, "--source", src, "--reference", refs, "--beam", "0"]), "beam");
         AssertOneLineError(cli.Run(["translate", "eval", "-m", _model, "--source", src, "--reference", refs, "--length-penalty", "NaN"]), "penalt");
+        AssertOneLineError(cli.Run(["translate", "eval", "-m", _model, "--source", src, "--reference", refs, "--batch-size", "0"]), "--batch-size");
         File.WriteAllText(src, "");
         File.WriteAllText(refs, "");
         AssertOneLineError(cli.Run(["translate", "eval", "-m", _model, "--source", src, "--reference", refs]), "no sentences");

@@ -192,7 +192,7 @@ public class TranslationTests
 
         public int SourceLength(int sentence) => 3;
 
-        public void Begin(int beam) => _last = new int[beam];
+        public void Begin(int capacity) => _last = new int[capacity];
 
         public void Step(ReadOnlySpan<int> previous, Span<float> logProbs)
         {
