@@ -91,6 +91,23 @@ public sealed class Seq2SeqModel<T> where T : unmanaged, IFloatingPointIeee754<T
     internal CrossEntropyLoss<T> Loss => _loss ??= new CrossEntropyLoss<T>(Reduction.Mean, Vocabulary.Pad, Settings.LabelSmoothing);
 
     private CrossEntropyLoss<T>? _loss;
+    private T[] _logits = [], _dLogits = [];
+
+    /// <summary>
+    /// The training pass's logits and their gradient, at least <paramref name="values"/> long, kept between batches
+    /// (they only grow). The logits are overwritten by the caller; the gradient by the loss.
+    /// </summary>
+    internal (T[] Logits, T[] Gradient) LogitBuffers(int values)
+    {
+        if (_logits.Length < values)
+        {
+            _logits = [];
+            _dLogits = [];
+            _logits = new T[values];
+            _dLogits = new T[values];
+        }
+        return (_logits, _dLogits);
+    }
 
     /// <summary>Every trainable parameter once, with checkpoint names.</summary>
     public IReadOnlyList<Parameter<T>> Parameters()

@@ -52,17 +52,17 @@ public static class Seq2SeqTrainingPass
         for (int t = 0; t < Tt; t++)
             steps[t].Htil.CopyTo(htil, t * B * h);
         var omask = model.IsTraining ? Dropout.Apply(htil, st.Dropout, random) : null;
-        var logits = new T[Tt * B * V];
-        Gemm.MulABt(htil, model.OutputWeight.Value.Data, logits, Tt * B, h, V);
+        // The [tokens × V] logits and their gradient are the largest buffers of a step: reused batch after batch (a fresh
+        // array costs a page fault per 4 KiB). Each row starts as the bias; the projection adds onto it.
+        var (logits, dLogits) = model.LogitBuffers(Tt * B * V);
         var bias = model.OutputBias.Value.Data;
         for (int r = 0; r < Tt * B; r++)
-            for (int j = 0; j < V; j++)
-                logits[r * V + j] += bias[j];
+            bias.CopyTo(logits, r * V);
+        Gemm.MulABt(htil, model.OutputWeight.Value.Data, logits, Tt * B, h, V);
         var targets = new int[Tt * B];
         for (int b = 0; b < B; b++)
             for (int t = 0; t < Tt; t++)
                 targets[t * B + b] = batch.TargetOut[b * Tt + t];
-        var dLogits = new T[logits.Length];
         double loss = model.Loss.ForwardBackward(logits, targets, dLogits, V, out int count);
         if (count == 0)
             loss = 0; // an all-padding batch adds nothing (the mean over no tokens would be NaN)
@@ -85,8 +85,7 @@ public static class Seq2SeqTrainingPass
         Gemm.MulAtB(dLogits, htil, model.OutputWeight.Grad.Data, Tt * B, V, h);
         var dBias = model.OutputBias.Grad.Data;
         for (int r = 0; r < Tt * B; r++)
-            for (int j = 0; j < V; j++)
-                dBias[j] += dLogits[r * V + j];
+            Gemm.Add<T>(dBias, dLogits.AsSpan(r * V, V));
         if (omask is not null)
             for (int i = 0; i < dHtilAll.Length; i++)
                 dHtilAll[i] *= omask[i];
