@@ -8,8 +8,9 @@ namespace LstmNative.Benchmarks;
 
 /// <summary>
 /// <c>int8vs ROUNDS [H ...]</c>: one LSTM layer, I = H, T = 100, B = 1, one thread, interleaved rounds; best wall time per
-/// run of: LstmNative fp32, int8 on the native VNNI kernel, int8 on the managed kernels, bf16; ONNX Runtime fp32 LSTM and
-/// com.microsoft DynamicQuantizeLSTM (int8 W/R [1, K, 4H], per-tensor scales, zero points 0). Also max |ΔY| vs fp32.
+/// run of: LstmNative fp32, int8 on the native VNNI kernel, int8 on the managed kernels, bf16 on the native vdpbf16ps
+/// kernel, bf16 on the managed (widening) kernels; ONNX Runtime fp32 LSTM and com.microsoft DynamicQuantizeLSTM (int8
+/// W/R [1, K, 4H], per-tensor scales, zero points 0). Also max |ΔY| vs fp32, and the bf16 ratios.
 /// </summary>
 internal static class Int8Versus
 {
@@ -31,8 +32,10 @@ internal static class Int8Versus
             void Ours(string name, CpuPrecision p, bool native)
             {
                 NativeCpu.EnableInt8(native);
+                NativeCpu.EnableBf16(native);
                 var session = new CpuRnnModel([w], p).CreateSession(1, steps, 1);
                 NativeCpu.EnableInt8(true);
+                NativeCpu.EnableBf16(true);
                 var y = new float[steps * h];
                 names.Add(name);
                 outputs.Add(y);
@@ -41,7 +44,8 @@ internal static class Int8Versus
             Ours("ours fp32", CpuPrecision.Fp32, true);
             Ours("ours int8 native", CpuPrecision.Int8, true);
             Ours("ours int8 managed", CpuPrecision.Int8, false);
-            Ours("ours bf16", CpuPrecision.Bf16, true);
+            Ours("ours bf16 native", CpuPrecision.Bf16, true);
+            Ours("ours bf16 managed", CpuPrecision.Bf16, false);
             var so = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
             void Ort(string name, byte[] model)
             {
@@ -79,6 +83,9 @@ internal static class Int8Versus
                     err = Math.Max(err, Math.Abs(outputs[i][k] - outputs[0][k]));
                 Console.WriteLine($"  H={h,4} {names[i],-24} {best[i],8:F3} ms  ratio to ours int8 native {best[i] / best[1],5:F2}  max|dY| vs ours fp32 {err:E1}");
             }
+            double Best(string name) => best[names.IndexOf(name)];
+            double bf16 = Best("ours bf16 native");
+            Console.WriteLine($"  H={h,4} bf16 native: {Best("ORT fp32 LSTM") / bf16:F2}x ORT fp32, {Best("ours fp32") / bf16:F2}x ours fp32, {Best("ours bf16 managed") / bf16:F2}x ours bf16 managed");
         }
     }
 }

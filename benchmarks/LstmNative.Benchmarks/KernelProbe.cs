@@ -22,9 +22,9 @@ internal static unsafe class KernelProbe
                 var w = new float[k * n];
                 for (int i = 0; i < w.Length; i++)
                     w[i] = (float)((rng.NextDouble() * 2 - 1) / Math.Sqrt(h));
-                var packs = PrecisionSet.All.Select(p =>
+                var packs = PrecisionSet.Variants.Select(v =>
                 {
-                    var m = new PackedMatrix(k, n, nr, p);
+                    var m = PrecisionSet.Packed(v.Managed, () => new PackedMatrix(k, n, nr, v.Precision));
                     m.Pack(new Map(w, n));
                     return m;
                 }).ToArray();
@@ -49,7 +49,7 @@ internal static unsafe class KernelProbe
                 GC.KeepAlive(scratch);
                 output.Write($"  H={h,4} rows={rows,3}:");
                 for (int i = 0; i < packs.Length; i++)
-                    output.Write($"  {PrecisionSet.All[i]} {times[i].Min(),9:F2} / {Clock.Median(times[i]),9:F2}" + (i > 0 ? $" ({Clock.Median(times[0]) / Clock.Median(times[i]):F2}x)" : ""));
+                    output.Write($"  {PrecisionSet.Variants[i].Name} {times[i].Min(),9:F2} / {Clock.Median(times[i]),9:F2}" + (i > 0 ? $" ({Clock.Median(times[0]) / Clock.Median(times[i]):F2}x)" : ""));
                 output.WriteLine();
             }
     }

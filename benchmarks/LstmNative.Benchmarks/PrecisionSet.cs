@@ -1,17 +1,37 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using LstmNative.Cpu;
+using LstmNative.Cpu.Kernels;
 using LstmNative.Model;
 
 namespace LstmNative.Benchmarks;
 
 /// <summary>
-/// One random layer (I = H, weights uniform in ±1/√H, as PyTorch initialises them) packed at fp32, bf16 and int8, with
-/// one session per precision on the same input (batch 1 by default), all allocated once.
+/// One random layer (I = H, weights uniform in ±1/√H, as PyTorch initialises them) packed at fp32, bf16 and int8 (on
+/// the native kernels where <see cref="NativeCpu"/> enabled them), and at bf16 on the managed widening kernels, with
+/// one session per variant on the same input (batch 1 by default), all allocated once.
 /// </summary>
 internal sealed class PrecisionSet : IDisposable
 {
     public static readonly CpuPrecision[] All = [CpuPrecision.Fp32, CpuPrecision.Bf16, CpuPrecision.Int8];
+
+    /// <summary>What is timed, by index: <see cref="All"/> as packed by default, then bf16 packed for the managed kernels.</summary>
+    public static readonly (string Name, CpuPrecision Precision, bool Managed)[] Variants =
+        [.. All.Select(p => (p.ToString(), p, false)), ("Bf16 managed", CpuPrecision.Bf16, true)];
+
+    /// <summary>Runs <paramref name="pack"/> with the native bf16 kernel switched off when <paramref name="managed"/> (bf16 packs for the managed kernels).</summary>
+    public static T Packed<T>(bool managed, Func<T> pack)
+    {
+        NativeCpu.EnableBf16(!managed);
+        try
+        {
+            return pack();
+        }
+        finally
+        {
+            NativeCpu.EnableBf16(true);
+        }
+    }
 
     private readonly CpuRnnSession[] _sessions;
     private readonly float[] _x;
@@ -27,9 +47,9 @@ internal sealed class PrecisionSet : IDisposable
         _x = new float[steps * batch * hidden];
         for (int i = 0; i < _x.Length; i++)
             _x[i] = (float)(rng.NextDouble() * 2 - 1);
-        Models = Array.ConvertAll(All, p => new CpuRnnModel([w], p));
+        Models = Array.ConvertAll(Variants, v => Packed(v.Managed, () => new CpuRnnModel([w], v.Precision)));
         _sessions = Array.ConvertAll(Models, m => m.CreateSession(batch, steps, threads));
-        _y = Array.ConvertAll(All, _ => new float[steps * batch * hidden]);
+        _y = Array.ConvertAll(Variants, _ => new float[steps * batch * hidden]);
     }
 
     public int Steps { get; }
@@ -38,13 +58,13 @@ internal sealed class PrecisionSet : IDisposable
 
     public CpuRnnModel[] Models { get; }
 
-    /// <summary>Runs the whole sequence at precision index <paramref name="i"/> (of <see cref="All"/>).</summary>
+    /// <summary>Runs the whole sequence at variant index <paramref name="i"/> (of <see cref="Variants"/>).</summary>
     public void Run(int i) => _sessions[i].Run(_x, Steps, Batch, _y[i]);
 
-    /// <summary>Streams one step (the session keeps the state) at precision index <paramref name="i"/>.</summary>
+    /// <summary>Streams one step (the session keeps the state) at variant index <paramref name="i"/>.</summary>
     public void Step(int i) => _sessions[i].Step(_x.AsSpan(0, _x.Length / Steps), Batch, _y[i].AsSpan(0, _y[i].Length / Steps));
 
-    /// <summary>max |Y − Y_fp32| of precision index <paramref name="i"/> after one run of each.</summary>
+    /// <summary>max |Y − Y_fp32| of variant index <paramref name="i"/> after one run of each.</summary>
     public double MaxDifference(int i)
     {
         Run(0);
@@ -69,18 +89,19 @@ internal sealed class PrecisionSet : IDisposable
     /// </summary>
     public static void Compare(RnnCellType cell, int[] hidden, int rounds, TextWriter output)
     {
+        output.WriteLine($"NativeCpu: {NativeCpu.Status}");
         output.WriteLine($"{cell}, I=H, T=100, B=1, 1 thread, {rounds} interleaved rounds; per run: min / median wall, min / median thread CPU (ms); Step: median thread CPU");
         foreach (int h in hidden)
         {
             using var set = new PrecisionSet(cell, h, 100);
             int inner = Math.Max(1, (int)(4_000_000L / ((long)h * h)));
-            var wall = All.Select(_ => new List<double>()).ToArray();
-            var cpu = All.Select(_ => new List<double>()).ToArray();
-            var step = All.Select(_ => new List<double>()).ToArray();
-            for (int i = 0; i < All.Length; i++)
+            var wall = Variants.Select(_ => new List<double>()).ToArray();
+            var cpu = Variants.Select(_ => new List<double>()).ToArray();
+            var step = Variants.Select(_ => new List<double>()).ToArray();
+            for (int i = 0; i < Variants.Length; i++)
                 set.Run(i); // warm-up (JIT)
             for (int r = 0; r < rounds; r++)
-                for (int i = 0; i < All.Length; i++)
+                for (int i = 0; i < Variants.Length; i++)
                 {
                     double c0 = Clock.ThreadCpuMs();
                     var sw = Stopwatch.StartNew();
@@ -93,10 +114,10 @@ internal sealed class PrecisionSet : IDisposable
                         set.Step(i);
                     step[i].Add((Clock.ThreadCpuMs() - c0) * 1000 / (100 * inner));
                 }
-            for (int i = 0; i < All.Length; i++)
+            for (int i = 0; i < Variants.Length; i++)
             {
                 double err = i == 0 ? 0 : set.MaxDifference(i);
-                output.WriteLine($"  H={h,4} {All[i],-4}: wall {wall[i].Min(),8:F3} / {Clock.Median(wall[i]),8:F3}  cpu {cpu[i].Min(),8:F3} / {Clock.Median(cpu[i]),8:F3}  step {Clock.Median(step[i]),8:F2} µs" +
+                output.WriteLine($"  H={h,4} {Variants[i].Name,-12}: wall {wall[i].Min(),8:F3} / {Clock.Median(wall[i]),8:F3}  cpu {cpu[i].Min(),8:F3} / {Clock.Median(cpu[i]),8:F3}  step {Clock.Median(step[i]),8:F2} µs" +
                     (i == 0 ? $"  weights {set.Models[i].WeightBytes / 1024.0:F0} KiB"
                         : $"  speed-up (min wall {wall[0].Min() / wall[i].Min():F2}x, median cpu {Clock.Median(cpu[0]) / Clock.Median(cpu[i]):F2}x, step {Clock.Median(step[0]) / Clock.Median(step[i]):F2}x)  max|dY| {err:E1}  weights {set.Models[i].WeightBytes / 1024.0:F0} KiB"));
             }

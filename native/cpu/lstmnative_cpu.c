@@ -1,9 +1,10 @@
-// LstmNative CPU micro-kernels for what .NET 10 cannot emit (EVEX VNNI: vpdpbusd).
+// LstmNative CPU micro-kernels for what .NET 10 cannot emit (EVEX VNNI: vpdpbusd; AVX512-BF16: vdpbf16ps).
 // Built by clang (build/native-cpu.cake) into liblstmnative_cpu.so; loaded by LstmNative.Cpu.Kernels.NativeCpu.
 // Every kernel is compiled for its instruction set through target attributes and only called after the managed side
 // checked the CPU (lstmn_cpu_features) and compared the kernel with its managed reference on a probe product, so the
 // library itself builds and loads on any x86-64 CPU. Compiled with -ffp-contract=off: the float epilogue must round
 // exactly as the managed reference does (int8 results are compared bit for bit).
+// ABI 2: adds lstmn_sgemm_bf16_avx512bf16 (a stale ABI-1 library is reported and the managed kernels run).
 #include <stdint.h>
 #include <string.h>
 #include <immintrin.h>
@@ -11,10 +12,11 @@
 
 #define API __attribute__((visibility("default")))
 #define VNNI512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+#define BF16512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
 enum { FEAT_AVX512 = 1, FEAT_VNNI = 2, FEAT_BF16 = 4, FEAT_AMX = 8 };
 
-API int lstmn_cpu_abi_version(void) { return 1; }
+API int lstmn_cpu_abi_version(void) { return 2; }
 
 static uint64_t xgetbv0(void)
 {
@@ -242,6 +244,174 @@ API VNNI512 int lstmn_qgemm_u8s8_avx512vnni(int m, int k, const float* a, long a
                 case 4: kernel_r4(ai, k4, bp, quads, ci, ldc, cs, sums, rowScale + i, accumulate); break;
                 case 5: kernel_r5(ai, k4, bp, quads, ci, ldc, cs, sums, rowScale + i, accumulate); break;
                 default: kernel_r6(ai, k4, bp, quads, ci, ldc, cs, sums, rowScale + i, accumulate); break;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+// ---- bf16: bf16 activations x bf16 weights with vdpbf16ps ---------------------------------------------------------
+// Panels of NR = 32 columns; K padded to even; pair j of a panel is 128 bytes: for each register half h in {0, 1},
+// 16 columns x 2 bf16 (k = 2j in the low, 2j + 1 in the high half of the 32-bit lane of column h*16 + i).
+// Each row of A is rounded once to bf16 (vcvtne2ps2bf16: round to nearest even, float32 denormals to zero, NaN stays
+// NaN), padded with one zero when K is odd, and each 32-bit pair is broadcast against the panel: vdpbf16ps does 32
+// multiply-adds per instruction (products of two bf16 are exact in float32; the sums are float32, round to nearest).
+
+static inline int32_t load_pair(const uint16_t* a) { int32_t v; memcpy(&v, a, 4); return v; }
+
+#define DP(acc, x, p) _mm512_dpbf16_ps(acc, (__m512bh)(x), (__m512bh)_mm512_loadu_si512(p))
+
+// Rounds k floats (stride apart) to bf16 into dst[0, k2), k2 = k rounded up to even (the pad is +0). Always through
+// the instruction, tails included, so every element rounds alike (the managed reference models this one rounding).
+BF16512 static void bf16_row(const float* x, long stride, int k, int k2, uint16_t* dst)
+{
+    int i = 0;
+    if (stride == 1)
+        for (; i + 32 <= k; i += 32)
+            _mm512_storeu_si512(dst + i, (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(x + i)));
+    for (; i < k; i += 16)
+    {
+        int n = k - i < 16 ? k - i : 16;
+        __mmask16 mask = (__mmask16)((1u << n) - 1);
+        __m512 v;
+        if (stride == 1)
+            v = _mm512_maskz_loadu_ps(mask, x + i);
+        else
+        {
+            float t[16] = {0};
+            for (int j = 0; j < n; j++)
+                t[j] = x[(long)(i + j) * stride];
+            v = _mm512_loadu_ps(t);
+        }
+        _mm256_mask_storeu_epi16(dst + i, mask, (__m256i)_mm512_cvtneps_pbh(v));
+    }
+    if (k2 > k)
+        dst[k] = 0;
+}
+
+BF16512 static inline void putf(float* c, __m512 v, int acc)
+{
+    if (acc)
+        v = _mm512_add_ps(_mm512_loadu_ps(c), v);
+    _mm512_storeu_ps(c, v);
+}
+
+// One row against two adjacent panels (batch 1: the product that streams R each step), two pairs per iteration, eight
+// chains (vdpbf16ps has a latency of several cycles; eight independent sums keep it busy).
+BF16512 static void bkernel1x2(const uint16_t* a, const uint16_t* b, const uint16_t* b2, int pairs, float* c, int acc)
+{
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, t0 = s0, t1 = s0, u0 = s0, u1 = s0, v0 = s0, v1 = s0;
+    int j = 0;
+    for (; j + 2 <= pairs; j += 2)
+    {
+        __m512i x = _mm512_set1_epi32(load_pair(a));
+        s0 = DP(s0, x, b);
+        s1 = DP(s1, x, b + 32);
+        t0 = DP(t0, x, b2);
+        t1 = DP(t1, x, b2 + 32);
+        x = _mm512_set1_epi32(load_pair(a + 2));
+        u0 = DP(u0, x, b + 64);
+        u1 = DP(u1, x, b + 96);
+        v0 = DP(v0, x, b2 + 64);
+        v1 = DP(v1, x, b2 + 96);
+        a += 4; b += 128; b2 += 128;
+    }
+    if (j < pairs)
+    {
+        __m512i x = _mm512_set1_epi32(load_pair(a));
+        s0 = DP(s0, x, b);
+        s1 = DP(s1, x, b + 32);
+        t0 = DP(t0, x, b2);
+        t1 = DP(t1, x, b2 + 32);
+    }
+    putf(c, _mm512_add_ps(s0, u0), acc);
+    putf(c + 16, _mm512_add_ps(s1, u1), acc);
+    putf(c + 32, _mm512_add_ps(t0, v0), acc);
+    putf(c + 48, _mm512_add_ps(t1, v1), acc);
+}
+
+// Up to 6 rows (k2 bf16 apart) against one panel: 12 accumulators, two weight loads per pair shared by every row.
+#define BF16_ROWS_KERNEL(R)                                                                                              \
+BF16512 static void bkernel_r##R(const uint16_t* a, long lda, const uint16_t* b, int pairs, float* c, long ldc, int acc) \
+{                                                                                                                        \
+    __m512 lo[R], hi[R];                                                                                                 \
+    for (int r = 0; r < R; r++) { lo[r] = _mm512_setzero_ps(); hi[r] = lo[r]; }                                         \
+    for (int j = 0; j < pairs; j++)                                                                                      \
+    {                                                                                                                    \
+        __m512bh w0 = (__m512bh)_mm512_loadu_si512(b), w1 = (__m512bh)_mm512_loadu_si512(b + 32);                       \
+        for (int r = 0; r < R; r++)                                                                                      \
+        {                                                                                                                \
+            __m512bh x = (__m512bh)_mm512_set1_epi32(load_pair(a + r * lda + 2 * j));                                    \
+            lo[r] = _mm512_dpbf16_ps(lo[r], x, w0);                                                                      \
+            hi[r] = _mm512_dpbf16_ps(hi[r], x, w1);                                                                      \
+        }                                                                                                                \
+        b += 64;                                                                                                         \
+    }                                                                                                                    \
+    for (int r = 0; r < R; r++)                                                                                          \
+    {                                                                                                                    \
+        putf(c + r * ldc, lo[r], acc);                                                                                   \
+        putf(c + r * ldc + 16, hi[r], acc);                                                                              \
+    }                                                                                                                    \
+}
+BF16_ROWS_KERNEL(1)
+BF16_ROWS_KERNEL(2)
+BF16_ROWS_KERNEL(3)
+BF16_ROWS_KERNEL(4)
+BF16_ROWS_KERNEL(5)
+BF16_ROWS_KERNEL(6)
+
+// C rows [0, m), panels [p0, p0 + count): C[m, n] (+)= sum_k bf16(A(m, k)) * B[k, n], A(m, k) = a[m*ars + k*acs]; C's
+// rows hold whole panels (32 floats each). scratch holds scratchBytes bytes, private to the caller: rows are rounded
+// to bf16 in chunks that fit. Returns 0, or -1 when even one row does not fit (the caller checks k at pack time).
+API BF16512 int lstmn_sgemm_bf16_avx512bf16(int m, int k, const float* a, long ars, long acs,
+    const uint16_t* panels, long panelBytes, int p0, int count, float* c, long ldc, int accumulate,
+    uint8_t* scratch, long scratchBytes)
+{
+    if (m <= 0 || count <= 0)
+        return 0;
+    if (k <= 0)
+    {
+        if (!accumulate)
+            for (int r = 0; r < m; r++)
+                memset(c + (long)r * ldc + (long)p0 * 32, 0, (size_t)count * 32 * sizeof(float));
+        return 0;
+    }
+    int k2 = (k + 1) & ~1, pairs = k2 / 2;
+    long rowsFit = scratchBytes / (2L * k2);
+    if (rowsFit < 1)
+        return -1;
+    int chunk = rowsFit < 96 ? (int)rowsFit : 96;
+    uint16_t* xa = (uint16_t*)scratch;
+    long panelElems = panelBytes / 2;
+    for (int m0 = 0; m0 < m; m0 += chunk)
+    {
+        int mc = m - m0 < chunk ? m - m0 : chunk;
+        for (int r = 0; r < mc; r++)
+            bf16_row(a + (long)(m0 + r) * ars, acs, k, k2, xa + (long)r * k2);
+        for (int p = p0; p < p0 + count; p++)
+        {
+            const uint16_t* bp = panels + (long)p * panelElems;
+            float* cp = c + (long)m0 * ldc + (long)p * 32;
+            if (mc == 1 && p + 1 < p0 + count)
+            {
+                bkernel1x2(xa, bp, bp + panelElems, pairs, cp, accumulate);
+                p++;
+                continue;
+            }
+            for (int i = 0; i < mc; i += 6)
+            {
+                int rows = mc - i < 6 ? mc - i : 6;
+                const uint16_t* ai = xa + (long)i * k2;
+                float* ci = cp + (long)i * ldc;
+                switch (rows)
+                {
+                case 1: bkernel_r1(ai, k2, bp, pairs, ci, ldc, accumulate); break;
+                case 2: bkernel_r2(ai, k2, bp, pairs, ci, ldc, accumulate); break;
+                case 3: bkernel_r3(ai, k2, bp, pairs, ci, ldc, accumulate); break;
+                case 4: bkernel_r4(ai, k2, bp, pairs, ci, ldc, accumulate); break;
+                case 5: bkernel_r5(ai, k2, bp, pairs, ci, ldc, accumulate); break;
+                default: bkernel_r6(ai, k2, bp, pairs, ci, ldc, accumulate); break;
                 }
             }
         }

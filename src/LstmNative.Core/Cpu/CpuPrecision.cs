@@ -15,7 +15,8 @@ namespace LstmNative.Cpu;
 /// float32 from H = 256 (a streaming Step 2.3–5.6×); bf16 1.35–1.5× at H = 256–512 and 1.4–2.0× at H = 1024 (a Step
 /// 1.55–1.9× at H = 512, 2–4.7× at H = 1024). At H = 64 the step is about a microsecond, much of it work the weights'
 /// precision does not touch: int8 1.3–1.6×, bf16 about 1.1×. The gain comes from streaming fewer weight bytes each step;
-/// without a bf16 dot-product instruction (which .NET 10 does not expose) bf16 cannot make the multiply-adds cheaper.</para>
+/// without a bf16 dot-product instruction (which .NET 10 does not expose) bf16 cannot make the multiply-adds cheaper:
+/// the native <c>vdpbf16ps</c> kernel does that where the CPU has AVX512-BF16 (docs/benchmarks.md, "Native bf16 kernel").</para>
 /// </remarks>
 public enum CpuPrecision
 {
@@ -24,8 +25,12 @@ public enum CpuPrecision
 
     /// <summary>
     /// bfloat16 weights (the upper 16 bits of a float32, rounded to nearest even at pack time), widened back to float32
-    /// in the kernels (a shift or a mask: exact), float32 FMA. Half the weight bytes. .NET 10 exposes no AVX-512 BF16
-    /// instructions, so every CPU widens (AVX-512F, AVX2 or scalar).
+    /// in the managed kernels (a shift or a mask: exact), float32 FMA. Half the weight bytes. .NET 10 exposes no AVX-512
+    /// BF16 instructions; on CPUs with AVX512-BF16, where the native library (<see cref="Kernels.NativeCpu"/>) loads and
+    /// passes its check, the products run <c>vdpbf16ps</c> instead: each activation row (x and h) is rounded to bf16
+    /// (round to nearest even) and multiplied by the bf16 weights with float32 sums, twice the multiply-adds per
+    /// instruction of float32 FMA. Rounding the activations costs a little accuracy (max |Y − Y_fp32| at most 2.1e-3
+    /// against 1.7e-3 for the widening kernels, docs/benchmarks.md), well within the bf16 bound.
     /// </summary>
     Bf16,
 

@@ -13,7 +13,10 @@ public unsafe class NativeCpuTests
         TestContext.Out.WriteLine($"NativeCpu: {NativeCpu.Status}");
         Assert.That(NativeCpu.Status, Is.Not.Empty);
         if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX512") == "0")
+        {
             Assert.That(NativeCpu.Int8Vnni, Is.False, "AVX-512 hidden from the runtime: the native AVX-512 kernels must stay off too");
+            Assert.That(NativeCpu.Bf16DotProduct, Is.False, "AVX-512 hidden from the runtime: the native AVX-512 kernels must stay off too");
+        }
     }
 
     private static void RequireVnni()

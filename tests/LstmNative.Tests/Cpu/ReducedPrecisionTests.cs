@@ -15,18 +15,25 @@ namespace LstmNative.Tests.Cpu;
 public unsafe class ReducedPrecisionTests
 {
     /// <summary>
-    /// The tests that compare widths with each other or with a scalar model of the int16 (vpmaddwd) math run the managed
-    /// kernels: the native VNNI kernel computes the uint8 scheme and has its own exact tests (NativeCpuTests).
+    /// The tests that compare widths with each other or with a scalar model of the int16 (vpmaddwd) math or of float32
+    /// activations run the managed kernels: the native VNNI kernel computes the uint8 scheme and the native bf16 kernel
+    /// rounds activations to bf16; each has its own tests (NativeCpuTests, NativeCpuBf16Tests).
     /// </summary>
     [SetUp]
-    public void ManagedInt8ForWidthComparisons()
+    public void ManagedKernelsForWidthComparisons()
     {
         string method = TestContext.CurrentContext.Test.MethodName ?? "";
-        LstmNative.Cpu.Kernels.NativeCpu.EnableInt8(method is not (nameof(EveryWidthAgrees) or nameof(ProductsMatchAScalarModelOfTheSameQuantizedMath)));
+        bool native = method is not (nameof(EveryWidthAgrees) or nameof(ProductsMatchAScalarModelOfTheSameQuantizedMath));
+        LstmNative.Cpu.Kernels.NativeCpu.EnableInt8(native);
+        LstmNative.Cpu.Kernels.NativeCpu.EnableBf16(native);
     }
 
     [TearDown]
-    public void RestoreNativeInt8() => LstmNative.Cpu.Kernels.NativeCpu.EnableInt8(true);
+    public void RestoreNativeKernels()
+    {
+        LstmNative.Cpu.Kernels.NativeCpu.EnableInt8(true);
+        LstmNative.Cpu.Kernels.NativeCpu.EnableBf16(true);
+    }
 
     /// <summary>The documented bounds (CpuPrecision remarks, docs/benchmarks.md): max |Y − Y_fp32| at H ≥ 64, T = 100.</summary>
     private static double Bound(CpuPrecision p) => p == CpuPrecision.Bf16 ? 1e-2 : 2e-2;

@@ -7,26 +7,33 @@ namespace LstmNative.Cpu.Kernels;
 /// <summary>
 /// The native micro-kernels (<c>native/cpu/lstmnative_cpu.c</c>, built by clang into <c>liblstmnative_cpu.so</c>) for
 /// instructions .NET 10 cannot emit: int8 products with AVX-512 VNNI <c>vpdpbusd</c> (uint8 activations × int8 weights,
-/// zero point 128 compensated with the weights' column sums). Loaded once; each kernel is enabled only when the CPU
+/// zero point 128 compensated with the weights' column sums) and bf16 products with AVX512-BF16 <c>vdpbf16ps</c>
+/// (activations rounded to bf16 × bf16 weights, float32 sums). Loaded once; each kernel is enabled only when the CPU
 /// reports its instructions, the managed kernels run at 512 bits (so <c>DOTNET_EnableAVX512=0</c> turns it off too), and
-/// it reproduces the managed reference (<see cref="ReferenceInt8Quads"/>) exactly on a probe product. Otherwise the
-/// managed kernels run and <see cref="Status"/> says why (also written to <see cref="Trace"/>, and to stderr when
-/// <c>LSTMNATIVE_NATIVE_LOG=1</c>). <c>LSTMNATIVE_NATIVE=0</c> switches the native kernels off.
+/// it reproduces its managed reference (<see cref="ReferenceInt8Quads"/> exactly; <see cref="ReferenceBf16Pairs"/>
+/// exactly on sums that float32 holds exactly, within float32 summation-order rounding otherwise) on probe products.
+/// Otherwise the managed kernels run and <see cref="Status"/> says why (also written to <see cref="Trace"/>, and to
+/// stderr when <c>LSTMNATIVE_NATIVE_LOG=1</c>). <c>LSTMNATIVE_NATIVE=0</c> switches the native kernels off.
 /// </summary>
 public static unsafe class NativeCpu
 {
     private const string LibraryName = "lstmnative_cpu";
+    private const int AbiVersion = 2;
     private const int FeatAvx512 = 1, FeatVnni = 2, FeatBf16 = 4, FeatAmx = 8;
 
     private static readonly delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> QGemmVnni;
-    private static bool _int8Override = true;
+    private static readonly delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> GemmBf16;
+    private static bool _int8Override = true, _bf16Override = true;
 
     static NativeCpu()
     {
-        Features = 0;
-        Status = Initialise(out var qgemm);
-        QGemmVnni = qgemm;
-        Int8VnniAvailable = qgemm != null;
+        var loaded = Load(Environment.GetEnvironmentVariable);
+        Features = loaded.Features;
+        Status = loaded.Status;
+        QGemmVnni = loaded.Int8;
+        GemmBf16 = loaded.Bf16;
+        Int8VnniAvailable = loaded.Int8 != null;
+        Bf16Available = loaded.Bf16 != null;
         Trace.WriteLine("LstmNative native CPU kernels: " + Status);
         if (Environment.GetEnvironmentVariable("LSTMNATIVE_NATIVE_LOG") == "1")
             Console.Error.WriteLine("LstmNative native CPU kernels: " + Status);
@@ -38,51 +45,110 @@ public static unsafe class NativeCpu
     /// <summary>Whether the int8 VNNI kernel passed its checks (models packed from now on use it).</summary>
     public static bool Int8Vnni => Int8VnniAvailable && _int8Override;
 
+    /// <summary>Whether the bf16 <c>vdpbf16ps</c> kernel passed its checks (bf16 models packed from now on use it).</summary>
+    public static bool Bf16DotProduct => Bf16Available && _bf16Override;
+
     private static bool Int8VnniAvailable { get; }
 
-    /// <summary>The CPU features the library reported: "avx512", "vnni", "bf16", "amx" (empty when not loaded).</summary>
-    public static string FeatureText => string.Join(' ', new[] { (FeatAvx512, "avx512"), (FeatVnni, "vnni"), (FeatBf16, "avx512bf16"), (FeatAmx, "amx") }
-        .Where(f => (Features & f.Item1) != 0).Select(f => f.Item2));
+    private static bool Bf16Available { get; }
 
-    private static int Features { get; set; }
+    /// <summary>The CPU features the library reported: "avx512", "vnni", "bf16", "amx" (empty when not loaded).</summary>
+    public static string FeatureText => Describe(Features);
+
+    private static string Describe(int features) => string.Join(' ', new[] { (FeatAvx512, "avx512"), (FeatVnni, "vnni"), (FeatBf16, "avx512bf16"), (FeatAmx, "amx") }
+        .Where(f => (features & f.Item1) != 0).Select(f => f.Item2));
+
+    private static int Features { get; }
 
     /// <summary>Test and benchmark hook: false packs new int8 models for the managed kernels even where VNNI is on.</summary>
     internal static void EnableInt8(bool enabled) => _int8Override = enabled;
 
+    /// <summary>Test and benchmark hook: false packs new bf16 models for the managed (widening) kernels even where the bf16 kernel is on.</summary>
+    internal static void EnableBf16(bool enabled) => _bf16Override = enabled;
+
     /// <summary>Whether the quad layout applies: 512-bit panels (NR = 32) and K small enough for exact int32 sums and the scratch.</summary>
     internal static bool SuitsInt8Quads(int k, int panelWidth) => panelWidth == 32 && k >= 1 && k <= 65536;
 
-    private static string Initialise(out delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> qgemm)
+    /// <summary>Whether the bf16 pair layout applies: 512-bit panels (NR = 32) and one row of bf16 activations fits the scratch.</summary>
+    internal static bool SuitsBf16Pairs(int k, int panelWidth) => panelWidth == 32 && k >= 1 && k <= 32768;
+
+    /// <summary>What <see cref="Load"/> found: the status line, the CPU features, and the kernels that passed (null: off).</summary>
+    internal readonly struct Loaded(string status, int features,
+        delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> int8,
+        delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> bf16)
     {
-        qgemm = null;
-        if (Environment.GetEnvironmentVariable("LSTMNATIVE_NATIVE") == "0")
-            return "off (LSTMNATIVE_NATIVE=0); managed kernels";
+        public string Status { get; } = status;
+
+        public int Features { get; } = features;
+
+        public delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> Int8 { get; } = int8;
+
+        public delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> Bf16 { get; } = bf16;
+    }
+
+    /// <summary>
+    /// Loads the library and checks each kernel, reading the environment through <paramref name="environment"/> (the
+    /// static constructor passes <see cref="Environment.GetEnvironmentVariable(string)"/>; tests pass their own to check
+    /// the switches without a new process).
+    /// </summary>
+    internal static Loaded Load(Func<string, string?> environment)
+    {
+        if (environment("LSTMNATIVE_NATIVE") == "0")
+            return new("off (LSTMNATIVE_NATIVE=0); managed kernels", 0, null, null);
         if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux) || RuntimeInformation.ProcessArchitecture != Architecture.X64)
-            return $"not built for {RuntimeInformation.OSDescription} {RuntimeInformation.ProcessArchitecture}; managed kernels";
+            return new($"not built for {RuntimeInformation.OSDescription} {RuntimeInformation.ProcessArchitecture}; managed kernels", 0, null, null);
         if (!TryLoad(out nint handle, out string where))
-            return $"lib{LibraryName}.so not found ({where}); managed kernels (build with 'dotnet cake --target=Build', which needs clang)";
+            return new($"lib{LibraryName}.so not found ({where}); managed kernels (build with 'dotnet cake --target=Build', which needs clang)", 0, null, null);
+        int features = 0;
         try
         {
             var version = (delegate* unmanaged<int>)NativeLibrary.GetExport(handle, "lstmn_cpu_abi_version");
-            if (version() != 1)
-                return $"lib{LibraryName}.so has ABI {version()}, expected 1; managed kernels";
-            Features = ((delegate* unmanaged<int>)NativeLibrary.GetExport(handle, "lstmn_cpu_features"))();
-            string cpu = FeatureText.Length == 0 ? "no AVX-512" : FeatureText;
-            if ((Features & FeatVnni) == 0)
-                return $"loaded, but the CPU has no AVX-512 VNNI ({cpu}); managed kernels";
+            if (version() != AbiVersion)
+                return new($"lib{LibraryName}.so has ABI {version()}, expected {AbiVersion} (a stale build?); managed kernels", 0, null, null);
+            features = ((delegate* unmanaged<int>)NativeLibrary.GetExport(handle, "lstmn_cpu_features"))();
+            string cpu = features == 0 ? "no AVX-512" : Describe(features);
+            if ((features & (FeatVnni | FeatBf16)) == 0)
+                return new($"loaded, but the CPU has neither AVX-512 VNNI nor AVX512-BF16 ({cpu}); managed kernels", features, null, null);
             if (CpuKernels.Detected != KernelWidth.Vector512)
-                return $"loaded, CPU has {cpu}, but the runtime runs {CpuKernels.Detected} (DOTNET_EnableAVX512=0?); managed kernels";
-            var f = (delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int>)
-                NativeLibrary.GetExport(handle, "lstmn_qgemm_u8s8_avx512vnni");
-            string? mismatch = Probe(f);
-            if (mismatch is not null)
-                return $"int8 VNNI kernel disabled: it disagrees with the managed reference on the probe product ({mismatch}); managed kernels";
-            qgemm = f;
-            return $"int8 VNNI (vpdpbusd) on; CPU {cpu}; AVX512-BF16 and AMX kernels not built (managed bf16 kernels)";
+                return new($"loaded, CPU has {cpu}, but the runtime runs {CpuKernels.Detected} (DOTNET_EnableAVX512=0?); managed kernels", features, null, null);
+            delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> int8 = null;
+            delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> bf16 = null;
+            string int8Text, bf16Text;
+            if ((features & FeatVnni) == 0)
+                int8Text = "int8: no AVX-512 VNNI (managed kernels)";
+            else
+            {
+                var f = (delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int>)
+                    NativeLibrary.GetExport(handle, "lstmn_qgemm_u8s8_avx512vnni");
+                string? mismatch = Probe(f);
+                if (mismatch is null)
+                {
+                    int8 = f;
+                    int8Text = "int8 VNNI (vpdpbusd) on";
+                }
+                else
+                    int8Text = $"int8 VNNI kernel disabled: it disagrees with the managed reference on the probe product ({mismatch}); managed int8 kernels";
+            }
+            if ((features & FeatBf16) == 0)
+                bf16Text = "bf16: no AVX512-BF16 (managed widening kernels)";
+            else
+            {
+                var f = (delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int>)
+                    NativeLibrary.GetExport(handle, "lstmn_sgemm_bf16_avx512bf16");
+                string? mismatch = ProbeBf16(f);
+                if (mismatch is null)
+                {
+                    bf16 = f;
+                    bf16Text = "bf16 (vdpbf16ps) on";
+                }
+                else
+                    bf16Text = $"bf16 kernel disabled: it disagrees with the managed reference on the probe product ({mismatch}); managed bf16 kernels";
+            }
+            return new($"{int8Text}; {bf16Text}; CPU {cpu}; AMX kernels not built", features, int8, bf16);
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException or BadImageFormatException)
         {
-            return $"lib{LibraryName}.so unusable ({e.Message}); managed kernels";
+            return new($"lib{LibraryName}.so unusable ({e.Message}); managed kernels", features, null, null);
         }
     }
 
@@ -125,6 +191,76 @@ public static unsafe class NativeCpu
             throw new InvalidOperationException($"native int8 product refused k = {k} (status {rc})");
         GC.KeepAlive(b);
     }
+
+    /// <summary>
+    /// Runs the native bf16 product on <paramref name="b"/> (bf16 pairs): the contract of <see cref="Sgemm.Run{TV}"/>,
+    /// with each row of A rounded to bf16 (<see cref="Quantization.ToBf16Activation"/>) first.
+    /// <paramref name="scratch"/> holds <see cref="Sgemm.ScratchFloats"/> floats.
+    /// </summary>
+    internal static void RunBf16(int m, int k, float* a, nint ars, nint acs, PackedMatrix b, int p0, int panelCount,
+        float* c, nint ldc, bool accumulate, float* scratch)
+    {
+        Debug.Assert(b.IsBf16Pairs && GemmBf16 != null);
+        int rc = GemmBf16(m, k, a, ars, acs, (ushort*)b.Buffer.Pointer, (nint)b.PanelBytes, p0, panelCount, c, ldc,
+            accumulate ? 1 : 0, (byte*)scratch, (nint)Sgemm.ScratchFloats * sizeof(float));
+        if (rc != 0)
+            throw new InvalidOperationException($"native bf16 product refused k = {k} (status {rc})");
+        GC.KeepAlive(b);
+    }
+
+    /// <summary>
+    /// The managed reference of the bf16-pair product, scalar: each activation rounded to bf16 as the instruction rounds
+    /// it (<see cref="Quantization.ToBf16Activation"/>), each weight read from the packed pairs (a bf16 denormal counts as
+    /// zero, as <c>vdpbf16ps</c> treats it), the exact float32 products summed in float32 in k order, then
+    /// <c>C (+)= sum</c>. The native kernel sums in another order (pairs, chains), so it agrees exactly where every partial
+    /// sum is exact in float32 and otherwise within <paramref name="bound"/> (when given: per element of C,
+    /// <see cref="Bf16SummationBound"/> of Σ|terms| + |C|).
+    /// </summary>
+    internal static void ReferenceBf16Pairs(int m, int k, float* a, nint ars, nint acs, PackedMatrix b, int p0, int panelCount,
+        float* c, nint ldc, bool accumulate, float* bound = null)
+    {
+        int nr = b.PanelWidth, w = nr / 2;
+        var x = new float[k];
+        for (int r = 0; r < m; r++)
+        {
+            for (int i = 0; i < k; i++)
+                x[i] = Quantization.FromBf16(Quantization.ToBf16Activation(a[r * ars + i * acs]));
+            for (int p = p0; p < p0 + panelCount; p++)
+            {
+                ushort* bp = (ushort*)b.PanelData(p);
+                for (int j = 0; j < nr; j++)
+                {
+                    int n = p * nr + j, half = j / w, i = j % w;
+                    float sum = 0, magnitude = 0;
+                    for (int kk = 0; kk < k; kk++)
+                    {
+                        ushort wb = bp[(long)(kk >> 1) * 2 * nr + half * 2 * w + 2 * i + (kk & 1)];
+                        float term = x[kk] * ((wb & 0x7F80) == 0 ? 0f : Quantization.FromBf16(wb)); // exact: 8-bit × 8-bit significands
+                        sum += term;
+                        magnitude += Math.Abs(term);
+                    }
+                    float* cp = c + r * ldc + n;
+                    if (bound is not null)
+                        bound[r * ldc + n] = Bf16SummationBound(k, magnitude + (accumulate ? Math.Abs(*cp) : 0));
+                    *cp = accumulate ? *cp + sum : sum;
+                }
+            }
+        }
+        GC.KeepAlive(b);
+    }
+
+    /// <summary>
+    /// How far two float32 sums of the same k exact terms (plus C) in different orders may differ: each is within
+    /// (k + 1)·2⁻²⁴·<paramref name="magnitude"/> of the exact sum (magnitude = Σ|terms| + |C|), so twice that, plus a
+    /// whisker for flushed denormals.
+    /// </summary>
+    internal static float Bf16SummationBound(int k, float magnitude) => 2f * (k + 2) * MathF.Pow(2, -24) * magnitude * 1.0001f + 1e-30f;
+
+    /// <summary>Whether a native result agrees with the reference within <paramref name="bound"/> (NaN with NaN, ∞ with the same ∞).</summary>
+    internal static bool Bf16Agrees(float actual, float expected, float bound) =>
+        float.IsNaN(expected) ? float.IsNaN(actual)
+        : float.IsInfinity(expected) ? actual == expected
+        : !(Math.Abs(actual - expected) > bound); // a bound that overflowed to ∞ or NaN accepts any finite result
 
     /// <summary>
     /// The managed reference of the int8-quad product, scalar: each row quantized over its whole K to uint8 with zero point
@@ -192,6 +328,51 @@ public static unsafe class NativeCpu
                 if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
                     return $"m={m} k={k} n={n}: element {i} is {actual[i]:R}, the reference {expected[i]:R}";
         }
+        return null;
+    }
+
+    /// <summary>
+    /// Compares the native bf16 kernel with the reference: first on values whose products and every partial sum are exact
+    /// in float32 (multiples of 1/4 up to 2), where any summation order gives the same bits, so the comparison is exact
+    /// (layout, tails, panel pairing, accumulation into C); then on random values, which checks the activations' rounding
+    /// within <see cref="Bf16SummationBound"/>. Shapes: batch 1 with odd K and an odd panel count, 3 and 7 rows, odd N.
+    /// </summary>
+    private static string? ProbeBf16(delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> f)
+    {
+        var rng = new Random(16);
+        var scratch = new AlignedBuffer(Sgemm.ScratchFloats);
+        foreach (bool exact in new[] { true, false })
+            foreach (var (m, k, n) in new[] { (1, 37, 96), (1, 1, 33), (3, 300, 64), (7, 64, 40) })
+            {
+                float Next() => exact ? rng.Next(-8, 9) / 4f : (float)(rng.NextDouble() * 2 - 1);
+                var b = new PackedMatrix(k, n, 32, CpuPrecision.Bf16, bf16Pairs: true);
+                var wts = new float[k * n];
+                for (int i = 0; i < wts.Length; i++)
+                    wts[i] = Next();
+                b.Pack(new ArrayMap(wts, n));
+                var a = new float[m * k];
+                for (int i = 0; i < a.Length; i++)
+                    a[i] = Next();
+                int ldc = b.Panels * 32;
+                var expected = new float[m * ldc];
+                var actual = new float[m * ldc];
+                var bound = new float[m * ldc];
+                for (int i = 0; i < expected.Length; i++)
+                    expected[i] = actual[i] = i % 5;
+                fixed (float* ap = a, ep = expected, cp = actual, bp = bound)
+                {
+                    ReferenceBf16Pairs(m, k, ap, k, 1, b, 0, b.Panels, ep, ldc, accumulate: true, bp);
+                    int rc = f(m, k, ap, k, 1, (ushort*)b.Buffer.Pointer, (nint)b.PanelBytes, 0, b.Panels, cp, ldc, 1,
+                        (byte*)scratch.Pointer, (nint)Sgemm.ScratchFloats * sizeof(float));
+                    if (rc != 0)
+                        return $"status {rc} at m={m}, k={k}";
+                }
+                GC.KeepAlive(b);
+                for (int i = 0; i < expected.Length; i++)
+                    if (exact ? BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]) : !Bf16Agrees(actual[i], expected[i], bound[i]))
+                        return $"m={m} k={k} n={n}{(exact ? " (exact sums)" : "")}: element {i} is {actual[i]:R}, the reference {expected[i]:R}";
+            }
+        GC.KeepAlive(scratch);
         return null;
     }
 

@@ -26,7 +26,9 @@ internal sealed unsafe class PackedMatrix
     /// <param name="precision">Element storage.</param>
     /// <param name="int8Quads">Int8 only: the layout of the native VNNI kernel (<see cref="IsInt8Quads"/>); null picks it
     /// when <see cref="NativeCpu.Int8Vnni"/> is on and the shape suits it.</param>
-    public PackedMatrix(int k, int n, int panelWidth, CpuPrecision precision = CpuPrecision.Fp32, bool? int8Quads = null)
+    /// <param name="bf16Pairs">Bf16 only: the layout of the native <c>vdpbf16ps</c> kernel (<see cref="IsBf16Pairs"/>);
+    /// null picks it when <see cref="NativeCpu.Bf16DotProduct"/> is on and the shape suits it.</param>
+    public PackedMatrix(int k, int n, int panelWidth, CpuPrecision precision = CpuPrecision.Fp32, bool? int8Quads = null, bool? bf16Pairs = null)
     {
         K = k;
         N = n;
@@ -35,7 +37,8 @@ internal sealed unsafe class PackedMatrix
         Panels = (n + panelWidth - 1) / panelWidth;
         ElementBytes = precision switch { CpuPrecision.Bf16 => 2, CpuPrecision.Int8 => 1, _ => 4 };
         IsInt8Quads = precision == CpuPrecision.Int8 && (int8Quads ?? NativeCpu.Int8Vnni) && NativeCpu.SuitsInt8Quads(k, panelWidth);
-        int kStored = IsInt8Quads ? (k + 3) & ~3 : precision == CpuPrecision.Int8 ? (k + 1) & ~1 : k;
+        IsBf16Pairs = precision == CpuPrecision.Bf16 && (bf16Pairs ?? NativeCpu.Bf16DotProduct) && NativeCpu.SuitsBf16Pairs(k, panelWidth);
+        int kStored = IsInt8Quads ? (k + 3) & ~3 : precision == CpuPrecision.Int8 || IsBf16Pairs ? (k + 1) & ~1 : k;
         PanelBytes = (long)panelWidth * Math.Max(kStored, 1) * ElementBytes;
         Buffer = new AlignedBuffer((Panels * PanelBytes + 3) / 4);
         if (precision == CpuPrecision.Int8)
@@ -69,6 +72,13 @@ internal sealed unsafe class PackedMatrix
     /// for the zero-point compensation of the uint8 activations.
     /// </summary>
     public bool IsInt8Quads { get; }
+
+    /// <summary>
+    /// Bf16 in the layout of the native <c>vdpbf16ps</c> kernel (<see cref="NativeCpu"/>) instead of widened column
+    /// halves: K padded to even; pair j of a panel is NR·2 bf16: for each register half h, w columns of 2 bf16
+    /// (<c>B[2j + t, h·w + i]</c> at element <c>2i + t</c>), the operand order of <c>vdpbf16ps</c>.
+    /// </summary>
+    public bool IsBf16Pairs { get; }
 
     /// <summary>Int8 quads only: <c>Σ_k q[k, n]</c> per column as int32 (stored in a float buffer), <c>[Panels · NR]</c>.</summary>
     public AlignedBuffer? ColumnSums { get; }
@@ -167,6 +177,22 @@ internal sealed unsafe class PackedMatrix
     private void PackBf16<TMap>(TMap map) where TMap : IElementMap
     {
         int nr = PanelWidth, w = nr / 2;
+        if (IsBf16Pairs)
+        {
+            int k2 = (K + 1) & ~1;
+            for (int p = 0; p < Panels; p++)
+            {
+                ushort* dst = (ushort*)PanelData(p);
+                for (int j = 0; j < nr; j++)
+                {
+                    int n = p * nr + j, half = j / w, i = j % w;
+                    for (int k = 0; k < k2; k++)
+                        dst[(long)(k >> 1) * 2 * nr + half * 2 * w + 2 * i + (k & 1)] =
+                            n < N && k < K ? Quantization.ToBf16(map.Get(k, n)) : (ushort)0;
+                }
+            }
+            return;
+        }
         for (int p = 0; p < Panels; p++)
         {
             uint* dst = (uint*)PanelData(p);

@@ -30,6 +30,17 @@ internal static unsafe class Quantization
         return (ushort)(bits >> 16);
     }
 
+    /// <summary>
+    /// float32 → bfloat16 as <c>vcvtne2ps2bf16</c> rounds an activation for the native <c>vdpbf16ps</c> product
+    /// (<see cref="NativeCpu"/>): <see cref="ToBf16"/>, except that float32 denormals become a zero of their sign (the
+    /// instruction treats denormal inputs as zero).
+    /// </summary>
+    public static ushort ToBf16Activation(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        return (bits & 0x7F800000u) == 0 ? (ushort)((bits >> 16) & 0x8000) : ToBf16(value);
+    }
+
     /// <summary>bfloat16 → float32 (exact).</summary>
     public static float FromBf16(ushort value) => BitConverter.UInt32BitsToSingle((uint)value << 16);
 

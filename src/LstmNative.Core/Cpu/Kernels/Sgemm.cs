@@ -9,7 +9,8 @@ namespace LstmNative.Cpu.Kernels;
 /// (the packed A block, MC·KC floats, stays in L2), then an MR × NR register-blocked micro-kernel
 /// (6 rows × 2 registers, 12 accumulators). A is read through strides, so transposed operands cost nothing extra.
 /// B may be stored in reduced precision (<see cref="PackedMatrix.Precision"/>): bf16 panels are widened in the
-/// micro-kernels (<see cref="IPanelCodec"/>); int8 panels run <see cref="QGemm"/>.
+/// micro-kernels (<see cref="IPanelCodec"/>), or, packed as pairs for the native kernel, run <c>vdpbf16ps</c>
+/// (<see cref="NativeCpu"/>); int8 panels run <see cref="QGemm"/>.
 /// </summary>
 internal static unsafe class Sgemm
 {
@@ -40,7 +41,10 @@ internal static unsafe class Sgemm
         switch (b.Precision)
         {
             case CpuPrecision.Bf16:
-                Run<TV, Bf16Panels>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
+                if (b.IsBf16Pairs)
+                    NativeCpu.RunBf16(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch); // packed for vdpbf16ps (NativeCpu)
+                else
+                    Run<TV, Bf16Panels>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
                 break;
             case CpuPrecision.Int8:
                 if (typeof(TV) == typeof(Vec256))
