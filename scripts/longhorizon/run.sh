@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # The long-horizon protocol runs of docs/forecasting.md ("Long-horizon protocol"): ETTh1 and ETTh2, horizons 96-720,
-# look-back 336, multivariate (all 7 columns in and out, channel-independent) for seeds 1-3 and univariate OT for
-# seed 1, plus the look-back-512 and patch-16 ablations. Each run writes runs/longhorizon/NAME.json (the report) and
+# look-back 336, multivariate (all 7 columns in and out, channel-independent) and univariate OT, seeds 1-3, plus the look-back-512 and patch-16 ablations. Each run writes runs/longhorizon/NAME.json (the report) and
 # NAME.time (wall and CPU seconds from /usr/bin/time); summarize.py turns them into the tables.
 #
 #   scripts/longhorizon/run.sh [PARALLEL] [DATA_DIR]      defaults: 2 ../shared/data
@@ -27,6 +26,7 @@ uni="--target OT --features target --protocol ett-long"
   echo "mv-ETTh1-96-p16-s1 --csv $data/ETTh1.csv $mv --window 336 --horizon 96 --seed 1 --patch 16 --baselines naive"
   for s in 2 3; do for d in ETTh1 ETTh2; do for h in 96 192 336 720; do
     echo "mv-$d-$h-s$s --csv $data/$d.csv $mv --window 336 --horizon $h --seed $s --baselines naive"
+    echo "uni-$d-$h-s$s --csv $data/$d.csv $uni --window 336 --horizon $h --seed $s --baselines naive"
   done; done; done
 } | xargs -P "$parallel" -L 1 bash -c 'name=$0; /usr/bin/time -f "wall %e s cpu %U+%S" -o "'"$out"'/$name.time" \
     nice -n 19 dotnet "'"$cli"'" forecast "$@" -o "'"$out"'/$name" --report "'"$out"'/$name.json" > "'"$out"'/$name.log" 2>&1 \
