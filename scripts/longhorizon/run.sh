@@ -24,6 +24,7 @@ uni="--target OT --features target --protocol ett-long"
   done; done
   echo "mv-ETTh1-96-L512-s1 --csv $data/ETTh1.csv $mv --window 512 --horizon 96 --seed 1 --patch 16 --baselines naive"
   echo "mv-ETTh1-96-p16-s1 --csv $data/ETTh1.csv $mv --window 336 --horizon 96 --seed 1 --patch 16 --baselines naive"
+  echo "mv-ETTh1-96-nohw-s1 --csv $data/ETTh1.csv $mv --window 336 --horizon 96 --seed 1 --highway false --baselines naive"
   for s in 2 3; do for d in ETTh1 ETTh2; do for h in 96 192 336 720; do
     echo "mv-$d-$h-s$s --csv $data/$d.csv $mv --window 336 --horizon $h --seed $s --baselines naive"
     echo "uni-$d-$h-s$s --csv $data/$d.csv $uni --window 336 --horizon $h --seed $s --baselines naive"

@@ -108,7 +108,7 @@ for dataset in ["ETTh1", "ETTh2"]:
 print("\nAblations (ETTh1, multivariate, horizon 96, seed 1)\n")
 print("| run | MSE / MAE | best epoch | CPU s / wall s |")
 print("|---|---|---|---|")
-for name in ["mv-ETTh1-96-s1", "mv-ETTh1-96-p16-s1", "mv-ETTh1-96-L512-s1"]:
+for name in ["mv-ETTh1-96-s1", "mv-ETTh1-96-p16-s1", "mv-ETTh1-96-L512-s1", "mv-ETTh1-96-nohw-s1"]:
     r = load(name)
     if r:
         print(f"| {name} | {g(r['results']['LSTM'])} | {r['best']}/{r['epochs']} | {r['cpu']:.0f} / {r['run']:.0f} |")
