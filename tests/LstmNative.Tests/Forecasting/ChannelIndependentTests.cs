@@ -157,7 +157,7 @@ public class ChannelIndependentTests
     }
 
     [Test]
-    public void TheJobRunsEndToEndOnEveryColumn()
+    public void TheJobRunsEndToEndOnEveryColumnAndItsCheckpointReadsBack()
     {
         var data = ForecastData.EttLongHorizon(ThreeColumns(5), "three", "c", 96, 96).ChannelIndependent();
         var shape = new ForecasterShape(1, 0, 96, 96, Hidden: 4, Layers: 1, Patch: 16);
@@ -171,6 +171,24 @@ public class ChannelIndependentTests
             Assert.That(report.Results.All(r => r.Windows == 3 * 2688 && double.IsNaN(r.Wape) && r.Mse > 0), Is.True);
             Assert.That(report.Data.Inputs, Is.EqualTo(new[] { "a", "b", "c" }));
             Assert.That(report.Data.Rows, Is.EqualTo(14400));
+
+            // The checkpoint reads back into a forecaster that gives the reported score, alone and as a one-model ensemble.
+            var loaded = ForecasterCheckpoint.Load(Path.Combine(dir.FullName, ForecastPipeline.ModelFile));
+            Assert.That(loaded.Shape, Is.EqualTo(shape));
+            var actuals = data.Actuals(data.ScoredTestOrigins);
+            var again = ForecastMetrics.Compute("LSTM", ForecastTrainer.Predict(loaded, data, data.ScoredTestOrigins), actuals, 96);
+            Assert.That(again.Mse, Is.EqualTo(report.Results[0].Mse).Within(1e-12));
+            var twice = ForecasterCheckpoint.Ensemble([loaded, loaded], data, data.ScoredTestOrigins);
+            Assert.That(ForecastMetrics.Compute("pair", twice, actuals, 96).Mse, Is.EqualTo(again.Mse).Within(1e-12));
+            // A different model in the ensemble moves the mean forecast halfway towards it.
+            var other = new LstmForecaster<float>(shape, new Random(9));
+            var mean = ForecasterCheckpoint.Ensemble([loaded, other], data, data.ScoredTestOrigins[..5]);
+            var a = ForecastTrainer.Predict(loaded, data, data.ScoredTestOrigins[..5]);
+            var b = ForecastTrainer.Predict(other, data, data.ScoredTestOrigins[..5]);
+            for (int i = 0; i < mean.Length; i++)
+                Assert.That(mean[i], Is.EqualTo((a[i] + b[i]) / 2).Within(1e-12));
+            File.WriteAllBytes(Path.Combine(dir.FullName, "other.safetensors"), LstmNative.Formats.SafetensorsWriter.ToBytes([], new Dictionary<string, string>()));
+            Assert.Throws<LstmNative.Formats.ModelFormatException>(() => ForecasterCheckpoint.Load(Path.Combine(dir.FullName, "other.safetensors")));
         }
         finally
         {
