@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The long-horizon protocol runs of docs/forecasting.md ("Long-horizon protocol"): ETTh1 and ETTh2, horizons 96-720,
-# look-back 336, multivariate (all 7 columns in and out, channel-independent) and univariate OT, seeds 1-3, plus the look-back-512 and patch-16 ablations. Each run writes runs/longhorizon/NAME.json (the report) and
-# NAME.time (wall and CPU seconds from /usr/bin/time); summarize.py turns them into the tables.
+# look-back 336, multivariate (all 7 columns in and out, channel-independent) and univariate OT, seeds 1-3; look-back
+# 512 (patch 16) multivariate, seed 1; the patch-16 and highway-off ablations. Each run writes
+# runs/longhorizon/NAME.json (the report) and NAME.time (wall and CPU seconds from /usr/bin/time); summarize.py turns them into the tables.
 #
 #   scripts/longhorizon/run.sh [PARALLEL] [DATA_DIR]      defaults: 2 ../shared/data
 #
 # Needs a Release build (dotnet build -c Release). On the 2-core development machine the whole set takes about
-# 25 CPU-minutes; the runs are niced so that they only use what others leave.
+# 40 CPU-minutes; the runs are niced so that they only use what others leave.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 parallel="${1:-2}"
@@ -22,7 +23,9 @@ uni="--target OT --features target --protocol ett-long"
     echo "mv-$d-$h-s1 --csv $data/$d.csv $mv --window 336 --horizon $h --seed 1"
     echo "uni-$d-$h --csv $data/$d.csv $uni --window 336 --horizon $h --seed 1"
   done; done
-  echo "mv-ETTh1-96-L512-s1 --csv $data/ETTh1.csv $mv --window 512 --horizon 96 --seed 1 --patch 16 --baselines naive"
+  for d in ETTh1 ETTh2; do for h in 96 192 336 720; do
+    echo "mv-$d-$h-L512-s1 --csv $data/$d.csv $mv --window 512 --horizon $h --seed 1 --patch 16 --baselines naive"
+  done; done
   echo "mv-ETTh1-96-p16-s1 --csv $data/ETTh1.csv $mv --window 336 --horizon 96 --seed 1 --patch 16 --baselines naive"
   echo "mv-ETTh1-96-nohw-s1 --csv $data/ETTh1.csv $mv --window 336 --horizon 96 --seed 1 --highway false --baselines naive"
   for s in 2 3; do for d in ETTh1 ETTh2; do for h in 96 192 336 720; do

@@ -86,6 +86,20 @@ for dataset in ["ETTh1", "ETTh2"]:
               f"| {f(pub.get((dataset, h, 'DLinear')))} | {g(baseline(first['results'], 'DLinear'))} | {g(first['results']['persistence'])} | {met} "
               f"| {', '.join(str(r['best']) + '/' + str(r['epochs']) for r in seeds)} | {times(seeds)} |")
 
+print("\nLook-back 512 (patch 16, 32 LSTM steps), multivariate, seed 1\n")
+print("| dataset | horizon | LSTM, look-back 512 | LSTM, look-back 336 (seed 1) | PatchTST/64 (look-back 512) | goal met | best epoch | CPU s / wall s |")
+print("|---|---:|---|---|---|---|---|---|")
+for dataset in ["ETTh1", "ETTh2"]:
+    for h in HORIZONS:
+        r = load(f"mv-{dataset}-{h}-L512-s1")
+        if not r:
+            continue
+        short = load(f"mv-{dataset}-{h}-s1")
+        goal = pub.get((dataset, h, "PatchTST/64"))
+        met = "–" if goal is None else ("yes" if r["results"]["LSTM"][0] < goal[0] else "no")
+        print(f"| {dataset} | {h} | {g(r['results']['LSTM'])} | {g(short['results']['LSTM']) if short else '–'} | {f(goal)} | {met} "
+              f"| {r['best']}/{r['epochs']} | {times([r])} |")
+
 for dataset in ["ETTh1", "ETTh2"]:
     print(f"\n{dataset}, univariate (OT in and out), look-back 336\n")
     print("| horizon | LSTM seed 1 | LSTM mean ± sd (seeds) | PatchTST/64 | PatchTST/42 | DLinear (pub.) | DLinear, closed form (ours) | persistence | goal met | best epoch | CPU s / wall s |")
