@@ -20,3 +20,7 @@ for d in ETTh1 ETTh2; do
     nice -n 19 dotnet exec "$bench" ettensemble "$data/$d.csv" 336 "$h" OT "$runs/uni-$d-$h" "$runs/uni-$d-$h-s2" "$runs/uni-$d-$h-s3"
   done
 done
+for h in 96 192; do   # look-back 512 where seeds 2-3 were run (ETTh1 96 and 192)
+  echo "== ETTh1 multivariate, look-back 512, horizon $h"
+  nice -n 19 dotnet exec "$bench" ettensemble "$data/ETTh1.csv" 512 "$h" all "$runs/mv-ETTh1-$h-L512-s1" "$runs/mv-ETTh1-$h-L512-s2" "$runs/mv-ETTh1-$h-L512-s3"
+done

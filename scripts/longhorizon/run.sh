@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The long-horizon protocol runs of docs/forecasting.md ("Long-horizon protocol"): ETTh1 and ETTh2, horizons 96-720,
 # look-back 336, multivariate (all 7 columns in and out, channel-independent) and univariate OT, seeds 1-3; look-back
-# 512 (patch 16) multivariate, seed 1; the patch-16 and highway-off ablations. Each run writes
+# 512 (patch 16) multivariate, seed 1 (seeds 2-3 at ETTh1 96 and 192); the patch-16 and highway-off ablations. Each run writes
 # runs/longhorizon/NAME.json (the report) and NAME.time (wall and CPU seconds from /usr/bin/time); summarize.py turns them into the tables.
 #
 #   scripts/longhorizon/run.sh [PARALLEL] [DATA_DIR]      defaults: 2 ../shared/data
@@ -28,6 +28,9 @@ uni="--target OT --features target --protocol ett-long"
   done; done
   echo "mv-ETTh1-96-p16-s1 --csv $data/ETTh1.csv $mv --window 336 --horizon 96 --seed 1 --patch 16 --baselines naive"
   echo "mv-ETTh1-96-nohw-s1 --csv $data/ETTh1.csv $mv --window 336 --horizon 96 --seed 1 --highway false --baselines naive"
+  for s in 2 3; do for h in 96 192; do
+    echo "mv-ETTh1-$h-L512-s$s --csv $data/ETTh1.csv $mv --window 512 --horizon $h --seed $s --patch 16 --baselines naive"
+  done; done
   for s in 2 3; do for d in ETTh1 ETTh2; do for h in 96 192 336 720; do
     echo "mv-$d-$h-s$s --csv $data/$d.csv $mv --window 336 --horizon $h --seed $s --baselines naive"
     echo "uni-$d-$h-s$s --csv $data/$d.csv $uni --window 336 --horizon $h --seed $s --baselines naive"
