@@ -13,6 +13,13 @@ using LstmNative.Model;
 //   ... -- roofline REPS [H ...]   the batch-1 floor (stream R, input projection at peak) beside ORT and LstmNative
 //   ... -- tail H THREADS RUNS claimed|static|ort   latency percentiles of one session's runs (one process per engine)
 //   ... -- ettbaselines CSV WINDOW H...   persistence, least-squares AR, ridge AR, DLinear on the ETT protocol (no LSTM)
+//   ... -- ettensemble CSV WINDOW HORIZON all|OT RUN_DIR...   mean forecast of trained forecasters (seeds) on ett-long
+if (args.Length > 0 && args[0] == "ettensemble")
+{
+    SeedEnsemble.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture), args[4], args[5..]);
+    return;
+}
 if (args.Length > 0 && args[0] == "ettbaselines")
 {
     LinearBaselines.Run(args[1], int.Parse(args[2]), args[3..].Select(int.Parse).ToArray());

@@ -18,9 +18,13 @@ internal static class ForecastCommand
         var csv = new Option<FileInfo>("--csv") { Description = "CSV file with a header row (default: the built-in synthetic hourly load)" };
         var target = new Option<string>("--target") { Description = "column to forecast (required with --csv; built-in: load)" };
         var features = Choice("--features", "input columns: all numeric columns, or the target alone (default: all for the built-in data, target for --csv)", "all", "target");
+        var targets = Choice("--targets", "columns forecast: the --target column (default), or all numeric columns in and out, channel-independent " +
+            "(one shared univariate LSTM applied to each column, scored over all of them, as PatchTST's multivariate setting; --target then optional)", "target", "all");
         var window = Int("--window", "input rows per forecast", 168);
         var horizon = Int("--horizon", "rows to forecast", 24);
-        var protocol = Choice("--protocol", "split and scoring: chronological (70/10/20 %) or ett (ETTh1's published protocol)", "chronological", "ett");
+        var protocol = Choice("--protocol", "split and scoring: chronological (70/10/20 %), ett (ETTh1's published protocol: Informer's split, " +
+            "test windows scored in groups of 32) or ett-long (the same split, scored in groups of 128 as PatchTST and DLinear score horizons 96-720)",
+            "chronological", "ett", "ett-long");
         protocol.DefaultValueFactory = _ => "chronological";
         var patch = Int("--patch", "time steps per LSTM step (0: 24 when the window is a multiple of 24, else 1)", 0);
         var hidden = Int("--hidden", "LSTM hidden size", 64);
@@ -50,6 +54,9 @@ internal static class ForecastCommand
             Description = "train quantile heads with the pinball loss instead of the MSE point forecast, e.g. 0.1,0.5,0.9 (the median is added " +
                 "if missing and is the point forecast); reports the band's coverage and width on the test split and shades it in forecast.png (CPU only)",
         };
+        var linear = Choice("--baselines", "baselines: all (persistence, seasonal naive, linear AR, ridge AR, DLinear) or naive (the first two; " +
+            "the linear fits do not depend on --seed and dominate long multivariate runs)", "all", "naive");
+        linear.DefaultValueFactory = _ => "all";
         var seed = Int("--seed", "random seed (same seed, same run)", 1);
         var outputDir = new Option<DirectoryInfo>("--output-dir", "-o") { Description = "folder for the model, PNGs and gradient log", DefaultValueFactory = _ => new DirectoryInfo("forecast-output") };
         var report = new Option<FileInfo>("--report") { Description = "write the results as JSON to this file" };
@@ -57,8 +64,8 @@ internal static class ForecastCommand
 
         var command = new Command("forecast", "train an LSTM forecaster and compare it with persistence, seasonal naive and linear AR")
         {
-            csv, target, features, window, horizon, protocol, patch, hidden, layers, dropout, highway, epochs, batch, lr, optimizer,
-            weightDecay, clip, patience, scheduler, perEpoch, season, arima, quantiles, seed, outputDir, report, device,
+            csv, target, features, targets, window, horizon, protocol, patch, hidden, layers, dropout, highway, epochs, batch, lr, optimizer,
+            weightDecay, clip, patience, scheduler, perEpoch, season, arima, quantiles, linear, seed, outputDir, report, device,
         };
         command.SetAction(parse =>
         {
@@ -66,9 +73,14 @@ internal static class ForecastCommand
             string dev = DeviceSelection.Resolve(parse.GetValue(device), gpu: true);
             string? csvPath = parse.GetValue(csv)?.FullName;
             string? targetName = parse.GetValue(target);
-            if (csvPath is not null && string.IsNullOrEmpty(targetName))
-                throw new CliException("--csv needs --target COLUMN (the column to forecast)");
-            bool all = (parse.GetValue(features) ?? (csvPath is null ? "all" : "target")) == "all";
+            bool everyColumn = parse.GetValue(targets) == "all";
+            if (csvPath is not null && string.IsNullOrEmpty(targetName) && !everyColumn)
+                throw new CliException("--csv needs --target COLUMN (the column to forecast) or --targets all");
+            if (everyColumn && parse.GetValue(features) == "target")
+                throw new CliException("--targets all forecasts every column from its own history: it takes all columns in (leave out --features target)");
+            if (everyColumn && parse.GetValue(quantiles) is not null)
+                throw new CliException("--quantiles is for one target; it cannot be combined with --targets all");
+            bool all = everyColumn || (parse.GetValue(features) ?? (csvPath is null ? "all" : "target")) == "all";
             int w = parse.GetValue(window), h = parse.GetValue(horizon);
             if (w < 1 || h < 1)
                 throw new CliException($"--window and --horizon must be positive, got {w} and {h}");
@@ -99,13 +111,23 @@ internal static class ForecastCommand
             }
             else
             {
+                if (string.IsNullOrEmpty(targetName))
+                {
+                    var names = ForecastDataSource.NumericColumnNames(csvPath);
+                    targetName = names.Count > 0 ? names[^1] : throw new CliException($"{csvPath} has no numeric columns"); // any will do: every one is forecast
+                }
                 table = ForecastDataSource.LoadCsv(csvPath, targetName!, all);
                 source = Path.GetFileName(csvPath);
                 unit = "";
             }
-            var data = parse.GetValue(protocol) == "ett"
-                ? ForecastData.Ett(table, source, targetName!, w, h)
-                : ForecastData.Chronological(table, source, targetName!, w, h);
+            var data = parse.GetValue(protocol) switch
+            {
+                "ett" => ForecastData.Ett(table, source, targetName!, w, h),
+                "ett-long" => ForecastData.EttLongHorizon(table, source, targetName!, w, h),
+                _ => ForecastData.Chronological(table, source, targetName!, w, h),
+            };
+            if (everyColumn)
+                data = data.ChannelIndependent();
 
             int seasonLength = parse.GetValue(season);
             if (parse.GetResult(season) is { Implicit: false } && seasonLength > data.ScoredTestOrigins.Min())
@@ -151,7 +173,8 @@ internal static class ForecastCommand
             return DeviceSelection.RunWithCpuFallback(parse.GetValue(device), dev, d =>
             {
                 var job = new ForecastJob(shape, settings, outDir, reportPath,
-                    seasonLength, d, unit, d == "cuda" ? GpuForecastAccelerator.CreateOrThrow : null, arimaOrder);
+                    seasonLength, d, unit, d == "cuda" ? GpuForecastAccelerator.CreateOrThrow : null, arimaOrder,
+                    LinearBaselines: parse.GetValue(linear) == "all");
                 return ForecastConsole.Run(data, job, stdout, stderr, clock);
             }, stderr);
         });

@@ -21,8 +21,11 @@ internal static class ForecastConsole
             Interactive = InteractionSupport.Detect,
         });
         var s = job.Model;
+        string columns = data.Channels > 1
+            ? $"all {data.Channels} columns in and out, channel-independent ({string.Join(", ", data.ChannelNames)})"
+            : $"inputs {string.Join(", ", data.Table.Columns)}, target {data.Table.Columns[data.TargetColumn]}";
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"{data.Source}: {data.Table.RowCount} rows, inputs {string.Join(", ", data.Table.Columns)}, target {data.Table.Columns[data.TargetColumn]}, " +
+            $"{data.Source}: {data.ChannelRows} rows, {columns}, " +
             $"{data.Protocol} split, {data.TrainOrigins.Length}/{data.ValidationOrigins.Length}/{data.ScoredTestOrigins.Length} train/validation/scored test windows")));
         string engine = job.Accelerator is null ? $"{LstmNative.Engines.CpuLayerEngine.Default.Name} engine" : "trained end to end on the GPU";
         string heads = s.Quantiles is { } q

@@ -13,6 +13,15 @@ public sealed class ForecastData
 {
     private ForecastData(string source, NumericTable scaled, StandardScaler scaler, int target, int window, int horizon,
         RowRange train, RowRange validation, RowRange test, int scoredTest, string protocol)
+        : this(source, scaled, scaler, target, window, horizon, train, validation, test, protocol, channelNames: null,
+            Origins(Math.Max(train.Start + window, 0), train.End, horizon), Origins(validation.Start, validation.End, horizon),
+            Origins(test.Start, test.End, horizon), scoredTest)
+    {
+    }
+
+    private ForecastData(string source, NumericTable scaled, StandardScaler scaler, int target, int window, int horizon,
+        RowRange train, RowRange validation, RowRange test, string protocol, IReadOnlyList<string>? channelNames,
+        int[] trainOrigins, int[] validationOrigins, int[] testOrigins, int scoredPerChannel)
     {
         Source = source;
         Table = scaled;
@@ -24,10 +33,14 @@ public sealed class ForecastData
         Validation = validation;
         Test = test;
         Protocol = protocol;
-        TrainOrigins = Origins(Math.Max(train.Start + window, 0), train.End);
-        ValidationOrigins = Origins(validation.Start, validation.End);
-        TestOrigins = Origins(test.Start, test.End);
-        ScoredTestOrigins = TestOrigins.AsSpan(0, scoredTest).ToArray();
+        ChannelNames = channelNames ?? [scaled.Columns[target]];
+        TrainOrigins = trainOrigins;
+        ValidationOrigins = validationOrigins;
+        TestOrigins = testOrigins;
+        // Every channel has the same test origins, so the first scoredPerChannel of each channel's run are scored.
+        int perChannel = testOrigins.Length / ChannelNames.Count;
+        ScoredTestOrigins = Enumerable.Range(0, ChannelNames.Count)
+            .SelectMany(c => testOrigins.AsSpan(c * perChannel, scoredPerChannel).ToArray()).ToArray();
         Target = new double[scaled.RowCount];
         for (int r = 0; r < Target.Length; r++)
             Target[r] = scaled[r, target];
@@ -63,7 +76,7 @@ public sealed class ForecastData
     /// <summary>Rows the test windows predict.</summary>
     public RowRange Test { get; }
 
-    /// <summary><c>ett</c> or <c>chronological</c>.</summary>
+    /// <summary><c>ett</c>, <c>ett-long</c> or <c>chronological</c>.</summary>
     public string Protocol { get; }
 
     /// <summary>Forecast origins of the training windows.</summary>
@@ -80,6 +93,21 @@ public sealed class ForecastData
 
     /// <summary>Features per input step.</summary>
     public int Features => Table.ColumnCount;
+
+    /// <summary>
+    /// The series forecast: the target column's name, or after <see cref="ChannelIndependent"/> every column's, in the
+    /// order their runs are stacked in <see cref="Table"/>.
+    /// </summary>
+    public IReadOnlyList<string> ChannelNames { get; }
+
+    /// <summary>Number of series forecast (1 unless <see cref="ChannelIndependent"/> stacked several).</summary>
+    public int Channels => ChannelNames.Count;
+
+    /// <summary>
+    /// Rows of one channel's run in <see cref="Table"/> (the original table's row count); origin <c>s</c> of the
+    /// stacked data is row <c>s % ChannelRows</c> of channel <c>s / ChannelRows</c>.
+    /// </summary>
+    public int ChannelRows => Table.RowCount / Channels;
 
     /// <summary>
     /// Splits chronologically (first <paramref name="trainFraction"/> of the rows for training, the next
@@ -108,7 +136,18 @@ public sealed class ForecastData
     /// The ETT protocol (Informer's): train rows 0–8639, validation 8640–11519, test 11520–14399; standardized with the
     /// training rows; of the <c>2881 − horizon</c> test windows the first <c>floor(n / 32) · 32</c> are scored.
     /// </summary>
-    public static ForecastData Ett(NumericTable table, string source, string target, int window, int horizon)
+    public static ForecastData Ett(NumericTable table, string source, string target, int window, int horizon) =>
+        EttSplit(table, source, target, window, horizon, 32, "ett");
+
+    /// <summary>
+    /// The long-horizon protocol of current papers (PatchTST, DLinear) on ETTh: the split and scaling of <see cref="Ett"/>,
+    /// but of the <c>2881 − horizon</c> test windows the first <c>floor(n / 128) · 128</c> are scored (their scripts' test
+    /// batch of 128 with <c>drop_last</c>). Horizons 96–720 with look-back 336 or 512 are the published settings.
+    /// </summary>
+    public static ForecastData EttLongHorizon(NumericTable table, string source, string target, int window, int horizon) =>
+        EttSplit(table, source, target, window, horizon, 128, "ett-long");
+
+    private static ForecastData EttSplit(NumericTable table, string source, string target, int window, int horizon, int group, string protocol)
     {
         ArgumentNullException.ThrowIfNull(table);
         CheckSizes(window, horizon);
@@ -118,11 +157,33 @@ public sealed class ForecastData
         if (window > Train - horizon || horizon > Border)
             throw new DataFormatException($"window {window} + horizon {horizon} do not fit the ETT splits (train 8640 rows, validation and test 2880 rows each)");
         int windows = Border - horizon + 1;
-        if (windows / 32 * 32 < 1)
-            throw new DataFormatException($"{source}: horizon {horizon} leaves {windows} test window(s) under the ETT protocol, which scores " +
-                $"whole groups of 32; the horizon can be at most {Border - 31}");
+        if (windows / group * group < 1)
+            throw new DataFormatException($"{source}: horizon {horizon} leaves {windows} test window(s) under the {protocol} protocol, which scores " +
+                $"whole groups of {group}; the horizon can be at most {Border - group + 1}");
         return Build(table, source, target, window, horizon, new RowRange(0, Train), new RowRange(Train, Border),
-            new RowRange(Train + Border, Border), windows / 32 * 32, "ett");
+            new RowRange(Train + Border, Border), windows / group * group, protocol);
+    }
+
+    /// <summary>
+    /// Channel independence (as PatchTST): every column of this data becomes a univariate series of its own, each column's
+    /// run of rows stacked after the previous one in a one-column <see cref="Table"/>, with the same splits, origins and
+    /// scored windows per column. A univariate forecaster trained on the result shares its weights across the columns;
+    /// its forecast for one column sees only that column's history, and the scores (MSE and MAE over every scored window,
+    /// lead step and column, on each column's standardized scale) are the papers' multivariate scores. Windows never
+    /// straddle two columns: every origin lies at least a window past its column's first row.
+    /// </summary>
+    public ForecastData ChannelIndependent()
+    {
+        if (Channels > 1)
+            throw new InvalidOperationException("the data is channel-independent already");
+        int rows = Table.RowCount, columns = Table.ColumnCount;
+        var stacked = new double[rows * columns];
+        for (int c = 0; c < columns; c++)
+            for (int r = 0; r < rows; r++)
+                stacked[c * rows + r] = Table[r, c];
+        int[] Repeat(int[] origins) => Enumerable.Range(0, columns).SelectMany(c => origins.Select(s => c * rows + s)).ToArray();
+        return new ForecastData(Source, new NumericTable(["all columns"], stacked), Scaler, 0, Window, Horizon, Train, Validation, Test,
+            Protocol, Table.Columns, Repeat(TrainOrigins), Repeat(ValidationOrigins), Repeat(TestOrigins), ScoredTestOrigins.Length);
     }
 
     /// <summary>Copies the windows at <paramref name="origins"/> into <paramref name="inputs"/> <c>[B, window, F]</c> and <paramref name="targets"/> <c>[B, horizon]</c>.</summary>
@@ -155,10 +216,15 @@ public sealed class ForecastData
         return result;
     }
 
-    /// <summary>Standardized target values back in the data's units.</summary>
+    /// <summary>
+    /// Standardized target values back in the data's units. Channel-independent data (<see cref="Channels"/> &gt; 1)
+    /// mixes columns of different units, so its values stay on the standardized scale.
+    /// </summary>
     public double[] Unscale(ReadOnlySpan<double> values)
     {
         var result = values.ToArray();
+        if (Channels > 1)
+            return result;
         Scaler.InverseTransformFeature(result, TargetColumn);
         return result;
     }
@@ -182,9 +248,9 @@ public sealed class ForecastData
         return new ForecastData(source, scaled, scaler, targetIndex, window, horizon, train, validation, test, scoredTest, protocol);
     }
 
-    private int[] Origins(int first, int end)
+    private static int[] Origins(int first, int end, int horizon)
     {
-        int last = end - Horizon;
+        int last = end - horizon;
         return last < first ? [] : Enumerable.Range(first, last - first + 1).ToArray();
     }
 

@@ -26,6 +26,18 @@ public static class ForecastDataSource
         return CsvLoader.Load(path, columns);
     }
 
+    /// <summary>
+    /// The columns <see cref="LoadCsv"/> loads with all features: every column but a leading timestamp, in file order
+    /// (judged by the first data row; the loader checks every row).
+    /// </summary>
+    public static IReadOnlyList<string> NumericColumnNames(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"CSV file not found: {path}", path);
+        return NumericColumns(path);
+    }
+
     private static List<string> NumericColumns(string path)
     {
         using var reader = new StreamReader(path);

@@ -21,8 +21,12 @@ namespace LstmNative.Training.Forecasting;
 /// <param name="Accelerator">Makes the accelerator that trains the forecaster (the GPU), or null to train on the CPU.</param>
 /// <param name="Arima">Adds a seasonal ARIMA baseline fitted on the training split: its orders, or null for none;
 /// <see cref="ArimaAuto"/> chooses them by AIC (d = 0, D = 1 with the season).</param>
+/// <param name="LinearBaselines">Whether the linear baselines (least-squares AR, ridge AR, DLinear) are fitted; false keeps
+/// persistence and seasonal naive only. They do not depend on the seed, and on long windows over many channels their
+/// closed-form fits cost more than training the LSTM, so repeated runs (other seeds) may skip them.</param>
 public sealed record ForecastJob(ForecasterShape Model, TrainingSettings Training, string OutputDirectory, string? ReportPath = null,
-    int Season = 24, string Device = "cpu", string Unit = "", ForecastAcceleratorFactory? Accelerator = null, ArimaOrder? Arima = null)
+    int Season = 24, string Device = "cpu", string Unit = "", ForecastAcceleratorFactory? Accelerator = null, ArimaOrder? Arima = null,
+    bool LinearBaselines = true)
 {
     /// <summary>The <see cref="Arima"/> value that asks for orders chosen by AIC.</summary>
     public static readonly ArimaOrder ArimaAuto = new(-1, -1, -1);
@@ -77,8 +81,9 @@ public static class ForecastPipeline
         var baselines = new List<IBaselineForecaster> { new PersistenceForecaster() };
         if (scored.Min() >= job.Season && job.Season > 1)
             baselines.Add(new SeasonalNaiveForecaster(job.Season));
-        baselines.Add(LinearArForecaster.Fit(data, data.Window));
-        if (data.ValidationOrigins.Length > 0)
+        if (job.LinearBaselines)
+            baselines.Add(LinearArForecaster.Fit(data, data.Window));
+        if (job.LinearBaselines && data.ValidationOrigins.Length > 0)
         {
             // The fair linear baselines: the penalty chosen on validation, for the lags and for DLinear's split.
             baselines.Add(LinearArForecaster.FitOnValidation(data, data.Window));
@@ -190,8 +195,10 @@ public static class ForecastPipeline
         return result;
     }
 
-    private static ForecastMetrics Score(string name, double[] predictions, double[] actuals, ForecastData data) =>
-        ForecastMetrics.Compute(name, predictions, actuals, data.Horizon, data.Unscale(predictions), data.Unscale(actuals));
+    // Channel-independent data mixes columns of different units: no WAPE (NaN), only the standardized MSE and MAE.
+    private static ForecastMetrics Score(string name, double[] predictions, double[] actuals, ForecastData data) => data.Channels > 1
+        ? ForecastMetrics.Compute(name, predictions, actuals, data.Horizon)
+        : ForecastMetrics.Compute(name, predictions, actuals, data.Horizon, data.Unscale(predictions), data.Unscale(actuals));
 
     private static Action<Stream> Bytes(byte[] bytes) => stream => stream.Write(bytes);
 
@@ -205,7 +212,7 @@ public static class ForecastPipeline
         {
             ["format"] = "lstmnative.forecaster/1",
             ["shape"] = JsonSerializer.Serialize(model.Shape),
-            ["columns"] = JsonSerializer.Serialize(data.Table.Columns),
+            ["columns"] = JsonSerializer.Serialize(data.Channels > 1 ? data.ChannelNames : data.Table.Columns),
             ["target"] = data.Table.Columns[data.TargetColumn],
             ["scaler_mean"] = JsonSerializer.Serialize(scaler.Mean),
             ["scaler_std"] = JsonSerializer.Serialize(scaler.StandardDeviation),
@@ -259,7 +266,8 @@ public static class ForecastPipeline
                 upper.AddRange(upperAll.AsSpan(i * h, h).ToArray());
             }
         }
-        string target = data.Table.Columns[data.TargetColumn];
+        // Channel-independent data: the windows shown are the first channel's (its scored origins come first).
+        string target = data.Channels > 1 ? $"{data.ChannelNames[0]} (standardized; one of {data.Channels} channels)" : data.Table.Columns[data.TargetColumn];
         ForecastBand? band = quantiles is null ? null : new ForecastBand(
             string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"LSTM {quantiles.Levels[0]:0.###}–{quantiles.Levels[^1]:0.###} quantile band ({quantiles.Nominal:P0} nominal)"),
@@ -293,7 +301,8 @@ public static class ForecastPipeline
     private static ForecastReport BuildReport(ForecastData data, ForecastJob job, TrainingResult training, List<ForecastMetrics> results, double seconds,
         string engineName)
     {
-        var d = new ReportData(data.Source, data.Protocol, data.Table.RowCount, data.Table.Columns, data.Table.Columns[data.TargetColumn],
+        var d = new ReportData(data.Source, data.Protocol, data.ChannelRows, data.Channels > 1 ? data.ChannelNames : data.Table.Columns,
+            data.Channels > 1 ? $"all {data.Channels} columns, channel-independent" : data.Table.Columns[data.TargetColumn],
             [data.Train.Start, data.Train.End], [data.Validation.Start, data.Validation.End], [data.Test.Start, data.Test.End],
             data.TrainOrigins.Length, data.ValidationOrigins.Length, data.TestOrigins.Length, data.ScoredTestOrigins.Length,
             "MSE and MAE on the standardized scale (training mean and population std); WAPE in data units");

@@ -104,6 +104,30 @@ public class ForecastCliTests
     }
 
     [Test]
+    public void TargetsAllForecastsEveryColumnWithoutATarget()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 400);
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--targets", "all", "--features", "target", .. Tiny, "-o", cli.PathOf("out")]),
+            "--targets all", "--features target");
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--targets", "all", "--quantiles", "0.1,0.9", .. Tiny, "-o", cli.PathOf("out")]),
+            "--quantiles", "--targets all");
+        var (exit, stdout, err) = cli.Run(["forecast", "--csv", csv, "--targets", "all", "--baselines", "naive", .. Tiny,
+            "--output-dir", cli.PathOf("out"), "--report", cli.PathOf("report.json")]);
+        Assert.That(exit, Is.Zero, err);
+        Assert.That(stdout, Does.Contain("all 2 columns in and out, channel-independent (load, temp)"));
+        using var report = JsonDocument.Parse(File.ReadAllText(cli.PathOf("report.json")));
+        var data = report.RootElement.GetProperty("data");
+        Assert.That(data.GetProperty("inputs").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "load", "temp" }));
+        Assert.That(data.GetProperty("rows").GetInt32(), Is.EqualTo(400));
+        var results = report.RootElement.GetProperty("results");
+        Assert.That(results.EnumerateArray().Select(r => r.GetProperty("name").GetString()), Is.EqualTo(new[] { "LSTM", "persistence", "seasonal naive (24)" }));
+        // Both columns' test windows are scored: twice one column's 80 − 6 + 1 (chronological split, 280/40/80 rows).
+        Assert.That(data.GetProperty("scoredTestWindows").GetInt32(), Is.EqualTo(2 * 75));
+        Assert.That(results[0].GetProperty("windows").GetInt32(), Is.EqualTo(2 * 75));
+    }
+
+    [Test]
     public void QuantilesReportTheBandAndBadLevelsAreOneLine()
     {
         using var cli = new CliHarness();
