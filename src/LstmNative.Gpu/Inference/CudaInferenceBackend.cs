@@ -1,4 +1,5 @@
 using LstmNative.Cuda;
+using LstmNative.Gpu.Device;
 using LstmNative.Model;
 
 namespace LstmNative.Gpu.Inference;
@@ -126,7 +127,7 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
     {
         private const int StepBlock = 128;
         private readonly CudaInferenceBackend _backend;
-        private readonly CublasHandle _blas;
+        private readonly DeviceBlas _blas;
 
         public Queue(CudaInferenceBackend backend, CudaContext context)
         {
@@ -134,8 +135,7 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
             Stream = context.CreateStream();
             try
             {
-                _blas = new CublasHandle(context);
-                _blas.SetStream(Stream);
+                _blas = new DeviceBlas(context, Stream);
             }
             catch
             {
@@ -166,11 +166,7 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
                 Stream.Zero(destination, bytes);
         }
 
-        public void Gemm(in GemmCall c) => _blas.GemmEx(
-            c.TransA ? CublasOperation.Transpose : CublasOperation.None,
-            c.TransB ? CublasOperation.Transpose : CublasOperation.None,
-            c.M, c.N, c.K, 1f, c.A, CudaDataType.Fp32, c.Lda, c.B, CudaDataType.Fp32, c.Ldb, 0f, c.C, CudaDataType.Fp32, c.Ldc,
-            (CublasComputeType)GpuInferenceOptions.ComputeType(c.Precision));
+        public void Gemm(in GemmOp op) => _blas.Gemm(op);
 
         public void Launch(StepKernel kernel, in StepKernelArgs args)
         {

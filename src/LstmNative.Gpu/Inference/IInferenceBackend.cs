@@ -1,4 +1,5 @@
 using LstmNative.Cuda;
+using LstmNative.Gpu.Device;
 using LstmNative.Model;
 
 namespace LstmNative.Gpu.Inference;
@@ -49,11 +50,6 @@ internal enum StepKernel
     GruUpdate,
 }
 
-/// <summary>
-/// A column-major GEMM as cuBLAS takes it, alpha = 1, beta = 0: <c>C[M, N] = op(A)·op(B)</c>, op(A) M×K, op(B) K×N.
-/// </summary>
-internal readonly record struct GemmCall(bool TransA, bool TransB, int M, int N, int K, ulong A, int Lda, ulong B, int Ldb, ulong C, int Ldc, GemmPrecision Precision);
-
 /// <summary>A marker in a queue (a CUDA event without timing).</summary>
 internal interface IDeviceMarker : IDisposable
 {
@@ -79,7 +75,8 @@ internal interface IDeviceQueue : IDisposable
 
     void Zero(ulong destination, long bytes);
 
-    void Gemm(in GemmCall call);
+    /// <summary>Queues a GEMM (built column-major with <see cref="GemmOp.ColumnMajor"/>).</summary>
+    void Gemm(in GemmOp op);
 
     void Launch(StepKernel kernel, in StepKernelArgs args);
 

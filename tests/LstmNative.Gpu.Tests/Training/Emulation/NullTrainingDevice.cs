@@ -1,4 +1,5 @@
 using LstmNative.Cuda;
+using LstmNative.Gpu.Device;
 using LstmNative.Gpu.Training;
 
 namespace LstmNative.Gpu.Tests.Training.Emulation;
@@ -26,8 +27,6 @@ internal sealed class NullTrainingDevice : ITrainingDevice
     public void Download<T>(ulong source, Span<T> destination) where T : unmanaged => Calls++;
 
     public void Gemm(in GemmOp op) => Calls++;
-
-    public void GemmStridedBatched(in GemmOp op, long strideA, long strideB, long strideC, int count) => Calls++;
 
     public void Launch<TParams>(TrainingKernel kernel, in LaunchConfig config, in TParams parameters) where TParams : unmanaged => Calls++;
 
