@@ -114,15 +114,6 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
         public void Dispose() => cudaEvent.Dispose();
     }
 
-    private sealed class Graph(CudaGraphExec exec, int nodes) : IDeviceGraph
-    {
-        public int NodeCount => nodes;
-
-        public void Launch(IDeviceQueue queue) => exec.Launch(((Queue)queue).Stream);
-
-        public void Dispose() => exec.Dispose();
-    }
-
     private sealed class Queue : IDeviceQueue
     {
         private const int StepBlock = 128;
@@ -193,26 +184,11 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
 
         public void Wait(IDeviceMarker marker) => Stream.Wait(((Marker)marker).Event);
 
-        public void BeginCapture() => Stream.BeginCapture(StreamCaptureMode.ThreadLocal);
+        public void BeginCapture() => CudaDeviceGraph.BeginCapture(Stream);
 
-        public IDeviceGraph EndCapture()
-        {
-            using var graph = Stream.EndCapture();
-            int nodes = graph.NodeCount;
-            return new Graph(graph.Instantiate(), nodes);
-        }
+        public IDeviceGraph EndCapture() => CudaDeviceGraph.EndCapture(Stream);
 
-        public void AbandonCapture()
-        {
-            try
-            {
-                Stream.EndCapture().Dispose();
-            }
-            catch (CudaException)
-            {
-                // the capture was invalidated or never began: nothing to discard
-            }
-        }
+        public void AbandonCapture() => CudaDeviceGraph.AbandonCapture(Stream);
 
         public void Synchronize() => Stream.Synchronize();
 

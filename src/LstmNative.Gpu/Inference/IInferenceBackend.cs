@@ -55,14 +55,6 @@ internal interface IDeviceMarker : IDisposable
 {
 }
 
-/// <summary>An instantiated graph: replays a captured sequence of work.</summary>
-internal interface IDeviceGraph : IDisposable
-{
-    int NodeCount { get; }
-
-    void Launch(IDeviceQueue queue);
-}
-
 /// <summary>An ordered queue of device work (a CUDA stream with its own cuBLAS handle). Everything only queues.</summary>
 internal interface IDeviceQueue : IDisposable
 {
@@ -89,7 +81,7 @@ internal interface IDeviceQueue : IDisposable
     /// <summary>Starts capturing this queue (and the queues that wait on it) into a graph.</summary>
     void BeginCapture();
 
-    /// <summary>Ends the capture and instantiates the graph.</summary>
+    /// <summary>Ends the capture and instantiates the graph (it replays on this queue).</summary>
     IDeviceGraph EndCapture();
 
     /// <summary>Ends a capture that failed, discarding it (never throws).</summary>

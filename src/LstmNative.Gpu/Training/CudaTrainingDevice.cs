@@ -118,10 +118,10 @@ internal sealed unsafe class CudaTrainingDevice : ITrainingDevice
     public void Synchronize() => _stream.Synchronize();
 
     /// <inheritdoc/>
-    public IReplayableWork? Capture(Action queue)
+    public IDeviceGraph? Capture(Action queue)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        _stream.BeginCapture(StreamCaptureMode.ThreadLocal);
+        CudaDeviceGraph.BeginCapture(_stream);
         try
         {
             queue();
@@ -129,24 +129,10 @@ internal sealed unsafe class CudaTrainingDevice : ITrainingDevice
         catch
         {
             // End the capture so the stream is usable again; the partial graph is discarded and the first error kept.
-            try
-            {
-                _stream.EndCapture().Dispose();
-            }
-            catch (CudaException)
-            {
-            }
+            CudaDeviceGraph.AbandonCapture(_stream);
             throw;
         }
-        using var graph = _stream.EndCapture();
-        return new GraphWork(graph.Instantiate(), _stream);
-    }
-
-    private sealed class GraphWork(CudaGraphExec exec, CudaStream stream) : IReplayableWork
-    {
-        public void Replay() => exec.Launch(stream);
-
-        public void Dispose() => exec.Dispose();
+        return CudaDeviceGraph.EndCapture(_stream);
     }
 
     /// <inheritdoc/>

@@ -39,12 +39,5 @@ internal interface ITrainingDevice : IDisposable
     /// Records what <paramref name="queue"/> queues into a replayable unit (a CUDA graph) without running it; null when
     /// the device cannot capture (then nothing was queued and the caller runs the work itself).
     /// </summary>
-    IReplayableWork? Capture(Action queue);
-}
-
-/// <summary>Captured device work (a CUDA graph) that can be queued again as one unit.</summary>
-internal interface IReplayableWork : IDisposable
-{
-    /// <summary>Queues the captured work once more.</summary>
-    void Replay();
+    IDeviceGraph? Capture(Action queue);
 }

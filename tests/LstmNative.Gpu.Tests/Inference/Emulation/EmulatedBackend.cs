@@ -492,7 +492,7 @@ internal sealed class EmulatedQueue(EmulatedBackend backend, int id) : IDeviceQu
     {
         public int NodeCount => work.Length;
 
-        public void Launch(IDeviceQueue queue)
+        public void Launch()
         {
             foreach (var (q, replay) in work)
                 replay(q);

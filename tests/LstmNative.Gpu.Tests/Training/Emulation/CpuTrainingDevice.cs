@@ -163,7 +163,7 @@ internal sealed unsafe class CpuTrainingDevice : ITrainingDevice
     /// <summary>When set, a capture fails like a real one invalidated by first-use library set-up.</summary>
     public bool FailCaptures { get; set; }
 
-    public IReplayableWork? Capture(Action queue)
+    public IDeviceGraph? Capture(Action queue)
     {
         Captures++;
         if (FailCaptures)
@@ -189,9 +189,11 @@ internal sealed unsafe class CpuTrainingDevice : ITrainingDevice
             op();
     }
 
-    private sealed class Recorded(List<Action> ops) : IReplayableWork
+    private sealed class Recorded(List<Action> ops) : IDeviceGraph
     {
-        public void Replay()
+        public int NodeCount => ops.Count;
+
+        public void Launch()
         {
             foreach (var op in ops)
                 op();

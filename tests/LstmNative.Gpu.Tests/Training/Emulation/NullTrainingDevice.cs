@@ -34,7 +34,7 @@ internal sealed class NullTrainingDevice : ITrainingDevice
     {
     }
 
-    public IReplayableWork? Capture(Action queue) => null;
+    public IDeviceGraph? Capture(Action queue) => null;
 
     public void Dispose()
     {
