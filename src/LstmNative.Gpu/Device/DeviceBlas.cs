@@ -1,6 +1,7 @@
 using LstmNative.Cuda;
 using LstmNative.Cuda.Handles;
 using LstmNative.Cuda.Interop;
+using LstmNative.Gpu.Inference;
 
 namespace LstmNative.Gpu.Device;
 
@@ -69,7 +70,7 @@ internal sealed unsafe class DeviceBlas : IDisposable
         if (op.BatchCount > 1)
         {
             // Only FP32 batches are asked for (the training recurrent GEMM of both directions).
-            if (op.Precision != Inference.GemmPrecision.Fp32)
+            if (op.Precision != GemmPrecision.Fp32)
                 throw new NotSupportedException($"a strided batch of {op.Precision} GEMMs: {op}");
             status = Cublas.cublasSgemmStridedBatched(
                 Raw, transB, transA, op.N, op.M, op.K,
@@ -77,7 +78,7 @@ internal sealed unsafe class DeviceBlas : IDisposable
             if (status != 0)
                 Check.Blas(status, $"row-major {op}", "cublasSgemmStridedBatched");
         }
-        else if (op.Precision == Inference.GemmPrecision.Fp32)
+        else if (op.Precision == GemmPrecision.Fp32)
         {
             status = Cublas.cublasSgemm_v2(Raw, transB, transA, op.N, op.M, op.K, &alpha, op.B, op.Ldb, op.A, op.Lda, &beta, op.C, op.Ldc);
             if (status != 0)
@@ -86,7 +87,7 @@ internal sealed unsafe class DeviceBlas : IDisposable
         else
         {
             const int fp32 = (int)CudaDataType.Fp32;
-            int compute = Inference.GpuInferenceOptions.ComputeType(op.Precision);
+            int compute = GpuInferenceOptions.ComputeType(op.Precision);
             status = Cublas.cublasGemmEx(
                 Raw, transB, transA, op.N, op.M, op.K,
                 &alpha, op.B, fp32, op.Ldb, op.A, fp32, op.Lda, &beta, op.C, fp32, op.Ldc, compute, DefaultAlgorithm);
