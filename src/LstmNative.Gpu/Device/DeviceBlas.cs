@@ -67,7 +67,7 @@ internal sealed unsafe class DeviceBlas : IDisposable
         float alpha = op.Alpha, beta = op.Beta;
         int transB = op.TransB ? 1 : 0, transA = op.TransA ? 1 : 0;
         int status;
-        if (op.BatchCount > 1)
+        if (op.IsStridedBatch || op.BatchCount > 1)
         {
             // Only FP32 batches are asked for (the training recurrent GEMM of both directions).
             if (op.Precision != GemmPrecision.Fp32)

@@ -7,7 +7,7 @@ namespace LstmNative.Gpu.Device;
 /// <c>A</c> is stored <c>[M, K]</c> (or <c>[K, M]</c> when <see cref="TransA"/>) with <see cref="Lda"/> elements
 /// between rows; likewise <c>B</c> (<c>[K, N]</c> or <c>[N, K]</c>) and <c>C</c>. Operands are device addresses of
 /// float matrices. <see cref="Precision"/> says how the products may be rounded (FP32 unless set);
-/// <see cref="BatchCount"/> GEMMs run when it is above 1, operand <c>i</c> at <c>i · Stride</c> elements.
+/// a strided batch (<see cref="Batched"/>) runs <see cref="BatchCount"/> GEMMs, operand <c>i</c> at <c>i · Stride</c> elements.
 /// Column-major callers (the inference engine thinks in cuBLAS's order) build it with <see cref="ColumnMajor"/>.
 /// </summary>
 internal readonly record struct GemmOp(
@@ -17,8 +17,14 @@ internal readonly record struct GemmOp(
     /// <summary>Arithmetic of the products (TF32/BF16 tensor cores round the inputs).</summary>
     public GemmPrecision Precision { get; init; } = GemmPrecision.Fp32;
 
-    /// <summary>How many GEMMs (1: a single one; 0: nothing).</summary>
+    /// <summary>How many GEMMs (1 unless <see cref="Batched"/> says otherwise; 0: nothing).</summary>
     public int BatchCount { get; init; } = 1;
+
+    /// <summary>
+    /// Whether this is a strided batch (made by <see cref="Batched"/>), even of one: it is queued as a batched GEMM
+    /// (<c>cublasSgemmStridedBatched</c>), as the training stack's recurrent GEMM always has been.
+    /// </summary>
+    public bool IsStridedBatch { get; init; }
 
     /// <summary>Elements between consecutive A operands of a batch.</summary>
     public long StrideA { get; init; }
@@ -31,7 +37,7 @@ internal readonly record struct GemmOp(
 
     /// <summary>This GEMM repeated <paramref name="count"/> times on operands the given strides (elements) apart.</summary>
     public GemmOp Batched(long strideA, long strideB, long strideC, int count) =>
-        this with { StrideA = strideA, StrideB = strideB, StrideC = strideC, BatchCount = count };
+        this with { StrideA = strideA, StrideB = strideB, StrideC = strideC, BatchCount = count, IsStridedBatch = true };
 
     /// <summary>
     /// A column-major GEMM as cuBLAS takes it, alpha = 1, beta = 0: <c>C[m, n] = op(A)·op(B)</c>, op(A) m×k, op(B) k×n.

@@ -5,9 +5,10 @@ using LstmNative.Gpu.Device;
 namespace LstmNative.Gpu.Training;
 
 /// <summary>
-/// <see cref="ITrainingDevice"/> on a GPU: one stream, one cuBLAS handle of its own (with a fixed workspace, so the
-/// work can be captured into a CUDA graph), the training kernels looked up once. Launches and GEMMs call the driver
-/// and cuBLAS directly and build an error message only when a call fails: nothing is allocated per launch.
+/// <see cref="ITrainingDevice"/> on a GPU: one stream, one cuBLAS handle of its own (a <see cref="DeviceBlas"/> with a
+/// fixed workspace, so the work can be captured into a CUDA graph), the training kernels looked up once. Launches call
+/// the driver directly; both they and the GEMMs build an error message only when a call fails: nothing is allocated
+/// per launch. Capture is the device layer's one (<see cref="CudaDeviceGraph"/>).
 /// </summary>
 internal sealed unsafe class CudaTrainingDevice : ITrainingDevice
 {

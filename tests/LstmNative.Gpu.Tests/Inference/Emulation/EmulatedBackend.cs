@@ -370,7 +370,7 @@ internal sealed class EmulatedQueue(EmulatedBackend backend, int id) : IDeviceQu
         {
             backend.Count("gemm");
             // The inference engine never asks for an empty GEMM; one would be a host-side indexing slip.
-            if (o.M < 1 || o.N < 1 || o.K < 1 || o.BatchCount != 1)
+            if (o.M < 1 || o.N < 1 || o.K < 1 || o.IsStridedBatch || o.BatchCount != 1)
                 throw new InvalidOperationException($"GEMM with an empty dimension or a batch: {o}");
             EmulatedGemm.Validate(o);
             // A and B are read from copies, as the device reads inputs that the GEMM's own output cannot change.
