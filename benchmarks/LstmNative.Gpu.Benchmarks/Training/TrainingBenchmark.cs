@@ -168,7 +168,7 @@ public static class TrainingBenchmark
         try
         {
             using var graph = device.Capture(body);
-            return graph is null ? double.NaN : Time(stream, start, stop, settings, graph.Replay);
+            return graph is null ? double.NaN : Time(stream, start, stop, settings, graph.Launch);
         }
         catch (Exception e) when (e is CudaException or CublasException)
         {

@@ -1,4 +1,5 @@
 using LstmNative.Cuda;
+using LstmNative.Gpu.Device;
 using LstmNative.Model;
 
 namespace LstmNative.Gpu.Inference;
@@ -113,20 +114,11 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
         public void Dispose() => cudaEvent.Dispose();
     }
 
-    private sealed class Graph(CudaGraphExec exec, int nodes) : IDeviceGraph
-    {
-        public int NodeCount => nodes;
-
-        public void Launch(IDeviceQueue queue) => exec.Launch(((Queue)queue).Stream);
-
-        public void Dispose() => exec.Dispose();
-    }
-
     private sealed class Queue : IDeviceQueue
     {
         private const int StepBlock = 128;
         private readonly CudaInferenceBackend _backend;
-        private readonly CublasHandle _blas;
+        private readonly DeviceBlas _blas;
 
         public Queue(CudaInferenceBackend backend, CudaContext context)
         {
@@ -134,8 +126,7 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
             Stream = context.CreateStream();
             try
             {
-                _blas = new CublasHandle(context);
-                _blas.SetStream(Stream);
+                _blas = new DeviceBlas(context, Stream);
             }
             catch
             {
@@ -166,11 +157,7 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
                 Stream.Zero(destination, bytes);
         }
 
-        public void Gemm(in GemmCall c) => _blas.GemmEx(
-            c.TransA ? CublasOperation.Transpose : CublasOperation.None,
-            c.TransB ? CublasOperation.Transpose : CublasOperation.None,
-            c.M, c.N, c.K, 1f, c.A, CudaDataType.Fp32, c.Lda, c.B, CudaDataType.Fp32, c.Ldb, 0f, c.C, CudaDataType.Fp32, c.Ldc,
-            (CublasComputeType)GpuInferenceOptions.ComputeType(c.Precision));
+        public void Gemm(in GemmOp op) => _blas.Gemm(op);
 
         public void Launch(StepKernel kernel, in StepKernelArgs args)
         {
@@ -197,26 +184,11 @@ internal sealed unsafe class CudaInferenceBackend : IInferenceBackend
 
         public void Wait(IDeviceMarker marker) => Stream.Wait(((Marker)marker).Event);
 
-        public void BeginCapture() => Stream.BeginCapture(StreamCaptureMode.ThreadLocal);
+        public void BeginCapture() => CudaDeviceGraph.BeginCapture(Stream);
 
-        public IDeviceGraph EndCapture()
-        {
-            using var graph = Stream.EndCapture();
-            int nodes = graph.NodeCount;
-            return new Graph(graph.Instantiate(), nodes);
-        }
+        public IDeviceGraph EndCapture() => CudaDeviceGraph.EndCapture(Stream);
 
-        public void AbandonCapture()
-        {
-            try
-            {
-                Stream.EndCapture().Dispose();
-            }
-            catch (CudaException)
-            {
-                // the capture was invalidated or never began: nothing to discard
-            }
-        }
+        public void AbandonCapture() => CudaDeviceGraph.AbandonCapture(Stream);
 
         public void Synchronize() => Stream.Synchronize();
 

@@ -1,4 +1,5 @@
 using LstmNative.Cuda;
+using LstmNative.Gpu.Device;
 using LstmNative.Model;
 
 namespace LstmNative.Gpu.Inference;
@@ -49,22 +50,9 @@ internal enum StepKernel
     GruUpdate,
 }
 
-/// <summary>
-/// A column-major GEMM as cuBLAS takes it, alpha = 1, beta = 0: <c>C[M, N] = op(A)·op(B)</c>, op(A) M×K, op(B) K×N.
-/// </summary>
-internal readonly record struct GemmCall(bool TransA, bool TransB, int M, int N, int K, ulong A, int Lda, ulong B, int Ldb, ulong C, int Ldc, GemmPrecision Precision);
-
 /// <summary>A marker in a queue (a CUDA event without timing).</summary>
 internal interface IDeviceMarker : IDisposable
 {
-}
-
-/// <summary>An instantiated graph: replays a captured sequence of work.</summary>
-internal interface IDeviceGraph : IDisposable
-{
-    int NodeCount { get; }
-
-    void Launch(IDeviceQueue queue);
 }
 
 /// <summary>An ordered queue of device work (a CUDA stream with its own cuBLAS handle). Everything only queues.</summary>
@@ -79,7 +67,8 @@ internal interface IDeviceQueue : IDisposable
 
     void Zero(ulong destination, long bytes);
 
-    void Gemm(in GemmCall call);
+    /// <summary>Queues a GEMM (built column-major with <see cref="GemmOp.ColumnMajor"/>).</summary>
+    void Gemm(in GemmOp op);
 
     void Launch(StepKernel kernel, in StepKernelArgs args);
 
@@ -92,7 +81,7 @@ internal interface IDeviceQueue : IDisposable
     /// <summary>Starts capturing this queue (and the queues that wait on it) into a graph.</summary>
     void BeginCapture();
 
-    /// <summary>Ends the capture and instantiates the graph.</summary>
+    /// <summary>Ends the capture and instantiates the graph (it replays on this queue).</summary>
     IDeviceGraph EndCapture();
 
     /// <summary>Ends a capture that failed, discarding it (never throws).</summary>

@@ -1,4 +1,5 @@
 using LstmNative.Cuda;
+using LstmNative.Gpu.Device;
 
 namespace LstmNative.Gpu.Inference;
 
@@ -48,11 +49,11 @@ internal sealed class SessionGraphs : IDisposable
         {
             if (capture && _graphs.TryGet(key, out var graph))
             {
-                graph.Launch(_main);
+                graph.Launch();
             }
             else if (capture && _warmedUp.Contains(key) && TryCapture(key, out graph))
             {
-                graph.Launch(_main);
+                graph.Launch();
             }
             else
             {

@@ -1,3 +1,4 @@
+using LstmNative.Gpu.Device;
 using LstmNative.Model;
 
 namespace LstmNative.Gpu.Inference;
@@ -150,12 +151,12 @@ internal sealed class SessionRecorder
         var w = _model.Weights(layer);
         ulong input = layer == 0 ? _b.X.Pointer : _b.YMid[layer - 1]!.Pointer;
         int inSize = o.InputSize;
-        q.Gemm(new GemmCall(
-            TransA: true, TransB: false, M: g.XwWidth, N: rows, K: inSize,
-            A: w.W, Lda: inSize,
-            B: input + 4 * (ulong)rowStart * (ulong)inSize, Ldb: inSize,
-            C: _b.Xw[layer].Pointer + 4 * (ulong)rowStart * (ulong)g.XwWidth, Ldc: g.XwWidth,
-            Precision: _options.Precision));
+        q.Gemm(GemmOp.ColumnMajor(
+            transA: true, transB: false, m: g.XwWidth, n: rows, k: inSize,
+            a: w.W, lda: inSize,
+            b: input + 4 * (ulong)rowStart * (ulong)inSize, ldb: inSize,
+            c: _b.Xw[layer].Pointer + 4 * (ulong)rowStart * (ulong)g.XwWidth, ldc: g.XwWidth,
+            precision: _options.Precision));
     }
 
     /// <summary>Walk positions [kStart, kStart + kCount) of every direction (the second one on its own queue).</summary>
@@ -190,14 +191,14 @@ internal sealed class SessionRecorder
             args.K = k;
             if (!twoPhase)
             {
-                q.Gemm(new GemmCall(true, false, gh, key.Batch, h, r, h, args.H, g.LdState, args.Hr, gh, _options.Precision));
+                q.Gemm(GemmOp.ColumnMajor(true, false, gh, key.Batch, h, r, h, args.H, g.LdState, args.Hr, gh, _options.Precision));
                 q.Launch(kernel, args);
             }
             else
             {
-                q.Gemm(new GemmCall(true, false, 2 * h, key.Batch, h, r, h, args.H, g.LdState, args.Hr, gh, _options.Precision));
+                q.Gemm(GemmOp.ColumnMajor(true, false, 2 * h, key.Batch, h, r, h, args.H, g.LdState, args.Hr, gh, _options.Precision));
                 q.Launch(StepKernel.GruReset, args);
-                q.Gemm(new GemmCall(true, false, h, key.Batch, h, r + 4 * 2 * (ulong)h * (ulong)h, h, args.Rh, h, args.Hr + 4 * 2 * (ulong)h, gh, _options.Precision));
+                q.Gemm(GemmOp.ColumnMajor(true, false, h, key.Batch, h, r + 4 * 2 * (ulong)h * (ulong)h, h, args.Rh, h, args.Hr + 4 * 2 * (ulong)h, gh, _options.Precision));
                 q.Launch(StepKernel.GruUpdate, args);
             }
         }

@@ -1,13 +1,14 @@
 using LstmNative.Cuda;
-using LstmNative.Cuda.Handles;
 using LstmNative.Cuda.Interop;
+using LstmNative.Gpu.Device;
 
 namespace LstmNative.Gpu.Training;
 
 /// <summary>
-/// <see cref="ITrainingDevice"/> on a GPU: one stream, one cuBLAS handle of its own (with a fixed workspace, so the
-/// work can be captured into a CUDA graph), the training kernels looked up once. Launches and GEMMs call the driver
-/// and cuBLAS directly and build an error message only when a call fails: nothing is allocated per launch.
+/// <see cref="ITrainingDevice"/> on a GPU: one stream, one cuBLAS handle of its own (a <see cref="DeviceBlas"/> with a
+/// fixed workspace, so the work can be captured into a CUDA graph), the training kernels looked up once. Launches call
+/// the driver directly; both they and the GEMMs build an error message only when a call fails: nothing is allocated
+/// per launch. Capture is the device layer's one (<see cref="CudaDeviceGraph"/>).
 /// </summary>
 internal sealed unsafe class CudaTrainingDevice : ITrainingDevice
 {
@@ -16,10 +17,9 @@ internal sealed unsafe class CudaTrainingDevice : ITrainingDevice
     private readonly CudaContext _context;
     private readonly CudaStream _stream;
     private readonly bool _ownsStream;
-    private readonly CublasNativeHandle _blas;
+    private readonly DeviceBlas _blas;
     private readonly nint[] _functions;
     private readonly List<DeviceBuffer<byte>> _allocations = [];
-    private readonly DeviceBuffer<byte> _blasWorkspace;
 
     /// <summary>Creates the device on <paramref name="context"/> with the kernels of <paramref name="kernels"/>.</summary>
     /// <param name="context">The context (current on the calling thread).</param>
@@ -37,14 +37,7 @@ internal sealed unsafe class CudaTrainingDevice : ITrainingDevice
         for (int i = 0; i < _functions.Length; i++)
             _functions[i] = kernels.GetKernel(TrainingKernelNames.All[i]).Function;
 
-        _blas = new CublasNativeHandle(context.Handle);
-        nint raw;
-        Check.Blas(Cublas.cublasCreate_v2(&raw));
-        _blas.Adopt(raw);
-        Check.Blas(Cublas.cublasSetStream_v2(Blas, _stream.Handle));
-        Check.Blas(Cublas.cublasSetMathMode(Blas, (int)(mathMode == GpuMathMode.Tf32 ? CublasMathMode.Tf32TensorOp : CublasMathMode.Default)));
-        _blasWorkspace = new DeviceBuffer<byte>(context, CublasWorkspaceBytes);
-        Check.Blas(Cublas.cublasSetWorkspace_v2(Blas, _blasWorkspace.Pointer, (nuint)CublasWorkspaceBytes));
+        _blas = new DeviceBlas(context, _stream, mathMode == GpuMathMode.Tf32 ? CublasMathMode.Tf32TensorOp : CublasMathMode.Default, CublasWorkspaceBytes);
         MathMode = mathMode;
     }
 
@@ -56,15 +49,6 @@ internal sealed unsafe class CudaTrainingDevice : ITrainingDevice
 
     /// <summary>Bytes allocated through <see cref="Allocate"/>.</summary>
     public long AllocatedBytes { get; private set; }
-
-    private nint Blas
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_blas.IsClosed, this);
-            return _blas.DangerousGetHandle();
-        }
-    }
 
     /// <inheritdoc/>
     public ulong Allocate(long bytes)
@@ -114,31 +98,7 @@ internal sealed unsafe class CudaTrainingDevice : ITrainingDevice
     }
 
     /// <inheritdoc/>
-    public void Gemm(in GemmOp op)
-    {
-        if (op.M == 0 || op.N == 0)
-            return;
-        // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands, keep the flags.
-        float alpha = op.Alpha, beta = op.Beta;
-        int status = Cublas.cublasSgemm_v2(
-            Blas, op.TransB ? 1 : 0, op.TransA ? 1 : 0, op.N, op.M, op.K,
-            &alpha, op.B, op.Ldb, op.A, op.Lda, &beta, op.C, op.Ldc);
-        if (status != 0)
-            Check.Blas(status, $"row-major {op}", "cublasSgemm_v2");
-    }
-
-    /// <inheritdoc/>
-    public void GemmStridedBatched(in GemmOp op, long strideA, long strideB, long strideC, int count)
-    {
-        if (op.M == 0 || op.N == 0 || count == 0)
-            return;
-        float alpha = op.Alpha, beta = op.Beta;
-        int status = Cublas.cublasSgemmStridedBatched(
-            Blas, op.TransB ? 1 : 0, op.TransA ? 1 : 0, op.N, op.M, op.K,
-            &alpha, op.B, op.Ldb, strideB, op.A, op.Lda, strideA, &beta, op.C, op.Ldc, strideC, count);
-        if (status != 0)
-            Check.Blas(status, $"row-major {op} x{count}", "cublasSgemmStridedBatched");
-    }
+    public void Gemm(in GemmOp op) => _blas.Gemm(op);
 
     /// <inheritdoc/>
     public void Launch<TParams>(TrainingKernel kernel, in LaunchConfig config, in TParams parameters) where TParams : unmanaged
@@ -159,10 +119,10 @@ internal sealed unsafe class CudaTrainingDevice : ITrainingDevice
     public void Synchronize() => _stream.Synchronize();
 
     /// <inheritdoc/>
-    public IReplayableWork? Capture(Action queue)
+    public IDeviceGraph? Capture(Action queue)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        _stream.BeginCapture(StreamCaptureMode.ThreadLocal);
+        CudaDeviceGraph.BeginCapture(_stream);
         try
         {
             queue();
@@ -170,24 +130,10 @@ internal sealed unsafe class CudaTrainingDevice : ITrainingDevice
         catch
         {
             // End the capture so the stream is usable again; the partial graph is discarded and the first error kept.
-            try
-            {
-                _stream.EndCapture().Dispose();
-            }
-            catch (CudaException)
-            {
-            }
+            CudaDeviceGraph.AbandonCapture(_stream);
             throw;
         }
-        using var graph = _stream.EndCapture();
-        return new GraphWork(graph.Instantiate(), _stream);
-    }
-
-    private sealed class GraphWork(CudaGraphExec exec, CudaStream stream) : IReplayableWork
-    {
-        public void Replay() => exec.Launch(stream);
-
-        public void Dispose() => exec.Dispose();
+        return CudaDeviceGraph.EndCapture(_stream);
     }
 
     /// <inheritdoc/>
@@ -197,7 +143,6 @@ internal sealed unsafe class CudaTrainingDevice : ITrainingDevice
             buffer.Dispose();
         _allocations.Clear();
         _blas.Dispose();
-        _blasWorkspace.Dispose();
         if (_ownsStream)
             _stream.Dispose();
     }

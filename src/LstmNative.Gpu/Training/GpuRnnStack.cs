@@ -1,4 +1,5 @@
 using LstmNative.Cuda;
+using LstmNative.Gpu.Device;
 using LstmNative.Model;
 
 namespace LstmNative.Gpu.Training;
@@ -265,11 +266,12 @@ public sealed class GpuRnnStack
             bool general = ReservePlan.NeedsGeneralKernels(o);
             bool resetBefore = o.Cell == RnnCellType.Gru && !o.LinearBeforeReset;
             // Recurrent GEMM of all directions at once: scratch[d][B, cols] = h[d] R[d][0:cols]^T.
-            var recurrent = new GemmOp(false, true, batch, resetBefore ? 2 * h : gh, h, 1f, hState, h, P(s.R), h, 0f, _scratch, gh);
+            var recurrent = new GemmOp(false, true, batch, resetBefore ? 2 * h : gh, h, 1f, hState, h, P(s.R), h, 0f, _scratch, gh)
+                .Batched((long)batch * h, (long)gh * h, (long)batch * gh, dirs);
             for (int k = 0; k < steps; k++)
             {
                 SetTimes(ref p, o, k, steps);
-                _device.GemmStridedBatched(recurrent, (long)batch * h, (long)gh * h, (long)batch * gh, dirs);
+                _device.Gemm(recurrent);
                 if (o.Cell == RnnCellType.Lstm)
                 {
                     _device.Launch(general ? TrainingKernel.LstmForwardStepGeneral : TrainingKernel.LstmForwardStep, launch, p);

@@ -1,4 +1,5 @@
 using LstmNative.Cuda;
+using LstmNative.Gpu.Device;
 using LstmNative.Model;
 
 namespace LstmNative.Gpu.Training;
@@ -26,7 +27,7 @@ public sealed class GpuRnnTrainer : IDisposable
     private readonly ulong _scalars, _partials, _target, _prediction, _dPrediction, _side;
     private readonly float[] _inputStage, _targetStage;
     private readonly int _predictionElements;
-    private IReplayableWork? _graph;
+    private IDeviceGraph? _graph;
     private (int Steps, int Batch, bool Lengths) _graphShape;
     private Action? _captureStep;
     private (int Steps, int Batch, bool Lengths) _pendingShape;
@@ -163,7 +164,7 @@ public sealed class GpuRnnTrainer : IDisposable
             _directShape = shape;
         }
         if (graph && _graph is not null && _graphShape == shape)
-            _graph.Replay();
+            _graph.Launch();
         else
             QueueStep(steps, batch, !lengths.IsEmpty);
         StepCount++;

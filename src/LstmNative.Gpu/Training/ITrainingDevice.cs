@@ -1,15 +1,7 @@
 using LstmNative.Cuda;
+using LstmNative.Gpu.Device;
 
 namespace LstmNative.Gpu.Training;
-
-/// <summary>
-/// A row-major GEMM: <c>C[M, N] = Alpha · op(A) · op(B) + Beta · C</c>. <c>A</c> is stored <c>[M, K]</c> (or
-/// <c>[K, M]</c> when <see cref="TransA"/>) with <see cref="Lda"/> elements between rows; likewise <c>B</c>
-/// (<c>[K, N]</c> or <c>[N, K]</c>) and <c>C</c>. Operands are device addresses of float matrices.
-/// </summary>
-internal readonly record struct GemmOp(
-    bool TransA, bool TransB, int M, int N, int K,
-    float Alpha, ulong A, int Lda, ulong B, int Ldb, float Beta, ulong C, int Ldc);
 
 /// <summary>
 /// What the GPU training orchestration needs from a device: memory, copies, row-major GEMMs and kernel launches, all
@@ -34,11 +26,8 @@ internal interface ITrainingDevice : IDisposable
     /// <summary>Copies device data to the host after the queued work and waits for it.</summary>
     void Download<T>(ulong source, Span<T> destination) where T : unmanaged;
 
-    /// <summary>Queues a row-major FP32 GEMM (TF32 tensor cores when the math mode allows).</summary>
+    /// <summary>Queues a row-major GEMM, all of its batch (FP32 ones on TF32 tensor cores when the math mode allows).</summary>
     void Gemm(in GemmOp op);
-
-    /// <summary>Queues <paramref name="count"/> GEMMs whose operands are <paramref name="strideA"/>, ... elements apart.</summary>
-    void GemmStridedBatched(in GemmOp op, long strideA, long strideB, long strideC, int count);
 
     /// <summary>Queues <paramref name="kernel"/> with its one parameter struct.</summary>
     void Launch<TParams>(TrainingKernel kernel, in LaunchConfig config, in TParams parameters) where TParams : unmanaged;
@@ -50,12 +39,5 @@ internal interface ITrainingDevice : IDisposable
     /// Records what <paramref name="queue"/> queues into a replayable unit (a CUDA graph) without running it; null when
     /// the device cannot capture (then nothing was queued and the caller runs the work itself).
     /// </summary>
-    IReplayableWork? Capture(Action queue);
-}
-
-/// <summary>Captured device work (a CUDA graph) that can be queued again as one unit.</summary>
-internal interface IReplayableWork : IDisposable
-{
-    /// <summary>Queues the captured work once more.</summary>
-    void Replay();
+    IDeviceGraph? Capture(Action queue);
 }

@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using LstmNative.Cuda;
+using LstmNative.Gpu.Device;
 using LstmNative.Gpu.Inference;
+using LstmNative.Gpu.Tests.Emulation;
 using LstmNative.Model;
 
 namespace LstmNative.Gpu.Tests.Inference.Emulation;
@@ -361,13 +363,20 @@ internal sealed class EmulatedQueue(EmulatedBackend backend, int id) : IDeviceQu
         Add("zero", () => backend.Bytes(destination, bytes, "zero").Clear());
     }
 
-    public void Gemm(in GemmCall call)
+    public void Gemm(in GemmOp op)
     {
-        var c = call;
+        var o = op;
         Add("gemm", () =>
         {
             backend.Count("gemm");
-            EmulatedKernels.Gemm(backend, c);
+            // The inference engine never asks for an empty GEMM; one would be a host-side indexing slip.
+            if (o.M < 1 || o.N < 1 || o.K < 1 || o.IsStridedBatch || o.BatchCount != 1)
+                throw new InvalidOperationException($"GEMM with an empty dimension or a batch: {o}");
+            EmulatedGemm.Validate(o);
+            // A and B are read from copies, as the device reads inputs that the GEMM's own output cannot change.
+            var a = backend.Floats(o.A, EmulatedGemm.ExtentA(o), "GEMM A").ToArray();
+            var b = backend.Floats(o.B, EmulatedGemm.ExtentB(o), "GEMM B").ToArray();
+            EmulatedGemm.Run(o, a, b, backend.Floats(o.C, EmulatedGemm.ExtentC(o), "GEMM C"));
         });
     }
 
@@ -483,7 +492,7 @@ internal sealed class EmulatedQueue(EmulatedBackend backend, int id) : IDeviceQu
     {
         public int NodeCount => work.Length;
 
-        public void Launch(IDeviceQueue queue)
+        public void Launch()
         {
             foreach (var (q, replay) in work)
                 replay(q);

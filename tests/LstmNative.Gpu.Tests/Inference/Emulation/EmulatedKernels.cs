@@ -4,54 +4,13 @@ using LstmNative.Model;
 namespace LstmNative.Gpu.Tests.Inference.Emulation;
 
 /// <summary>
-/// Line-by-line CPU ports of the inference kernels (kernels/rnn_forward.cu, kernels/rnn_persistent.cu) and of the
-/// cuBLAS GEMM the host asks for. They read the same argument blocks through the emulated memory, so every offset,
-/// stride and pointer the host computes is exercised, with bounds checks on every access.
+/// Line-by-line CPU ports of the inference kernels (kernels/rnn_forward.cu, kernels/rnn_persistent.cu); the GEMMs are
+/// <see cref="Tests.Emulation.EmulatedGemm"/>, shared with the training emulator. They read the same argument blocks
+/// through the emulated memory, so every offset, stride and pointer the host computes is exercised, with bounds checks
+/// on every access.
 /// </summary>
 internal static class EmulatedKernels
 {
-    // ----- cuBLAS ----------------------------------------------------------------------------------------------------
-
-    /// <summary>Column-major C = op(A)·op(B); TF32/BF16 round the inputs as the tensor cores would.</summary>
-    public static void Gemm(EmulatedBackend m, GemmCall c)
-    {
-        if (c.M < 1 || c.N < 1 || c.K < 1)
-            throw new InvalidOperationException($"GEMM with an empty dimension: {c}");
-        int aRows = c.TransA ? c.K : c.M, aCols = c.TransA ? c.M : c.K;
-        int bRows = c.TransB ? c.N : c.K, bCols = c.TransB ? c.K : c.N;
-        if (c.Lda < aRows || c.Ldb < bRows || c.Ldc < c.M)
-            throw new InvalidOperationException($"GEMM leading dimension below the rows: {c}");
-        var a = m.Floats(c.A, (long)(aCols - 1) * c.Lda + aRows, "GEMM A").ToArray();
-        var b = m.Floats(c.B, (long)(bCols - 1) * c.Ldb + bRows, "GEMM B").ToArray();
-        var result = m.Floats(c.C, (long)(c.N - 1) * c.Ldc + c.M, "GEMM C");
-        for (int n = 0; n < c.N; n++)
-        {
-            for (int i = 0; i < c.M; i++)
-            {
-                double sum = 0;
-                for (int k = 0; k < c.K; k++)
-                {
-                    float av = c.TransA ? a[k + i * c.Lda] : a[i + k * c.Lda];
-                    float bv = c.TransB ? b[n + k * c.Ldb] : b[k + n * c.Ldb];
-                    sum += (double)Round(av, c.Precision) * Round(bv, c.Precision);
-                }
-                result[i + n * c.Ldc] = (float)sum;
-            }
-        }
-    }
-
-    /// <summary>Rounds to TF32 (10 mantissa bits) or BF16 (7), nearest.</summary>
-    public static float Round(float v, GemmPrecision precision)
-    {
-        if (precision == GemmPrecision.Fp32 || !float.IsFinite(v))
-            return v;
-        int bits = BitConverter.SingleToInt32Bits(v);
-        int drop = precision == GemmPrecision.Tf32 ? 13 : 16;
-        bits += 1 << (drop - 1);
-        bits &= ~((1 << drop) - 1);
-        return BitConverter.Int32BitsToSingle(bits);
-    }
-
     // ----- rnn_common.cuh --------------------------------------------------------------------------------------------
 
     private static float Act(KernelActivation a, float x) => new Activation((ActivationKind)a.Kind, a.Alpha, a.Beta).Apply(x);

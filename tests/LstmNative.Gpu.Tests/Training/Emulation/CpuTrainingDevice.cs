@@ -1,13 +1,15 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using LstmNative.Cuda;
+using LstmNative.Gpu.Device;
+using LstmNative.Gpu.Tests.Emulation;
 using LstmNative.Gpu.Training;
 
 namespace LstmNative.Gpu.Tests.Training.Emulation;
 
 /// <summary>
 /// A CPU stand-in for the GPU behind <see cref="ITrainingDevice"/>: device memory is one byte array addressed like
-/// device pointers, GEMMs are plain loops (double accumulation), and each training kernel runs as its C# port
+/// device pointers, GEMMs are the shared CPU port (<see cref="EmulatedGemm"/>, double accumulation), and each training kernel runs as its C# port
 /// (<see cref="KernelPorts"/>) over the launch's grid. The GPU orchestration code (GpuRnnStack, GpuRnnTrainer)
 /// runs unchanged on it, so its indexing, buffer plumbing and call order are checked against the CPU reference on
 /// machines without a GPU. Capture records the queued work and replays it, like a CUDA graph.
@@ -130,44 +132,14 @@ internal sealed unsafe class CpuTrainingDevice : ITrainingDevice
     {
         var o = op;
         Gemms++;
-        Run(() => RunGemm(o, 0, 0, 0));
+        Run(() => EmulatedGemm.Run(o, FloatsAt(o.A, EmulatedGemm.ExtentA(o)), FloatsAt(o.B, EmulatedGemm.ExtentB(o)), FloatsAt(o.C, EmulatedGemm.ExtentC(o))));
     }
 
-    public void GemmStridedBatched(in GemmOp op, long strideA, long strideB, long strideC, int count)
+    // The live floats [address, address + count): an operand that overruns the allocated memory throws.
+    private Span<float> FloatsAt(ulong address, long count)
     {
-        var o = op;
-        Gemms++;
-        Run(() =>
-        {
-            for (int i = 0; i < count; i++)
-                RunGemm(o, i * strideA, i * strideB, i * strideC);
-        });
-    }
-
-    private void RunGemm(GemmOp op, long offA, long offB, long offC)
-    {
-        var m = Floats;
-        long a = Index(op.A) + offA, b = Index(op.B) + offB, c = Index(op.C) + offC;
-        long limit = _used / 4;
-        for (int i = 0; i < op.M; i++)
-        {
-            for (int j = 0; j < op.N; j++)
-            {
-                double sum = 0;
-                for (int k = 0; k < op.K; k++)
-                {
-                    long ai = op.TransA ? a + (long)k * op.Lda + i : a + (long)i * op.Lda + k;
-                    long bi = op.TransB ? b + (long)j * op.Ldb + k : b + (long)k * op.Ldb + j;
-                    if (ai >= limit || bi >= limit)
-                        throw new InvalidOperationException($"GEMM reads outside allocated memory: {op}");
-                    sum += (double)m[(int)ai] * m[(int)bi];
-                }
-                long ci = c + (long)i * op.Ldc + j;
-                if (ci >= limit)
-                    throw new InvalidOperationException($"GEMM writes outside allocated memory: {op}");
-                m[(int)ci] = (float)(op.Alpha * sum + (op.Beta == 0 ? 0 : op.Beta * m[(int)ci]));
-            }
-        }
+        Index(address);
+        return MemoryMarshal.Cast<byte, float>(Bytes(address, 4 * count));
     }
 
     public void Launch<TParams>(TrainingKernel kernel, in LaunchConfig config, in TParams parameters) where TParams : unmanaged
@@ -191,7 +163,7 @@ internal sealed unsafe class CpuTrainingDevice : ITrainingDevice
     /// <summary>When set, a capture fails like a real one invalidated by first-use library set-up.</summary>
     public bool FailCaptures { get; set; }
 
-    public IReplayableWork? Capture(Action queue)
+    public IDeviceGraph? Capture(Action queue)
     {
         Captures++;
         if (FailCaptures)
@@ -217,9 +189,11 @@ internal sealed unsafe class CpuTrainingDevice : ITrainingDevice
             op();
     }
 
-    private sealed class Recorded(List<Action> ops) : IReplayableWork
+    private sealed class Recorded(List<Action> ops) : IDeviceGraph
     {
-        public void Replay()
+        public int NodeCount => ops.Count;
+
+        public void Launch()
         {
             foreach (var op in ops)
                 op();

@@ -1,4 +1,5 @@
 using LstmNative.Cuda;
+using LstmNative.Gpu.Device;
 using LstmNative.Gpu.Training;
 
 namespace LstmNative.Gpu.Tests.Training.Emulation;
@@ -27,15 +28,13 @@ internal sealed class NullTrainingDevice : ITrainingDevice
 
     public void Gemm(in GemmOp op) => Calls++;
 
-    public void GemmStridedBatched(in GemmOp op, long strideA, long strideB, long strideC, int count) => Calls++;
-
     public void Launch<TParams>(TrainingKernel kernel, in LaunchConfig config, in TParams parameters) where TParams : unmanaged => Calls++;
 
     public void Synchronize()
     {
     }
 
-    public IReplayableWork? Capture(Action queue) => null;
+    public IDeviceGraph? Capture(Action queue) => null;
 
     public void Dispose()
     {
