@@ -227,15 +227,25 @@ Task("Pack")
         NoBuild = true,
         OutputDirectory = packages,
     });
-    // The training stack as its own package, depending on LstmNative (the engine): what a user trains with.
-    DotNetPack("./src/LstmNative.Training/LstmNative.Training.csproj", new DotNetPackSettings
+    // The training stack as its own package, depending on LstmNative (the engine): what a user trains with; the two
+    // jobs as packages of their own above it (domain libraries depend on the engine, never the reverse).
+    var layered = new (string Id, string Project, string DependsOn)[]
     {
-        Configuration = configuration,
-        NoBuild = true,
-        OutputDirectory = packages,
-    });
-    CheckTrainingPackage(GetFiles(packages.FullPath + "/LstmNative.Training.*.nupkg").Single());
-    var package = GetFiles(packages.FullPath + "/LstmNative.*.nupkg").Single(f => !f.GetFilename().ToString().StartsWith("LstmNative.Training."));
+        ("LstmNative.Training", "./src/LstmNative.Training/LstmNative.Training.csproj", "LstmNative"),
+        ("LstmNative.Forecasting", "./src/LstmNative.Forecasting/LstmNative.Forecasting.csproj", "LstmNative.Training"),
+        ("LstmNative.Translation", "./src/LstmNative.Translation/LstmNative.Translation.csproj", "LstmNative.Training"),
+    };
+    foreach (var (id, project, dependsOn) in layered)
+    {
+        DotNetPack(project, new DotNetPackSettings
+        {
+            Configuration = configuration,
+            NoBuild = true,
+            OutputDirectory = packages,
+        });
+        CheckLayeredPackage(GetFiles($"{packages.FullPath}/{id}.0*.nupkg").Single(), id, dependsOn);
+    }
+    var package = GetFiles(packages.FullPath + "/LstmNative.0*.nupkg").Single();
     long size = new System.IO.FileInfo(package.FullPath).Length;
     using (var zip = System.IO.Compression.ZipFile.OpenRead(package.FullPath))
     {
@@ -263,23 +273,24 @@ Task("Pack")
     Information($"{package.GetFilename()}: {size / 1024.0:F1} KiB");
 });
 
-// LstmNative.Training must carry its assembly and docs and depend on the engine package, not on projects that are no package.
-void CheckTrainingPackage(FilePath package)
+// A package above the engine must carry its assembly and docs and depend on the package below it, never on projects
+// that are no package of their own (the GPU engine and the CUDA binding ship inside LstmNative).
+void CheckLayeredPackage(FilePath package, string id, string dependsOn)
 {
     using var zip = System.IO.Compression.ZipFile.OpenRead(package.FullPath);
     var entries = zip.Entries.Select(e => e.FullName).ToList();
-    foreach (var required in new[] { "lib/net10.0/LstmNative.Training.dll", "lib/net10.0/LstmNative.Training.xml" })
+    foreach (var required in new[] { $"lib/net10.0/{id}.dll", $"lib/net10.0/{id}.xml" })
         if (!entries.Contains(required))
             throw new Exception($"{package.GetFilename()} lacks {required} (it has: {string.Join(", ", entries)})");
     var nuspec = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec"));
     using var reader = new System.IO.StreamReader(nuspec.Open());
     var text = reader.ReadToEnd();
-    if (!text.Contains("id=\"LstmNative\""))
-        throw new Exception($"{package.GetFilename()} does not depend on the LstmNative package");
+    if (!text.Contains($"id=\"{dependsOn}\""))
+        throw new Exception($"{package.GetFilename()} does not depend on the {dependsOn} package");
     foreach (var project in new[] { "LstmNative.Gpu", "LstmNative.Cuda", "LstmNative.Core" })
         if (text.Contains($"id=\"{project}\""))
             throw new Exception($"{package.GetFilename()} depends on {project}, which is no package of its own (it ships in LstmNative)");
-    Information($"{package.GetFilename()}: the training stack, depending on LstmNative");
+    Information($"{package.GetFilename()}: depends on {dependsOn}");
 }
 
 // Builds and runs samples/LstmNative.Sample against the freshly packed package from the local feed.

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using LstmNative.Training.Forecasting;
+using LstmNative.Forecasting;
 
 namespace LstmNative.Benchmarks;
 

@@ -63,7 +63,7 @@ internal static class FuzzTargets
         }
         try
         {
-            new LstmNative.Training.Forecasting.ForecasterShape(Math.Max(1, padded[1] % 8), 0, input, Math.Max(1, (int)padded[2]), hidden,
+            new LstmNative.Forecasting.ForecasterShape(Math.Max(1, padded[1] % 8), 0, input, Math.Max(1, (int)padded[2]), hidden,
                 Math.Max(1, padded[3] % 4), BitConverter.ToInt32(padded[16..])).Validate();
         }
         catch (ArgumentException)

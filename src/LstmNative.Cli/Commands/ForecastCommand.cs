@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using LstmNative.Gpu.Training;
 using LstmNative.Training.Data;
-using LstmNative.Training.Forecasting;
+using LstmNative.Forecasting;
 
 namespace LstmNative.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using LstmNative.Training.Forecasting;
+using LstmNative.Forecasting;
 using Spectre.Console;
 
 namespace LstmNative.Cli.Commands;

@@ -1,7 +1,7 @@
 using LstmNative.Gpu.Tests.Training.Emulation;
 using LstmNative.Gpu.Training;
 using LstmNative.Training;
-using LstmNative.Training.Forecasting;
+using LstmNative.Forecasting;
 using LstmNative.Training.Layers;
 using LstmNative.Training.Losses;
 using LstmNative.Training.Optimizers;

@@ -1,4 +1,4 @@
-using LstmNative.Training.Forecasting;
+using LstmNative.Forecasting;
 using NUnit.Framework;
 
 namespace LstmNative.Tests.Forecasting;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using LstmNative.Training.Data;
-using LstmNative.Training.Forecasting;
+using LstmNative.Forecasting;
 using NUnit.Framework;
 
 namespace LstmNative.Tests.Forecasting;

@@ -1,6 +1,6 @@
 using LstmNative.Tests.Training;
 using LstmNative.Training;
-using LstmNative.Training.Forecasting;
+using LstmNative.Forecasting;
 using LstmNative.Training.Optimizers;
 using NUnit.Framework;
 using static LstmNative.Tests.Training.GradientCheck;

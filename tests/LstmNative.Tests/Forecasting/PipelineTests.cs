@@ -1,7 +1,7 @@
 using LstmNative.Formats;
 using System.Text.Json;
 using LstmNative.Training.Data;
-using LstmNative.Training.Forecasting;
+using LstmNative.Forecasting;
 using NUnit.Framework;
 
 namespace LstmNative.Tests.Forecasting;

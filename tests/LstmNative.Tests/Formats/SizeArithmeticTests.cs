@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Google.Protobuf;
 using LstmNative.Formats;
 using LstmNative.Model;
-using LstmNative.Training.Forecasting;
+using LstmNative.Forecasting;
 using LstmNative.Onnx;
 using NUnit.Framework;
 using static LstmNative.Tests.Formats.OnnxBuilder;

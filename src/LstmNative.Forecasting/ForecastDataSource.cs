@@ -2,7 +2,7 @@ using System.Globalization;
 using LstmNative.Training.Data;
 using Sylvan.Data.Csv;
 
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>Loads the series a forecasting run works on: a CSV file's columns, or the built-in synthetic load.</summary>
 public static class ForecastDataSource

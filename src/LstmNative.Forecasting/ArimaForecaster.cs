@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>
 /// Seasonal ARIMA(p,d,q)(P,D,Q)<sub>s</sub> baseline: <c>φ(B)Φ(Bˢ)·w[t] = θ(B)Θ(Bˢ)·e[t]</c> with

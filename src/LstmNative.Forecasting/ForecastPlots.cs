@@ -1,6 +1,6 @@
 using ScottPlot;
 
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>
 /// The forecasting run's own PNGs (ScottPlot 5, rendered headless by SkiaSharp): forecast against actual on the test

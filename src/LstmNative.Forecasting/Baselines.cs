@@ -1,4 +1,4 @@
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>
 /// A forecaster scored on the same windows as the model: given a forecast origin <c>s</c>, it predicts the

@@ -1,7 +1,8 @@
+using LstmNative.Training;
 using LstmNative.Cuda;
 using LstmNative.Gpu.Training;
 
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>
 /// Trains an <see cref="LstmForecaster{T}"/> on the GPU through a <see cref="GpuRnnTrainer"/>: the LSTM stack, the head

@@ -1,3 +1,4 @@
+using LstmNative.Training;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -8,7 +9,7 @@ using LstmNative.Model;
 using LstmNative.Training.Diagnostics;
 using LstmNative.Training.Layers;
 
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>What a forecasting run needs besides the data.</summary>
 /// <param name="Model">Forecaster shape (features and target must match the data).</param>

@@ -1,7 +1,8 @@
+using LstmNative.Training;
 using System.Numerics;
 using LstmNative.Training.Data;
 
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>
 /// A forecasting problem on a standardized series: which columns are inputs, which one is the target, the window

@@ -1,4 +1,6 @@
-namespace LstmNative.Training.Forecasting;
+using LstmNative.Training;
+
+namespace LstmNative.Forecasting;
 
 /// <summary>
 /// Runs an <see cref="LstmForecaster{T}"/>'s training steps and predictions on an accelerator (the GPU trainer of

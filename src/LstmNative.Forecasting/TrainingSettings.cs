@@ -1,4 +1,4 @@
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>How a forecaster is trained.</summary>
 /// <param name="Epochs">Maximum passes over the training windows.</param>

@@ -1,6 +1,7 @@
+using LstmNative.Training;
 using LstmNative.Training.Losses;
 
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>
 /// A quantile forecaster's output for a set of windows, <c>[windows, horizon, Q]</c> (levels innermost, as the heads

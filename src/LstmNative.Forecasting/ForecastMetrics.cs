@@ -1,4 +1,4 @@
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>Error of one forecaster on a set of windows: overall and per lead step (1 … horizon).</summary>
 /// <param name="Name">The forecaster.</param>

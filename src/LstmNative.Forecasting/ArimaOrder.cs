@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>
 /// Orders of a seasonal ARIMA(p,d,q)(P,D,Q)<sub>s</sub> model, as statsmodels' <c>order</c> and <c>seasonal_order</c>.

@@ -1,7 +1,7 @@
 using LstmNative.Training.Data;
 using LstmNative.Training.Init;
 
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>
 /// A built-in, deterministic hourly electricity-load series with the structure real load has: a daily profile with

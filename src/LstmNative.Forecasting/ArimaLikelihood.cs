@@ -1,4 +1,4 @@
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>
 /// Exact Gaussian log-likelihood of a zero-mean ARMA series by the Kalman filter on Harvey's state-space form

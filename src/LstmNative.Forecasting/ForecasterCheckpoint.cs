@@ -2,7 +2,7 @@ using System.Text.Json;
 using LstmNative.Formats;
 using LstmNative.Training.Layers;
 
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>
 /// Reads back the checkpoint a forecasting run writes (<see cref="ForecastPipeline.ModelFile"/>, format

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>The machine-readable record of a forecasting run (<c>--report FILE.json</c>).</summary>
 /// <param name="Tool">The command that produced it.</param>

@@ -1,8 +1,9 @@
+using LstmNative.Training;
 using System.Numerics;
 using LstmNative.Engines;
 using LstmNative.Training.Layers;
 
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>Shape of an <see cref="LstmForecaster{T}"/>.</summary>
 /// <param name="Features">Input features per time step.</param>

@@ -1,4 +1,4 @@
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>
 /// Derivative-free minimisation by the Nelder–Mead simplex (reflection 1, expansion 2, contraction ½, shrink ½), used

@@ -1,3 +1,4 @@
+using LstmNative.Training;
 using System.Diagnostics;
 using LstmNative.Training.Diagnostics;
 using LstmNative.Training.Layers;
@@ -5,7 +6,7 @@ using LstmNative.Training.Losses;
 using LstmNative.Training.Optimizers;
 using LstmNative.Training.Schedulers;
 
-namespace LstmNative.Training.Forecasting;
+namespace LstmNative.Forecasting;
 
 /// <summary>What training produced.</summary>
 /// <param name="Epochs">Every finished epoch.</param>
