@@ -1,5 +1,6 @@
 using LstmNative.Cuda;
 using LstmNative.Gpu.Device;
+using LstmNative.Gpu.Training;
 using LstmNative.Model;
 
 namespace LstmNative.Gpu.Inference;
@@ -55,7 +56,11 @@ internal interface IDeviceMarker : IDisposable
 {
 }
 
-/// <summary>An ordered queue of device work (a CUDA stream with its own cuBLAS handle). Everything only queues.</summary>
+/// <summary>
+/// An ordered queue of device work (a CUDA stream with its own cuBLAS handle): the one device interface of the
+/// inference and training engines. Everything only queues, except <see cref="Download{T}"/> and
+/// <see cref="Synchronize"/>, which wait. Nothing allocates managed memory per call.
+/// </summary>
 internal interface IDeviceQueue : IDisposable
 {
     /// <summary>The CUDA stream behind the queue, when there is one.</summary>
@@ -67,12 +72,24 @@ internal interface IDeviceQueue : IDisposable
 
     void Zero(ulong destination, long bytes);
 
-    /// <summary>Queues a GEMM (built column-major with <see cref="GemmOp.ColumnMajor"/>).</summary>
+    /// <summary>Queues a device-to-device copy.</summary>
+    void Copy(ulong destination, ulong source, long bytes);
+
+    /// <summary>Copies host data to the device, ordered after the queued work; returns once <paramref name="source"/> may be reused.</summary>
+    void Upload<T>(ulong destination, ReadOnlySpan<T> source) where T : unmanaged;
+
+    /// <summary>Copies device data to the host after the queued work and waits for it.</summary>
+    void Download<T>(ulong source, Span<T> destination) where T : unmanaged;
+
+    /// <summary>Queues a GEMM, all of its batch (inference builds them column-major with <see cref="GemmOp.ColumnMajor"/>).</summary>
     void Gemm(in GemmOp op);
 
     void Launch(StepKernel kernel, in StepKernelArgs args);
 
     void LaunchPersistent(PersistentPlan plan, in PersistentKernelArgs args, PersistentBarrier barrier);
+
+    /// <summary>Queues the training kernel <paramref name="kernel"/> with its one parameter struct.</summary>
+    void Launch<TParams>(TrainingKernel kernel, in LaunchConfig config, in TParams parameters) where TParams : unmanaged;
 
     void Record(IDeviceMarker marker);
 

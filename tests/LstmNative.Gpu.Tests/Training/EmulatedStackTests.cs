@@ -1,3 +1,4 @@
+using LstmNative.Gpu.Tests.Inference.Emulation;
 using LstmNative.Gpu.Tests.Training.Emulation;
 using NUnit.Framework;
 
@@ -15,7 +16,7 @@ public class EmulatedStackTests
     public void MatchesTheReference(string name)
     {
         var c = StackCases.All().Single(x => x.Name == name);
-        using var device = new CpuTrainingDevice();
+        using var device = new EmulatedBackend().CreateArena();
         StackCases.Check(device, c, 2e-5);
     }
 }
