@@ -186,7 +186,7 @@ public sealed class GpuRnnTrainer : IDisposable
         _captureStep ??= () => QueueStep(_pendingShape.Steps, _pendingShape.Batch, _pendingShape.Lengths);
         try
         {
-            _graph = _memory.Queue.Capture(_captureStep);
+            _graph = _queue.Capture(_captureStep);
         }
         catch (Exception e) when (e is CudaException or CublasException)
         {

@@ -13,7 +13,12 @@ internal sealed partial class EmulatedBackend
     /// the queue, zeroes each allocation on it, and the training kernels run as their ports or, with
     /// <c>realKernels</c>, as the real kernels compiled for the CPU.
     /// </summary>
-    public DeviceArena CreateArena() => new(CreateQueue(), Allocate);
+    public DeviceArena CreateArena()
+    {
+        var queue = (EmulatedQueue)CreateQueue();
+        queue.BatchedGemms = true;
+        return new DeviceArena(queue, Allocate);
+    }
 
     /// <summary>The float at <paramref name="address"/> + <paramref name="i"/> elements (bounds-checked against its allocation).</summary>
     public ref float At(ulong address, long i)

@@ -314,6 +314,9 @@ internal sealed class EmulatedQueue(EmulatedBackend backend, int id) : IDeviceQu
 
     public CudaStream? Stream => null;
 
+    /// <summary>Whether strided-batched GEMMs are expected (the training engine's recurrent GEMM); inference queues refuse them.</summary>
+    internal bool BatchedGemms { get; set; }
+
     public bool IsIdle => Pending.Count == 0;
 
     public override string ToString() => $"queue {Id}";
@@ -427,10 +430,10 @@ internal sealed class EmulatedQueue(EmulatedBackend backend, int id) : IDeviceQu
         var o = op;
         Add("gemm", () =>
         {
-            backend.Count(o.IsStridedBatch || o.BatchCount != 1 ? "gemm-batched" : "gemm");
-            // Neither engine asks for an empty GEMM; one would be a host-side indexing slip.
-            if (o.M < 1 || o.N < 1 || o.K < 1)
-                throw new InvalidOperationException($"GEMM with an empty dimension: {o}");
+            backend.Count("gemm");
+            // Neither engine asks for an empty GEMM, and inference never for a batch; either would be a host-side slip.
+            if (o.M < 1 || o.N < 1 || o.K < 1 || (!BatchedGemms && (o.IsStridedBatch || o.BatchCount != 1)))
+                throw new InvalidOperationException($"GEMM with an empty dimension or a batch: {o}");
             EmulatedGemm.Validate(o);
             // A and B are read from copies, as the device reads inputs that the GEMM's own output cannot change.
             var a = backend.Floats(o.A, EmulatedGemm.ExtentA(o), "GEMM A").ToArray();
