@@ -1,7 +1,6 @@
 using LstmNative.Gpu.Tests.Inference.Emulation;
 using LstmNative.Gpu.Device;
 using LstmNative.Gpu.Tests.Training;
-using LstmNative.Gpu.Tests.Training.Emulation;
 using LstmNative.Gpu.Training;
 using LstmNative.Model;
 using NUnit.Framework;

@@ -1,6 +1,5 @@
 using LstmNative.Gpu.Tests.Inference.Emulation;
 using LstmNative.Gpu.Device;
-using LstmNative.Gpu.Tests.Training.Emulation;
 using LstmNative.Gpu.Training;
 using LstmNative.Training;
 using LstmNative.Training.Forecasting;

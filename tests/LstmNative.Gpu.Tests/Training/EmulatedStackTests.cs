@@ -1,5 +1,4 @@
 using LstmNative.Gpu.Tests.Inference.Emulation;
-using LstmNative.Gpu.Tests.Training.Emulation;
 using NUnit.Framework;
 
 namespace LstmNative.Gpu.Tests.Training;

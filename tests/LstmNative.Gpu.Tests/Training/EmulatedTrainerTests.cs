@@ -1,5 +1,4 @@
 using LstmNative.Gpu.Tests.Inference.Emulation;
-using LstmNative.Gpu.Tests.Training.Emulation;
 using LstmNative.Gpu.Training;
 using LstmNative.Model;
 using NUnit.Framework;

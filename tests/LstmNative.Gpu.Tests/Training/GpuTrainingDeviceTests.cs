@@ -2,7 +2,6 @@ using LstmNative.Gpu.Tests.Inference.Emulation;
 using LstmNative.Gpu.Device;
 using LstmNative.Cuda;
 using LstmNative.Gpu.Tests.Device;
-using LstmNative.Gpu.Tests.Training.Emulation;
 using LstmNative.Gpu.Training;
 using LstmNative.Model;
 using LstmNative.Onnx;
