@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using LstmNative.Cuda;
 using LstmNative.Gpu.Device;
-using LstmNative.Gpu.Inference;
 using LstmNative.Gpu.Training;
 using LstmNative.Model;
 

@@ -1,4 +1,3 @@
-using LstmNative.Gpu.Inference;
 
 namespace LstmNative.Gpu.Device;
 

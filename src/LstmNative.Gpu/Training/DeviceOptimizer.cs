@@ -1,5 +1,4 @@
 using LstmNative.Gpu.Device;
-using LstmNative.Gpu.Inference;
 namespace LstmNative.Gpu.Training;
 
 /// <summary>

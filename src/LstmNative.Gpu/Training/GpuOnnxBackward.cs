@@ -1,5 +1,4 @@
 using LstmNative.Gpu.Device;
-using LstmNative.Gpu.Inference;
 using LstmNative.Cuda;
 using LstmNative.Model;
 using LstmNative.Onnx;

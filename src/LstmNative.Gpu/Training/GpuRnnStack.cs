@@ -1,6 +1,5 @@
 using LstmNative.Cuda;
 using LstmNative.Gpu.Device;
-using LstmNative.Gpu.Inference;
 using LstmNative.Model;
 
 namespace LstmNative.Gpu.Training;
