@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using LstmNative.Cuda;
+using LstmNative.Gpu.Device;
 using LstmNative.Gpu.Training;
 using LstmNative.Model;
 
@@ -100,11 +101,12 @@ public static class TrainingBenchmark
     private static Result RunRow(CudaContext context, CudaModule module, DeepBenchRow row, GpuMathMode math, Settings settings, string? cudnnMissing)
     {
         var layer = new RnnLayerOptions(row.Cell, row.Hidden, row.Hidden) { LinearBeforeReset = row.Cell == RnnCellType.Gru };
-        using var device = new CudaTrainingDevice(context, module, math);
-        var stream = device.Stream;
+        using var memory = CudaTrainingArena.Create(context, module, math);
+        var device = memory.Queue;
+        var stream = device.Stream!;
         var layout = new ParameterLayout([layer]);
-        var weights = new DeviceTrainingWeights(device, layout);
-        var stack = new GpuRnnStack(device, [layer], layout, weights.Parameters, weights.Gradients, row.Steps, row.Batch);
+        var weights = new DeviceTrainingWeights(memory, layout);
+        var stack = new GpuRnnStack(memory, [layer], layout, weights.Parameters, weights.Gradients, row.Steps, row.Batch);
         using var cudnn = cudnnMissing is null ? new CudnnBaseline(context, stream, row, math, settings.CudnnAlgorithm) : null;
 
         // Same weights (PyTorch's init range), input and upstream gradient for both.
@@ -163,12 +165,12 @@ public static class TrainingBenchmark
     }
 
     /// <summary>Our step captured as one CUDA graph and timed; NaN when the capture fails (the eager time stands).</summary>
-    private static double TimeGraph(CudaTrainingDevice device, CudaStream stream, CudaEvent start, CudaEvent stop, Settings settings, Action body)
+    private static double TimeGraph(IDeviceQueue device, CudaStream stream, CudaEvent start, CudaEvent stop, Settings settings, Action body)
     {
         try
         {
             using var graph = device.Capture(body);
-            return graph is null ? double.NaN : Time(stream, start, stop, settings, graph.Launch);
+            return Time(stream, start, stop, settings, graph.Launch);
         }
         catch (Exception e) when (e is CudaException or CublasException)
         {

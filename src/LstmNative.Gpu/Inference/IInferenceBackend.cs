@@ -4,26 +4,9 @@ using LstmNative.Model;
 
 namespace LstmNative.Gpu.Inference;
 
-// The seam between the inference orchestration (GpuRnnModel, GpuRnnSession) and the device. The CUDA implementation
-// is CudaInferenceBackend; the tests add a CPU emulation that runs the same calls (GEMMs, the kernels' argument
-// blocks, copies, events, graphs) in an adversarial order, so every piece of host logic is exercised without a GPU.
-// Addresses are device addresses (ulong) and host addresses (nint) of page-locked memory.
-
-/// <summary>Device memory owned by a backend.</summary>
-internal interface IDeviceMemory : IDisposable
-{
-    ulong Pointer { get; }
-
-    long Bytes { get; }
-}
-
-/// <summary>Page-locked host memory owned by a backend.</summary>
-internal interface IHostMemory : IDisposable
-{
-    nint Pointer { get; }
-
-    long Bytes { get; }
-}
+// What the inference orchestration (GpuRnnModel, GpuRnnSession) asks of a device around its queues (the device
+// layer's IDeviceQueue): limits, memory, markers, weights. The CUDA implementation is CudaInferenceBackend; the tests'
+// EmulatedBackend runs the same calls in an adversarial order, so every piece of host logic is exercised without a GPU.
 
 /// <summary>A layer's weights on the device: W [D, G·H, I], R [D, G·H, H], Bw and Br [D, G·H], P [D, 3H] (0 when absent).</summary>
 internal interface ILayerWeightsOnDevice : IDisposable
@@ -48,50 +31,6 @@ internal enum StepKernel
     Gru,
     GruReset,
     GruUpdate,
-}
-
-/// <summary>A marker in a queue (a CUDA event without timing).</summary>
-internal interface IDeviceMarker : IDisposable
-{
-}
-
-/// <summary>An ordered queue of device work (a CUDA stream with its own cuBLAS handle). Everything only queues.</summary>
-internal interface IDeviceQueue : IDisposable
-{
-    /// <summary>The CUDA stream behind the queue, when there is one.</summary>
-    CudaStream? Stream { get; }
-
-    void CopyToDevice(ulong destination, nint source, long bytes);
-
-    void CopyToHost(nint destination, ulong source, long bytes);
-
-    void Zero(ulong destination, long bytes);
-
-    /// <summary>Queues a GEMM (built column-major with <see cref="GemmOp.ColumnMajor"/>).</summary>
-    void Gemm(in GemmOp op);
-
-    void Launch(StepKernel kernel, in StepKernelArgs args);
-
-    void LaunchPersistent(PersistentPlan plan, in PersistentKernelArgs args, PersistentBarrier barrier);
-
-    void Record(IDeviceMarker marker);
-
-    void Wait(IDeviceMarker marker);
-
-    /// <summary>Starts capturing this queue (and the queues that wait on it) into a graph.</summary>
-    void BeginCapture();
-
-    /// <summary>Ends the capture and instantiates the graph (it replays on this queue).</summary>
-    IDeviceGraph EndCapture();
-
-    /// <summary>Ends a capture that failed, discarding it (never throws).</summary>
-    void AbandonCapture();
-
-    /// <summary>Blocks until the queued work has finished.</summary>
-    void Synchronize();
-
-    /// <summary>Whether the queued work has finished (does not block).</summary>
-    bool IsIdle { get; }
 }
 
 /// <summary>A device for the inference engine.</summary>

@@ -1,3 +1,4 @@
+using LstmNative.Gpu.Device;
 using LstmNative.Model;
 
 namespace LstmNative.Gpu.Inference;

@@ -1,3 +1,4 @@
+using LstmNative.Gpu.Device;
 namespace LstmNative.Gpu.Training;
 
 /// <summary>
@@ -8,19 +9,21 @@ namespace LstmNative.Gpu.Training;
 /// </summary>
 internal sealed class DeviceOptimizer
 {
-    private readonly ITrainingDevice _device;
+    private readonly DeviceArena _memory;
+    private readonly IDeviceQueue _queue;
     private readonly OptimizerParams _update;
     private readonly SquaredNormParams _norm;
 
-    public DeviceOptimizer(ITrainingDevice device, DeviceTrainingWeights weights, DeviceOptimizerSettings settings, DeviceGradientClip clip, ulong scalars, ulong partials)
+    public DeviceOptimizer(DeviceArena memory, DeviceTrainingWeights weights, DeviceOptimizerSettings settings, DeviceGradientClip clip, ulong scalars, ulong partials)
     {
-        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(clip);
         settings.Validate();
         clip.Validate();
-        _device = device;
+        _memory = memory;
+        _queue = memory.Queue;
         Settings = settings;
         Clip = clip;
         long bytes = weights.Count * sizeof(float);
@@ -28,8 +31,8 @@ internal sealed class DeviceOptimizer
         _update = FusedOptimizerMath.Parameters(settings, clip, weights.Count);
         _update.Param = weights.Parameters;
         _update.Grad = weights.Gradients;
-        _update.M = firstMoment ? device.Allocate(bytes) : 0;
-        _update.V = settings.Kind != DeviceOptimizerKind.Sgd ? device.Allocate(bytes) : 0;
+        _update.M = firstMoment ? memory.Allocate(bytes) : 0;
+        _update.V = settings.Kind != DeviceOptimizerKind.Sgd ? memory.Allocate(bytes) : 0;
         _update.Scalars = scalars;
         _norm = new SquaredNormParams
         {
@@ -51,10 +54,10 @@ internal sealed class DeviceOptimizer
     {
         if (Clip.Mode == GradientClipMode.GlobalNorm)
         {
-            _device.Launch(TrainingKernel.SquaredNormPartials, TrainingLaunch.Reduce(_norm.Count), _norm);
-            _device.Launch(TrainingKernel.SquaredNormFinish, TrainingLaunch.OneBlock, _norm);
+            _queue.Launch(TrainingKernel.SquaredNormPartials, TrainingLaunch.Reduce(_norm.Count), _norm);
+            _queue.Launch(TrainingKernel.SquaredNormFinish, TrainingLaunch.OneBlock, _norm);
         }
-        _device.Launch(TrainingKernel.OptimizerPrepare, TrainingLaunch.Single, _update);
-        _device.Launch(TrainingKernel.OptimizerUpdate, TrainingLaunch.GridStride(_update.Count), _update);
+        _queue.Launch(TrainingKernel.OptimizerPrepare, TrainingLaunch.Single, _update);
+        _queue.Launch(TrainingKernel.OptimizerUpdate, TrainingLaunch.GridStride(_update.Count), _update);
     }
 }

@@ -1,3 +1,4 @@
+using LstmNative.Gpu.Device;
 using LstmNative.Model;
 
 namespace LstmNative.Gpu.Training;
@@ -9,17 +10,19 @@ namespace LstmNative.Gpu.Training;
 /// </summary>
 public sealed class DeviceTrainingWeights
 {
-    private readonly ITrainingDevice _device;
+    private readonly DeviceArena _memory;
+    private readonly IDeviceQueue _queue;
     private readonly float[] _staging;
 
-    internal DeviceTrainingWeights(ITrainingDevice device, ParameterLayout layout)
+    internal DeviceTrainingWeights(DeviceArena memory, ParameterLayout layout)
     {
-        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(layout);
-        _device = device;
+        _memory = memory;
+        _queue = memory.Queue;
         Layout = layout;
-        Parameters = device.Allocate(layout.TotalElements * sizeof(float));
-        Gradients = device.Allocate(layout.TotalElements * sizeof(float));
+        Parameters = memory.Allocate(layout.TotalElements * sizeof(float));
+        Gradients = memory.Allocate(layout.TotalElements * sizeof(float));
         _staging = new float[layout.TotalElements];
     }
 
@@ -38,20 +41,20 @@ public sealed class DeviceTrainingWeights
     {
         Array.Clear(_staging);
         Layout.Pack(layers, headWeight, headBias, _staging);
-        _device.Upload<float>(Parameters, _staging);
+        _queue.Upload<float>(Parameters, _staging);
     }
 
     /// <summary>Downloads the weights into <paramref name="layers"/> (and the head's spans when not empty); waits.</summary>
     public void Download(IReadOnlyList<LayerWeights<float>> layers, Span<float> headWeight = default, Span<float> headBias = default)
     {
-        _device.Download<float>(Parameters, _staging);
+        _queue.Download<float>(Parameters, _staging);
         Layout.Unpack(_staging, layers, headWeight, headBias);
     }
 
     /// <summary>Downloads the accumulated gradients, in the weights' layout; waits.</summary>
     public void DownloadGradients(IReadOnlyList<LayerWeights<float>> layers, Span<float> headWeight = default, Span<float> headBias = default)
     {
-        _device.Download<float>(Gradients, _staging);
+        _queue.Download<float>(Gradients, _staging);
         Layout.Unpack(_staging, layers, headWeight, headBias);
     }
 
@@ -68,9 +71,9 @@ public sealed class DeviceTrainingWeights
     {
         if (destination.Length != Count)
             throw new ArgumentException($"the flat buffer holds {Count} floats, the destination {destination.Length}");
-        _device.Download(gradients ? Gradients : Parameters, destination);
+        _queue.Download(gradients ? Gradients : Parameters, destination);
     }
 
     /// <summary>Queues clearing every gradient (PyTorch's zero_grad).</summary>
-    public void ZeroGradients() => _device.Zero(Gradients, Count * sizeof(float));
+    public void ZeroGradients() => _queue.Zero(Gradients, Count * sizeof(float));
 }

@@ -1,3 +1,4 @@
+using LstmNative.Gpu.Device;
 using LstmNative.Cuda;
 using LstmNative.Model;
 using LstmNative.Onnx;
@@ -22,14 +23,14 @@ public static class GpuOnnxBackward
     public static IReadOnlyDictionary<string, NdArray> Run(CudaContext context, CudaModule kernels, OnnxRnnOperator op,
         IReadOnlyDictionary<string, NdArray> inputs, IReadOnlyDictionary<string, NdArray> upstream)
     {
-        using var device = new CudaTrainingDevice(context, kernels, GpuMathMode.Fp32);
-        return Run(device, op, inputs, upstream);
+        using var memory = CudaTrainingArena.Create(context, kernels, GpuMathMode.Fp32);
+        return Run(memory, op, inputs, upstream);
     }
 
-    internal static IReadOnlyDictionary<string, NdArray> Run(ITrainingDevice device, OnnxRnnOperator op,
+    internal static IReadOnlyDictionary<string, NdArray> Run(DeviceArena memory, OnnxRnnOperator op,
         IReadOnlyDictionary<string, NdArray> inputs, IReadOnlyDictionary<string, NdArray> upstream)
     {
-        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(op);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(upstream);
@@ -60,8 +61,8 @@ public static class GpuOnnxBackward
 
         RnnLayerOptions[] layers = [o];
         var layout = new ParameterLayout(layers);
-        var weights = new DeviceTrainingWeights(device, layout);
-        var stack = new GpuRnnStack(device, layers, layout, weights.Parameters, weights.Gradients, steps, batch);
+        var weights = new DeviceTrainingWeights(memory, layout);
+        var stack = new GpuRnnStack(memory, layers, layout, weights.Parameters, weights.Gradients, steps, batch);
         weights.Upload([op.Weights.Convert<float>()]);
         weights.ZeroGradients();
         stack.Forward(x, steps, batch, lengths, h0, c0);

@@ -23,7 +23,8 @@ namespace LstmNative.Gpu.Training;
 /// </remarks>
 public sealed class GpuRnnStack
 {
-    private readonly ITrainingDevice _device;
+    private readonly DeviceArena _memory;
+    private readonly IDeviceQueue _queue;
     private readonly RnnLayerOptions[] _layers;
     private readonly ParameterLayout _layout;
     private readonly ulong _parameters, _gradients;
@@ -34,12 +35,13 @@ public sealed class GpuRnnStack
     private bool _hasLengths, _hasH0, _hasC0, _droppedForward, _forwardDone;
     private ulong _seed;
 
-    internal GpuRnnStack(ITrainingDevice device, IReadOnlyList<RnnLayerOptions> layers, ParameterLayout layout,
+    internal GpuRnnStack(DeviceArena memory, IReadOnlyList<RnnLayerOptions> layers, ParameterLayout layout,
         ulong parameters, ulong gradients, int maxSteps, int maxBatch, double dropout = 0, bool trainBiases = true)
     {
-        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(layout);
-        _device = device;
+        _memory = memory;
+        _queue = memory.Queue;
         _layers = layers.ToArray();
         _layout = layout;
         if (_layout.Layers.Count != _layers.Length)
@@ -55,7 +57,7 @@ public sealed class GpuRnnStack
         _stateElements = _layers.Sum(o => (long)o.DirectionCount * maxBatch * o.HiddenSize);
         Input = Floats(tb * _layers[0].InputSize);
         Output = Floats(tb * top.DirectionCount * top.HiddenSize);
-        Lengths = device.Allocate((long)maxBatch * sizeof(int));
+        Lengths = memory.Allocate((long)maxBatch * sizeof(int));
         H0 = Floats(_stateElements);
         C0 = Floats(_stateElements);
         Hn = Floats(_stateElements);
@@ -164,10 +166,10 @@ public sealed class GpuRnnStack
             throw new ArgumentException(_layers.Any(o => o.Cell != RnnCellType.Lstm)
                 ? "c0 is given but a layer is a GRU (no cell state)"
                 : $"c0 must hold [L*D, B, H] = {state} values, got {c0.Length}");
-        _device.Upload(Input, x);
-        _device.Upload(Lengths, lengths);
-        _device.Upload(H0, h0);
-        _device.Upload(C0, c0);
+        _queue.Upload(Input, x);
+        _queue.Upload(Lengths, lengths);
+        _queue.Upload(H0, h0);
+        _queue.Upload(C0, c0);
         ForwardOnDevice(steps, batch, !lengths.IsEmpty, !h0.IsEmpty, !c0.IsEmpty, training, seed);
     }
 
@@ -187,9 +189,9 @@ public sealed class GpuRnnStack
             throw new ArgumentException($"the h_n gradient must hold [L*D, B, H] = {state} values, got {dHn.Length}");
         if (!dCn.IsEmpty && dCn.Length != state)
             throw new ArgumentException($"the c_n gradient must hold [L*D, B, H] = {state} values, got {dCn.Length}");
-        _device.Upload(DOutput, dOutput);
-        _device.Upload(DHn, dHn);
-        _device.Upload(DCn, dCn);
+        _queue.Upload(DOutput, dOutput);
+        _queue.Upload(DHn, dHn);
+        _queue.Upload(DCn, dCn);
         BackwardOnDevice(!dOutput.IsEmpty, !dHn.IsEmpty, !dCn.IsEmpty, inputGradient);
     }
 
@@ -215,7 +217,7 @@ public sealed class GpuRnnStack
     {
         if (destination.Length != count)
             throw new ArgumentException($"{what}: the destination must hold {count} values, got {destination.Length}");
-        _device.Download(source, destination);
+        _queue.Download(source, destination);
     }
 
     private void CheckShape(int steps, int batch)
@@ -248,17 +250,17 @@ public sealed class GpuRnnStack
             ulong hState = F(Hn, stateOffset), cState = F(Cn, stateOffset);
 
             // Input projections of every step and direction: gates[T*B, D*G*H] = x W^T.
-            _device.Gemm(new GemmOp(false, true, (int)rows, dirs * gh, o.InputSize, 1f, x, o.InputSize, P(s.W), o.InputSize, 0f, _gates[l], dirs * gh));
+            _queue.Gemm(new GemmOp(false, true, (int)rows, dirs * gh, o.InputSize, 1f, x, o.InputSize, P(s.W), o.InputSize, 0f, _gates[l], dirs * gh));
             if (hasH0)
-                _device.Copy(hState, F(H0, stateOffset), state * sizeof(float));
+                _queue.Copy(hState, F(H0, stateOffset), state * sizeof(float));
             else
-                _device.Zero(hState, state * sizeof(float));
+                _queue.Zero(hState, state * sizeof(float));
             if (o.Cell == RnnCellType.Lstm)
             {
                 if (hasC0)
-                    _device.Copy(cState, F(C0, stateOffset), state * sizeof(float));
+                    _queue.Copy(cState, F(C0, stateOffset), state * sizeof(float));
                 else
-                    _device.Zero(cState, state * sizeof(float));
+                    _queue.Zero(cState, state * sizeof(float));
             }
 
             var p = StepParams(l, stateOffset, steps, batch);
@@ -271,26 +273,26 @@ public sealed class GpuRnnStack
             for (int k = 0; k < steps; k++)
             {
                 SetTimes(ref p, o, k, steps);
-                _device.Gemm(recurrent);
+                _queue.Gemm(recurrent);
                 if (o.Cell == RnnCellType.Lstm)
                 {
-                    _device.Launch(general ? TrainingKernel.LstmForwardStepGeneral : TrainingKernel.LstmForwardStep, launch, p);
+                    _queue.Launch(general ? TrainingKernel.LstmForwardStepGeneral : TrainingKernel.LstmForwardStep, launch, p);
                 }
                 else if (!resetBefore)
                 {
-                    _device.Launch(general ? TrainingKernel.GruForwardStepGeneral : TrainingKernel.GruForwardStep, launch, p);
+                    _queue.Launch(general ? TrainingKernel.GruForwardStepGeneral : TrainingKernel.GruForwardStep, launch, p);
                 }
                 else
                 {
-                    _device.Launch(general ? TrainingKernel.GruForwardRzGeneral : TrainingKernel.GruForwardRz, launch, p);
+                    _queue.Launch(general ? TrainingKernel.GruForwardRzGeneral : TrainingKernel.GruForwardRz, launch, p);
                     // scratch[d][:, 2H:3H] = (r * h_prev)[t_d] Rn^T.
                     for (int d = 0; d < dirs; d++)
                     {
                         int t = d == 0 ? p.T0 : p.T1;
-                        _device.Gemm(new GemmOp(false, true, batch, h, h, 1f, F(_extra[l], ((long)t * batch * dirs + d) * h), dirs * h,
+                        _queue.Gemm(new GemmOp(false, true, batch, h, h, 1f, F(_extra[l], ((long)t * batch * dirs + d) * h), dirs * h,
                             P(s.ROf(d) + 2L * h * h), h, 0f, F(_scratch, (long)d * batch * gh + 2L * h), gh));
                     }
-                    _device.Launch(general ? TrainingKernel.GruForwardNGeneral : TrainingKernel.GruForwardN, launch, p);
+                    _queue.Launch(general ? TrainingKernel.GruForwardNGeneral : TrainingKernel.GruForwardN, launch, p);
                 }
             }
 
@@ -300,7 +302,7 @@ public sealed class GpuRnnStack
                 var drop = DropoutOf(l, rows * dirs * h);
                 drop.Src = _y[l];
                 drop.Dst = _dropped[l];
-                _device.Launch(TrainingKernel.DropoutForward, TrainingLaunch.GridStride(drop.Count), drop);
+                _queue.Launch(TrainingKernel.DropoutForward, TrainingLaunch.GridStride(drop.Count), drop);
                 x = _dropped[l];
             }
             stateOffset += state;
@@ -338,24 +340,24 @@ public sealed class GpuRnnStack
                 var drop = DropoutOf(l, rows * dirs * h);
                 drop.Src = _innerGrad;
                 drop.Dst = _innerGrad;
-                _device.Launch(TrainingKernel.DropoutBackward, TrainingLaunch.GridStride(drop.Count), drop);
+                _queue.Launch(TrainingKernel.DropoutBackward, TrainingLaunch.GridStride(drop.Count), drop);
             }
 
             // The carried gradients start as dL/dY_h, dL/dY_c and end as dL/dh0, dL/dc0 (in place).
             ulong dh = F(DH0, stateOffset), dc = F(DC0, stateOffset);
             if (hasDHn)
-                _device.Copy(dh, F(DHn, stateOffset), state * sizeof(float));
+                _queue.Copy(dh, F(DHn, stateOffset), state * sizeof(float));
             else
-                _device.Zero(dh, state * sizeof(float));
+                _queue.Zero(dh, state * sizeof(float));
             if (lstm)
             {
                 if (hasDCn)
-                    _device.Copy(dc, F(DCn, stateOffset), state * sizeof(float));
+                    _queue.Copy(dc, F(DCn, stateOffset), state * sizeof(float));
                 else
-                    _device.Zero(dc, state * sizeof(float));
+                    _queue.Zero(dc, state * sizeof(float));
             }
             if (o.HasPeepholes)
-                _device.Zero(_peepAcc, state * 3 * sizeof(float));
+                _queue.Zero(_peepAcc, state * 3 * sizeof(float));
 
             var p = StepParams(l, stateOffset, steps, batch);
             p.Da = _da;
@@ -371,30 +373,30 @@ public sealed class GpuRnnStack
                 SetTimes(ref p, o, k, steps);
                 if (!resetBefore)
                 {
-                    _device.Launch(lstm
+                    _queue.Launch(lstm
                         ? general ? TrainingKernel.LstmBackwardStepGeneral : TrainingKernel.LstmBackwardStep
                         : general ? TrainingKernel.GruBackwardStepGeneral : TrainingKernel.GruBackwardStep, launch, p);
                     for (int d = 0; d < dirs; d++)
                     {
                         int t = d == 0 ? p.T0 : p.T1;
-                        _device.Gemm(new GemmOp(false, false, batch, h, gwr, 1f, F(_da, ((long)t * batch * dirs + d) * daW), (int)daRow,
+                        _queue.Gemm(new GemmOp(false, false, batch, h, gwr, 1f, F(_da, ((long)t * batch * dirs + d) * daW), (int)daRow,
                             P(s.ROf(d)), h, 1f, F(dh, (long)d * batch * h), h));
                     }
                 }
                 else
                 {
-                    _device.Launch(general ? TrainingKernel.GruBackwardZnGeneral : TrainingKernel.GruBackwardZn, launch, p);
+                    _queue.Launch(general ? TrainingKernel.GruBackwardZnGeneral : TrainingKernel.GruBackwardZn, launch, p);
                     for (int d = 0; d < dirs; d++)
                     {
                         int t = d == 0 ? p.T0 : p.T1;
-                        _device.Gemm(new GemmOp(false, false, batch, h, h, 1f, F(_da, ((long)t * batch * dirs + d) * daW + 2L * h), (int)daRow,
+                        _queue.Gemm(new GemmOp(false, false, batch, h, h, 1f, F(_da, ((long)t * batch * dirs + d) * daW + 2L * h), (int)daRow,
                             P(s.ROf(d) + 2L * h * h), h, 0f, F(_scratch, (long)d * batch * h), h));
                     }
-                    _device.Launch(general ? TrainingKernel.GruBackwardRGeneral : TrainingKernel.GruBackwardR, launch, p);
+                    _queue.Launch(general ? TrainingKernel.GruBackwardRGeneral : TrainingKernel.GruBackwardR, launch, p);
                     for (int d = 0; d < dirs; d++)
                     {
                         int t = d == 0 ? p.T0 : p.T1;
-                        _device.Gemm(new GemmOp(false, false, batch, h, gwr, 1f, F(_da, ((long)t * batch * dirs + d) * daW), (int)daRow,
+                        _queue.Gemm(new GemmOp(false, false, batch, h, gwr, 1f, F(_da, ((long)t * batch * dirs + d) * daW), (int)daRow,
                             P(s.ROf(d)), h, 1f, F(dh, (long)d * batch * h), h));
                     }
                 }
@@ -404,14 +406,14 @@ public sealed class GpuRnnStack
             bool daMatchesW = daW == gh;
             if (daMatchesW)
             {
-                _device.Gemm(new GemmOp(true, false, dirs * gh, inputs, (int)rows, 1f, _da, (int)daRow, x, inputs, 1f, G(s.W), inputs));
+                _queue.Gemm(new GemmOp(true, false, dirs * gh, inputs, (int)rows, 1f, _da, (int)daRow, x, inputs, 1f, G(s.W), inputs));
             }
             else
             {
                 for (int d = 0; d < dirs; d++)
                 {
-                    _device.Gemm(new GemmOp(true, false, 2 * h, inputs, (int)rows, 1f, F(_da, (long)d * daW), (int)daRow, x, inputs, 1f, G(s.WOf(d)), inputs));
-                    _device.Gemm(new GemmOp(true, false, h, inputs, (int)rows, 1f, F(_da, (long)d * daW + 3L * h), (int)daRow, x, inputs, 1f, G(s.WOf(d) + 2L * h * inputs), inputs));
+                    _queue.Gemm(new GemmOp(true, false, 2 * h, inputs, (int)rows, 1f, F(_da, (long)d * daW), (int)daRow, x, inputs, 1f, G(s.WOf(d)), inputs));
+                    _queue.Gemm(new GemmOp(true, false, h, inputs, (int)rows, 1f, F(_da, (long)d * daW + 3L * h), (int)daRow, x, inputs, 1f, G(s.WOf(d) + 2L * h * inputs), inputs));
                 }
             }
 
@@ -423,7 +425,7 @@ public sealed class GpuRnnStack
                 {
                     long daStart = reverse ? (long)d * daW : ((long)batch * dirs + d) * daW;
                     long yStart = reverse ? (long)batch * dirs * h + (long)d * h : (long)d * h;
-                    _device.Gemm(new GemmOp(true, false, gwr, h, (int)((steps - 1) * (long)batch), 1f, F(_da, daStart), (int)daRow,
+                    _queue.Gemm(new GemmOp(true, false, gwr, h, (int)((steps - 1) * (long)batch), 1f, F(_da, daStart), (int)daRow,
                         F(y, yStart), dirs * h, 1f, G(s.ROf(d)), h));
                 }
                 if (_hasH0)
@@ -433,13 +435,13 @@ public sealed class GpuRnnStack
                         Da = _da, Out = _firstRows, Lengths = _hasLengths ? Lengths : 0, Batch = batch, Dirs = dirs,
                         Direction = d, Steps = steps, Width = daW, Reverse = reverse ? 1 : 0,
                     };
-                    _device.Launch(TrainingKernel.GatherFirstStep, TrainingLaunch.Linear((long)batch * daW), gather);
-                    _device.Gemm(new GemmOp(true, false, gwr, h, batch, 1f, _firstRows, daW, F(H0, stateOffset + (long)d * batch * h), h, 1f, G(s.ROf(d)), h));
+                    _queue.Launch(TrainingKernel.GatherFirstStep, TrainingLaunch.Linear((long)batch * daW), gather);
+                    _queue.Gemm(new GemmOp(true, false, gwr, h, batch, 1f, _firstRows, daW, F(H0, stateOffset + (long)d * batch * h), h, 1f, G(s.ROf(d)), h));
                 }
                 if (resetBefore)
                 {
                     // The n block multiplies r * h_prev (kept in the extra reserve), not h_prev.
-                    _device.Gemm(new GemmOp(true, false, h, h, (int)rows, 1f, F(_da, (long)d * daW + 2L * h), (int)daRow,
+                    _queue.Gemm(new GemmOp(true, false, h, h, (int)rows, 1f, F(_da, (long)d * daW + 2L * h), (int)daRow,
                         F(_extra[l], (long)d * h), dirs * h, 1f, G(s.ROf(d) + 2L * h * h), h));
                 }
             }
@@ -453,13 +455,13 @@ public sealed class GpuRnnStack
                         Src = F(_da, (long)d * daW), Dbw = G(s.BwOf(d)), Dbr = G(s.BrOf(d)), Rows = rows, RowStride = (int)daRow,
                         Width = daW, Mode = o.Cell == RnnCellType.Gru && o.LinearBeforeReset ? 1 : 0, Hidden = h,
                     };
-                    _device.Launch(TrainingKernel.BiasGradColumns, TrainingLaunch.Columns(daW), bias);
+                    _queue.Launch(TrainingKernel.BiasGradColumns, TrainingLaunch.Columns(daW), bias);
                 }
             }
             if (o.HasPeepholes)
             {
                 var peep = new PeepholeGradParams { Acc = _peepAcc, Dp = G(s.P), Batch = batch, Dirs = dirs, Hidden = h };
-                _device.Launch(TrainingKernel.PeepholeGradReduce, TrainingLaunch.Linear((long)dirs * 3 * h), peep);
+                _queue.Launch(TrainingKernel.PeepholeGradReduce, TrainingLaunch.Linear((long)dirs * 3 * h), peep);
             }
 
             // dx = da W: the input gradient, or the gradient of the layer below's output (in place of dy, now consumed).
@@ -468,14 +470,14 @@ public sealed class GpuRnnStack
                 ulong dx = l == 0 ? DInput : _innerGrad;
                 if (daMatchesW)
                 {
-                    _device.Gemm(new GemmOp(false, false, (int)rows, inputs, dirs * gh, 1f, _da, (int)daRow, P(s.W), inputs, 0f, dx, inputs));
+                    _queue.Gemm(new GemmOp(false, false, (int)rows, inputs, dirs * gh, 1f, _da, (int)daRow, P(s.W), inputs, 0f, dx, inputs));
                 }
                 else
                 {
                     for (int d = 0; d < dirs; d++)
                     {
-                        _device.Gemm(new GemmOp(false, false, (int)rows, inputs, 2 * h, 1f, F(_da, (long)d * daW), (int)daRow, P(s.WOf(d)), inputs, d == 0 ? 0f : 1f, dx, inputs));
-                        _device.Gemm(new GemmOp(false, false, (int)rows, inputs, h, 1f, F(_da, (long)d * daW + 3L * h), (int)daRow, P(s.WOf(d) + 2L * h * inputs), inputs, 1f, dx, inputs));
+                        _queue.Gemm(new GemmOp(false, false, (int)rows, inputs, 2 * h, 1f, F(_da, (long)d * daW), (int)daRow, P(s.WOf(d)), inputs, d == 0 ? 0f : 1f, dx, inputs));
+                        _queue.Gemm(new GemmOp(false, false, (int)rows, inputs, h, 1f, F(_da, (long)d * daW + 3L * h), (int)daRow, P(s.WOf(d) + 2L * h * inputs), inputs, 1f, dx, inputs));
                     }
                 }
             }
@@ -549,7 +551,7 @@ public sealed class GpuRnnStack
         Scale = DropoutMask.Scale(Dropout),
     };
 
-    private ulong Floats(long count) => count == 0 ? 0 : _device.Allocate(count * sizeof(float));
+    private ulong Floats(long count) => count == 0 ? 0 : _memory.Allocate(count * sizeof(float));
 
     private ulong P(long offset) => _parameters + (ulong)(offset * sizeof(float));
 

@@ -19,7 +19,8 @@ namespace LstmNative.Gpu.Training;
 /// </remarks>
 public sealed class GpuRnnTrainer : IDisposable
 {
-    private readonly ITrainingDevice _device;
+    private readonly DeviceArena _memory;
+    private readonly IDeviceQueue _queue;
     private readonly bool _ownsDevice;
     private CudaModule? _ownedModule;
     private CudaContext? _ownedContext;
@@ -40,7 +41,7 @@ public sealed class GpuRnnTrainer : IDisposable
     /// <param name="kernels">The module from <see cref="CudaContext.LoadEmbeddedKernels"/>.</param>
     /// <param name="options">What to train and how.</param>
     public GpuRnnTrainer(CudaContext context, CudaModule kernels, GpuTrainerOptions options)
-        : this(new CudaTrainingDevice(context, kernels, (options ?? throw new ArgumentNullException(nameof(options))).MathMode), options, ownsDevice: true)
+        : this(CudaTrainingArena.Create(context, kernels, (options ?? throw new ArgumentNullException(nameof(options))).MathMode), options, ownsDevice: true)
     {
     }
 
@@ -74,26 +75,27 @@ public sealed class GpuRnnTrainer : IDisposable
         }
     }
 
-    internal GpuRnnTrainer(ITrainingDevice device, GpuTrainerOptions options, bool ownsDevice)
+    internal GpuRnnTrainer(DeviceArena memory, GpuTrainerOptions options, bool ownsDevice)
     {
-        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        _device = device;
+        _memory = memory;
+        _queue = memory.Queue;
         _ownsDevice = ownsDevice;
         Options = options;
         var layout = new ParameterLayout(options.Layers, options.HeadOutputs > 0 ? options.HeadInputs : 0, options.HeadOutputs);
-        Weights = new DeviceTrainingWeights(device, layout);
-        Stack = new GpuRnnStack(device, options.Layers, layout, Weights.Parameters, Weights.Gradients,
+        Weights = new DeviceTrainingWeights(memory, layout);
+        Stack = new GpuRnnStack(memory, options.Layers, layout, Weights.Parameters, Weights.Gradients,
             options.MaxSteps, options.MaxBatch, options.Dropout, options.TrainBiases);
-        _scalars = device.Allocate(DeviceScalars.Size);
-        _partials = device.Allocate(TrainingLaunch.MaxReduceBlocks * sizeof(double));
+        _scalars = memory.Allocate(DeviceScalars.Size);
+        _partials = memory.Allocate(TrainingLaunch.MaxReduceBlocks * sizeof(double));
         _predictionElements = options.PredictionRows(options.MaxSteps, options.MaxBatch) * options.PredictionWidth;
-        _target = device.Allocate((long)_predictionElements * sizeof(float));
-        _prediction = options.HeadOutputs > 0 ? device.Allocate((long)_predictionElements * sizeof(float)) : Stack.Output;
-        _dPrediction = options.HeadOutputs > 0 ? device.Allocate((long)_predictionElements * sizeof(float)) : Stack.DOutput;
-        _side = options.HeadSideInputs > 0 ? device.Allocate((long)options.MaxBatch * options.HeadSideInputs * sizeof(float)) : 0;
-        _optimizer = new DeviceOptimizer(device, Weights, options.Optimizer, options.Clip, _scalars, _partials);
+        _target = memory.Allocate((long)_predictionElements * sizeof(float));
+        _prediction = options.HeadOutputs > 0 ? memory.Allocate((long)_predictionElements * sizeof(float)) : Stack.Output;
+        _dPrediction = options.HeadOutputs > 0 ? memory.Allocate((long)_predictionElements * sizeof(float)) : Stack.DOutput;
+        _side = options.HeadSideInputs > 0 ? memory.Allocate((long)options.MaxBatch * options.HeadSideInputs * sizeof(float)) : 0;
+        _optimizer = new DeviceOptimizer(memory, Weights, options.Optimizer, options.Clip, _scalars, _partials);
         _inputStage = new float[(long)options.MaxSteps * options.MaxBatch * options.Layers[0].InputSize];
         _targetStage = new float[_predictionElements];
         LearningRate = options.Optimizer.LearningRate;
@@ -111,8 +113,8 @@ public sealed class GpuRnnTrainer : IDisposable
     /// <summary>Optimizer steps queued so far.</summary>
     public int StepCount { get; private set; }
 
-    /// <summary>Device memory the trainer allocated, in bytes (GPU only; 0 on other devices).</summary>
-    public long AllocatedBytes => _device is CudaTrainingDevice cuda ? cuda.AllocatedBytes : 0;
+    /// <summary>Device memory the trainer allocated, in bytes.</summary>
+    public long AllocatedBytes => _memory.AllocatedBytes;
 
     /// <summary>The learning rate of the next steps (a scheduler may set it between steps; it is copied to the device).</summary>
     public double LearningRate
@@ -124,7 +126,7 @@ public sealed class GpuRnnTrainer : IDisposable
                 throw new ArgumentException($"learning rate must be finite and non-negative, got {value}");
             _learningRate = value;
             Span<double> one = [value];
-            _device.Upload<double>(_scalars + 32, one);
+            _queue.Upload<double>(_scalars + 32, one);
         }
     }
 
@@ -183,7 +185,7 @@ public sealed class GpuRnnTrainer : IDisposable
         _captureStep ??= () => QueueStep(_pendingShape.Steps, _pendingShape.Batch, _pendingShape.Lengths);
         try
         {
-            _graph = _device.Capture(_captureStep);
+            _graph = _queue.Capture(_captureStep);
         }
         catch (Exception e) when (e is CudaException or CublasException)
         {
@@ -215,7 +217,7 @@ public sealed class GpuRnnTrainer : IDisposable
         Stage(x, default, steps, batch, lengths, side);
         Stack.ForwardOnDevice(steps, batch, !lengths.IsEmpty, false, false, training: false, _seed);
         QueueHeadForward(steps, batch);
-        _device.Download(_prediction, prediction);
+        _queue.Download(_prediction, prediction);
     }
 
     /// <summary>The loss of the last step (waits for it).</summary>
@@ -229,8 +231,8 @@ public sealed class GpuRnnTrainer : IDisposable
         {
             Span<double> zero = [0.0];
             Span<int> none = [0];
-            _device.Upload<double>(_scalars + 24, zero);
-            _device.Upload<int>(_scalars + 60, none);
+            _queue.Upload<double>(_scalars + 24, zero);
+            _queue.Upload<int>(_scalars + 60, none);
         }
         return (s.LossSum, s.LossCount);
     }
@@ -241,7 +243,7 @@ public sealed class GpuRnnTrainer : IDisposable
     private DeviceScalars ReadScalars()
     {
         Span<DeviceScalars> s = stackalloc DeviceScalars[1];
-        _device.Download(_scalars, s);
+        _queue.Download(_scalars, s);
         return s[0];
     }
 
@@ -276,20 +278,20 @@ public sealed class GpuRnnTrainer : IDisposable
         if (Options.BatchFirst)
         {
             SwapFirstTwo(x, batch, steps, inputs, _inputStage);
-            _device.Upload<float>(Stack.Input, _inputStage.AsSpan(0, count));
+            _queue.Upload<float>(Stack.Input, _inputStage.AsSpan(0, count));
         }
         else
         {
-            _device.Upload(Stack.Input, x);
+            _queue.Upload(Stack.Input, x);
         }
-        _device.Upload(Stack.Lengths, lengths);
+        _queue.Upload(Stack.Lengths, lengths);
         int sideCount = batch * Options.HeadSideInputs;
         if (side.Length != sideCount)
             throw new ArgumentException(Options.HeadSideInputs > 0
                 ? $"the head's side inputs must hold {batch} x {Options.HeadSideInputs} = {sideCount} values, got {side.Length}"
                 : $"this network's head has no side inputs, got {side.Length} values");
         if (sideCount > 0)
-            _device.Upload(_side, side);
+            _queue.Upload(_side, side);
         if (target.IsEmpty)
             return;
         int rows = Options.PredictionRows(steps, batch), width = Options.PredictionWidth;
@@ -298,11 +300,11 @@ public sealed class GpuRnnTrainer : IDisposable
         if (Options.BatchFirst && rows == steps * batch && steps > 1)
         {
             SwapFirstTwo(target, batch, steps, width, _targetStage);
-            _device.Upload<float>(_target, _targetStage.AsSpan(0, rows * width));
+            _queue.Upload<float>(_target, _targetStage.AsSpan(0, rows * width));
         }
         else
         {
-            _device.Upload(_target, target);
+            _queue.Upload(_target, target);
         }
     }
 
@@ -322,11 +324,11 @@ public sealed class GpuRnnTrainer : IDisposable
         int f = Options.RecurrentOutputs, o = Options.HeadOutputs, e = Options.HeadSideInputs, ld = f + e;
         var (features, rows) = HeadInput(steps, batch);
         // The weight's first f columns multiply the recurrent output, the last e the side inputs: two GEMMs into one result.
-        _device.Gemm(new GemmOp(false, true, rows, o, f, 1f, features, f, Param(layout.HeadWeight), ld, 0f, _prediction, o));
+        _queue.Gemm(new GemmOp(false, true, rows, o, f, 1f, features, f, Param(layout.HeadWeight), ld, 0f, _prediction, o));
         if (e > 0)
-            _device.Gemm(new GemmOp(false, true, rows, o, e, 1f, _side, e, Param(layout.HeadWeight + f), ld, 1f, _prediction, o));
+            _queue.Gemm(new GemmOp(false, true, rows, o, e, 1f, _side, e, Param(layout.HeadWeight + f), ld, 1f, _prediction, o));
         var bias = new AddBiasParams { X = _prediction, Bias = Param(layout.HeadBias), Rows = rows, Cols = o };
-        _device.Launch(TrainingKernel.AddBiasRows, TrainingLaunch.GridStride((long)rows * o), bias);
+        _queue.Launch(TrainingKernel.AddBiasRows, TrainingLaunch.GridStride((long)rows * o), bias);
     }
 
     private void QueueLoss(int steps, int batch, bool accumulate)
@@ -338,8 +340,8 @@ public sealed class GpuRnnTrainer : IDisposable
             Kind = Options.Loss, Mean = Options.MeanLoss ? 1 : 0, Delta = (float)Options.HuberDelta,
             GradScale = Options.MeanLoss ? 1f / count : 1f, Blocks = TrainingLaunch.ReduceBlocks(count), Accumulate = accumulate ? 1 : 0,
         };
-        _device.Launch(TrainingKernel.LossPointwise, TrainingLaunch.Reduce(count), loss);
-        _device.Launch(TrainingKernel.LossFinish, TrainingLaunch.OneBlock, loss);
+        _queue.Launch(TrainingKernel.LossPointwise, TrainingLaunch.Reduce(count), loss);
+        _queue.Launch(TrainingKernel.LossFinish, TrainingLaunch.OneBlock, loss);
     }
 
     private void QueueHeadBackward(int steps, int batch)
@@ -349,17 +351,17 @@ public sealed class GpuRnnTrainer : IDisposable
         var layout = Weights.Layout;
         int f = Options.RecurrentOutputs, o = Options.HeadOutputs, e = Options.HeadSideInputs, ld = f + e;
         var (features, rows) = HeadInput(steps, batch);
-        _device.Gemm(new GemmOp(true, false, o, f, rows, 1f, _dPrediction, o, features, f, 1f, Grad(layout.HeadWeight), ld));
+        _queue.Gemm(new GemmOp(true, false, o, f, rows, 1f, _dPrediction, o, features, f, 1f, Grad(layout.HeadWeight), ld));
         if (e > 0)
-            _device.Gemm(new GemmOp(true, false, o, e, rows, 1f, _dPrediction, o, _side, e, 1f, Grad(layout.HeadWeight + f), ld));
+            _queue.Gemm(new GemmOp(true, false, o, e, rows, 1f, _dPrediction, o, _side, e, 1f, Grad(layout.HeadWeight + f), ld));
         var bias = new BiasGradParams { Src = _dPrediction, Dbw = Grad(layout.HeadBias), Rows = rows, RowStride = o, Width = o };
-        _device.Launch(TrainingKernel.BiasGradColumns, TrainingLaunch.Columns(o), bias);
+        _queue.Launch(TrainingKernel.BiasGradColumns, TrainingLaunch.Columns(o), bias);
         ulong dFeatures = Options.HeadOnLastStep
             ? Stack.DOutput + (ulong)((long)(steps - 1) * batch * f * sizeof(float))
             : Stack.DOutput;
         if (Options.HeadOnLastStep && steps > 1)
-            _device.Zero(Stack.DOutput, (long)(steps - 1) * batch * f * sizeof(float));
-        _device.Gemm(new GemmOp(false, false, rows, f, o, 1f, _dPrediction, o, Param(layout.HeadWeight), ld, 0f, dFeatures, f));
+            _queue.Zero(Stack.DOutput, (long)(steps - 1) * batch * f * sizeof(float));
+        _queue.Gemm(new GemmOp(false, false, rows, f, o, 1f, _dPrediction, o, Param(layout.HeadWeight), ld, 0f, dFeatures, f));
     }
 
     private ulong Param(long offset) => Weights.Parameters + (ulong)(offset * sizeof(float));
@@ -380,7 +382,7 @@ public sealed class GpuRnnTrainer : IDisposable
         _graph?.Dispose();
         _graph = null;
         if (_ownsDevice)
-            _device.Dispose();
+            _memory.Dispose();
         _ownedModule?.Dispose();
         _ownedModule = null;
         _ownedContext?.Dispose();

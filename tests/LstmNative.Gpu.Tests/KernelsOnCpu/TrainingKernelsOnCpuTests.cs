@@ -1,5 +1,6 @@
+using LstmNative.Gpu.Tests.Inference.Emulation;
+using LstmNative.Gpu.Device;
 using LstmNative.Gpu.Tests.Training;
-using LstmNative.Gpu.Tests.Training.Emulation;
 using LstmNative.Gpu.Training;
 using LstmNative.Model;
 using NUnit.Framework;
@@ -8,7 +9,7 @@ namespace LstmNative.Gpu.Tests.KernelsOnCpu;
 
 /// <summary>
 /// The REAL training kernels (kernels/rnn_train_forward.cu, rnn_backward.cu, optimizer.cu, loss.cu, clip.cu compiled
-/// for the CPU) driven by the unchanged GpuRnnStack / GpuRnnTrainer on <see cref="CpuTrainingDevice"/> with native
+/// for the CPU) driven by the unchanged GpuRnnStack / GpuRnnTrainer on <see cref="Inference.Emulation.EmulatedBackend"/> with native
 /// memory (GEMMs as C# loops, as the host queues them): every output and gradient against the reference, the
 /// optimizer kernel bit for bit against its host mirror, and whole training runs against the CPU training stack.
 /// </summary>
@@ -25,7 +26,7 @@ public class TrainingKernelsOnCpuTests
     public void StackMatchesTheReference(string name)
     {
         var c = StackCases.All().Single(x => x.Name == name);
-        using var device = new CpuTrainingDevice(realKernels: true);
+        using var device = new EmulatedBackend(realKernels: true).CreateArena();
         StackCases.Check(device, c, 2e-5);
     }
 
@@ -35,7 +36,7 @@ public class TrainingKernelsOnCpuTests
     [Test]
     public void ManyToOneRegressorFollowsTheCpuLossCurve()
     {
-        using var trainer = new GpuRnnTrainer(new CpuTrainingDevice(realKernels: true), TrainingRuns.LstmRegressor(), ownsDevice: true);
+        using var trainer = new GpuRnnTrainer(new EmulatedBackend(realKernels: true).CreateArena(), TrainingRuns.LstmRegressor(), ownsDevice: true);
         var (gpu, cpu) = TrainingRuns.Run(trainer, 8, 7, 4);
         Assert.That(gpu, Is.EqualTo(cpu).Within(1e-4).Percent);
     }
@@ -43,7 +44,7 @@ public class TrainingKernelsOnCpuTests
     [Test]
     public void SequenceToSequenceWithSgdHuberAndValueClipping()
     {
-        using var trainer = new GpuRnnTrainer(new CpuTrainingDevice(realKernels: true), TrainingRuns.SequenceToSequence(), ownsDevice: true);
+        using var trainer = new GpuRnnTrainer(new EmulatedBackend(realKernels: true).CreateArena(), TrainingRuns.SequenceToSequence(), ownsDevice: true);
         var (gpu, cpu) = TrainingRuns.Run(trainer, 6, 6, 3);
         Assert.That(gpu, Is.EqualTo(cpu).Within(1e-4).Percent);
     }
@@ -60,27 +61,27 @@ public class TrainingKernelsOnCpuTests
                      (DeviceOptimizerSettings.Sgd(0.05), DeviceGradientClip.ByGlobalNorm(0.2)),
                  })
         {
-            using var device = new CpuTrainingDevice(realKernels: true);
+            using var device = new EmulatedBackend(realKernels: true).CreateArena();
             var layout = new ParameterLayout([new RnnLayerOptions(RnnCellType.Gru, 5, 7)]);
             var weights = new DeviceTrainingWeights(device, layout);
             ulong scalars = device.Allocate(DeviceScalars.Size), partials = device.Allocate(TrainingLaunch.MaxReduceBlocks * sizeof(double));
             var optimizer = new DeviceOptimizer(device, weights, settings, clip, scalars, partials);
             Span<double> lr = [settings.LearningRate];
-            device.Upload<double>(scalars + 32, lr);
+            device.Queue.Upload<double>(scalars + 32, lr);
             var rng = new Random(2);
             int n = (int)weights.Count;
             var param = StackCases.Random(rng, n, 1);
-            device.Upload<float>(weights.Parameters, param);
+            device.Queue.Upload<float>(weights.Parameters, param);
             var p = FusedOptimizerMath.Parameters(settings, clip, n);
             var s = new DeviceScalars { LearningRate = settings.LearningRate };
             float[] m = new float[n], v = new float[n];
             for (int step = 0; step < 3; step++)
             {
                 var grad = StackCases.Random(rng, n, 0.05 * (step + 1));
-                device.Upload<float>(weights.Gradients, grad);
+                device.Queue.Upload<float>(weights.Gradients, grad);
                 optimizer.Step();
                 var onDevice = new DeviceScalars[1];
-                device.Download<DeviceScalars>(scalars, onDevice);
+                device.Queue.Download<DeviceScalars>(scalars, onDevice);
                 if (clip.Mode == GradientClipMode.GlobalNorm) // the norm kernels run only then
                     Assert.That(onDevice[0].GradSq, Is.EqualTo(grad.Sum(g => (double)g * g)).Within(1e-9).Percent, "sum of squares (clip.cu)");
                 s.GradSq = onDevice[0].GradSq;

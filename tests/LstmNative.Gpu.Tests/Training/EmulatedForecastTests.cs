@@ -1,4 +1,5 @@
-using LstmNative.Gpu.Tests.Training.Emulation;
+using LstmNative.Gpu.Tests.Inference.Emulation;
+using LstmNative.Gpu.Device;
 using LstmNative.Gpu.Training;
 using LstmNative.Training;
 using LstmNative.Forecasting;
@@ -12,7 +13,7 @@ namespace LstmNative.Gpu.Tests.Training;
 /// <summary>The accelerator's checks on the CPU emulation of the device (they run everywhere).</summary>
 public class EmulatedForecastTests : ForecastAcceleratorTests
 {
-    private protected override ITrainingDevice NewDevice() => new CpuTrainingDevice();
+    private protected override DeviceArena NewDevice() => new EmulatedBackend().CreateArena();
 }
 
 /// <summary>
@@ -22,7 +23,7 @@ public class EmulatedForecastTests : ForecastAcceleratorTests
 /// </summary>
 public abstract class ForecastAcceleratorTests
 {
-    private protected abstract ITrainingDevice NewDevice();
+    private protected abstract DeviceArena NewDevice();
 
     /// <summary>Absolute tolerance on forecasts and weights (the GPU's GEMMs sum in another order than the host's).</summary>
     protected virtual double Tolerance => 1e-5;

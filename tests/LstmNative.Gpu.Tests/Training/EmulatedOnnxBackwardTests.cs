@@ -1,4 +1,4 @@
-using LstmNative.Gpu.Tests.Training.Emulation;
+using LstmNative.Gpu.Tests.Inference.Emulation;
 using LstmNative.Gpu.Training;
 using LstmNative.Model;
 using LstmNative.Onnx;
@@ -22,7 +22,7 @@ public class EmulatedOnnxBackwardTests
         var rng = new Random(4);
         var upstream = forward.ToDictionary(kv => kv.Key, kv => NdArray.FromFloats(StackCases.Random(rng, kv.Value.Length, 1), kv.Value.Shape.ToArray()));
         var expected = cpuOp.Backward(upstream);
-        using var device = new CpuTrainingDevice();
+        using var device = new EmulatedBackend().CreateArena();
         var actual = GpuOnnxBackward.Run(device, new OnnxRnnOperator(attributes, tensors), inputs, upstream);
         Assert.That(actual.Keys, Is.EquivalentTo(expected.Keys));
         Assert.Multiple(() =>

@@ -1,4 +1,4 @@
-using LstmNative.Gpu.Tests.Training.Emulation;
+using LstmNative.Gpu.Tests.Inference.Emulation;
 using NUnit.Framework;
 
 namespace LstmNative.Gpu.Tests.Training;
@@ -15,7 +15,7 @@ public class EmulatedStackTests
     public void MatchesTheReference(string name)
     {
         var c = StackCases.All().Single(x => x.Name == name);
-        using var device = new CpuTrainingDevice();
+        using var device = new EmulatedBackend().CreateArena();
         StackCases.Check(device, c, 2e-5);
     }
 }

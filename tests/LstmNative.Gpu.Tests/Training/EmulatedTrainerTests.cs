@@ -1,4 +1,4 @@
-using LstmNative.Gpu.Tests.Training.Emulation;
+using LstmNative.Gpu.Tests.Inference.Emulation;
 using LstmNative.Gpu.Training;
 using LstmNative.Model;
 using NUnit.Framework;
@@ -11,7 +11,7 @@ public class EmulatedTrainerTests
     [Test]
     public void ManyToOneRegressorFollowsTheCpuLossCurve()
     {
-        using var trainer = new GpuRnnTrainer(new CpuTrainingDevice(), TrainingRuns.LstmRegressor(), ownsDevice: true);
+        using var trainer = new GpuRnnTrainer(new EmulatedBackend().CreateArena(), TrainingRuns.LstmRegressor(), ownsDevice: true);
         var (gpu, cpu) = TrainingRuns.Run(trainer, 16, 7, 4);
         TestContext.Out.WriteLine(string.Join(", ", gpu.Zip(cpu, (g, c) => $"{g:G6}/{c:G6}")));
         Assert.That(gpu, Is.EqualTo(cpu).Within(1e-4).Percent);
@@ -21,7 +21,7 @@ public class EmulatedTrainerTests
     [Test]
     public void SequenceToSequenceWithSgdHuberAndValueClipping()
     {
-        using var trainer = new GpuRnnTrainer(new CpuTrainingDevice(), TrainingRuns.SequenceToSequence(), ownsDevice: true);
+        using var trainer = new GpuRnnTrainer(new EmulatedBackend().CreateArena(), TrainingRuns.SequenceToSequence(), ownsDevice: true);
         var (gpu, cpu) = TrainingRuns.Run(trainer, 12, 6, 3);
         Assert.That(gpu, Is.EqualTo(cpu).Within(1e-4).Percent);
     }
@@ -29,40 +29,40 @@ public class EmulatedTrainerTests
     [Test]
     public void AReplayedStepIsTheSameAsAQueuedOne()
     {
-        using var eager = new GpuRnnTrainer(new CpuTrainingDevice(), TrainingRuns.LstmRegressor(graph: false), ownsDevice: true);
-        var device = new CpuTrainingDevice();
-        using var graphed = new GpuRnnTrainer(device, TrainingRuns.LstmRegressor(graph: true), ownsDevice: true);
+        using var eager = new GpuRnnTrainer(new EmulatedBackend().CreateArena(), TrainingRuns.LstmRegressor(graph: false), ownsDevice: true);
+        var device = new EmulatedBackend();
+        using var graphed = new GpuRnnTrainer(device.CreateArena(), TrainingRuns.LstmRegressor(graph: true), ownsDevice: true);
         var (a, _) = TrainingRuns.Run(eager, 6, 5, 3);
-        int before = device.Operations;
+        int before = device.Executed.Values.Sum();
         var (b, _) = TrainingRuns.Run(graphed, 6, 5, 3);
         Assert.That(b, Is.EqualTo(a), "capture + replay gives the eager run's losses exactly");
-        Assert.That(device.Operations - before, Is.GreaterThan(0));
+        Assert.That(device.Executed.Values.Sum() - before, Is.GreaterThan(0));
     }
 
     [Test]
     public void TheFirstStepOfAShapeRunsDirectlyAndTheSecondIsCaptured()
     {
-        var device = new CpuTrainingDevice();
-        using var trainer = new GpuRnnTrainer(device, TrainingRuns.LstmRegressor(graph: true), ownsDevice: true);
+        var device = new EmulatedBackend();
+        using var trainer = new GpuRnnTrainer(device.CreateArena(), TrainingRuns.LstmRegressor(graph: true), ownsDevice: true);
         TrainingRuns.Run(trainer, 1, 5, 3);
-        Assert.That(device.Captures, Is.Zero, "no capture on the first step of a shape (libraries set themselves up then)");
+        Assert.That(device.CapturesBegun, Is.Zero, "no capture on the first step of a shape (libraries set themselves up then)");
         TrainingRuns.Run(trainer, 3, 5, 3);
-        Assert.That(device.Captures, Is.EqualTo(1), "captured once, on the second step, then replayed");
+        Assert.That(device.CapturesBegun, Is.EqualTo(1), "captured once, on the second step, then replayed");
         Assert.That(trainer.GraphFailure, Is.Null);
     }
 
     [Test]
     public void AFailedCaptureFallsBackToDirectLaunchesWithTheSameLosses()
     {
-        using var eager = new GpuRnnTrainer(new CpuTrainingDevice(), TrainingRuns.LstmRegressor(graph: false), ownsDevice: true);
-        var device = new CpuTrainingDevice { FailCaptures = true };
-        using var graphed = new GpuRnnTrainer(device, TrainingRuns.LstmRegressor(graph: true), ownsDevice: true);
+        using var eager = new GpuRnnTrainer(new EmulatedBackend().CreateArena(), TrainingRuns.LstmRegressor(graph: false), ownsDevice: true);
+        var device = new EmulatedBackend { FailCaptures = true };
+        using var graphed = new GpuRnnTrainer(device.CreateArena(), TrainingRuns.LstmRegressor(graph: true), ownsDevice: true);
         var (a, _) = TrainingRuns.Run(eager, 6, 5, 3);
         var (b, _) = TrainingRuns.Run(graphed, 6, 5, 3);
         Assert.Multiple(() =>
         {
             Assert.That(b, Is.EqualTo(a), "the step that failed to capture still ran, once");
-            Assert.That(device.Captures, Is.EqualTo(1), "a failed capture is not retried on every step");
+            Assert.That(device.CapturesBegun, Is.EqualTo(1), "a failed capture is not retried on every step");
             Assert.That(graphed.GraphFailure, Does.Contain("emulated: capture invalidated"));
         });
     }
@@ -70,7 +70,7 @@ public class EmulatedTrainerTests
     [Test]
     public void LossSumCountsTrainingStepsOnlyAndEvaluateMatchesTheLastLoss()
     {
-        using var trainer = new GpuRnnTrainer(new CpuTrainingDevice(), TrainingRuns.LstmRegressor(), ownsDevice: true);
+        using var trainer = new GpuRnnTrainer(new EmulatedBackend().CreateArena(), TrainingRuns.LstmRegressor(), ownsDevice: true);
         var (gpu, _) = TrainingRuns.Run(trainer, 4, 5, 2);
         var (sum, count) = trainer.ReadLossSum();
         Assert.Multiple(() =>
@@ -99,8 +99,8 @@ public class EmulatedTrainerTests
     {
         var layers = new[] { new RnnLayerOptions(RnnCellType.Lstm, 2, 3) };
         var timeMajor = new GpuTrainerOptions(layers, 4, 3) { HeadOutputs = 1, HeadOnLastStep = false };
-        using var a = new GpuRnnTrainer(new CpuTrainingDevice(), timeMajor, ownsDevice: true);
-        using var b = new GpuRnnTrainer(new CpuTrainingDevice(), timeMajor with { BatchFirst = true }, ownsDevice: true);
+        using var a = new GpuRnnTrainer(new EmulatedBackend().CreateArena(), timeMajor, ownsDevice: true);
+        using var b = new GpuRnnTrainer(new EmulatedBackend().CreateArena(), timeMajor with { BatchFirst = true }, ownsDevice: true);
         var rng = new Random(9);
         var w = new[] { new LayerWeights<float>(layers[0]).Randomize(rng, 0.5) };
         float[] hw = [0.3f, -0.2f, 0.5f], hb = [0.1f];
@@ -122,7 +122,7 @@ public class EmulatedTrainerTests
     [Test]
     public void BadBatchesAreRejectedWithTheirShapes()
     {
-        using var trainer = new GpuRnnTrainer(new CpuTrainingDevice(), TrainingRuns.LstmRegressor(), ownsDevice: true);
+        using var trainer = new GpuRnnTrainer(new EmulatedBackend().CreateArena(), TrainingRuns.LstmRegressor(), ownsDevice: true);
         Assert.Multiple(() =>
         {
             Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => trainer.TrainStep(new float[10 * 1 * 3], new float[2], 10, 1))!.Message, Does.Contain("T <= 9"));

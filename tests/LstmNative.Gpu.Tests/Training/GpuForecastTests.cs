@@ -1,3 +1,4 @@
+using LstmNative.Gpu.Device;
 using LstmNative.Cuda;
 using LstmNative.Gpu.Tests.Device;
 using LstmNative.Gpu.Training;
@@ -18,8 +19,8 @@ public class GpuForecastTests : ForecastAcceleratorTests
 
     protected override double Tolerance => 1e-4;
 
-    private protected override ITrainingDevice NewDevice() =>
-        new CudaTrainingDevice(_context ?? throw new InvalidOperationException("no GPU context"), _module!, GpuMathMode.Fp32);
+    private protected override DeviceArena NewDevice() =>
+        CudaTrainingArena.Create(_context ?? throw new InvalidOperationException("no GPU context"), _module!, GpuMathMode.Fp32);
 
     [OneTimeSetUp]
     public void RequireGpu() => (_context, _module) = GpuFixture.OpenOrIgnore(GetType());

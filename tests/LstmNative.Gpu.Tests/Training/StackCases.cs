@@ -1,3 +1,4 @@
+using LstmNative.Gpu.Device;
 using LstmNative.Gpu.Training;
 using LstmNative.Model;
 using LstmNative.Reference;
@@ -68,7 +69,7 @@ internal static class StackCases
     }
 
     /// <summary>Runs the case on <paramref name="device"/> and compares everything with the reference.</summary>
-    public static void Check(ITrainingDevice device, StackCase c, double tolerance)
+    public static void Check(DeviceArena device, StackCase c, double tolerance)
     {
         var rng = new Random(c.Seed);
         var layers = c.Layers;

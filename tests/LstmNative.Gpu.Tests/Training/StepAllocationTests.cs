@@ -20,8 +20,8 @@ public class StepAllocationTests
             Clip = DeviceGradientClip.ByGlobalNorm(1),
             Optimizer = DeviceOptimizerSettings.AdamW(),
         };
-        var device = new NullTrainingDevice();
-        using var trainer = new GpuRnnTrainer(device, options, ownsDevice: true);
+        var device = new NullDeviceQueue();
+        using var trainer = new GpuRnnTrainer(device.Arena, options, ownsDevice: true);
         var x = new float[10 * 5 * 4];
         var y = new float[5 * 3];
         int[] lengths = [10, 9, 8, 1, 0];

@@ -3,6 +3,8 @@ using LstmNative.Cuda;
 using LstmNative.Gpu.Device;
 using LstmNative.Gpu.Inference;
 using LstmNative.Gpu.Tests.Emulation;
+using LstmNative.Gpu.Tests.Training.Emulation;
+using LstmNative.Gpu.Training;
 using LstmNative.Model;
 
 namespace LstmNative.Gpu.Tests.Inference.Emulation;
@@ -23,10 +25,11 @@ namespace LstmNative.Gpu.Tests.Inference.Emulation;
 /// With <c>realKernels</c>, device memory is native (addresses are real pointers) and the step and persistent kernels
 /// are the real kernels/*.cu compiled for the CPU (<see cref="KernelsOnCpu.CpuKernels"/>); GEMMs stay C# loops.
 /// </summary>
-internal sealed class EmulatedBackend : IInferenceBackend
+internal sealed partial class EmulatedBackend : IInferenceBackend
 {
     private const ulong BaseAddress = 0x1_0000_0000;
     private readonly List<Allocation> _allocations = [];
+    private Allocation? _lastHit;
     private readonly Random _random;
     private readonly List<EmulatedQueue> _queues = [];
     private ulong _next = BaseAddress;
@@ -51,6 +54,12 @@ internal sealed class EmulatedBackend : IInferenceBackend
 
     /// <summary>When set, the next capture fails at its end (as a driver would), once.</summary>
     public bool FailNextCapture { get; set; }
+
+    /// <summary>When set, every capture fails at its end like one a driver invalidated (a <see cref="CudaException"/>).</summary>
+    public bool FailCaptures { get; set; }
+
+    /// <summary>Captures begun (failed ones included).</summary>
+    public int CapturesBegun { get; internal set; }
 
     /// <summary>Kernel launches and GEMMs executed (not captured), by name.</summary>
     public Dictionary<string, int> Executed { get; } = new(StringComparer.Ordinal);
@@ -106,10 +115,16 @@ internal sealed class EmulatedBackend : IInferenceBackend
     {
         if (address == 0)
             throw new InvalidOperationException($"{what}: null device pointer");
+        // The last allocation hit first: the training kernels' ports read element by element.
+        var last = _lastHit;
+        if (last is not null && address >= last.Pointer && address < last.Pointer + (ulong)last.Bytes && !last.Disposed
+            && (long)(address - last.Pointer) + bytes <= last.Data.Length)
+            return last.Data.Slice((int)(address - last.Pointer), checked((int)bytes));
         foreach (var a in _allocations)
         {
             if (address >= a.Pointer && address < a.Pointer + (ulong)a.Bytes && !(a.Disposed && a.IsNative))
             {
+                _lastHit = a;
                 long offset = (long)(address - a.Pointer);
                 if (a.Disposed)
                     throw new InvalidOperationException($"{what}: use after free at 0x{address:x}");
@@ -299,6 +314,9 @@ internal sealed class EmulatedQueue(EmulatedBackend backend, int id) : IDeviceQu
 
     public CudaStream? Stream => null;
 
+    /// <summary>Whether strided-batched GEMMs are expected (the training engine's recurrent GEMM); inference queues refuse them.</summary>
+    internal bool BatchedGemms { get; set; }
+
     public bool IsIdle => Pending.Count == 0;
 
     public override string ToString() => $"queue {Id}";
@@ -363,14 +381,58 @@ internal sealed class EmulatedQueue(EmulatedBackend backend, int id) : IDeviceQu
         Add("zero", () => backend.Bytes(destination, bytes, "zero").Clear());
     }
 
+    public void Copy(ulong destination, ulong source, long bytes)
+    {
+        if (bytes <= 0)
+            return;
+        Add("copy", () => backend.Bytes(source, bytes, "copy source").CopyTo(backend.Bytes(destination, bytes, "copy destination")));
+    }
+
+    public void Upload<T>(ulong destination, ReadOnlySpan<T> source) where T : unmanaged
+    {
+        if (backend.ActiveCapture is not null)
+            throw new InvalidOperationException("a host copy inside a captured graph (CUDA forbids pageable copies during capture)");
+        if (source.IsEmpty)
+            return;
+        // The span may be reused once the call returns (a pageable copy is staged at the call): copy it now.
+        var data = MemoryMarshal.AsBytes(source).ToArray();
+        Add("upload", () => data.CopyTo(backend.Bytes(destination, data.Length, "upload")));
+    }
+
+    public void Download<T>(ulong source, Span<T> destination) where T : unmanaged
+    {
+        if (backend.ActiveCapture is not null)
+            throw new InvalidOperationException("a host copy inside a captured graph");
+        if (destination.IsEmpty)
+            return;
+        Synchronize();
+        var bytes = MemoryMarshal.AsBytes(destination);
+        backend.Bytes(source, bytes.Length, "download").CopyTo(bytes);
+    }
+
+    public void Launch<TParams>(TrainingKernel kernel, in LaunchConfig config, in TParams parameters) where TParams : unmanaged
+    {
+        var p = parameters;
+        var c = config;
+        string name = TrainingKernelNames.Of(kernel);
+        Add(name, () =>
+        {
+            backend.Count(name);
+            if (backend.RealKernels)
+                KernelsOnCpu.CpuKernels.Launch(name, c, p);
+            else
+                KernelPorts.Run(backend, kernel, c, p);
+        });
+    }
+
     public void Gemm(in GemmOp op)
     {
         var o = op;
         Add("gemm", () =>
         {
             backend.Count("gemm");
-            // The inference engine never asks for an empty GEMM; one would be a host-side indexing slip.
-            if (o.M < 1 || o.N < 1 || o.K < 1 || o.IsStridedBatch || o.BatchCount != 1)
+            // Neither engine asks for an empty GEMM, and inference never for a batch; either would be a host-side slip.
+            if (o.M < 1 || o.N < 1 || o.K < 1 || (!BatchedGemms && (o.IsStridedBatch || o.BatchCount != 1)))
                 throw new InvalidOperationException($"GEMM with an empty dimension or a batch: {o}");
             EmulatedGemm.Validate(o);
             // A and B are read from copies, as the device reads inputs that the GEMM's own output cannot change.
@@ -457,6 +519,7 @@ internal sealed class EmulatedQueue(EmulatedBackend backend, int id) : IDeviceQu
 
     public void BeginCapture()
     {
+        backend.CapturesBegun++;
         if (backend.ActiveCapture is not null)
             throw new InvalidOperationException("a capture is already active");
         backend.ActiveCapture = new Capture(this);
@@ -471,6 +534,8 @@ internal sealed class EmulatedQueue(EmulatedBackend backend, int id) : IDeviceQu
         foreach (var (queue, (captured, joined)) in capture.Members)
             if (joined < captured)
                 throw new InvalidOperationException($"{queue} was not joined back into the capture's origin (cudaErrorStreamCaptureUnjoined): {captured} ops, joined up to {joined}");
+        if (backend.FailCaptures)
+            throw new CudaException(900, "cuStreamEndCapture", "emulated: capture invalidated");
         if (backend.FailNextCapture)
         {
             backend.FailNextCapture = false;

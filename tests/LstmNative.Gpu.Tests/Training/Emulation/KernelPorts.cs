@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using LstmNative.Cuda;
+using LstmNative.Gpu.Tests.Inference.Emulation;
 using LstmNative.Gpu.Training;
 
 namespace LstmNative.Gpu.Tests.Training.Emulation;
@@ -13,7 +14,7 @@ internal static class KernelPorts
 {
     private const int Peepholes = 1, InputForget = 2, ClipFlag = 4, ReverseFlag = 8;
 
-    public static void Run<TParams>(CpuTrainingDevice dev, TrainingKernel kernel, LaunchConfig cfg, TParams raw) where TParams : unmanaged
+    public static void Run<TParams>(EmulatedBackend dev, TrainingKernel kernel, LaunchConfig cfg, TParams raw) where TParams : unmanaged
     {
         switch (kernel)
         {
@@ -84,7 +85,7 @@ internal static class KernelPorts
     // ----------------------------------------------------------------------------------------------------------
     // Step kernels: grid (ceil(H / block), B, D).
 
-    private static void Step(CpuTrainingDevice dev, TrainingKernel kernel, LaunchConfig cfg, RnnStepParams p)
+    private static void Step(EmulatedBackend dev, TrainingKernel kernel, LaunchConfig cfg, RnnStepParams p)
     {
         if (cfg.Grid.Z != (uint)p.Dirs || cfg.Grid.Y != (uint)p.Batch || (long)cfg.Grid.X * cfg.Block.X < p.Hidden || cfg.Block.Y != 1)
             throw new InvalidOperationException($"step launch {cfg} does not cover D={p.Dirs}, B={p.Batch}, H={p.Hidden}");
@@ -116,7 +117,7 @@ internal static class KernelPorts
                 }
     }
 
-    private static int Length(CpuTrainingDevice dev, in RnnStepParams p, int b) =>
+    private static int Length(EmulatedBackend dev, in RnnStepParams p, int b) =>
         p.Lengths != 0 ? dev.Int(p.Lengths, b) : p.Steps;
 
     private static bool Reverse(in RnnStepParams p, int d) => d == 1 || ((int)p.Flags & ReverseFlag) != 0;
@@ -184,7 +185,7 @@ internal static class KernelPorts
             return grad ? ActGrad(q->ActKind[i], q->ActAlpha[i], q->ActBeta[i], c) : Act(q->ActKind[i], q->ActAlpha[i], q->ActBeta[i], c);
     }
 
-    private static void LstmForward(CpuTrainingDevice m, in RnnStepParams p, int d, int b, int j, bool general)
+    private static void LstmForward(EmulatedBackend m, in RnnStepParams p, int d, int b, int j, bool general)
     {
         int H = p.Hidden, D = p.Dirs;
         int t = d == 0 ? p.T0 : p.T1;
@@ -262,7 +263,7 @@ internal static class KernelPorts
         m.At(p.C, state) = c;
     }
 
-    private static void GruForward(CpuTrainingDevice m, in RnnStepParams p, int d, int b, int j, bool general)
+    private static void GruForward(EmulatedBackend m, in RnnStepParams p, int d, int b, int j, bool general)
     {
         int H = p.Hidden, D = p.Dirs;
         int t = d == 0 ? p.T0 : p.T1;
@@ -308,7 +309,7 @@ internal static class KernelPorts
         m.At(p.H, state) = h;
     }
 
-    private static void GruForwardRz(CpuTrainingDevice m, in RnnStepParams p, int d, int b, int j, bool general)
+    private static void GruForwardRz(EmulatedBackend m, in RnnStepParams p, int d, int b, int j, bool general)
     {
         int H = p.Hidden, D = p.Dirs;
         int t = d == 0 ? p.T0 : p.T1;
@@ -350,7 +351,7 @@ internal static class KernelPorts
         m.At(p.Extra, row * H + j) = r * m.At(p.H, state);
     }
 
-    private static void GruForwardN(CpuTrainingDevice m, in RnnStepParams p, int d, int b, int j, bool general)
+    private static void GruForwardN(EmulatedBackend m, in RnnStepParams p, int d, int b, int j, bool general)
     {
         int H = p.Hidden, D = p.Dirs;
         int t = d == 0 ? p.T0 : p.T1;
@@ -386,7 +387,7 @@ internal static class KernelPorts
         m.At(p.H, state) = h;
     }
 
-    private static float PrevState(CpuTrainingDevice m, in RnnStepParams p, ulong history, long stride, long offset, ulong initial, int d, int b, int j, int t, int len)
+    private static float PrevState(EmulatedBackend m, in RnnStepParams p, ulong history, long stride, long offset, ulong initial, int d, int b, int j, int t, int len)
     {
         bool rev = Reverse(p, d);
         bool first = rev ? t + 1 >= len : t == 0;
@@ -396,7 +397,7 @@ internal static class KernelPorts
         return m.At(history, ((long)tp * p.Batch + b) * stride + offset);
     }
 
-    private static void LstmBackward(CpuTrainingDevice m, in RnnStepParams p, int d, int b, int j, bool general)
+    private static void LstmBackward(EmulatedBackend m, in RnnStepParams p, int d, int b, int j, bool general)
     {
         int H = p.Hidden, D = p.Dirs;
         int t = d == 0 ? p.T0 : p.T1;
@@ -459,7 +460,7 @@ internal static class KernelPorts
         m.At(p.Dh, state) = 0;
     }
 
-    private static void GruBackward(CpuTrainingDevice m, in RnnStepParams p, int d, int b, int j, bool general)
+    private static void GruBackward(EmulatedBackend m, in RnnStepParams p, int d, int b, int j, bool general)
     {
         int H = p.Hidden, D = p.Dirs;
         int t = d == 0 ? p.T0 : p.T1;
@@ -492,7 +493,7 @@ internal static class KernelPorts
         m.At(p.Dh, state) = dh * z;
     }
 
-    private static void GruBackwardZn(CpuTrainingDevice m, in RnnStepParams p, int d, int b, int j, bool general)
+    private static void GruBackwardZn(EmulatedBackend m, in RnnStepParams p, int d, int b, int j, bool general)
     {
         int H = p.Hidden, D = p.Dirs;
         int t = d == 0 ? p.T0 : p.T1;
@@ -519,7 +520,7 @@ internal static class KernelPorts
         m.At(p.Dh, state) = dh * z;
     }
 
-    private static void GruBackwardR(CpuTrainingDevice m, in RnnStepParams p, int d, int b, int j, bool general)
+    private static void GruBackwardR(EmulatedBackend m, in RnnStepParams p, int d, int b, int j, bool general)
     {
         int H = p.Hidden, D = p.Dirs;
         int t = d == 0 ? p.T0 : p.T1;
@@ -539,7 +540,7 @@ internal static class KernelPorts
     // ----------------------------------------------------------------------------------------------------------
     // Reductions and elementwise kernels.
 
-    private static void Gather(CpuTrainingDevice m, LaunchConfig cfg, GatherParams p)
+    private static void Gather(EmulatedBackend m, LaunchConfig cfg, GatherParams p)
     {
         long total = (long)p.Batch * p.Width;
         if (cfg.TotalThreads < total)
@@ -560,7 +561,7 @@ internal static class KernelPorts
         }
     }
 
-    private static void BiasGrad(CpuTrainingDevice m, LaunchConfig cfg, BiasGradParams p)
+    private static void BiasGrad(EmulatedBackend m, LaunchConfig cfg, BiasGradParams p)
     {
         if ((long)cfg.Grid.X * 32 < p.Width || cfg.Block.X != 32 || cfg.Block.Y != 8)
             throw new InvalidOperationException($"column launch {cfg} does not cover {p.Width} columns");
@@ -599,7 +600,7 @@ internal static class KernelPorts
         }
     }
 
-    private static void PeepholeGrad(CpuTrainingDevice m, LaunchConfig cfg, PeepholeGradParams p)
+    private static void PeepholeGrad(EmulatedBackend m, LaunchConfig cfg, PeepholeGradParams p)
     {
         long width = 3L * p.Hidden;
         if (cfg.TotalThreads < width * p.Dirs)
@@ -615,7 +616,7 @@ internal static class KernelPorts
         }
     }
 
-    private static void Dropout(CpuTrainingDevice m, DropoutParams p)
+    private static void Dropout(EmulatedBackend m, DropoutParams p)
     {
         for (long i = 0; i < p.Count; i++)
         {
@@ -624,31 +625,30 @@ internal static class KernelPorts
         }
     }
 
-    private static void AddBias(CpuTrainingDevice m, AddBiasParams p)
+    private static void AddBias(EmulatedBackend m, AddBiasParams p)
     {
         for (long i = 0; i < p.Rows * p.Cols; i++)
             m.At(p.X, i) += m.At(p.Bias, i % p.Cols);
     }
 
-    private static void OptimizerPrepare(CpuTrainingDevice m, OptimizerParams p)
+    private static void OptimizerPrepare(EmulatedBackend m, OptimizerParams p)
     {
         ref var s = ref m.Scalars(p.Scalars);
         FusedOptimizerMath.Prepare(p, ref s);
     }
 
-    private static void OptimizerUpdate(CpuTrainingDevice m, OptimizerParams p)
+    private static void OptimizerUpdate(EmulatedBackend m, OptimizerParams p)
     {
         var s = m.Scalars(p.Scalars);
-        var floats = m.Floats;
         int n = checked((int)p.Count);
-        Span<float> param = floats.Slice((int)m.Index(p.Param), n);
-        ReadOnlySpan<float> grad = floats.Slice((int)m.Index(p.Grad), n);
-        Span<float> mm = p.M != 0 ? floats.Slice((int)m.Index(p.M), n) : default;
-        Span<float> vv = p.V != 0 ? floats.Slice((int)m.Index(p.V), n) : default;
+        Span<float> param = m.Floats(p.Param, n, "optimizer parameters");
+        ReadOnlySpan<float> grad = m.Floats(p.Grad, n, "optimizer gradients");
+        Span<float> mm = p.M != 0 ? m.Floats(p.M, n, "optimizer m") : default;
+        Span<float> vv = p.V != 0 ? m.Floats(p.V, n, "optimizer v") : default;
         FusedOptimizerMath.Update(p, s, param, grad, mm, vv);
     }
 
-    private static void SquaredNormPartials(CpuTrainingDevice m, LaunchConfig cfg, SquaredNormParams p)
+    private static void SquaredNormPartials(EmulatedBackend m, LaunchConfig cfg, SquaredNormParams p)
     {
         if (cfg.Grid.X != p.Blocks || cfg.Block.X != TrainingLaunch.ReduceThreads)
             throw new InvalidOperationException($"norm launch {cfg} does not match {p.Blocks} blocks");
@@ -662,7 +662,7 @@ internal static class KernelPorts
             m.Double(p.Partials, k) = partials[k];
     }
 
-    private static void SquaredNormFinish(CpuTrainingDevice m, SquaredNormParams p)
+    private static void SquaredNormFinish(EmulatedBackend m, SquaredNormParams p)
     {
         double sum = 0;
         for (int k = 0; k < p.Blocks; k++)
@@ -670,7 +670,7 @@ internal static class KernelPorts
         m.Scalars(p.Scalars).GradSq = sum;
     }
 
-    private static void LossPointwise(CpuTrainingDevice m, LaunchConfig cfg, LossParams p)
+    private static void LossPointwise(EmulatedBackend m, LaunchConfig cfg, LossParams p)
     {
         if (cfg.Grid.X != p.Blocks)
             throw new InvalidOperationException($"loss launch {cfg} does not match {p.Blocks} blocks");
@@ -702,7 +702,7 @@ internal static class KernelPorts
             m.Double(p.Partials, k) = partials[k];
     }
 
-    private static void LossFinish(CpuTrainingDevice m, LossParams p)
+    private static void LossFinish(EmulatedBackend m, LossParams p)
     {
         double sum = 0;
         for (int k = 0; k < p.Blocks; k++)
