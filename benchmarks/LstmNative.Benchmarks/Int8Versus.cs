@@ -9,7 +9,7 @@ namespace LstmNative.Benchmarks;
 /// <summary>
 /// <c>int8vs ROUNDS [H ...]</c>: one LSTM layer, I = H, T = 100, B = 1, one thread, interleaved rounds; best wall time per
 /// run of: LstmNative fp32, int8 on the native VNNI kernel, int8 on the managed kernels, bf16 on the native vdpbf16ps
-/// kernel, bf16 on the managed (widening) kernels; ONNX Runtime fp32 LSTM and com.microsoft DynamicQuantizeLSTM (int8
+/// kernel, bf16 on the managed (widening) kernels, fp32 with the native batch-1 kernel switched off; ONNX Runtime fp32 LSTM and com.microsoft DynamicQuantizeLSTM (int8
 /// W/R [1, K, 4H], per-tensor scales, zero points 0). Also max |ΔY| vs fp32, and the bf16 ratios.
 /// </summary>
 internal static class Int8Versus
@@ -29,7 +29,7 @@ internal static class Int8Versus
             var names = new List<string>();
             var runs = new List<Action>();
             var outputs = new List<float[]>();
-            void Ours(string name, CpuPrecision p, bool native)
+            void Ours(string name, CpuPrecision p, bool native, bool fp32Native = true)
             {
                 NativeCpu.EnableInt8(native);
                 NativeCpu.EnableBf16(native);
@@ -39,13 +39,20 @@ internal static class Int8Versus
                 var y = new float[steps * h];
                 names.Add(name);
                 outputs.Add(y);
-                runs.Add(() => session.Run(x, steps, 1, y));
+                // The float32 batch-1 kernel is chosen per call, not at pack time: switch it for this engine's runs only.
+                runs.Add(fp32Native ? () => session.Run(x, steps, 1, y) : () =>
+                {
+                    NativeCpu.EnableFp32(false);
+                    session.Run(x, steps, 1, y);
+                    NativeCpu.EnableFp32(true);
+                });
             }
             Ours("ours fp32", CpuPrecision.Fp32, true);
             Ours("ours int8 native", CpuPrecision.Int8, true);
             Ours("ours int8 managed", CpuPrecision.Int8, false);
             Ours("ours bf16 native", CpuPrecision.Bf16, true);
             Ours("ours bf16 managed", CpuPrecision.Bf16, false);
+            Ours("ours fp32 managed", CpuPrecision.Fp32, true, fp32Native: false);
             var so = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
             void Ort(string name, byte[] model)
             {
@@ -86,6 +93,7 @@ internal static class Int8Versus
             double Best(string name) => best[names.IndexOf(name)];
             double bf16 = Best("ours bf16 native");
             Console.WriteLine($"  H={h,4} bf16 native: {Best("ORT fp32 LSTM") / bf16:F2}x ORT fp32, {Best("ours fp32") / bf16:F2}x ours fp32, {Best("ours bf16 managed") / bf16:F2}x ours bf16 managed");
+            Console.WriteLine($"  H={h,4} fp32: ORT fp32 / ours {Best("ORT fp32 LSTM") / Best("ours fp32"):F2} (managed kernels: {Best("ORT fp32 LSTM") / Best("ours fp32 managed"):F2}); int8 native: ORT DynamicQuantizeLSTM / ours {Best("ORT DynamicQuantizeLSTM") / Best("ours int8 native"):F2}");
         }
     }
 }
