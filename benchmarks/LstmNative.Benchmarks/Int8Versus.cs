@@ -16,8 +16,10 @@ internal static class Int8Versus
 {
     public static void Run(int rounds, int[] hidden)
     {
+        // LSTMNATIVE_INT8VS_THREADS: threads of every engine (ours and ORT's intra-op pool); 1 unless set.
+        int threads = int.TryParse(Environment.GetEnvironmentVariable("LSTMNATIVE_INT8VS_THREADS"), out int t) && t > 0 ? t : 1;
         Console.WriteLine($"NativeCpu: {NativeCpu.Status}");
-        Console.WriteLine("LSTM I=H T=100 B=1, 1 thread; best wall ms per run over interleaved rounds (ratio = other / ours int8 native)");
+        Console.WriteLine($"LSTM I=H T=100 B=1, {threads} thread(s); best wall ms per run over interleaved rounds (ratio = other / ours int8 native)");
         foreach (int h in hidden)
         {
             const int steps = 100;
@@ -33,7 +35,7 @@ internal static class Int8Versus
             {
                 NativeCpu.EnableInt8(native);
                 NativeCpu.EnableBf16(native);
-                var session = new CpuRnnModel([w], p).CreateSession(1, steps, 1);
+                var session = new CpuRnnModel([w], p).CreateSession(1, steps, threads);
                 NativeCpu.EnableInt8(true);
                 NativeCpu.EnableBf16(true);
                 var y = new float[steps * h];
@@ -53,7 +55,7 @@ internal static class Int8Versus
             Ours("ours bf16 native", CpuPrecision.Bf16, true);
             Ours("ours bf16 managed", CpuPrecision.Bf16, false);
             Ours("ours fp32 managed", CpuPrecision.Fp32, true, fp32Native: false);
-            var so = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            var so = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
             void Ort(string name, byte[] model)
             {
                 var s = new InferenceSession(model, so);
@@ -76,6 +78,10 @@ internal static class Int8Versus
             for (int round = 0; round < rounds; round++)
                 for (int i = 0; i < runs.Count; i++)
                 {
+                    // With 2 threads the previous engine's pool threads (ORT's spin after a run; ours for 200 µs) would
+                    // take a core from the next engine's first runs: let them go idle first.
+                    if (threads > 1)
+                        Thread.Sleep(30);
                     var sw = Stopwatch.StartNew();
                     for (int n = 0; n < inner; n++)
                         runs[i]();
