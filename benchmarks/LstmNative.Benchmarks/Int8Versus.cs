@@ -18,6 +18,9 @@ internal static class Int8Versus
     {
         // LSTMNATIVE_INT8VS_THREADS: threads of every engine (ours and ORT's intra-op pool); 1 unless set.
         int threads = int.TryParse(Environment.GetEnvironmentVariable("LSTMNATIVE_INT8VS_THREADS"), out int t) && t > 0 ? t : 1;
+        // LSTMNATIVE_INT8VS_STATIC=1: our forward splits each step statically across workers instead of by claimed chunks.
+        if (Environment.GetEnvironmentVariable("LSTMNATIVE_INT8VS_STATIC") == "1")
+            LayerExecutor.ClaimedForwardEnabled = false;
         Console.WriteLine($"NativeCpu: {NativeCpu.Status}");
         Console.WriteLine($"LSTM I=H T=100 B=1, {threads} thread(s); best wall ms per run over interleaved rounds (ratio = other / ours int8 native)");
         foreach (int h in hidden)
@@ -76,12 +79,18 @@ internal static class Int8Versus
             foreach (var r in runs)
                 r();
             for (int round = 0; round < rounds; round++)
-                for (int i = 0; i < runs.Count; i++)
+                for (int j = 0; j < runs.Count; j++)
                 {
-                    // With 2 threads the previous engine's pool threads (ORT's spin after a run; ours for 200 µs) would
-                    // take a core from the next engine's first runs: let them go idle first.
+                    // Each round starts one engine later, so no engine always follows the same one (at 2 threads the
+                    // first engine after ORT's spinning pool measured up to 1.3x slow).
+                    int i = (j + round) % runs.Count;
+                    // With 2 threads the previous engine's pool threads (ORT's spin after a run; ours for 200 µs) take a
+                    // core from the next engine's first runs: let them go idle, then one untimed run wakes this engine's pool.
                     if (threads > 1)
+                    {
                         Thread.Sleep(30);
+                        runs[i]();
+                    }
                     var sw = Stopwatch.StartNew();
                     for (int n = 0; n < inner; n++)
                         runs[i]();
