@@ -26,7 +26,7 @@ void CompileNativeCpu(DirectoryPath root, bool ci)
     var clang = FindClang();
     if (clang == null)
     {
-        var message = "clang was not found (CLANG, clang-14, clang on PATH) or CLANG=none: the native CPU kernels (int8 VNNI, bf16 AVX512-BF16) are NOT built; " +
+        var message = "clang was not found (CLANG, clang-14, clang on PATH) or CLANG=none: the native CPU kernels (int8 VNNI, bf16 AVX512-BF16, fp32 batch-1) are NOT built; " +
                       "the managed kernels will run. Install clang (apt-get install clang-14).";
         if (ci)
             throw new Exception(message + " CI=true requires them.");

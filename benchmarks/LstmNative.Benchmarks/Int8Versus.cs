@@ -9,15 +9,20 @@ namespace LstmNative.Benchmarks;
 /// <summary>
 /// <c>int8vs ROUNDS [H ...]</c>: one LSTM layer, I = H, T = 100, B = 1, one thread, interleaved rounds; best wall time per
 /// run of: LstmNative fp32, int8 on the native VNNI kernel, int8 on the managed kernels, bf16 on the native vdpbf16ps
-/// kernel, bf16 on the managed (widening) kernels; ONNX Runtime fp32 LSTM and com.microsoft DynamicQuantizeLSTM (int8
+/// kernel, bf16 on the managed (widening) kernels, fp32 with the native batch-1 kernel switched off; ONNX Runtime fp32 LSTM and com.microsoft DynamicQuantizeLSTM (int8
 /// W/R [1, K, 4H], per-tensor scales, zero points 0). Also max |ΔY| vs fp32, and the bf16 ratios.
 /// </summary>
 internal static class Int8Versus
 {
     public static void Run(int rounds, int[] hidden)
     {
+        // LSTMNATIVE_INT8VS_THREADS: threads of every engine (ours and ORT's intra-op pool); 1 unless set.
+        int threads = int.TryParse(Environment.GetEnvironmentVariable("LSTMNATIVE_INT8VS_THREADS"), out int t) && t > 0 ? t : 1;
+        // LSTMNATIVE_INT8VS_STATIC=1: our forward splits each step statically across workers instead of by claimed chunks.
+        if (Environment.GetEnvironmentVariable("LSTMNATIVE_INT8VS_STATIC") == "1")
+            LayerExecutor.ClaimedForwardEnabled = false;
         Console.WriteLine($"NativeCpu: {NativeCpu.Status}");
-        Console.WriteLine("LSTM I=H T=100 B=1, 1 thread; best wall ms per run over interleaved rounds (ratio = other / ours int8 native)");
+        Console.WriteLine($"LSTM I=H T=100 B=1, {threads} thread(s); best wall ms per run over interleaved rounds (ratio = other / ours int8 native)");
         foreach (int h in hidden)
         {
             const int steps = 100;
@@ -29,24 +34,31 @@ internal static class Int8Versus
             var names = new List<string>();
             var runs = new List<Action>();
             var outputs = new List<float[]>();
-            void Ours(string name, CpuPrecision p, bool native)
+            void Ours(string name, CpuPrecision p, bool native, bool fp32Native = true)
             {
                 NativeCpu.EnableInt8(native);
                 NativeCpu.EnableBf16(native);
-                var session = new CpuRnnModel([w], p).CreateSession(1, steps, 1);
+                var session = new CpuRnnModel([w], p).CreateSession(1, steps, threads);
                 NativeCpu.EnableInt8(true);
                 NativeCpu.EnableBf16(true);
                 var y = new float[steps * h];
                 names.Add(name);
                 outputs.Add(y);
-                runs.Add(() => session.Run(x, steps, 1, y));
+                // The float32 batch-1 kernel is chosen per call, not at pack time: switch it for this engine's runs only.
+                runs.Add(fp32Native ? () => session.Run(x, steps, 1, y) : () =>
+                {
+                    NativeCpu.EnableFp32(false);
+                    session.Run(x, steps, 1, y);
+                    NativeCpu.EnableFp32(true);
+                });
             }
             Ours("ours fp32", CpuPrecision.Fp32, true);
             Ours("ours int8 native", CpuPrecision.Int8, true);
             Ours("ours int8 managed", CpuPrecision.Int8, false);
             Ours("ours bf16 native", CpuPrecision.Bf16, true);
             Ours("ours bf16 managed", CpuPrecision.Bf16, false);
-            var so = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            Ours("ours fp32 managed", CpuPrecision.Fp32, true, fp32Native: false);
+            var so = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
             void Ort(string name, byte[] model)
             {
                 var s = new InferenceSession(model, so);
@@ -67,8 +79,18 @@ internal static class Int8Versus
             foreach (var r in runs)
                 r();
             for (int round = 0; round < rounds; round++)
-                for (int i = 0; i < runs.Count; i++)
+                for (int j = 0; j < runs.Count; j++)
                 {
+                    // Each round starts one engine later, so no engine always follows the same one (at 2 threads the
+                    // first engine after ORT's spinning pool measured up to 1.3x slow).
+                    int i = (j + round) % runs.Count;
+                    // With 2 threads the previous engine's pool threads (ORT's spin after a run; ours for 200 µs) take a
+                    // core from the next engine's first runs: let them go idle, then one untimed run wakes this engine's pool.
+                    if (threads > 1)
+                    {
+                        Thread.Sleep(30);
+                        runs[i]();
+                    }
                     var sw = Stopwatch.StartNew();
                     for (int n = 0; n < inner; n++)
                         runs[i]();
@@ -86,6 +108,7 @@ internal static class Int8Versus
             double Best(string name) => best[names.IndexOf(name)];
             double bf16 = Best("ours bf16 native");
             Console.WriteLine($"  H={h,4} bf16 native: {Best("ORT fp32 LSTM") / bf16:F2}x ORT fp32, {Best("ours fp32") / bf16:F2}x ours fp32, {Best("ours bf16 managed") / bf16:F2}x ours bf16 managed");
+            Console.WriteLine($"  H={h,4} fp32: ORT fp32 / ours {Best("ORT fp32 LSTM") / Best("ours fp32"):F2} (managed kernels: {Best("ORT fp32 LSTM") / Best("ours fp32 managed"):F2}); int8 native: ORT DynamicQuantizeLSTM / ours {Best("ORT DynamicQuantizeLSTM") / Best("ours int8 native"):F2}");
         }
     }
 }

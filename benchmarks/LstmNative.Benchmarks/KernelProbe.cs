@@ -33,23 +33,30 @@ internal static unsafe class KernelProbe
                     a.Span[i] = (float)(rng.NextDouble() * 2 - 1);
                 var c = new AlignedBuffer((long)rows * packs[0].Panels * nr);
                 var scratch = new AlignedBuffer(Sgemm.ScratchFloats);
-                int inner = Math.Max(1, (int)(20_000_000L / ((long)rows * k * n)));
-                var times = packs.Select(_ => new List<double>()).ToArray();
+                // LSTMNATIVE_KERNELS_INNER: products per timing (default ~20M multiply-adds' worth); a large count keeps the
+                // matrix resident in L3 between products as an engine's recurrence does (H = 1024's 16 MiB R included).
+                int inner = int.TryParse(Environment.GetEnvironmentVariable("LSTMNATIVE_KERNELS_INNER"), out int set) && set > 0
+                    ? set : Math.Max(1, (int)(20_000_000L / ((long)rows * k * n)));
+                // The last column is fp32 again with the native batch-1 kernel switched off (NativeCpu.EnableFp32(false)).
+                var times = packs.Append(packs[0]).Select(_ => new List<double>()).ToArray();
                 for (int r = 0; r < rounds + 1; r++)
-                    for (int i = 0; i < packs.Length; i++)
+                    for (int i = 0; i < times.Length; i++)
                     {
+                        var pack = packs[i % packs.Length];
+                        NativeCpu.EnableFp32(i < packs.Length);
                         double t0 = Clock.ThreadCpuMs();
                         for (int it = 0; it < inner; it++)
-                            Product(rows, k, a.Pointer, packs[i], c.Pointer, packs[0].Panels * nr, scratch.Pointer);
+                            Product(rows, k, a.Pointer, pack, c.Pointer, packs[0].Panels * nr, scratch.Pointer);
                         if (r > 0)
                             times[i].Add((Clock.ThreadCpuMs() - t0) * 1000 / inner);
+                        NativeCpu.EnableFp32(true);
                     }
                 GC.KeepAlive(a); // the products saw only their pointers
                 GC.KeepAlive(c);
                 GC.KeepAlive(scratch);
                 output.Write($"  H={h,4} rows={rows,3}:");
-                for (int i = 0; i < packs.Length; i++)
-                    output.Write($"  {PrecisionSet.Variants[i].Name} {times[i].Min(),9:F2} / {Clock.Median(times[i]),9:F2}" + (i > 0 ? $" ({Clock.Median(times[0]) / Clock.Median(times[i]):F2}x)" : ""));
+                for (int i = 0; i < times.Length; i++)
+                    output.Write($"  {(i < packs.Length ? PrecisionSet.Variants[i].Name : "Fp32 managed")} {times[i].Min(),9:F2} / {Clock.Median(times[i]),9:F2}" + (i > 0 ? $" ({Clock.Median(times[0]) / Clock.Median(times[i]):F2}x)" : ""));
                 output.WriteLine();
             }
     }

@@ -5,6 +5,7 @@
 // library itself builds and loads on any x86-64 CPU. Compiled with -ffp-contract=off: the float epilogue must round
 // exactly as the managed reference does (int8 results are compared bit for bit).
 // ABI 2: adds lstmn_sgemm_bf16_avx512bf16 (a stale ABI-1 library is reported and the managed kernels run).
+// ABI 3: adds lstmn_sgemv_f32_avx512 (the float32 batch-1 product).
 #include <stdint.h>
 #include <string.h>
 #include <immintrin.h>
@@ -13,10 +14,11 @@
 #define API __attribute__((visibility("default")))
 #define VNNI512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 #define BF16512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+#define F32512 __attribute__((target("avx512f")))
 
 enum { FEAT_AVX512 = 1, FEAT_VNNI = 2, FEAT_BF16 = 4, FEAT_AMX = 8 };
 
-API int lstmn_cpu_abi_version(void) { return 2; }
+API int lstmn_cpu_abi_version(void) { return 3; }
 
 static uint64_t xgetbv0(void)
 {
@@ -414,6 +416,121 @@ API BF16512 int lstmn_sgemm_bf16_avx512bf16(int m, int k, const float* a, long a
                 default: bkernel_r6(ai, k2, bp, pairs, ci, ldc, accumulate); break;
                 }
             }
+        }
+    }
+    return 0;
+}
+
+// ---- float32, one row: the batch-1 product that streams R every step --------------------------------------------------
+// Not a new instruction: the managed Kernel1x2 (Sgemm) runs the same loop, but .NET 10's JIT keeps each FMA's result in a
+// scratch register and copies it to the accumulator (one extra move per FMA, 31 instructions per two k) and does not
+// fold the loads; measured at H = 1024 (R = 16 MiB, resident in L3) that loop streams R about 15 % slower than this one
+// (the C loop reaches the bandwidth of a plain read of the same bytes). The arithmetic is the managed kernels', in
+// their order, so the results are bit for bit those of Sgemm.Run at 512 bits (checked at load and in the tests):
+// two panels per broadcast, even k into s/t and odd k into u/v, an odd last k into s/t, then (s + u) and (t + v); a
+// lone last panel as Kernel1: k mod 4 into four chains, the tail into the first, ((s + t) + (u + v)); C (+)= sum;
+// K in blocks of kBlock (Sgemm.SliverKC), later blocks accumulating. Panels of 32 columns, panelFloats apart.
+
+F32512 static inline void putv(float* c, __m512 v, int acc)
+{
+    if (acc)
+        v = _mm512_add_ps(_mm512_loadu_ps(c), v);
+    _mm512_storeu_ps(c, v);
+}
+
+F32512 static void fkernel1x2(const float* a, long acs, const float* b, const float* b2, int k, float* c, int acc)
+{
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, t0 = s0, t1 = s0, u0 = s0, u1 = s0, v0 = s0, v1 = s0;
+    int kk = 0;
+    for (; kk + 2 <= k; kk += 2)
+    {
+        __m512 x = _mm512_set1_ps(a[0]);
+        s0 = _mm512_fmadd_ps(x, _mm512_load_ps(b), s0);
+        s1 = _mm512_fmadd_ps(x, _mm512_load_ps(b + 16), s1);
+        t0 = _mm512_fmadd_ps(x, _mm512_load_ps(b2), t0);
+        t1 = _mm512_fmadd_ps(x, _mm512_load_ps(b2 + 16), t1);
+        x = _mm512_set1_ps(a[acs]);
+        u0 = _mm512_fmadd_ps(x, _mm512_load_ps(b + 32), u0);
+        u1 = _mm512_fmadd_ps(x, _mm512_load_ps(b + 48), u1);
+        v0 = _mm512_fmadd_ps(x, _mm512_load_ps(b2 + 32), v0);
+        v1 = _mm512_fmadd_ps(x, _mm512_load_ps(b2 + 48), v1);
+        a += 2 * acs; b += 64; b2 += 64;
+    }
+    if (kk < k)
+    {
+        __m512 x = _mm512_set1_ps(a[0]);
+        s0 = _mm512_fmadd_ps(x, _mm512_load_ps(b), s0);
+        s1 = _mm512_fmadd_ps(x, _mm512_load_ps(b + 16), s1);
+        t0 = _mm512_fmadd_ps(x, _mm512_load_ps(b2), t0);
+        t1 = _mm512_fmadd_ps(x, _mm512_load_ps(b2 + 16), t1);
+    }
+    putv(c, _mm512_add_ps(s0, u0), acc);
+    putv(c + 16, _mm512_add_ps(s1, u1), acc);
+    putv(c + 32, _mm512_add_ps(t0, v0), acc);
+    putv(c + 48, _mm512_add_ps(t1, v1), acc);
+}
+
+F32512 static void fkernel1(const float* a, long acs, const float* b, int k, float* c, int acc)
+{
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, t0 = s0, t1 = s0, u0 = s0, u1 = s0, v0 = s0, v1 = s0;
+    int kk = 0;
+    for (; kk + 4 <= k; kk += 4)
+    {
+        __m512 x = _mm512_set1_ps(a[0]);
+        s0 = _mm512_fmadd_ps(_mm512_load_ps(b), x, s0);
+        s1 = _mm512_fmadd_ps(_mm512_load_ps(b + 16), x, s1);
+        x = _mm512_set1_ps(a[acs]);
+        t0 = _mm512_fmadd_ps(_mm512_load_ps(b + 32), x, t0);
+        t1 = _mm512_fmadd_ps(_mm512_load_ps(b + 48), x, t1);
+        x = _mm512_set1_ps(a[2 * acs]);
+        u0 = _mm512_fmadd_ps(_mm512_load_ps(b + 64), x, u0);
+        u1 = _mm512_fmadd_ps(_mm512_load_ps(b + 80), x, u1);
+        x = _mm512_set1_ps(a[3 * acs]);
+        v0 = _mm512_fmadd_ps(_mm512_load_ps(b + 96), x, v0);
+        v1 = _mm512_fmadd_ps(_mm512_load_ps(b + 112), x, v1);
+        a += 4 * acs; b += 128;
+    }
+    for (; kk < k; kk++)
+    {
+        __m512 x = _mm512_set1_ps(a[0]);
+        s0 = _mm512_fmadd_ps(_mm512_load_ps(b), x, s0);
+        s1 = _mm512_fmadd_ps(_mm512_load_ps(b + 16), x, s1);
+        a += acs; b += 32;
+    }
+    putv(c, _mm512_add_ps(_mm512_add_ps(s0, t0), _mm512_add_ps(u0, v0)), acc);
+    putv(c + 16, _mm512_add_ps(_mm512_add_ps(s1, t1), _mm512_add_ps(u1, v1)), acc);
+}
+
+// c[p*32 .. p*32 + 32) for panels p in [p0, p0 + count): (+)= sum_k a[k*acs] * B[k, p*32 + j]. panels must be 64-byte
+// aligned with panelFloats a multiple of 16 (PackedMatrix's AlignedBuffer). Returns 0, or -1 for a kBlock < 1.
+API F32512 int lstmn_sgemv_f32_avx512(int k, const float* a, long acs, const float* panels, long panelFloats,
+    int p0, int count, float* c, int accumulate, int kBlock)
+{
+    if (kBlock < 1)
+        return -1;
+    if (count <= 0)
+        return 0;
+    if (k <= 0)
+    {
+        if (!accumulate)
+            memset(c + (long)p0 * 32, 0, (size_t)count * 32 * sizeof(float));
+        return 0;
+    }
+    for (int k0 = 0; k0 < k; k0 += kBlock)
+    {
+        int kc = k - k0 < kBlock ? k - k0 : kBlock;
+        int acc = accumulate || k0 > 0;
+        const float* ak = a + (long)k0 * acs;
+        for (int p = p0; p < p0 + count; p++)
+        {
+            const float* bp = panels + (long)p * panelFloats + (long)k0 * 32;
+            if (p + 1 < p0 + count)
+            {
+                fkernel1x2(ak, acs, bp, bp + panelFloats, kc, c + (long)p * 32, acc);
+                p++;
+            }
+            else
+                fkernel1(ak, acs, bp, kc, c + (long)p * 32, acc);
         }
     }
     return 0;

@@ -55,11 +55,23 @@ internal static unsafe class Sgemm
                     QGemm.Run<VecS, QVecS>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
                 break;
             default:
-                Run<TV, F32Panels>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
+                // One row at 512 bits: the native loop streams the panels faster than the JIT's (NativeCpu.RunFp32), same bits.
+                if (m == 1 && typeof(TV) == typeof(Vec512) && b.PanelWidth == 32 && NativeCpu.Fp32Gemv)
+                    NativeCpu.RunFp32(k, a, acs, b, p0, panelCount, c, accumulate);
+                else
+                    Run<TV, F32Panels>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
                 break;
         }
         // The kernels read b's panels through raw pointers: b (and its pinned buffer) must outlive them even when the
         // caller holds it nowhere else (the GC would otherwise be free to reclaim it after its last managed use).
+        GC.KeepAlive(b);
+    }
+
+    /// <summary>The managed float32 kernels alone (never the native one): the reference <see cref="NativeCpu"/> checks its float32 kernel against.</summary>
+    internal static void RunManaged<TV>(int m, int k, float* a, nint ars, nint acs, PackedMatrix b, int p0, int panelCount,
+        float* c, nint ldc, bool accumulate, float* scratch) where TV : unmanaged, IVec<TV>
+    {
+        Run<TV, F32Panels>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
         GC.KeepAlive(b);
     }
 
