@@ -301,7 +301,7 @@ Task("Sample")
     // NuGet caches packages by id and version: drop the cached copy so the sample gets the package just built.
     var cache = EnvironmentVariable("NUGET_PACKAGES")
         ?? System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-    foreach (var id in new[] { "lstmnative", "lstmnative.training" })
+    foreach (var id in new[] { "lstmnative", "lstmnative.training", "lstmnative.forecasting" })
     {
         var cached = System.IO.Path.Combine(cache, id);
         if (System.IO.Directory.Exists(cached))
