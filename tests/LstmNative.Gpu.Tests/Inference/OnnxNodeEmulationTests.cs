@@ -1,6 +1,6 @@
 using LstmNative.Formats;
 using LstmNative.Gpu.Inference;
-using LstmNative.Gpu.Tests.Inference.Emulation;
+using LstmNative.Gpu.Tests.Emulation;
 using LstmNative.Model;
 using LstmNative.Onnx;
 using NUnit.Framework;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using LstmNative.Gpu.Inference;
-using LstmNative.Gpu.Tests.Inference.Emulation;
+using LstmNative.Gpu.Tests.Emulation;
 using LstmNative.Model;
 using NUnit.Framework;
 

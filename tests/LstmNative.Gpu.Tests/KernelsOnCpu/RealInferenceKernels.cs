@@ -1,6 +1,6 @@
 using LstmNative.Cuda;
 using LstmNative.Gpu.Inference;
-using LstmNative.Gpu.Tests.Inference.Emulation;
+using LstmNative.Gpu.Tests.Emulation;
 
 namespace LstmNative.Gpu.Tests.KernelsOnCpu;
 

@@ -1,4 +1,4 @@
-using LstmNative.Gpu.Tests.Inference.Emulation;
+using LstmNative.Gpu.Tests.Emulation;
 using LstmNative.Gpu.Device;
 using LstmNative.Gpu.Tests.Training;
 using LstmNative.Gpu.Training;
@@ -9,7 +9,7 @@ namespace LstmNative.Gpu.Tests.KernelsOnCpu;
 
 /// <summary>
 /// The REAL training kernels (kernels/rnn_train_forward.cu, rnn_backward.cu, optimizer.cu, loss.cu, clip.cu compiled
-/// for the CPU) driven by the unchanged GpuRnnStack / GpuRnnTrainer on <see cref="Inference.Emulation.EmulatedBackend"/> with native
+/// for the CPU) driven by the unchanged GpuRnnStack / GpuRnnTrainer on <see cref="Emulation.EmulatedBackend"/> with native
 /// memory (GEMMs as C# loops, as the host queues them): every output and gradient against the reference, the
 /// optimizer kernel bit for bit against its host mirror, and whole training runs against the CPU training stack.
 /// </summary>

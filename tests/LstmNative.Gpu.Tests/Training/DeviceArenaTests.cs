@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using LstmNative.Cuda;
 using LstmNative.Gpu.Device;
-using LstmNative.Gpu.Tests.Inference.Emulation;
+using LstmNative.Gpu.Tests.Emulation;
 using NUnit.Framework;
 
 namespace LstmNative.Gpu.Tests.Training;

@@ -1,4 +1,4 @@
-using LstmNative.Gpu.Tests.Inference.Emulation;
+using LstmNative.Gpu.Tests.Emulation;
 using LstmNative.Gpu.Training;
 using LstmNative.Model;
 using LstmNative.Onnx;

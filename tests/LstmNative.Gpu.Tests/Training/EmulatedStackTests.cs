@@ -1,4 +1,4 @@
-using LstmNative.Gpu.Tests.Inference.Emulation;
+using LstmNative.Gpu.Tests.Emulation;
 using NUnit.Framework;
 
 namespace LstmNative.Gpu.Tests.Training;

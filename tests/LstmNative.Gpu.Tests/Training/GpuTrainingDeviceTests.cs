@@ -1,4 +1,4 @@
-using LstmNative.Gpu.Tests.Inference.Emulation;
+using LstmNative.Gpu.Tests.Emulation;
 using LstmNative.Gpu.Device;
 using LstmNative.Cuda;
 using LstmNative.Gpu.Tests.Device;

@@ -1,4 +1,4 @@
-using LstmNative.Gpu.Tests.Training.Emulation;
+using LstmNative.Gpu.Tests.Emulation;
 using LstmNative.Gpu.Training;
 using LstmNative.Model;
 using NUnit.Framework;

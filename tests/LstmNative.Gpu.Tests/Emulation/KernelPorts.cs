@@ -1,9 +1,8 @@
 using System.Runtime.CompilerServices;
 using LstmNative.Cuda;
-using LstmNative.Gpu.Tests.Inference.Emulation;
 using LstmNative.Gpu.Training;
 
-namespace LstmNative.Gpu.Tests.Training.Emulation;
+namespace LstmNative.Gpu.Tests.Emulation;
 
 /// <summary>
 /// C# ports of the training kernels, line for line from kernels/rnn_train_forward.cu, rnn_backward.cu, optimizer.cu,

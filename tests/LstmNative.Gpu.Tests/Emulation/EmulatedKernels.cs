@@ -1,7 +1,7 @@
 using LstmNative.Gpu.Inference;
 using LstmNative.Model;
 
-namespace LstmNative.Gpu.Tests.Inference.Emulation;
+namespace LstmNative.Gpu.Tests.Emulation;
 
 /// <summary>
 /// Line-by-line CPU ports of the inference kernels (kernels/rnn_forward.cu, kernels/rnn_persistent.cu); the GEMMs are

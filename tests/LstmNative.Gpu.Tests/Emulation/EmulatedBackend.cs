@@ -2,12 +2,10 @@ using System.Runtime.InteropServices;
 using LstmNative.Cuda;
 using LstmNative.Gpu.Device;
 using LstmNative.Gpu.Inference;
-using LstmNative.Gpu.Tests.Emulation;
-using LstmNative.Gpu.Tests.Training.Emulation;
 using LstmNative.Gpu.Training;
 using LstmNative.Model;
 
-namespace LstmNative.Gpu.Tests.Inference.Emulation;
+namespace LstmNative.Gpu.Tests.Emulation;
 
 /// <summary>
 /// A CPU stand-in for the GPU behind <see cref="IInferenceBackend"/>, for testing the inference orchestration without a

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using LstmNative.Gpu.Device;
 using LstmNative.Gpu.Training;
 
-namespace LstmNative.Gpu.Tests.Inference.Emulation;
+namespace LstmNative.Gpu.Tests.Emulation;
 
 // Element access for the training kernels' C# ports (KernelPorts), which read and write device memory one element
 // at a time through the same bounds-checked allocations as everything else.

@@ -3,7 +3,7 @@ using LstmNative.Gpu.Device;
 using LstmNative.Gpu.Inference;
 using LstmNative.Gpu.Training;
 
-namespace LstmNative.Gpu.Tests.Training.Emulation;
+namespace LstmNative.Gpu.Tests.Emulation;
 
 /// <summary>
 /// A queue that accepts every call and does nothing, with an arena of made-up addresses: isolates the host side of a
