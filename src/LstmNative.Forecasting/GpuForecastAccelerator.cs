@@ -20,7 +20,7 @@ public sealed class GpuForecastAccelerator : IForecastAccelerator
 {
     private readonly GpuRnnTrainer _trainer;
     private readonly ForecasterShape _shape;
-    private readonly float[] _relative, _side, _target, _last;
+    private readonly float[] _relative, _side, _target, _last, _scales;
     private readonly float[] _headWeight, _headBias;
 
     /// <summary>Makes the accelerator on the first usable GPU, or null with the probe's reason.</summary>
@@ -47,6 +47,7 @@ public sealed class GpuForecastAccelerator : IForecastAccelerator
         _side = new float[(long)maxBatch * shape.Window];
         _target = new float[(long)maxBatch * shape.Horizon];
         _last = new float[maxBatch];
+        _scales = new float[shape.Features];
         _headWeight = new float[(long)shape.Horizon * (shape.Hidden + (shape.Highway ? shape.Window : 0))];
         _headBias = new float[shape.Horizon];
     }
@@ -60,6 +61,8 @@ public sealed class GpuForecastAccelerator : IForecastAccelerator
         var shape = model.Shape;
         if (shape.Quantiles is not null)
             throw new ArgumentException("quantile heads train on the CPU only: the device step computes MSE over one output per lead step");
+        if (shape.InstanceScale)
+            throw new ArgumentException("per-window scaling (instance scale) trains on the CPU only: the device step's loss has no per-window scale");
         double lr = settings.LearningRate, decay = settings.WeightDecay;
         return GpuTrainerOptions.FromRnn(model.Lstm.Options, shape.Steps, maxBatch) with
         {
@@ -181,7 +184,7 @@ public sealed class GpuForecastAccelerator : IForecastAccelerator
         if (b > _last.Length)
             throw new ArgumentException($"a batch of {b} exceeds the {_last.Length} windows this accelerator was sized for");
         for (int n = 0; n < b; n++)
-            _last[n] = _shape.MakeRelative<float>(inputs.Data.AsSpan(n * w * f, w * f), _relative.AsSpan(n * w * f, w * f), _side.AsSpan(n * w, w));
+            _last[n] = _shape.MakeRelative<float>(inputs.Data.AsSpan(n * w * f, w * f), _relative.AsSpan(n * w * f, w * f), _side.AsSpan(n * w, w), _scales);
         return b;
     }
 

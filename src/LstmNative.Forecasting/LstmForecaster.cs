@@ -18,9 +18,17 @@ namespace LstmNative.Forecasting;
 /// <param name="Quantiles">Null for a point forecaster (trained with MSE); else the quantile levels of its heads, strictly
 /// increasing in (0, 1) (e.g. 0.1, 0.5, 0.9; see <see cref="ParseQuantiles"/>), trained with the pinball loss: the model
 /// then gives one value per level for every lead step.</param>
+/// <param name="InstanceScale">Whether each window is also divided, feature by feature, by its own standard deviation
+/// before the LSTM sees it, and the forecast multiplied back by the target's (RevIN's scaling, Kim et al., ICLR 2022, on top
+/// of the centring on the last value that every forecaster does): windows of very different amplitude then look alike to
+/// the network.</param>
 public sealed record ForecasterShape(int Features, int TargetFeature, int Window, int Horizon, int Hidden = 64, int Layers = 2,
-    int Patch = 1, double Dropout = 0, bool Highway = true, IReadOnlyList<double>? Quantiles = null)
+    int Patch = 1, double Dropout = 0, bool Highway = true, IReadOnlyList<double>? Quantiles = null, bool InstanceScale = false)
 {
+    /// <summary>Added to a window's variance before its square root is taken (RevIN's epsilon), so a constant window
+    /// divides by a small number, not by zero.</summary>
+    public const double InstanceScaleEpsilon = 1e-5;
+
     /// <summary>LSTM time steps per window.</summary>
     public int Steps => Window / Patch;
 
@@ -54,22 +62,44 @@ public sealed record ForecasterShape(int Features, int TargetFeature, int Window
 
     /// <summary>
     /// The forecaster's input transform for one window <c>[window, F]</c>: every feature made relative to its last
-    /// observed value (into <paramref name="relative"/>, same layout), the target column of that into
-    /// <paramref name="targetWindow"/> <c>[window]</c> (the highway's input); returns the last observed target, which
-    /// the forecast is added to. Shared by the CPU module and the GPU accelerator, so both see the same inputs.
+    /// observed value (into <paramref name="relative"/>, same layout) and, with <see cref="InstanceScale"/>, divided by
+    /// that feature's standard deviation over the window (written to <paramref name="scales"/> <c>[F]</c>; 1 without
+    /// it); the target column of that into <paramref name="targetWindow"/> <c>[window]</c> (the highway's input).
+    /// Returns the last observed target, which the forecast (times the target's scale) is added to. Shared by the CPU
+    /// module and the GPU accelerator, so both see the same inputs.
     /// </summary>
-    public T MakeRelative<T>(ReadOnlySpan<T> window, Span<T> relative, Span<T> targetWindow) where T : unmanaged, INumber<T>
+    public T MakeRelative<T>(ReadOnlySpan<T> window, Span<T> relative, Span<T> targetWindow, Span<T> scales) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int w = Window, f = Features, k = TargetFeature;
-        if (window.Length != w * f || relative.Length != w * f || targetWindow.Length != w)
-            throw new ArgumentException($"a window is [{w}, {f}] and its target column [{w}]");
+        if (window.Length != w * f || relative.Length != w * f || targetWindow.Length != w || scales.Length != f)
+            throw new ArgumentException($"a window is [{w}, {f}], its target column [{w}] and its scales [{f}]");
         var last = window.Slice((w - 1) * f, f);
+        for (int c = 0; c < f; c++)
+            scales[c] = InstanceScale ? WindowStd(window, c) : T.One;
         for (int t = 0; t < w; t++)
             for (int c = 0; c < f; c++)
-                relative[t * f + c] = window[t * f + c] - last[c];
+                relative[t * f + c] = (window[t * f + c] - last[c]) / scales[c];
         for (int t = 0; t < w; t++)
             targetWindow[t] = relative[t * f + k];
         return last[k];
+    }
+
+    /// <summary>Column <paramref name="c"/>'s population standard deviation over the window, with
+    /// <see cref="InstanceScaleEpsilon"/> added to the variance.</summary>
+    private T WindowStd<T>(ReadOnlySpan<T> window, int c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = Window, f = Features;
+        T mean = T.Zero;
+        for (int t = 0; t < w; t++)
+            mean += window[t * f + c];
+        mean /= T.CreateChecked(w);
+        T variance = T.Zero;
+        for (int t = 0; t < w; t++)
+        {
+            T d = window[t * f + c] - mean;
+            variance += d * d;
+        }
+        return T.Sqrt(variance / T.CreateChecked(w) + T.CreateChecked(InstanceScaleEpsilon));
     }
 
     /// <summary>Throws when the shape is inconsistent.</summary>
@@ -103,10 +133,12 @@ public sealed record ForecasterShape(int Features, int TargetFeature, int Window
 
 /// <summary>
 /// The forecaster: a multi-layer LSTM over the input window that predicts the change from the last observed value.
-/// Inputs <c>[B, window, F]</c> (standardized) are made relative to each feature's last value, cut into patches of
-/// <see cref="ForecasterShape.Patch"/> steps, run through the LSTM; its last hidden state goes through a linear head
-/// to <c>horizon</c> outputs, which are added to the last observed target value (a skip connection from persistence),
-/// plus, when <see cref="ForecasterShape.Highway"/> is on, a linear map of the relative target window. Output:
+/// Inputs <c>[B, window, F]</c> (standardized) are made relative to each feature's last value (and, with
+/// <see cref="ForecasterShape.InstanceScale"/>, divided by each feature's standard deviation over the window), cut into
+/// patches of <see cref="ForecasterShape.Patch"/> steps, run through the LSTM; its last hidden state goes through a
+/// linear head to <c>horizon</c> outputs, plus, when <see cref="ForecasterShape.Highway"/> is on, a linear map of the
+/// relative target window; that sum (times the target's window scale, when scaling) is added to the last observed
+/// target value (a skip connection from persistence). Output:
 /// <c>[B, horizon]</c>, or with <see cref="ForecasterShape.Quantiles"/> <c>[B, horizon · Q]</c>, one value per quantile
 /// level for every lead step (levels innermost): the quantile heads share the LSTM, and each has its own row of the head
 /// and of the highway. The head and highway start at zero, so training starts from exactly the persistence forecast
@@ -116,7 +148,7 @@ public sealed record ForecasterShape(int Features, int TargetFeature, int Window
 public sealed class LstmForecaster<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly LastTimeStep<T> _last = new();
-    private Tensor<T>? _input, _relative, _targetWindow, _output, _gradInput;
+    private Tensor<T>? _input, _relative, _targetWindow, _scales, _output, _gradHead, _gradInput;
 
     /// <summary>Creates the network, initialised from <paramref name="random"/>.</summary>
     public LstmForecaster(ForecasterShape shape, Random random, IRnnLayerEngine<T>? engine = null)
@@ -160,8 +192,10 @@ public sealed class LstmForecaster<T> : Module<T> where T : unmanaged, IFloating
         _input = input;
         var relative = _relative = Tensor<T>.Reuse(_relative, [b, w, f]);
         var targetWindow = _targetWindow = Tensor<T>.Reuse(_targetWindow, [b, w]);
+        var scales = _scales = Tensor<T>.Reuse(_scales, [b, f]);
         for (int n = 0; n < b; n++)
-            s.MakeRelative<T>(input.Data.AsSpan(n * w * f, w * f), relative.Data.AsSpan(n * w * f, w * f), targetWindow.Data.AsSpan(n * w, w));
+            s.MakeRelative<T>(input.Data.AsSpan(n * w * f, w * f), relative.Data.AsSpan(n * w * f, w * f), targetWindow.Data.AsSpan(n * w, w),
+                scales.Data.AsSpan(n * f, f));
         var hidden = _last.Forward(Lstm.Forward(relative.Reshape(b, s.Steps, s.Patch * f)));
         var head = Head.Forward(hidden);
         int outputs = s.Outputs;
@@ -173,11 +207,12 @@ public sealed class LstmForecaster<T> : Module<T> where T : unmanaged, IFloating
             for (int i = 0; i < output.Length; i++)
                 output.Data[i] += linear.Data[i];
         }
+        // Back to the data's scale: the network forecasts the change from the last value in units of the window's scale.
         for (int n = 0; n < b; n++)
         {
-            T last = input.Data[(n * w + w - 1) * f + k];
+            T last = input.Data[(n * w + w - 1) * f + k], scale = scales.Data[n * f + k];
             for (int o = 0; o < outputs; o++)
-                output.Data[n * outputs + o] += last;
+                output.Data[n * outputs + o] = last + scale * output.Data[n * outputs + o];
         }
         return output;
     }
@@ -189,25 +224,56 @@ public sealed class LstmForecaster<T> : Module<T> where T : unmanaged, IFloating
         RequireSameShape(gradOutput, _output!);
         var s = Shape;
         int b = input.Dim(0), w = s.Window, f = s.Features, k = s.TargetFeature, outputs = s.Outputs;
-        var dRelative = Lstm.Backward(_last.Backward(Head.Backward(gradOutput))).Reshape(b, w, f);
+        var scales = _scales!.Data;
+        // The head and highway produce z, and output = last + scale_k · z.
+        var gradHead = _gradHead = Tensor<T>.Reuse(_gradHead, gradOutput.Shape);
+        for (int n = 0; n < b; n++)
+            for (int o = 0; o < outputs; o++)
+                gradHead.Data[n * outputs + o] = gradOutput.Data[n * outputs + o] * scales[n * f + k];
+        var dRelative = Lstm.Backward(_last.Backward(Head.Backward(gradHead))).Reshape(b, w, f);
         var gradInput = _gradInput = Tensor<T>.Reuse(_gradInput, input.Shape);
         dRelative.Data.CopyTo(gradInput.Data, 0);
         if (Highway is not null)
         {
-            var dWindow = Highway.Backward(gradOutput);
+            var dWindow = Highway.Backward(gradHead);
             for (int n = 0; n < b; n++)
                 for (int t = 0; t < w; t++)
                     gradInput.Data[(n * w + t) * f + k] += dWindow.Data[n * w + t];
         }
-        // r = x - x_last: every relative gradient also flows, negated, into the last step; the skip adds dOut there.
+        // gradInput now holds dL/dr for r = (x − x_last) / scale. Map it back to x, column by column.
         for (int n = 0; n < b; n++)
         {
             var g = gradInput.Data.AsSpan(n * w * f, w * f);
+            var x = input.Data.AsSpan(n * w * f, w * f);
             for (int c = 0; c < f; c++)
             {
-                T sum = T.Zero;
+                T scale = scales[n * f + c], sum = T.Zero;
                 for (int t = 0; t < w; t++)
                     sum += g[t * f + c];
+                if (s.InstanceScale)
+                {
+                    // dL/dscale: through every r (−r/scale each) and, for the target, through output = last + scale · z.
+                    T dScale = T.Zero, mean = T.Zero;
+                    for (int t = 0; t < w; t++)
+                    {
+                        dScale -= g[t * f + c] * _relative!.Data[(n * w + t) * f + c];
+                        mean += x[t * f + c];
+                    }
+                    dScale /= scale;
+                    mean /= T.CreateChecked(w);
+                    if (c == k)
+                        for (int o = 0; o < outputs; o++)
+                        {
+                            T last = x[(w - 1) * f + k];
+                            dScale += gradOutput.Data[n * outputs + o] * (_output!.Data[n * outputs + o] - last) / scale;
+                        }
+                    // scale = sqrt(var + eps): dscale/dx_t = (x_t − mean) / (w · scale).
+                    T perStep = dScale / (T.CreateChecked(w) * scale);
+                    for (int t = 0; t < w; t++)
+                        g[t * f + c] = g[t * f + c] / scale + perStep * (x[t * f + c] - mean);
+                }
+                // r = (x − x_last) / scale: every relative gradient also flows, negated, into the last step; the skip adds dOut there.
+                sum /= scale;
                 if (c == k)
                     for (int o = 0; o < outputs; o++)
                         sum -= gradOutput.Data[n * outputs + o];

@@ -31,6 +31,10 @@ internal static class ForecastCommand
         var layers = Int("--layers", "stacked LSTM layers", 2);
         var dropout = new Option<double>("--dropout") { Description = "dropout between LSTM layers", DefaultValueFactory = _ => 0.0 };
         var highway = new Option<bool>("--highway") { Description = "add a linear path from the window to the forecast, LSTNet's AR highway (on by default; --highway false turns it off)", DefaultValueFactory = _ => true };
+        var instanceScale = new Option<bool>("--instance-scale")
+        {
+            Description = "also divide each window, feature by feature, by its own standard deviation and scale the forecast back (RevIN's scaling; CPU only)",
+        };
         var epochs = Int("--epochs", "maximum epochs", 20);
         var batch = Int("--batch-size", "windows per step", 64);
         var lr = new Option<double>("--lr") { Description = "learning rate", DefaultValueFactory = _ => 1e-3 };
@@ -64,13 +68,19 @@ internal static class ForecastCommand
 
         var command = new Command("forecast", "train an LSTM forecaster and compare it with persistence, seasonal naive and linear AR")
         {
-            csv, target, features, targets, window, horizon, protocol, patch, hidden, layers, dropout, highway, epochs, batch, lr, optimizer,
+            csv, target, features, targets, window, horizon, protocol, patch, hidden, layers, dropout, highway, instanceScale, epochs, batch, lr, optimizer,
             weightDecay, clip, patience, scheduler, perEpoch, season, arima, quantiles, linear, seed, outputDir, report, device,
         };
         command.SetAction(parse =>
         {
             var clock = Stopwatch.StartNew();
-            string dev = DeviceSelection.Resolve(parse.GetValue(device), gpu: true);
+            // Quantile heads and per-window scaling train on the CPU only (the GPU step's loss is plain MSE): an explicit
+            // cuda is refused before any device probe, so the reason is the option, and auto picks the CPU.
+            string? cpuOnly = parse.GetValue(quantiles) is not null ? "--quantiles: the quantile heads train"
+                : parse.GetValue(instanceScale) ? "--instance-scale: per-window scaling trains" : null;
+            if (cpuOnly is not null && parse.GetValue(device) == "cuda")
+                throw new CliException($"{cpuOnly} on the CPU only; use --device cpu or auto");
+            string dev = cpuOnly is not null ? "cpu" : DeviceSelection.Resolve(parse.GetValue(device), gpu: true);
             string? csvPath = parse.GetValue(csv)?.FullName;
             string? targetName = parse.GetValue(target);
             bool everyColumn = parse.GetValue(targets) == "all";
@@ -155,10 +165,6 @@ internal static class ForecastCommand
                 {
                     throw new CliException($"--quantiles: {e.Message}");
                 }
-                // The GPU step computes MSE: quantile heads run on the CPU (auto picks it; an explicit cuda is refused).
-                if (parse.GetValue(device) == "cuda")
-                    throw new CliException("--quantiles: the quantile heads train on the CPU only; use --device cpu or auto");
-                dev = "cpu";
             }
             int p = parse.GetValue(patch);
             if (p == 0)
@@ -166,7 +172,7 @@ internal static class ForecastCommand
             if (p < 0 || w % p != 0)
                 throw new CliException($"--window {w} must be a multiple of --patch {p}");
             var shape = new ForecasterShape(data.Features, data.TargetColumn, w, h, parse.GetValue(hidden), parse.GetValue(layers), p,
-                parse.GetValue(dropout), parse.GetValue(highway), levels);
+                parse.GetValue(dropout), parse.GetValue(highway), levels, parse.GetValue(instanceScale));
             var settings = new TrainingSettings(parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(optimizer)!,
                 parse.GetValue(weightDecay), parse.GetValue(clip), parse.GetValue(patience), parse.GetValue(scheduler)!, parse.GetValue(perEpoch),
                 parse.GetValue(seed));

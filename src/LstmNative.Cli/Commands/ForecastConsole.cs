@@ -33,7 +33,7 @@ internal static class ForecastConsole
             : "";
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"model: {s.Layers}-layer LSTM, hidden {s.Hidden}, window {s.Window} ({s.Steps} steps of {s.Patch}), horizon {s.Horizon}, " +
-            $"highway {(s.Highway ? "on" : "off")}; device {job.Device}, {engine}{heads}")));
+            $"highway {(s.Highway ? "on" : "off")}{(s.InstanceScale ? ", instance scale on" : "")}; device {job.Device}, {engine}{heads}")));
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCtrlC = (_, e) =>

@@ -135,7 +135,7 @@ public class ForecastCliTests
         AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--quantiles", "0.1,1.5", "-o", cli.PathOf("out")]),
             "--quantiles", "between 0 and 1");
         AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--quantiles", "0.1,0.9", "--device", "cuda",
-            "-o", cli.PathOf("out")]), "--device cuda");
+            "-o", cli.PathOf("out")]), "--quantiles", "CPU only");
         var (exit, stdout, err) = cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--quantiles", "0.1,0.9",
             "--output-dir", cli.PathOf("out"), "--report", cli.PathOf("report.json")]);
         Assert.That(exit, Is.Zero, err);
@@ -144,6 +144,23 @@ public class ForecastCliTests
         Assert.That(report.RootElement.GetProperty("intervals").GetArrayLength(), Is.EqualTo(2));
         Assert.That(report.RootElement.GetProperty("settings").GetProperty("model").GetProperty("quantiles").EnumerateArray().Select(e => e.GetDouble()),
             Is.EqualTo(new[] { 0.1, 0.5, 0.9 }));
+    }
+
+    [Test]
+    public void InstanceScaleTrainsOnTheCpuAndIsRecordedInTheReportAndCheckpoint()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 400);
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--instance-scale", "--device", "cuda",
+            "-o", cli.PathOf("out")]), "--instance-scale", "CPU only");
+        var (exit, stdout, err) = cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--instance-scale",
+            "--output-dir", cli.PathOf("out"), "--report", cli.PathOf("report.json")]);
+        Assert.That(exit, Is.Zero, err);
+        Assert.That(stdout, Does.Contain("instance scale on"));
+        using var report = JsonDocument.Parse(File.ReadAllText(cli.PathOf("report.json")));
+        Assert.That(report.RootElement.GetProperty("settings").GetProperty("model").GetProperty("instanceScale").GetBoolean(), Is.True);
+        var model = LstmNative.Forecasting.ForecasterCheckpoint.Load(cli.PathOf(Path.Combine("out", "model.safetensors")));
+        Assert.That(model.Shape.InstanceScale, Is.True, "the checkpoint's shape carries the scaling, so a reloaded model forecasts the same way");
     }
 
     [Test]
