@@ -40,6 +40,16 @@ public abstract class ForecastAcceleratorTests
         return new GpuForecastAccelerator(trainer, model.Shape, maxBatch, "emulated");
     }
 
+    [Test]
+    public void PerWindowScalingIsRefusedWithTheReason()
+    {
+        // The device step's loss is MSE on the change from the last value; RevIN's per-window scale is not part of it.
+        var data = Data();
+        var model = new LstmForecaster<float>(Shape(data, highway: true) with { InstanceScale = true }, new Random(1));
+        Assert.That(() => GpuForecastAccelerator.OptionsFor(model, new TrainingSettings(), 8),
+            Throws.ArgumentException.With.Message.Contains("instance scale").And.Message.Contains("CPU only"));
+    }
+
     /// <summary>A model whose head and highway are not zero (they start at zero: the forecast would be persistence).</summary>
     private static LstmForecaster<float> RandomModel(ForecasterShape shape, int seed)
     {
