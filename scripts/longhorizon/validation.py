@@ -34,30 +34,47 @@ def cell(r):
     return "–" if r is None else f"{r['val']:.4f} | {r['mse']:.4f} / {r['mae']:.4f}"
 
 
-print("| dataset | horizon | off: validation \\| test MSE / MAE | on: validation \\| test MSE / MAE | chosen on validation | "
-      "chosen, mean ± sd over seeds (test MSE / MAE) | PatchTST/64 | CPU s (off, on) |")
-print("|---|---:|---|---|---|---|---|---|")
+CANDIDATES = [("base", "3e-3 cosine"), ("rv", "3e-3 cosine + scale"), ("def", "defaults"), ("def-rv", "defaults + scale"),
+              ("rv-L512", "3e-3 cosine + scale, look-back 512")]
+print("| dataset | horizon | " + " | ".join(f"{label}: validation \\| test" for _, label in CANDIDATES) +
+      " | chosen on validation | chosen, mean ± sd over seeds (test MSE / MAE) | PatchTST/64 |")
+print("|---|---:|" + "---|" * len(CANDIDATES) + "---|---|---|")
 for d in ["ETTh1", "ETTh2"]:
     for i, h in enumerate(HORIZONS):
-        off, on = load(f"mv-{d}-{h}-base-s1"), load(f"mv-{d}-{h}-rv-s1")
-        if off is None or on is None:
+        runs1 = {tag: load(f"mv-{d}-{h}-{tag}-s1") for tag, _ in CANDIDATES}
+        present = {tag: r for tag, r in runs1.items() if r is not None}
+        if not present:
             continue
-        chosen = "on" if on["val"] < off["val"] else "off"
-        tag = "rv" if chosen == "on" else "base"
+        tag = min(present, key=lambda t: present[t]["val"])
+        label = dict(CANDIDATES)[tag]
         seeds = [r for r in (load(f"mv-{d}-{h}-{tag}-s{s}") for s in (1, 2, 3)) if r is not None]
         mse = [r["mse"] for r in seeds]
         mae = [r["mae"] for r in seeds]
         spread = (f"{statistics.mean(mse):.4f} ± {statistics.stdev(mse):.4f} / {statistics.mean(mae):.4f} ± {statistics.stdev(mae):.4f} (n={len(seeds)})"
                   if len(seeds) > 1 else f"{mse[0]:.4f} / {mae[0]:.4f} (n=1)")
-        print(f"| {d} | {h} | {cell(off)} | {cell(on)} | {chosen} | {spread} | {PATCHTST64[d][i]:.3f} | {off['cpu']:.0f}, {on['cpu']:.0f} |")
+        cells = " | ".join("–" if runs1[t] is None else f"{runs1[t]['val']:.4f} \\| {runs1[t]['mse']:.4f}" for t, _ in CANDIDATES)
+        print(f"| {d} | {h} | {cells} | {label} | {spread} | {PATCHTST64[d][i]:.3f} |")
+
+print()
+print("| dataset (univariate OT) | horizon | without: validation \\| test MSE / MAE | with --instance-scale: validation \\| test MSE / MAE | chosen on validation | PatchTST/64 |")
+print("|---|---:|---|---|---|---|")
+UNIVARIATE64 = {"ETTh1": [0.059, 0.074, 0.076, 0.087], "ETTh2": [0.131, 0.171, 0.171, 0.223]}
+for d in ["ETTh1", "ETTh2"]:
+    for i, h in enumerate(HORIZONS):
+        off, on = load(f"uni-{d}-{h}-base-s1"), load(f"uni-{d}-{h}-rv-s1")
+        if off is None or on is None:
+            continue
+        print(f"| {d} | {h} | {cell(off)} | {cell(on)} | {'with' if on['val'] < off['val'] else 'without'} | {UNIVARIATE64[d][i]:.3f} |")
 
 print()
 print("| run | what changes | validation MSE | test MSE / MAE | best epoch | CPU s |")
 print("|---|---|---:|---|---|---:|")
-for name, what in [("abl-defaults", "ETTh1 96: Adam 1e-3, plateau halving, patience 4"),
+for name, what in [("mv-ETTh1-96-def-s1", "ETTh1 96: defaults: Adam 1e-3, plateau halving, patience 4"),
                    ("abl-lr3e3", "ETTh1 96: --lr 3e-3, plateau"),
                    ("abl-w8k", "ETTh1 96: --windows-per-epoch 8192 --epochs 10"),
                    ("abl-lr3e3-w4k-e30", "ETTh1 96: --lr 3e-3 --windows-per-epoch 4096 --epochs 30"),
+                   ("abl-h2-rv-h128", "ETTh2 96: chosen + --instance-scale, hidden 128"),
+                   ("abl-h2-rv-drop", "ETTh2 96: chosen + --instance-scale, dropout 0.2"),
                    ("mv-ETTh1-96-base-s1", "ETTh1 96: the chosen --lr 3e-3 --scheduler cosine --epochs 20 --patience 20"),
                    ("mv-ETTh1-96-rv-s1", "ETTh1 96: chosen + --instance-scale"),
                    ("mv-ETTh2-96-rv-s1", "ETTh2 96: chosen + --instance-scale"),
