@@ -241,8 +241,12 @@ public unsafe class ReducedPrecisionTests
         }
     }
 
-    /// <summary>The int8 product, scalar: per row and K-block the int16 activations, exact integer sums, one scaling per block.</summary>
-    private static float[] Int8Reference(float[] a, int m, int k, float[] w, int n, PackedMatrix b, float[] c0, int ldc, int j0, int j1, bool accumulate)
+    /// <summary>
+    /// The int8 product, scalar: per row and K-block the int16 activations, exact integer sums, one scaling per block.
+    /// Static matrices (<see cref="PackedMatrix.IsStatic"/>): the fixed scale of their range, saturated activations, and
+    /// scale NaN for a block that holds NaN or ±∞.
+    /// </summary>
+    internal static float[] Int8Reference(float[] a, int m, int k, float[] w, int n, PackedMatrix b, float[] c0, int ldc, int j0, int j1, bool accumulate)
     {
         var scales = b.Scales!.Span;
         var c = (float[])c0.Clone();
@@ -252,9 +256,20 @@ public unsafe class ReducedPrecisionTests
             for (int i = 0; i < m; i++)
             {
                 float max = 0;
+                bool finite = true;
                 for (int kk = 0; kk < kc; kk++)
+                {
                     max = Math.Max(max, Math.Abs(a[i * k + k0 + kk]));
-                float rowScale = Quantization.ActivationScale(max, out float inv);
+                    finite &= float.IsFinite(a[i * k + k0 + kk]);
+                }
+                float rowScale, inv;
+                if (b.IsStatic)
+                {
+                    rowScale = Quantization.StaticScale(b.StaticRange, Quantization.ActivationLevels, out inv);
+                    rowScale = finite ? rowScale : float.NaN;
+                }
+                else
+                    rowScale = Quantization.ActivationScale(max, out inv);
                 for (int j = j0; j < j1; j++)
                 {
                     long sum = 0;
@@ -262,7 +277,8 @@ public unsafe class ReducedPrecisionTests
                     {
                         // The weight as the packed int8 (checked against the format by the test above).
                         int q = Quantization.QuantizeWeight(w[(k0 + kk) * n + j], scales[j]);
-                        sum += q * (long)Quantization.QuantizeActivation(a[i * k + k0 + kk], inv);
+                        float x = a[i * k + k0 + kk];
+                        sum += q * (long)(b.IsStatic ? Quantization.QuantizeSaturated(x, inv, Quantization.ActivationLevels) : Quantization.QuantizeActivation(x, inv));
                     }
                     float v = (float)(int)sum * (rowScale * scales[j]);
                     c[i * ldc + j] = accumulate || k0 > 0 ? c[i * ldc + j] + v : v;
@@ -272,7 +288,7 @@ public unsafe class ReducedPrecisionTests
         return c;
     }
 
-    private static void Product(KernelWidth width, int m, int k, float* a, PackedMatrix b, int p0, int pc, float* c, int ldc, bool acc, float* scratch)
+    internal static void Product(KernelWidth width, int m, int k, float* a, PackedMatrix b, int p0, int pc, float* c, int ldc, bool acc, float* scratch)
     {
         switch (width)
         {
@@ -317,7 +333,7 @@ public unsafe class ReducedPrecisionTests
 
     // ---------------------------------------------------------------- end to end
 
-    private static LayerWeights<float> RandomLayer(Random rng, RnnCellType cell, int input, int hidden, bool variant = false, RnnDirection dir = RnnDirection.Forward)
+    internal static LayerWeights<float> RandomLayer(Random rng, RnnCellType cell, int input, int hidden, bool variant = false, RnnDirection dir = RnnDirection.Forward)
     {
         var o = new RnnLayerOptions(cell, input, hidden, dir)
         {
@@ -328,7 +344,7 @@ public unsafe class ReducedPrecisionTests
         return new LayerWeights<float>(o).Randomize(rng, 1 / Math.Sqrt(hidden));
     }
 
-    private static (float[] Y, float[] Yh, float[] Yc) RunModel(CpuRnnModel model, float[] x, int steps, int batch, int[]? lengths = null, int threads = 1)
+    internal static (float[] Y, float[] Yh, float[] Yc) RunModel(CpuRnnModel model, float[] x, int steps, int batch, int[]? lengths = null, int threads = 1)
     {
         var last = model.Layers[^1];
         int state = model.Layers.Sum(l => l.DirectionCount) * batch * last.HiddenSize;
@@ -340,7 +356,7 @@ public unsafe class ReducedPrecisionTests
         return (y, yh, yc);
     }
 
-    private static double MaxAbsDiff(float[] a, float[] b)
+    internal static double MaxAbsDiff(float[] a, float[] b)
     {
         double worst = 0;
         for (int i = 0; i < a.Length; i++)
@@ -496,7 +512,7 @@ public unsafe class ReducedPrecisionTests
         Assert.That(allocated, Is.Zero, "bytes allocated on the calling thread by 20 x (Run + Step at batch 4 + Step at batch 1)");
     }
 
-    private readonly struct Map(float[] w, int n) : IElementMap
+    internal readonly struct Map(float[] w, int n) : IElementMap
     {
         public float Get(int k, int col) => w[k * n + col];
     }
