@@ -229,7 +229,7 @@ public static unsafe class NativeCpu
         int rc = b.IsStatic
             ? QGemmVnniStatic(m, k, a, ars, acs, (sbyte*)b.Buffer.Pointer, (nint)b.PanelBytes, p0, panelCount, b.Scales!.Pointer,
                 (int*)b.ColumnSums!.Pointer, c, ldc, accumulate ? 1 : 0, (byte*)scratch, (nint)Sgemm.ScratchFloats * sizeof(float),
-                Quantization.StaticScale(b.StaticRange, Quantization.WeightLevels, out float inverse), inverse)
+                b.StaticScale8, b.StaticInverse8)
             : QGemmVnni(m, k, a, ars, acs, (sbyte*)b.Buffer.Pointer, (nint)b.PanelBytes, p0, panelCount, b.Scales!.Pointer,
                 (int*)b.ColumnSums!.Pointer, c, ldc, accumulate ? 1 : 0, (byte*)scratch, (nint)Sgemm.ScratchFloats * sizeof(float));
         if (rc != 0)
@@ -380,7 +380,7 @@ public static unsafe class NativeCpu
             Array.Fill(u, (byte)128);
             if (b.IsStatic)
             {
-                scale = Quantization.StaticScale(b.StaticRange, Quantization.WeightLevels, out inv);
+                scale = Quantization.StaticScale(b.StaticRange, Quantization.WeightLevels, out inv); // recomputed: checks the packed values
                 if (!Quantization.IsFinite(x, acs, k))
                     scale = float.NaN; // the native kernel marks the row the same way; its quantized values do not matter then
                 for (int i = 0; i < k; i++)

@@ -94,8 +94,20 @@ internal sealed unsafe class PackedMatrix
             if (value != 0 && (Precision != CpuPrecision.Int8 || !(value > 0) || !float.IsFinite(value)))
                 throw new ArgumentOutOfRangeException(nameof(value), $"a static activation range must be finite, positive and on int8 weights, got {value} ({Precision})");
             field = value;
+            // Computed once here, not per product (two divisions are a measurable part of a batch-1 product at H = 64).
+            if (value > 0)
+            {
+                StaticScale16 = Quantization.StaticScale(value, Quantization.ActivationLevels, out StaticInverse16);
+                StaticScale8 = Quantization.StaticScale(value, Quantization.WeightLevels, out StaticInverse8);
+            }
         }
     }
+
+    /// <summary>Static only: the int16 activation scale of <see cref="StaticRange"/> (managed kernels) and its inverse.</summary>
+    public readonly float StaticScale16, StaticInverse16;
+
+    /// <summary>Static only: the uint8 activation scale of <see cref="StaticRange"/> (native VNNI kernel) and its inverse.</summary>
+    public readonly float StaticScale8, StaticInverse8;
 
     /// <summary>Whether the activations have a fixed (calibrated) scale: <see cref="StaticRange"/> &gt; 0.</summary>
     public bool IsStatic => StaticRange > 0;

@@ -48,7 +48,7 @@ internal static unsafe class QGemm
         int* qa = (int*)scratch;
         float* rowScale = scratch + RowScaleOffset;
         float* scales = b.Scales!.Pointer;
-        float staticRange = b.StaticRange;
+        float staticScale = b.StaticScale16, staticInverse = b.StaticInverse16;
         for (int k0 = 0; k0 < k; k0 += Sgemm.KC)
         {
             int kc = Math.Min(Sgemm.KC, k - k0), pairs = (kc + 1) >> 1;
@@ -56,7 +56,7 @@ internal static unsafe class QGemm
             for (int m0 = 0; m0 < m; m0 += Sgemm.MC)
             {
                 int mc = Math.Min(Sgemm.MC, m - m0);
-                PackA(a + m0 * ars + k0 * acs, ars, acs, mc, kc, qa, rowScale, staticRange);
+                PackA(a + m0 * ars + k0 * acs, ars, acs, mc, kc, qa, rowScale, staticScale, staticInverse);
                 for (int p = p0; p < p0 + panelCount; p++)
                 {
                     // k0 is a multiple of KC (even): k0 / 2 pairs of 2·NR bytes.
@@ -83,20 +83,17 @@ internal static unsafe class QGemm
     /// Quantizes rows [0, mc) × k [0, kc) of A into MR-row slivers of int16 pairs: sliver s, pair j holds
     /// <c>q(s·MR + r, 2j) | q(s·MR + r, 2j + 1) &lt;&lt; 16</c> at <c>[s·MR·pairs + j·MR + r]</c> (an odd kc pads a zero);
     /// a single row (mc = 1, batch 1) is packed contiguously instead (<c>[j]</c>). Row r's scale goes to
-    /// <paramref name="rowScale"/>[r]: dynamic (<paramref name="staticRange"/> 0), the row's own
-    /// <see cref="Quantization.ActivationScale"/>; static (a calibrated range &gt; 0), the fixed
-    /// <see cref="Quantization.StaticScale"/> with every value saturated to ±32767 and no max scan, NaN when the row
+    /// <paramref name="rowScale"/>[r]: dynamic (<paramref name="fixedScale"/> 0), the row's own
+    /// <see cref="Quantization.ActivationScale"/>; static (the fixed <see cref="Quantization.StaticScale"/> of a calibrated
+    /// range, <paramref name="fixedInv"/> its inverse), every value saturated to ±32767 and no max scan, NaN when the row
     /// holds NaN or ±∞ (checked in the same pass).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void PackA(float* a, nint ars, nint acs, int mc, int kc, int* dst, float* rowScale, float staticRange = 0)
+    internal static void PackA(float* a, nint ars, nint acs, int mc, int kc, int* dst, float* rowScale, float fixedScale = 0, float fixedInv = 0)
     {
         int pairs = (kc + 1) >> 1;
         nint step = mc == 1 ? 1 : MR;
-        bool isStatic = staticRange > 0;
-        float fixedScale = 0, fixedInv = 0;
-        if (isStatic)
-            fixedScale = Quantization.StaticScale(staticRange, Quantization.ActivationLevels, out fixedInv);
+        bool isStatic = fixedScale > 0;
         for (int r = 0; r < mc; r++)
         {
             float* src = a + r * ars;
