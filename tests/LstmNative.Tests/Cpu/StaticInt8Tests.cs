@@ -17,7 +17,7 @@ namespace LstmNative.Tests.Cpu;
 public unsafe class StaticInt8Tests
 {
     /// <summary>The documented bound (docs/benchmarks.md, "Static int8"): max |Y − Y_fp32| on held-out inputs, T = 100.</summary>
-    private const double Bound = 3e-2;
+    private const double Bound = 2e-2;
 
     [TearDown]
     public void RestoreNativeKernels() => NativeCpu.EnableInt8(true);
