@@ -170,8 +170,11 @@ public unsafe class ReducedPrecisionTests
     public static IEnumerable<TestCaseData> ProductCases()
     {
         foreach (var w in Widths())
+        {
             foreach (var p in Reduced)
-                yield return new TestCaseData(w, p).SetArgDisplayNames($"{w} {p}");
+                yield return new TestCaseData(w, p, false).SetArgDisplayNames($"{w} {p}");
+            yield return new TestCaseData(w, CpuPrecision.Int8, true).SetArgDisplayNames($"{w} Int8 static");
+        }
     }
 
     /// <summary>
@@ -180,8 +183,12 @@ public unsafe class ReducedPrecisionTests
     /// per-K-block int16 activations and the per-column int8 weights, scaled once per block — which the kernels must
     /// reproduce bit for bit (integer sums do not depend on their order).
     /// </summary>
+    /// <remarks>
+    /// Static int8 (<paramref name="isStatic"/>, <see cref="Int8Calibration"/>): a fixed range inside or above the data,
+    /// and now and then a value far past it (up to ±float.MaxValue), which must saturate exactly as the model says.
+    /// </remarks>
     [TestCaseSource(nameof(ProductCases))]
-    public void ProductsMatchAScalarModelOfTheSameQuantizedMath(KernelWidth width, CpuPrecision precision)
+    public void ProductsMatchAScalarModelOfTheSameQuantizedMath(KernelWidth width, CpuPrecision precision, bool isStatic)
     {
         var rng = new Random(TestContext.CurrentContext.Random.Next());
         int[] sizes = [1, 7, 17, 31, 33, 255, 257, 513];
@@ -195,7 +202,9 @@ public unsafe class ReducedPrecisionTests
             var a = RandomFloats(rng, m * k, 1);
             if (rng.Next(4) == 0)
                 Array.Clear(a, 0, k); // a zero row
-            var b = new PackedMatrix(k, n, nr, precision);
+            if (isStatic && rng.Next(3) == 0)
+                a[rng.Next(a.Length)] = rng.Next(2) == 0 ? 1e30f : -float.MaxValue; // far past the range
+            var b = new PackedMatrix(k, n, nr, precision) { StaticRange = isStatic ? new[] { 0.3f, 0.9f, 1f, 4f }[rng.Next(4)] : 0 };
             b.Pack(new Map(w, n));
             int p0 = rng.Next(b.Panels), pc = rng.Next(1, b.Panels - p0 + 1);
             int ldc = b.Panels * nr;
@@ -207,7 +216,7 @@ public unsafe class ReducedPrecisionTests
             GC.KeepAlive(scratch); // the kernels saw only its pointer: without this the GC may reclaim it mid-product
             GC.KeepAlive(b);
 
-            string label = $"M={m} K={k} N={n} panels [{p0}, {p0 + pc}) acc={accumulate}";
+            string label = $"M={m} K={k} N={n} range={b.StaticRange} panels [{p0}, {p0 + pc}) acc={accumulate}";
             if (precision == CpuPrecision.Bf16)
             {
                 // float32 sums in the kernel's order: within a few ulps of Σ|terms| (cancellation makes a relative check meaningless).

@@ -11,8 +11,9 @@ namespace LstmNative.Tests.Cpu;
 
 /// <summary>
 /// Static (calibrated) int8 (<see cref="Int8Calibrator"/>, <see cref="Int8Calibration"/>): the calibration's ranges, the
-/// fixed-scale saturating products (managed against a scalar model of the same math on every width; native against the
-/// managed reference, exactly), non-finite input, accuracy against float32 on held-out inputs, and the API.
+/// fixed-scale saturating products (native against the managed reference, exactly; the managed product against a scalar
+/// model of the same math on every width is ReducedPrecisionTests' product test, "Int8 static" cases), saturation,
+/// non-finite input, accuracy against float32 on held-out inputs, and the API.
 /// </summary>
 public unsafe class StaticInt8Tests
 {
@@ -30,47 +31,6 @@ public unsafe class StaticInt8Tests
     }
 
     // ---------------------------------------------------------------- products
-
-    public static IEnumerable<TestCaseData> WidthCases() => Widths().Select(w => new TestCaseData(w).SetArgDisplayNames(w.ToString()));
-
-    /// <summary>
-    /// The managed int16 product with a fixed range, on random shapes around the vector, panel and K-block (256) edges,
-    /// K = 1 and M = 1 included, with ranges inside the data (saturating) and above it: bit for bit the scalar model.
-    /// </summary>
-    [TestCaseSource(nameof(WidthCases))]
-    public void ManagedStaticProductMatchesTheScalarModel(KernelWidth width)
-    {
-        var rng = FreshRandom(out _);
-        int[] sizes = [1, 7, 17, 31, 33, 255, 256, 257, 513];
-        int nr = 2 * (int)width;
-        int cases = width == KernelWidth.Vector512 && CpuKernels.Detected < KernelWidth.Vector512 ? 10 : 24;
-        for (int it = 0; it < cases; it++)
-        {
-            int m = new[] { 1, 1, 2, 5, 7, 13 }[rng.Next(6)], k = sizes[rng.Next(sizes.Length)], n = sizes[rng.Next(5)];
-            bool accumulate = rng.Next(2) == 0;
-            float range = new[] { 0.3f, 0.9f, 1f, 4f }[rng.Next(4)];
-            var w = RandomFloats(rng, k * n, 1 / Math.Sqrt(k));
-            var a = RandomFloats(rng, m * k, 1);
-            if (rng.Next(3) == 0)
-                a[rng.Next(a.Length)] = rng.Next(2) == 0 ? 1e30f : -float.MaxValue; // far past the range
-            var b = new PackedMatrix(k, n, nr, CpuPrecision.Int8, int8Quads: false) { StaticRange = range };
-            b.Pack(new Map(w, n));
-            int p0 = rng.Next(b.Panels), pc = rng.Next(1, b.Panels - p0 + 1);
-            int ldc = b.Panels * nr;
-            var c0 = RandomFloats(rng, m * ldc, 1);
-            var c = (float[])c0.Clone();
-            var scratch = new AlignedBuffer(Sgemm.ScratchFloats);
-            fixed (float* ap = a, cp = c)
-                Product(width, m, k, ap, b, p0, pc, cp, ldc, accumulate, scratch.Pointer);
-            GC.KeepAlive(scratch);
-            GC.KeepAlive(b);
-            var expected = Int8Reference(a, m, k, w, n, b, c0, ldc, p0 * nr, (p0 + pc) * nr, accumulate);
-            string label = $"M={m} K={k} N={n} range={range} panels [{p0}, {p0 + pc}) acc={accumulate}";
-            for (int i = 0; i < m * ldc; i++)
-                if (BitConverter.SingleToInt32Bits(c[i]) != BitConverter.SingleToInt32Bits(expected[i]))
-                    Assert.Fail($"{label}: C[{i / ldc},{i % ldc}] = {c[i]:R}, expected {expected[i]:R}");
-        }
-    }
 
     private static void RequireVnni()
     {
