@@ -1,4 +1,6 @@
 using System.Collections.ObjectModel;
+using System.Text;
+using System.Text.Json;
 
 namespace LstmNative.Cpu;
 
@@ -71,6 +73,107 @@ public sealed class Int8Calibration
 
     /// <summary>The ranges of each layer, first layer first.</summary>
     public IReadOnlyList<Int8LayerRanges> Layers { get; }
+
+    /// <summary>The <c>format</c> tag of <see cref="ToJson"/>'s document.</summary>
+    private const string JsonFormat = "lstmnative-int8-calibration";
+
+    /// <summary>
+    /// The calibration as a small JSON document (<c>{"format": "lstmnative-int8-calibration", "version": 1,
+    /// "layers": [{"input": 1.5, "hidden": [0.96, 0.97]}, ...]}</c>), so a calibration measured once can be stored beside
+    /// the model and read back with <see cref="FromJson"/> exactly (each range is written in its shortest round-trip form).
+    /// </summary>
+    public string ToJson()
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("format", JsonFormat);
+            w.WriteNumber("version", 1);
+            w.WriteStartArray("layers");
+            foreach (var l in Layers)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("input", l.Input);
+                w.WriteStartArray("hidden");
+                foreach (float h in l.Hidden)
+                    w.WriteNumberValue(h);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>Reads a document written by <see cref="ToJson"/>, strictly (unknown or missing fields, other versions and invalid ranges are errors).</summary>
+    /// <exception cref="FormatException">The text is not such a document; the message says what is wrong.</exception>
+    public static Int8Calibration FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var root = doc.RootElement;
+            Expect(root, JsonValueKind.Object, "the document");
+            OnlyFields(root, "the document", "format", "version", "layers");
+            if (Field(root, "format", JsonValueKind.String).GetString() != JsonFormat)
+                throw new FormatException($"not an int8 calibration: \"format\" must be \"{JsonFormat}\"");
+            if (!Field(root, "version", JsonValueKind.Number).TryGetInt32(out int version) || version != 1)
+                throw new FormatException("unsupported int8 calibration version (this library reads version 1)");
+            var layers = new List<Int8LayerRanges>();
+            foreach (var l in Field(root, "layers", JsonValueKind.Array).EnumerateArray())
+            {
+                string where = $"layer {layers.Count}";
+                Expect(l, JsonValueKind.Object, where);
+                OnlyFields(l, where, "input", "hidden");
+                float input = Number(Field(l, "input", JsonValueKind.Number), where + " input");
+                var hidden = new List<float>();
+                foreach (var h in Field(l, "hidden", JsonValueKind.Array).EnumerateArray())
+                    hidden.Add(Number(h, where + " hidden"));
+                layers.Add(new Int8LayerRanges(input, hidden));
+            }
+            return new Int8Calibration(layers);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"int8 calibration: not valid JSON ({e.Message})", e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException($"int8 calibration: {e.Message}", e);
+        }
+    }
+
+    private static void Expect(JsonElement e, JsonValueKind kind, string what)
+    {
+        if (e.ValueKind != kind)
+            throw new FormatException($"int8 calibration: {what} must be a JSON {kind.ToString().ToLowerInvariant()}, got {e.ValueKind.ToString().ToLowerInvariant()}");
+    }
+
+    private static JsonElement Field(JsonElement o, string name, JsonValueKind kind)
+    {
+        if (!o.TryGetProperty(name, out var v))
+            throw new FormatException($"int8 calibration: missing \"{name}\"");
+        Expect(v, kind, $"\"{name}\"");
+        return v;
+    }
+
+    private static void OnlyFields(JsonElement o, string what, params string[] names)
+    {
+        foreach (var p in o.EnumerateObject())
+            if (Array.IndexOf(names, p.Name) < 0)
+                throw new FormatException($"int8 calibration: {what} has an unknown field \"{p.Name}\"");
+    }
+
+    private static float Number(JsonElement e, string what)
+    {
+        Expect(e, JsonValueKind.Number, what);
+        if (!e.TryGetSingle(out float v))
+            throw new FormatException($"int8 calibration: {what} is not a float32");
+        return v;
+    }
 
     /// <summary>Checks that this calibration fits a stack of layers with <paramref name="directions"/> directions each.</summary>
     internal void CheckFits(IReadOnlyList<int> directions)

@@ -202,6 +202,41 @@ public unsafe class StaticInt8Tests
         });
     }
 
+    [Test]
+    public void CalibrationRoundTripsThroughJsonExactlyAndRejectsBadDocuments()
+    {
+        var rng = FreshRandom(out _);
+        var cal = new Int8Calibration(
+        [
+            new Int8LayerRanges((float)rng.NextDouble() * 3 + 1e-3f, [(float)rng.NextDouble(), 1 / 3f]),
+            new Int8LayerRanges(Quantization.ActivationFloor, [float.MaxValue]),
+        ]);
+        var back = Int8Calibration.FromJson(cal.ToJson());
+        Assert.That(back.Layers, Has.Count.EqualTo(2));
+        for (int l = 0; l < 2; l++)
+        {
+            Assert.That(back.Layers[l].Input, Is.EqualTo(cal.Layers[l].Input), $"layer {l} input");
+            Assert.That(back.Layers[l].Hidden, Is.EqualTo(cal.Layers[l].Hidden), $"layer {l} hidden");
+        }
+        string good = cal.ToJson();
+        foreach (var (bad, expected) in new[]
+        {
+            ("not json", "not valid JSON"),
+            ("[]", "the document must be a JSON object"),
+            (good.Replace("lstmnative-int8-calibration", "other"), "not an int8 calibration"),
+            (good.Replace("\"version\": 1", "\"version\": 2"), "version"),
+            (good.Replace("\"hidden\"", "\"hiddn\""), "unknown field \"hiddn\""),
+            ("{\"format\": \"lstmnative-int8-calibration\", \"version\": 1}", "missing \"layers\""),
+            ("{\"format\": \"lstmnative-int8-calibration\", \"version\": 1, \"layers\": []}", "at least one layer"),
+            ("{\"format\": \"lstmnative-int8-calibration\", \"version\": 1, \"layers\": [{\"input\": -1, \"hidden\": [1]}]}", "finite and positive"),
+            ("{\"format\": \"lstmnative-int8-calibration\", \"version\": 1, \"layers\": [{\"input\": 1, \"hidden\": [\"1\"]}]}", "must be a JSON number"),
+        })
+        {
+            var e = Assert.Throws<FormatException>(() => Int8Calibration.FromJson(bad), bad);
+            Assert.That(e!.Message, Does.Contain(expected), bad);
+        }
+    }
+
     // ---------------------------------------------------------------- end to end
 
     private static (Int8Calibration Calibration, float[] HeldOut) Calibrate(Random rng, LayerWeights<float>[] layers, int input, int steps, int batch)
