@@ -20,11 +20,9 @@ namespace LstmNative.Cpu;
 public sealed unsafe class Int8Calibrator : IDisposable
 {
     private readonly CpuRnnSession[] _sessions;
-    private readonly RangeObserver[] _inputs;
-    private readonly RangeObserver[][] _hidden;
+    private readonly LayerRangeObserver[] _observers;
     private readonly float[] _y;
     private readonly float[] _next;
-    private readonly int[] _lengths;
     private bool _disposed;
 
     /// <summary>Packs <paramref name="layers"/> in float32 for calibration runs of at most <paramref name="maxBatch"/> rows and <paramref name="maxSteps"/> steps.</summary>
@@ -33,22 +31,17 @@ public sealed unsafe class Int8Calibrator : IDisposable
         ArgumentNullException.ThrowIfNull(layers);
         var model = new CpuRnnModel(layers); // checks the stack (sizes, at least one layer)
         _sessions = new CpuRnnSession[layers.Count];
-        _inputs = new RangeObserver[layers.Count];
-        _hidden = new RangeObserver[layers.Count][];
+        _observers = new LayerRangeObserver[layers.Count];
         int widest = 0;
         for (int l = 0; l < layers.Count; l++)
         {
             var o = model.Layers[l];
             _sessions[l] = new CpuRnnModel([layers[l]]).CreateSession(maxBatch, maxSteps);
-            _inputs[l] = new RangeObserver();
-            _hidden[l] = new RangeObserver[o.DirectionCount];
-            for (int d = 0; d < o.DirectionCount; d++)
-                _hidden[l][d] = new RangeObserver();
+            _observers[l] = new LayerRangeObserver(l, o);
             widest = Math.Max(widest, o.DirectionCount * o.HiddenSize);
         }
         _y = new float[(long)maxSteps * maxBatch * widest];
         _next = new float[(long)maxSteps * maxBatch * widest];
-        _lengths = new int[maxBatch];
         Layers = model.Layers;
     }
 
@@ -77,17 +70,7 @@ public sealed unsafe class Int8Calibrator : IDisposable
             int dirs = o.DirectionCount, h = o.HiddenSize;
             var y = _y.AsSpan(0, steps * dirs * batch * h);
             _sessions[l].Run(input, steps, batch, y, sequenceLengths: sequenceLengths); // checks shapes and lengths
-            for (int b = 0; b < batch; b++)
-                _lengths[b] = sequenceLengths.IsEmpty ? steps : sequenceLengths[b];
-            for (int t = 0; t < steps; t++)
-                for (int b = 0; b < batch; b++)
-                {
-                    if (t >= _lengths[b])
-                        continue;
-                    _inputs[l].Add(input.Slice((t * batch + b) * o.InputSize, o.InputSize), l, "input");
-                    for (int d = 0; d < dirs; d++)
-                        _hidden[l][d].Add(y.Slice(((t * dirs + d) * batch + b) * h, h), l, "hidden state");
-                }
+            _observers[l].Record(input, y, steps, batch, sequenceLengths);
             if (l + 1 == _sessions.Length)
                 break;
             // Y [T, D, B, H] → the next layer's input [T, B, D·H].
@@ -112,14 +95,10 @@ public sealed unsafe class Int8Calibrator : IDisposable
     /// <exception cref="InvalidOperationException">Nothing observed yet.</exception>
     public Int8Calibration ToCalibration(double percentile = 100)
     {
-        if (!(percentile > 0 && percentile <= 100))
-            throw new ArgumentOutOfRangeException(nameof(percentile), $"a percentile in (0, 100], got {percentile}");
+        LayerRangeObserver.CheckPercentile(percentile);
         if (Rows == 0)
             throw new InvalidOperationException("observe at least one batch before asking for the calibration");
-        var layers = new Int8LayerRanges[_sessions.Length];
-        for (int l = 0; l < layers.Length; l++)
-            layers[l] = new Int8LayerRanges(_inputs[l].Range(percentile), Array.ConvertAll(_hidden[l], o => o.Range(percentile)));
-        return new Int8Calibration(layers);
+        return new Int8Calibration(Array.ConvertAll(_observers, o => o.Ranges(percentile)));
     }
 
     /// <summary>Releases the calibration sessions' worker threads.</summary>
@@ -130,50 +109,5 @@ public sealed unsafe class Int8Calibrator : IDisposable
         _disposed = true;
         foreach (var s in _sessions)
             s.Dispose();
-    }
-
-    /// <summary>
-    /// Magnitudes of one tensor: the exact maximum and a histogram whose bin is the top 14 bits of the float's magnitude
-    /// (exponent and 6 mantissa bits: 64 bins per octave, monotone in the value, no logarithm needed).
-    /// </summary>
-    private sealed class RangeObserver
-    {
-        private const int Shift = 17;
-        private readonly long[] _bins = new long[1 << (31 - Shift)];
-        private float _max;
-        private long _count;
-
-        public void Add(ReadOnlySpan<float> values, int layer, string what)
-        {
-            foreach (float v in values)
-            {
-                int bits = BitConverter.SingleToInt32Bits(v) & 0x7FFFFFFF;
-                if (bits >= 0x7F800000)
-                    throw new ArgumentException($"calibration saw {v} in layer {layer}'s {what}: calibrate on finite data with a model that stays finite");
-                _bins[bits >> Shift]++;
-                _max = Math.Max(_max, BitConverter.Int32BitsToSingle(bits));
-            }
-            _count += values.Length;
-        }
-
-        public float Range(double percentile)
-        {
-            float range = _max;
-            if (percentile < 100)
-            {
-                long target = (long)Math.Ceiling(percentile / 100 * _count), seen = 0;
-                for (int b = 0; b < _bins.Length; b++)
-                {
-                    seen += _bins[b];
-                    if (seen >= target)
-                    {
-                        range = Math.Min(range, BitConverter.Int32BitsToSingle((b + 1) << Shift)); // the bin's upper edge
-                        break;
-                    }
-                }
-            }
-            // An all-zero tensor: the smallest range the kernels use (every nonzero value then saturates).
-            return Math.Max(range, Quantization.ActivationFloor);
-        }
     }
 }
