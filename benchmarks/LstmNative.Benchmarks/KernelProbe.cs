@@ -24,7 +24,7 @@ internal static unsafe class KernelProbe
                     w[i] = (float)((rng.NextDouble() * 2 - 1) / Math.Sqrt(h));
                 var packs = PrecisionSet.Variants.Select(v =>
                 {
-                    var m = PrecisionSet.Packed(v.Managed, () => new PackedMatrix(k, n, nr, v.Precision));
+                    var m = PrecisionSet.Packed(v.Managed, () => new PackedMatrix(k, n, nr, v.Precision) { StaticRange = v.Static ? 1f : 0f });
                     m.Pack(new Map(w, n));
                     return m;
                 }).ToArray();

@@ -8,21 +8,31 @@ namespace LstmNative.Benchmarks;
 
 /// <summary>
 /// One random layer (I = H, weights uniform in ±1/√H, as PyTorch initialises them) packed at fp32, bf16 and int8 (on
-/// the native kernels where <see cref="NativeCpu"/> enabled them), and at bf16 on the managed widening kernels, with
-/// one session per variant on the same input (batch 1 by default), all allocated once.
+/// the native kernels where <see cref="NativeCpu"/> enabled them), and at bf16 on the managed widening kernels, then
+/// static int8 (<see cref="Int8Calibration"/>, calibrated on four other sequences of the same distribution, so the timed
+/// input is held out) native and managed, and dynamic int8 on the managed kernels; one session per variant on the same
+/// input (batch 1 by default), all allocated once.
 /// </summary>
 internal sealed class PrecisionSet : IDisposable
 {
     public static readonly CpuPrecision[] All = [CpuPrecision.Fp32, CpuPrecision.Bf16, CpuPrecision.Int8];
 
-    /// <summary>What is timed, by index: <see cref="All"/> as packed by default, then bf16 packed for the managed kernels.</summary>
-    public static readonly (string Name, CpuPrecision Precision, bool Managed)[] Variants =
-        [.. All.Select(p => (p.ToString(), p, false)), ("Bf16 managed", CpuPrecision.Bf16, true)];
+    /// <summary>
+    /// What is timed, by index: <see cref="All"/> as packed by default, then bf16 packed for the managed kernels, then
+    /// static int8 (native where on, then managed) and dynamic int8 on the managed kernels.
+    /// </summary>
+    public static readonly (string Name, CpuPrecision Precision, bool Managed, bool Static)[] Variants =
+    [
+        .. All.Select(p => (p.ToString(), p, false, false)), ("Bf16 managed", CpuPrecision.Bf16, true, false),
+        ("Int8 static", CpuPrecision.Int8, false, true), ("Int8 static managed", CpuPrecision.Int8, true, true),
+        ("Int8 managed", CpuPrecision.Int8, true, false),
+    ];
 
-    /// <summary>Runs <paramref name="pack"/> with the native bf16 kernel switched off when <paramref name="managed"/> (bf16 packs for the managed kernels).</summary>
+    /// <summary>Runs <paramref name="pack"/> with the native bf16 and int8 kernels switched off when <paramref name="managed"/> (packs for the managed kernels).</summary>
     public static T Packed<T>(bool managed, Func<T> pack)
     {
         NativeCpu.EnableBf16(!managed);
+        NativeCpu.EnableInt8(!managed);
         try
         {
             return pack();
@@ -30,6 +40,7 @@ internal sealed class PrecisionSet : IDisposable
         finally
         {
             NativeCpu.EnableBf16(true);
+            NativeCpu.EnableInt8(true);
         }
     }
 
@@ -47,12 +58,30 @@ internal sealed class PrecisionSet : IDisposable
         _x = new float[steps * batch * hidden];
         for (int i = 0; i < _x.Length; i++)
             _x[i] = (float)(rng.NextDouble() * 2 - 1);
-        Models = Array.ConvertAll(Variants, v => Packed(v.Managed, () => new CpuRnnModel([w], v.Precision)));
+        Calibration = Calibrate(w, steps, batch, hidden);
+        Models = Array.ConvertAll(Variants, v => Packed(v.Managed, () => v.Static ? new CpuRnnModel([w], Calibration) : new CpuRnnModel([w], v.Precision)));
         _sessions = Array.ConvertAll(Models, m => m.CreateSession(batch, steps, threads));
         _y = Array.ConvertAll(Variants, _ => new float[steps * batch * hidden]);
     }
 
     public int Steps { get; }
+
+    /// <summary>The static int8 ranges: the float32 layer run over four sequences other than the timed one (seed H + 1).</summary>
+    public Int8Calibration Calibration { get; }
+
+    private static Int8Calibration Calibrate(LayerWeights<float> w, int steps, int batch, int hidden)
+    {
+        var rng = new Random(hidden + 1);
+        using var calibrator = new Int8Calibrator([w], batch, steps);
+        var x = new float[steps * batch * hidden];
+        for (int n = 0; n < 4; n++)
+        {
+            for (int i = 0; i < x.Length; i++)
+                x[i] = (float)(rng.NextDouble() * 2 - 1);
+            calibrator.Observe(x, steps, batch);
+        }
+        return calibrator.ToCalibration();
+    }
 
     public int Batch { get; }
 
@@ -117,7 +146,7 @@ internal sealed class PrecisionSet : IDisposable
             for (int i = 0; i < Variants.Length; i++)
             {
                 double err = i == 0 ? 0 : set.MaxDifference(i);
-                output.WriteLine($"  H={h,4} {Variants[i].Name,-12}: wall {wall[i].Min(),8:F3} / {Clock.Median(wall[i]),8:F3}  cpu {cpu[i].Min(),8:F3} / {Clock.Median(cpu[i]),8:F3}  step {Clock.Median(step[i]),8:F2} µs" +
+                output.WriteLine($"  H={h,4} {Variants[i].Name,-19}: wall {wall[i].Min(),8:F3} / {Clock.Median(wall[i]),8:F3}  cpu {cpu[i].Min(),8:F3} / {Clock.Median(cpu[i]),8:F3}  step {Clock.Median(step[i]),8:F2} µs" +
                     (i == 0 ? $"  weights {set.Models[i].WeightBytes / 1024.0:F0} KiB"
                         : $"  speed-up (min wall {wall[0].Min() / wall[i].Min():F2}x, median cpu {Clock.Median(cpu[0]) / Clock.Median(cpu[i]):F2}x, step {Clock.Median(step[0]) / Clock.Median(step[i]):F2}x)  max|dY| {err:E1}  weights {set.Models[i].WeightBytes / 1024.0:F0} KiB"));
             }

@@ -6,6 +6,7 @@
 // exactly as the managed reference does (int8 results are compared bit for bit).
 // ABI 2: adds lstmn_sgemm_bf16_avx512bf16 (a stale ABI-1 library is reported and the managed kernels run).
 // ABI 3: adds lstmn_sgemv_f32_avx512 (the float32 batch-1 product).
+// ABI 4: adds lstmn_qgemm_u8s8_static_avx512vnni (static int8: fixed, calibrated activation scale, saturating).
 #include <stdint.h>
 #include <string.h>
 #include <immintrin.h>
@@ -18,7 +19,7 @@
 
 enum { FEAT_AVX512 = 1, FEAT_VNNI = 2, FEAT_BF16 = 4, FEAT_AMX = 8 };
 
-API int lstmn_cpu_abi_version(void) { return 3; }
+API int lstmn_cpu_abi_version(void) { return 4; }
 
 static uint64_t xgetbv0(void)
 {
@@ -88,37 +89,65 @@ VNNI512 static float row_max_abs(const float* x, long stride, int k, int* nan)
     return r;
 }
 
-// Quantizes one row into k4 bytes (zero padded: u = 128 there, compensated like the rest since w = 0) and returns its scale.
-VNNI512 static float quantize_row(const float* x, long stride, int k, int k4, uint8_t* dst)
+// Quantizes one row into k4 bytes (zero padded: u = 128 there, compensated like the rest since w = 0) and returns its
+// scale. Dynamic (fixedScale = 0): the row's own max|x| / 127. Static (fixedScale > 0, the calibrated range / 127 with
+// fixedInv = 127 / range, both computed by the managed side so the two agree bit for bit): no max scan; x * fixedInv is
+// clamped to +-127 before rounding (saturation: values past the calibrated range map to the end of the int range,
+// never wrap), and a row holding NaN or +-inf gets scale NaN so its products are NaN, as in the dynamic scheme.
+VNNI512 static float quantize_row(const float* x, long stride, int k, int k4, uint8_t* dst, float fixedScale, float fixedInv)
 {
-    int notFinite;
-    float max = row_max_abs(x, stride, k, &notFinite);
     float scale, inv;
-    if (notFinite) { scale = __builtin_nanf(""); inv = 0; }
-    else if (max < FLOOR_ACT) { scale = 0; inv = 0; }
-    else { inv = 127.0f / max; scale = max / 127.0f; }
+    int fixed = fixedScale > 0;
+    if (fixed) { scale = fixedScale; inv = fixedInv; }
+    else
+    {
+        int notFinite;
+        float max = row_max_abs(x, stride, k, &notFinite);
+        if (notFinite) { scale = __builtin_nanf(""); inv = 0; }
+        else if (max < FLOOR_ACT) { scale = 0; inv = 0; }
+        else { inv = 127.0f / max; scale = max / 127.0f; }
+    }
+    int notFinite = 0;
     int i = 0;
     if (stride == 1)
     {
-        __m512 vinv = _mm512_set1_ps(inv);
-        __m512i zp = _mm512_set1_epi32(128);
+        __m512 vinv = _mm512_set1_ps(inv), hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
+        __m512i zp = _mm512_set1_epi32(128), expMask = _mm512_set1_epi32(0x7F800000);
+        __mmask16 bad = 0;
         for (; i + 16 <= k; i += 16)
         {
-            __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + i), vinv)); // round half to even (MXCSR default)
+            __m512 v = _mm512_loadu_ps(x + i);
+            __m512 p = _mm512_mul_ps(v, vinv);
+            if (fixed)
+            {
+                // Exponent all ones: NaN or +-inf.
+                bad |= _mm512_cmpeq_epi32_mask(_mm512_and_si512(_mm512_castps_si512(v), expMask), expMask);
+                p = _mm512_min_ps(_mm512_max_ps(p, lo), hi);
+            }
+            __m512i q = _mm512_cvtps_epi32(p); // round half to even (MXCSR default)
             q = _mm512_add_epi32(q, zp);
             _mm_storeu_si128((__m128i*)(dst + i), _mm512_cvtepi32_epi8(q));
         }
+        notFinite = bad != 0;
     }
     for (; i < k; i++)
     {
-        float v = x[i * stride] * inv;
+        float xv = x[i * stride];
+        float v = xv * inv;
+        if (fixed)
+        {
+            uint32_t bits;
+            memcpy(&bits, &xv, 4);
+            notFinite |= (bits & 0x7F800000u) == 0x7F800000u;
+            v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v; // NaN passes through; the row's scale is NaN then
+        }
         __m128 s = _mm_set_ss(v);
         int q = _mm_cvtss_si32(s);
         dst[i] = (uint8_t)(q + 128);
     }
     for (; i < k4; i++)
         dst[i] = 128;
-    return scale;
+    return fixed && notFinite ? __builtin_nanf("") : scale;
 }
 
 VNNI512 static inline void put(float* c, __m512i sum, __m512i comp, const float* cs, float rowScale, int acc)
@@ -202,10 +231,10 @@ ROWS_KERNEL(6)
 
 // C rows [0, m), panels [p0, p0 + count): see above. scratch holds scratchBytes bytes, private to the caller: rows are
 // quantized in chunks that fit (a chunk's row scales first, then its rows of k4 bytes). Returns 0, or -1 when even one
-// row does not fit (the caller checks k at pack time, so this does not happen).
-API VNNI512 int lstmn_qgemm_u8s8_avx512vnni(int m, int k, const float* a, long ars, long acs,
+// row does not fit (the caller checks k at pack time, so this does not happen). fixedScale/fixedInv: see quantize_row.
+VNNI512 static int qgemm_u8s8(int m, int k, const float* a, long ars, long acs,
     const int8_t* panels, long panelBytes, int p0, int count, const float* colScale, const int32_t* colSum,
-    float* c, long ldc, int accumulate, uint8_t* scratch, long scratchBytes)
+    float* c, long ldc, int accumulate, uint8_t* scratch, long scratchBytes, float fixedScale, float fixedInv)
 {
     if (m <= 0 || count <= 0)
         return 0;
@@ -220,7 +249,7 @@ API VNNI512 int lstmn_qgemm_u8s8_avx512vnni(int m, int k, const float* a, long a
     {
         int mc = m - m0 < chunk ? m - m0 : chunk;
         for (int r = 0; r < mc; r++)
-            rowScale[r] = quantize_row(a + (long)(m0 + r) * ars, acs, k, k4, qa + (long)r * k4);
+            rowScale[r] = quantize_row(a + (long)(m0 + r) * ars, acs, k, k4, qa + (long)r * k4, fixedScale, fixedInv);
         for (int p = p0; p < p0 + count; p++)
         {
             const int8_t* bp = panels + (long)p * panelBytes;
@@ -251,6 +280,27 @@ API VNNI512 int lstmn_qgemm_u8s8_avx512vnni(int m, int k, const float* a, long a
         }
     }
     return 0;
+}
+
+// Dynamic int8: each row quantized with its own scale (max|x| / 127).
+API VNNI512 int lstmn_qgemm_u8s8_avx512vnni(int m, int k, const float* a, long ars, long acs,
+    const int8_t* panels, long panelBytes, int p0, int count, const float* colScale, const int32_t* colSum,
+    float* c, long ldc, int accumulate, uint8_t* scratch, long scratchBytes)
+{
+    return qgemm_u8s8(m, k, a, ars, acs, panels, panelBytes, p0, count, colScale, colSum, c, ldc, accumulate, scratch,
+        scratchBytes, 0.0f, 0.0f);
+}
+
+// Static int8: every row quantized with the calibrated scale (actScale = range / 127, actInv = 127 / range; actScale > 0),
+// saturating. Returns -2 for a scale that is not positive (the managed side never passes one).
+API VNNI512 int lstmn_qgemm_u8s8_static_avx512vnni(int m, int k, const float* a, long ars, long acs,
+    const int8_t* panels, long panelBytes, int p0, int count, const float* colScale, const int32_t* colSum,
+    float* c, long ldc, int accumulate, uint8_t* scratch, long scratchBytes, float actScale, float actInv)
+{
+    if (!(actScale > 0))
+        return -2;
+    return qgemm_u8s8(m, k, a, ars, acs, panels, panelBytes, p0, count, colScale, colSum, c, ldc, accumulate, scratch,
+        scratchBytes, actScale, actInv);
 }
 
 // ---- bf16: bf16 activations x bf16 weights with vdpbf16ps ---------------------------------------------------------

@@ -29,10 +29,15 @@ internal static class RunCommand
         };
         var precision = new Option<string>("--precision")
         {
-            Description = "CPU weight precision: fp32, bf16 or int8 (W and R only; inference, single-node ONNX models and safetensors state dicts; docs/benchmarks.md gives the accuracy)",
+            Description = "CPU weight precision: fp32, bf16 or int8 (W and R only; inference, single-node ONNX models and safetensors state dicts; docs/benchmarks.md gives the accuracy); " +
+                "int8-static: int8 with activation scales calibrated on --calibrate (safetensors state dicts)",
             DefaultValueFactory = _ => "fp32",
         };
-        precision.AcceptOnlyFromAmong("fp32", "bf16", "int8");
+        precision.AcceptOnlyFromAmong("fp32", "bf16", "int8", StaticInt8);
+        var calibrate = new Option<FileInfo>("--calibrate")
+        {
+            Description = "with --precision int8-static: representative input sequences (.npy, float32, in X's layout) the float32 model runs over to fix each layer's activation ranges",
+        };
         repeat.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() < 1)
@@ -41,11 +46,19 @@ internal static class RunCommand
         var command = new Command("run", "run an ONNX LSTM/GRU model and write each graph output as DIR/<name>.npy (float32); " +
             "MODEL may also be an ONNX node-test folder (model.onnx, test_data_set_0/): then its inputs are used and the outputs checked")
         {
-            model, inputs, outputDir, device, repeat, verbose, prefix, batchFirst, precision,
+            model, inputs, outputDir, device, repeat, verbose, prefix, batchFirst, precision, calibrate,
         };
         command.SetAction(parse =>
         {
             var weights = ParsePrecision(parse.GetValue(precision));
+            bool isStatic = parse.GetValue(precision) == StaticInt8;
+            var calibration = parse.GetValue(calibrate);
+            if (isStatic != calibration is not null)
+                throw new CliException(isStatic
+                    ? "--precision int8-static needs --calibrate FILE.npy: the input sequences whose activation ranges it fixes"
+                    : "--calibrate applies to --precision int8-static only");
+            if (isStatic && !StateDictRun.Handles(parse.GetValue(model)!))
+                throw new CliException("--precision int8-static applies to safetensors state dicts only so far; run this model with --precision int8 (dynamic)");
             if (weights != CpuPrecision.Fp32 && parse.GetValue(device) == "cuda")
                 throw new CliException($"--precision {parse.GetValue(precision)} runs on the CPU only: use --device cpu (or auto)");
             string dev = DeviceSelection.Resolve(parse.GetValue(device), gpu: true);
@@ -62,7 +75,7 @@ internal static class RunCommand
                 return DeviceSelection.RunWithCpuFallback(parse.GetValue(device), dev, d =>
                 {
                     StateDictRun.Execute(file, pairs, parse.GetValue(prefix), parse.GetValue(batchFirst), parse.GetValue(outputDir)!,
-                        parse.GetValue(repeat), parse.GetValue(verbose), d, stdout, weights);
+                        parse.GetValue(repeat), parse.GetValue(verbose), d, stdout, weights, calibration);
                     return CliApp.Ok;
                 }, stderr);
             }
@@ -137,11 +150,14 @@ internal static class RunCommand
         return result;
     }
 
+    /// <summary>The <c>--precision</c> value of static int8 (int8 weights; activation scales from <c>--calibrate</c>).</summary>
+    private const string StaticInt8 = "int8-static";
+
     private static CpuPrecision ParsePrecision(string? name) => name switch
     {
         null or "fp32" => CpuPrecision.Fp32,
         "bf16" => CpuPrecision.Bf16,
-        "int8" => CpuPrecision.Int8,
-        _ => throw new CliException($"--precision must be fp32, bf16 or int8, got '{name}'"),
+        "int8" or StaticInt8 => CpuPrecision.Int8,
+        _ => throw new CliException($"--precision must be fp32, bf16, int8 or {StaticInt8}, got '{name}'"),
     };
 }

@@ -10,6 +10,8 @@ namespace LstmNative.Cli.Commands;
 /// <c>lstmnative run MODEL.safetensors --input X=x.npy [--input h0=...] [--input c0=...]</c>: runs PyTorch nn.LSTM/nn.GRU
 /// weights (configuration inferred from the state dict) like the module's forward, and writes PyTorch's results as
 /// <c>output.npy</c>, <c>h_n.npy</c> and (LSTM) <c>c_n.npy</c>, float32. A 2-D input is one unbatched sequence, as in PyTorch.
+/// With <c>--precision int8-static --calibrate FILE.npy</c> the float32 layers first run over the calibration sequences
+/// (<see cref="Int8Calibrator"/>) and the model is packed with the ranges they give.
 /// </summary>
 internal static class StateDictRun
 {
@@ -30,7 +32,8 @@ internal static class StateDictRun
     }
 
     public static void Execute(FileInfo modelFile, IReadOnlyDictionary<string, string> inputFiles, string? prefix, bool batchFirst,
-        DirectoryInfo outputDir, int repeat, bool verbose, string device, TextWriter stdout, CpuPrecision precision = CpuPrecision.Fp32)
+        DirectoryInfo outputDir, int repeat, bool verbose, string device, TextWriter stdout, CpuPrecision precision = CpuPrecision.Fp32,
+        FileInfo? calibrate = null)
     {
         var model = LoadModel<double>(modelFile, prefix, batchFirst);
         var o = model.Options;
@@ -51,12 +54,7 @@ internal static class StateDictRun
         if (!inputs.TryGetValue("X", out var x))
             throw new CliException("missing input X: pass --input X=FILE.npy (the sequence, " + (batchFirst ? "[batch, seq, input_size]" : "[seq, batch, input_size]") + ")");
 
-        // PyTorch accepts one unbatched sequence as a 2-D input and then drops the batch axis from every result.
-        bool unbatched = x.Rank == 2;
-        if (x.Rank is not (2 or 3) || x.Shape[^1] != o.InputSize)
-            throw new CliException($"input X has shape {NdArray.FormatShape(x.Shape)}: expected {(batchFirst ? "[batch, seq" : "[seq, batch")}, {o.InputSize}] (or unbatched [seq, {o.InputSize}])");
-        int steps = unbatched ? x.Shape[0] : batchFirst ? x.Shape[1] : x.Shape[0];
-        int batch = unbatched ? 1 : batchFirst ? x.Shape[0] : x.Shape[1];
+        var (xs, steps, batch, unbatched) = TimeMajor(x, "input X", batchFirst, o.InputSize);
         int states = o.NumLayers * o.DirectionCount;
         OutputSizes.Check("output", steps, batch, o.OutputSize);
         OutputSizes.Check("output (both directions)", steps, o.DirectionCount, batch, o.HiddenSize);
@@ -69,11 +67,9 @@ internal static class StateDictRun
         var watch = Stopwatch.StartNew();
         if (o.ProjectionSize == 0)
         {
-            var packed = new CpuRnnModel(model.Layers.Select(l => l.Convert<float>()).ToArray(), precision);
+            var layers = model.Layers.Select(l => l.Convert<float>()).ToArray();
+            var packed = calibrate is null ? new CpuRnnModel(layers, precision) : new CpuRnnModel(layers, Calibrate(layers, calibrate, batchFirst, o.InputSize));
             using var session = packed.CreateSession(batch, steps);
-            float[] xs = ToFloats(x.ToDoubles());
-            if (batchFirst && !unbatched)
-                xs = SwapFirstTwo(xs, batch, steps, o.InputSize);
             var y = new float[steps * o.DirectionCount * batch * o.HiddenSize];
             hn = new float[states * batch * o.HiddenSize];
             cn = new float[o.Cell == RnnCellType.Lstm ? hn.Length : 0];
@@ -113,7 +109,7 @@ internal static class StateDictRun
         BoundModel.WriteAll(outputDir, outputs);
         if (verbose)
         {
-            stdout.WriteLine($"{o.Cell.ToString().ToUpperInvariant()} layers={o.NumLayers} {(o.Bidirectional ? "bidirectional" : "unidirectional")} input={o.InputSize} hidden={o.HiddenSize}{(o.ProjectionSize > 0 ? $" proj={o.ProjectionSize}" : "")} T={steps} B={batch} on {device}{(o.ProjectionSize == 0 ? $" (packed model, {precision.ToString().ToLowerInvariant()} weights)" : " (reference engine)")}");
+            stdout.WriteLine($"{o.Cell.ToString().ToUpperInvariant()} layers={o.NumLayers} {(o.Bidirectional ? "bidirectional" : "unidirectional")} input={o.InputSize} hidden={o.HiddenSize}{(o.ProjectionSize > 0 ? $" proj={o.ProjectionSize}" : "")} T={steps} B={batch} on {device}{(o.ProjectionSize == 0 ? $" (packed model, {precision.ToString().ToLowerInvariant()}{(calibrate is null ? "" : "-static")} weights)" : " (reference engine)")}");
             stdout.WriteLine($"{repeat} run(s): {watch.Elapsed.TotalMilliseconds / repeat:F3} ms per run");
             foreach (var (name, value) in outputs)
                 stdout.WriteLine($"wrote {name}.npy {value}");
@@ -128,6 +124,47 @@ internal static class StateDictRun
         if (!v.Shape.SequenceEqual(expected))
             throw new CliException($"input {role} has shape {NdArray.FormatShape(v.Shape)}: expected {NdArray.FormatShape(expected)} (num_layers*num_directions{(unbatched ? "" : ", batch")}, {(role == "h0" ? "hidden or proj size" : "hidden_size")})");
         return v.ToDoubles();
+    }
+
+    /// <summary>
+    /// A sequence tensor in PyTorch's layout (<c>[seq, batch, I]</c>, <c>[batch, seq, I]</c> when batch-first, or one
+    /// unbatched <c>[seq, I]</c>) as the engine's time-major floats.
+    /// </summary>
+    private static (float[] X, int Steps, int Batch, bool Unbatched) TimeMajor(NdArray x, string name, bool batchFirst, int inputSize)
+    {
+        // PyTorch accepts one unbatched sequence as a 2-D input and then drops the batch axis from every result.
+        bool unbatched = x.Rank == 2;
+        if (x.Rank is not (2 or 3) || x.Shape[^1] != inputSize)
+            throw new CliException($"{name} has shape {NdArray.FormatShape(x.Shape)}: expected {(batchFirst ? "[batch, seq" : "[seq, batch")}, {inputSize}] (or unbatched [seq, {inputSize}])");
+        int steps = unbatched ? x.Shape[0] : batchFirst ? x.Shape[1] : x.Shape[0];
+        int batch = unbatched ? 1 : batchFirst ? x.Shape[0] : x.Shape[1];
+        float[] xs = ToFloats(x.ToDoubles());
+        if (batchFirst && !unbatched)
+            xs = SwapFirstTwo(xs, batch, steps, inputSize);
+        return (xs, steps, batch, unbatched);
+    }
+
+    /// <summary>Static int8's "prepare": the float32 layers over the calibration sequences in <paramref name="file"/>.</summary>
+    private static Int8Calibration Calibrate(LayerWeights<float>[] layers, FileInfo file, bool batchFirst, int inputSize)
+    {
+        if (!file.Exists)
+            throw new CliException($"--calibrate: file not found: {file.FullName}");
+        var value = NpyReader.Read(file.FullName);
+        if (value.DType is not (DType.Float32 or DType.Float64))
+            throw new CliException($"--calibrate: expected float32, got {value.DType.ToString().ToLowerInvariant()}");
+        var (xs, steps, batch, _) = TimeMajor(value, "--calibrate input", batchFirst, inputSize);
+        if (steps == 0 || batch == 0)
+            throw new CliException("--calibrate: the calibration input holds no sequence");
+        using var calibrator = new Int8Calibrator(layers, batch, steps);
+        try
+        {
+            calibrator.Observe(xs, steps, batch);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException($"--calibrate: {e.Message}");
+        }
+        return calibrator.ToCalibration();
     }
 
     private static float[] ToFloats(double[] v) => Array.ConvertAll(v, d => (float)d);

@@ -67,9 +67,18 @@ internal sealed class DirectionPlan
 /// </summary>
 internal sealed unsafe class CpuLayerPlan
 {
-    public CpuLayerPlan(LayerWeights<float> weights, KernelWidth width, bool forBackward, CpuPrecision precision = CpuPrecision.Fp32)
+    /// <param name="weights">The layer.</param>
+    /// <param name="width">Kernel width.</param>
+    /// <param name="forBackward">Also pack the backward products (float32 only).</param>
+    /// <param name="precision">How W and R are stored.</param>
+    /// <param name="ranges">Int8 only: the calibrated activation ranges of static int8 (W gets the input range, each
+    /// direction's R its hidden range); null for dynamic int8.</param>
+    public CpuLayerPlan(LayerWeights<float> weights, KernelWidth width, bool forBackward, CpuPrecision precision = CpuPrecision.Fp32,
+        Int8LayerRanges? ranges = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
+        if (ranges is not null && precision != CpuPrecision.Int8)
+            throw new ArgumentException($"calibrated activation ranges are for int8 weights, not {precision}", nameof(ranges));
         if (forBackward && precision != CpuPrecision.Fp32)
             throw new ArgumentException($"{precision} weights are for inference only: training needs float32", nameof(precision));
         if (!Enum.IsDefined(precision))
@@ -91,10 +100,16 @@ internal sealed unsafe class CpuLayerPlan
         HiddenPadded = Blocks * PanelWidth;
         DefaultActivations = o.HasDefaultActivations;
         Clip = o.Clip is { } c ? (float)c : float.PositiveInfinity;
+        if (ranges is not null && ranges.Hidden.Count != o.DirectionCount)
+            throw new ArgumentException($"the calibration has {ranges.Hidden.Count} hidden range(s), the layer {o.DirectionCount} direction(s)", nameof(ranges));
+        Ranges = ranges;
         Directions = new DirectionPlan[o.DirectionCount];
         for (int d = 0; d < Directions.Length; d++)
-            Directions[d] = PackDirection(weights.Directions[d]);
+            Directions[d] = PackDirection(weights.Directions[d], ranges?.Input ?? 0, ranges?.Hidden[d] ?? 0);
     }
+
+    /// <summary>Static int8: the calibrated activation ranges the products use; null otherwise.</summary>
+    public Int8LayerRanges? Ranges { get; }
 
     public RnnLayerOptions Options { get; }
 
@@ -156,7 +171,9 @@ internal sealed unsafe class CpuLayerPlan
         return unit < Hidden ? (g.FirstGate + gate) * Hidden + unit : -1;
     }
 
-    private DirectionPlan PackDirection(DirectionWeights<float> w)
+    /// <summary>Packs one direction; <paramref name="inputRange"/>/<paramref name="hiddenRange"/>: the static ranges of x and h (0: dynamic).</summary>
+    /// <remarks>GRU's n-gate R with linear_before_reset = 0 multiplies r ⊙ h, which the h range bounds (r ∈ (0, 1)).</remarks>
+    private DirectionPlan PackDirection(DirectionWeights<float> w, float inputRange, float hiddenRange)
     {
         var o = Options;
         GateGroup[] groups = o.Cell == RnnCellType.Lstm
@@ -168,9 +185,9 @@ internal sealed unsafe class CpuLayerPlan
             var rows = new int[g.Columns];
             for (int c = 0; c < rows.Length; c++)
                 rows[c] = RowOfColumn(g, c);
-            g.InputForward = new PackedMatrix(Input, g.Columns, PanelWidth, Precision);
+            g.InputForward = new PackedMatrix(Input, g.Columns, PanelWidth, Precision) { StaticRange = inputRange };
             g.InputForward.Pack(new TransposedRows(w.W, Input, rows));
-            g.RecurrentForward = new PackedMatrix(Hidden, g.Columns, PanelWidth, Precision);
+            g.RecurrentForward = new PackedMatrix(Hidden, g.Columns, PanelWidth, Precision) { StaticRange = hiddenRange };
             g.RecurrentForward.Pack(new TransposedRows(w.R, Hidden, rows));
             if (ForBackward)
             {

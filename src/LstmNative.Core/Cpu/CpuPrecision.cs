@@ -43,6 +43,14 @@ public enum CpuPrecision
     /// (<see cref="Kernels.NativeCpu"/>) loads and passes its check, the products run <c>vpdpbusd</c> instead: each
     /// activation row is quantized to uint8 (zero point 128, scale <c>max|x| / 127</c>, whole K), 1.3–1.5× faster than
     /// the int16 path at H = 256–1024 and slightly less accurate (docs/benchmarks.md).
+    /// <para>Static int8 (PyTorch's <c>prepare</c>/<c>convert</c>): the same weights with <b>fixed</b> activation scales
+    /// measured on representative inputs by an <see cref="Int8Calibrator"/> and passed as an <see cref="Int8Calibration"/>
+    /// to <see cref="CpuRnnModel(IReadOnlyList{Model.LayerWeights{float}}, Int8Calibration)"/> (the model's
+    /// <see cref="CpuRnnModel.Calibration"/> is then set and its precision is this one): x and h are quantized with the
+    /// calibrated scale of their layer and saturated at its range, with no per-row max scan; non-finite inputs still give
+    /// NaN. Measured against dynamic int8: the same accuracy on held-out inputs of the calibration's distribution (max
+    /// |Y − Y_fp32| 1.8e-3–5.3e-3 at H = 64–1024) and the same speed (0.98–1.03×) at batch 1 (docs/benchmarks.md,
+    /// "Static int8").</para>
     /// </summary>
     Int8,
 }

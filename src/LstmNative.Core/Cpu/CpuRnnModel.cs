@@ -23,7 +23,20 @@ public sealed partial class CpuRnnModel
     {
     }
 
-    internal CpuRnnModel(IReadOnlyList<LayerWeights<float>> layers, CpuRnnOptions options, CpuPrecision precision = CpuPrecision.Fp32)
+    /// <summary>
+    /// Packs <paramref name="layers"/> for static int8 (PyTorch's <c>convert</c> after <c>prepare</c>): int8 weights as
+    /// <see cref="CpuPrecision.Int8"/>, and every product's activations (each layer's x and h) quantized with the fixed
+    /// scales of <paramref name="calibration"/> (from an <see cref="Int8Calibrator"/>) and saturated, instead of each
+    /// row's own scale. Accuracy against float32 and against dynamic int8: docs/benchmarks.md, "Static int8".
+    /// </summary>
+    /// <exception cref="ArgumentException">The calibration does not fit the layers (layer or direction counts).</exception>
+    public CpuRnnModel(IReadOnlyList<LayerWeights<float>> layers, Int8Calibration calibration)
+        : this(layers, CpuRnnOptions.Default, CpuPrecision.Int8, calibration ?? throw new ArgumentNullException(nameof(calibration)))
+    {
+    }
+
+    internal CpuRnnModel(IReadOnlyList<LayerWeights<float>> layers, CpuRnnOptions options, CpuPrecision precision = CpuPrecision.Fp32,
+        Int8Calibration? calibration = null)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (!Enum.IsDefined(precision))
@@ -31,6 +44,13 @@ public sealed partial class CpuRnnModel
         Precision = precision;
         if (layers.Count == 0)
             throw new ArgumentException("a model needs at least one layer");
+        if (calibration is not null)
+        {
+            if (precision != CpuPrecision.Int8)
+                throw new ArgumentException($"a calibration is for int8 weights, not {precision}", nameof(calibration));
+            calibration.CheckFits([.. layers.Select(l => (l ?? throw new ArgumentNullException(nameof(layers))).Options.DirectionCount)]);
+        }
+        Calibration = calibration;
         var width = options.ResolveWidth();
         Plans = new CpuLayerPlan[layers.Count];
         for (int l = 0; l < layers.Count; l++)
@@ -44,7 +64,7 @@ public sealed partial class CpuRnnModel
                 if (o.InputSize != expected)
                     throw new ArgumentException($"layer {l} has input size {o.InputSize}, but layer {l - 1} outputs {prev.DirectionCount} x {prev.HiddenSize} = {expected} features");
             }
-            Plans[l] = new CpuLayerPlan(layers[l], width, forBackward: false, precision);
+            Plans[l] = new CpuLayerPlan(layers[l], width, forBackward: false, precision, calibration?.Layers[l]);
         }
         Layers = Array.ConvertAll(Plans, p => p.Options);
         int stateLength = 0;
@@ -56,6 +76,9 @@ public sealed partial class CpuRnnModel
 
     /// <summary>How the weight matrices W and R are stored.</summary>
     public CpuPrecision Precision { get; }
+
+    /// <summary>Static int8: the fixed activation ranges the products use; null for float32, bf16 and dynamic int8.</summary>
+    public Int8Calibration? Calibration { get; }
 
     /// <summary>Bytes of the packed weight matrices W and R (all layers and directions, padding included).</summary>
     public long WeightBytes

@@ -41,8 +41,22 @@ public sealed class CpuPackedLayerEngine : IRnnLayerEngine<float>, IDisposable
             _layers.Add(weights, new Packed(new CpuRnnModel([weights], Precision), _threads));
     }
 
+    /// <summary>
+    /// Packs <paramref name="weights"/> now for static int8 (<see cref="Int8Calibration"/>): int8 weights and the fixed
+    /// activation <paramref name="ranges"/> of this layer. The engine's precision must be <see cref="CpuPrecision.Int8"/>.
+    /// </summary>
+    public void Add(LayerWeights<float> weights, Int8LayerRanges ranges)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ArgumentNullException.ThrowIfNull(ranges);
+        if (Precision != CpuPrecision.Int8)
+            throw new InvalidOperationException($"calibrated ranges are for int8 weights; this engine packs {Precision}");
+        if (!_layers.ContainsKey(weights))
+            _layers.Add(weights, new Packed(new CpuRnnModel([weights], new Int8Calibration([ranges])), _threads));
+    }
+
     /// <inheritdoc/>
-    /// <exception cref="InvalidOperationException"><paramref name="weights"/> was not packed by <see cref="Add"/>.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="weights"/> was not packed by <see cref="Add(LayerWeights{float})"/>.</exception>
     public RnnLayerPass<float> Forward(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<int> sequenceLengths,
         ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
     {

@@ -5,7 +5,7 @@ using LstmNative.Training.Layers;
 namespace LstmNative.Training.Quantization;
 
 /// <summary>
-/// A model with quantized recurrent weights (<see cref="Quantize.Dynamic"/>): the same input and output as the float
+/// A model with quantized recurrent weights (<see cref="Quantize.Dynamic"/>, <see cref="Quantize.ConvertStatic"/>): the same input and output as the float
 /// model, evaluation mode only. <see cref="Forward"/> runs the float model with its recurrent modules switched to the
 /// packed reduced-precision weights for the duration of the call (so the float model must not be used by another
 /// thread meanwhile) and returns a new tensor the caller owns. Dispose it to release the packed sessions.
@@ -18,17 +18,21 @@ public sealed class QuantizedModule : IModule<float>, IDisposable
     private readonly RecurrentCell<float>[] _cells;
 
     internal QuantizedModule(IModule<float> model, CpuPrecision precision, CpuPackedLayerEngine engine,
-        IEnumerable<RecurrentLayer<float>> layers, IEnumerable<RecurrentCell<float>> cells)
+        IEnumerable<RecurrentLayer<float>> layers, IEnumerable<RecurrentCell<float>> cells, bool isStatic = false)
     {
         _model = model;
         _engine = engine;
         _layers = layers.ToArray();
         _cells = cells.ToArray();
         Precision = precision;
+        IsStatic = isStatic;
     }
 
     /// <summary>The weight precision of the recurrent modules.</summary>
     public CpuPrecision Precision { get; }
+
+    /// <summary>Whether the int8 activations have fixed, calibrated scales (<see cref="Quantize.ConvertStatic"/>) rather than dynamic ones.</summary>
+    public bool IsStatic { get; }
 
     /// <summary>The float model this one runs.</summary>
     public IModule<float> Source => _model;
@@ -45,28 +49,35 @@ public sealed class QuantizedModule : IModule<float>, IDisposable
     }
 
     /// <summary>Runs the model in evaluation mode on the quantized weights; returns a new tensor.</summary>
-    public Tensor<float> Forward(Tensor<float> input)
+    public Tensor<float> Forward(Tensor<float> input) => RunOn(_model, _layers, _cells, _engine, input);
+
+    /// <summary>
+    /// Runs <paramref name="model"/> in evaluation mode with its recurrent modules switched to <paramref name="engine"/>
+    /// for the call (restored after, even on failure); returns a new tensor.
+    /// </summary>
+    internal static Tensor<float> RunOn(IModule<float> model, RecurrentLayer<float>[] layers, RecurrentCell<float>[] cells,
+        IRnnLayerEngine<float> engine, Tensor<float> input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var layerEngines = Array.ConvertAll(_layers, l => l.Engine);
-        var cellEngines = Array.ConvertAll(_cells, c => c.Engine);
-        bool training = _model.IsTraining;
+        var layerEngines = Array.ConvertAll(layers, l => l.Engine);
+        var cellEngines = Array.ConvertAll(cells, c => c.Engine);
+        bool training = model.IsTraining;
         try
         {
-            _model.IsTraining = false;
-            foreach (var l in _layers)
-                l.Engine = _engine;
-            foreach (var c in _cells)
-                c.Engine = _engine;
-            return _model.Forward(input).Clone();
+            model.IsTraining = false;
+            foreach (var l in layers)
+                l.Engine = engine;
+            foreach (var c in cells)
+                c.Engine = engine;
+            return model.Forward(input).Clone();
         }
         finally
         {
-            for (int i = 0; i < _layers.Length; i++)
-                _layers[i].Engine = layerEngines[i];
-            for (int i = 0; i < _cells.Length; i++)
-                _cells[i].Engine = cellEngines[i];
-            _model.IsTraining = training;
+            for (int i = 0; i < layers.Length; i++)
+                layers[i].Engine = layerEngines[i];
+            for (int i = 0; i < cells.Length; i++)
+                cells[i].Engine = cellEngines[i];
+            model.IsTraining = training;
         }
     }
 

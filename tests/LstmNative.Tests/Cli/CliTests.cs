@@ -203,6 +203,10 @@ public class CliTests
         yield return Case("bad repeat", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--repeat", "0"], "--repeat must be at least 1");
         yield return Case("bad precision", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--precision", "fp16"], "fp16");
         yield return Case("reduced precision on cuda", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--precision", "int8", "--device", "cuda"], "--precision int8 runs on the CPU only");
+        yield return Case("static int8 without calibration data", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--precision", "int8-static"], "--precision int8-static needs --calibrate");
+        yield return Case("calibration data without static int8", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--calibrate", c.PathOf("x.npy")], "--calibrate applies to --precision int8-static only");
+        yield return Case("static int8 on an ONNX model", c => ["run", c.PathOf("model.onnx"), .. c.Args, "--precision", "int8-static", "--calibrate", c.PathOf("x.npy")],
+            "--precision int8-static applies to safetensors state dicts only");
         yield return Case("reduced precision on an exported graph", c =>
         {
             OnnxExporter.Save(c.PathOf("graph.onnx"), new LstmNative.Layers.RnnModel<float>(new LstmNative.Layers.RnnOptions(RnnCellType.Gru, 3, 2, NumLayers: 2)));

@@ -39,6 +39,48 @@ public class ModelIoCliTests
         Assert.That(NpyReader.Read(cli.PathOf("out/c_n.npy")).ToDoubles(), Is.EqualTo(expected.Cn).Within(1e-6));
     }
 
+    /// <summary>
+    /// <c>--precision int8-static --calibrate</c>: the packed model is calibrated on the given sequences (batch-first like X)
+    /// and gives exactly what the API gives with the same calibration, within the int8 bound of the reference.
+    /// </summary>
+    [Test]
+    public void RunSafetensorsWithStaticInt8UsesTheCalibrationSequences()
+    {
+        using var cli = new CliHarness();
+        var rng = FormatTestData.Rng();
+        var dict = PyTorchStateDictTests.StateDict(RnnCellType.Gru, 3, 6, 2, true, seed: rng.Next());
+        WriteStateDict(cli, dict);
+        var x = FormatTestData.UniformFloats(rng, [2, 7, 3]);
+        var calibration = FormatTestData.UniformFloats(rng, [4, 9, 3]);
+        NpyWriter.Write(cli.PathOf("x.npy"), x);
+        NpyWriter.Write(cli.PathOf("calib.npy"), calibration);
+        var (exit, stdout, err) = cli.Run("run", cli.PathOf("model.safetensors"), "--input", $"X={cli.PathOf("x.npy")}",
+            "--output-dir", cli.PathOf("out"), "--batch-first", "--precision", "int8-static", "--calibrate", cli.PathOf("calib.npy"), "--verbose");
+        Assert.That(exit, Is.Zero, err);
+        Assert.That(stdout, Does.Contain("int8-static weights"));
+
+        var model = PyTorchStateDict.ToModel<double>(dict, batchFirst: true);
+        var layers = model.Layers.Select(l => l.Convert<float>()).ToArray();
+        static float[] TimeMajor(NdArray v, int batch, int steps)
+        {
+            var f = v.ToFloats();
+            var r = new float[f.Length];
+            for (int b = 0; b < batch; b++)
+                for (int t = 0; t < steps; t++)
+                    Array.Copy(f, (b * steps + t) * 3, r, (t * batch + b) * 3, 3);
+            return r;
+        }
+        using var calibrator = new LstmNative.Cpu.Int8Calibrator(layers, 4, 9);
+        calibrator.Observe(TimeMajor(calibration, 4, 9), 9, 4);
+        using var session = new LstmNative.Cpu.CpuRnnModel(layers, calibrator.ToCalibration()).CreateSession(2, 7);
+        var y = new float[7 * 2 * 2 * 6];
+        var hn = new float[4 * 2 * 6];
+        session.Run(TimeMajor(x, 2, 7), 7, 2, y, hn);
+        Assert.That(NpyReader.Read(cli.PathOf("out/h_n.npy")).ToFloats(), Is.EqualTo(hn), "the API's result with the same calibration, exactly");
+        var expected = ReferenceStack.Forward<double>(model, x.ToDoubles(), 7, 2, [], []);
+        Assert.That(NpyReader.Read(cli.PathOf("out/output.npy")).ToDoubles(), Is.EqualTo(expected.Output).Within(2e-2));
+    }
+
     [Test]
     public void RunSafetensorsWithProjectionAndInitialStatesUnbatched()
     {

@@ -170,8 +170,11 @@ public unsafe class ReducedPrecisionTests
     public static IEnumerable<TestCaseData> ProductCases()
     {
         foreach (var w in Widths())
+        {
             foreach (var p in Reduced)
-                yield return new TestCaseData(w, p).SetArgDisplayNames($"{w} {p}");
+                yield return new TestCaseData(w, p, false).SetArgDisplayNames($"{w} {p}");
+            yield return new TestCaseData(w, CpuPrecision.Int8, true).SetArgDisplayNames($"{w} Int8 static");
+        }
     }
 
     /// <summary>
@@ -180,8 +183,12 @@ public unsafe class ReducedPrecisionTests
     /// per-K-block int16 activations and the per-column int8 weights, scaled once per block — which the kernels must
     /// reproduce bit for bit (integer sums do not depend on their order).
     /// </summary>
+    /// <remarks>
+    /// Static int8 (<paramref name="isStatic"/>, <see cref="Int8Calibration"/>): a fixed range inside or above the data,
+    /// and now and then a value far past it (up to ±float.MaxValue), which must saturate exactly as the model says.
+    /// </remarks>
     [TestCaseSource(nameof(ProductCases))]
-    public void ProductsMatchAScalarModelOfTheSameQuantizedMath(KernelWidth width, CpuPrecision precision)
+    public void ProductsMatchAScalarModelOfTheSameQuantizedMath(KernelWidth width, CpuPrecision precision, bool isStatic)
     {
         var rng = new Random(TestContext.CurrentContext.Random.Next());
         int[] sizes = [1, 7, 17, 31, 33, 255, 257, 513];
@@ -195,7 +202,9 @@ public unsafe class ReducedPrecisionTests
             var a = RandomFloats(rng, m * k, 1);
             if (rng.Next(4) == 0)
                 Array.Clear(a, 0, k); // a zero row
-            var b = new PackedMatrix(k, n, nr, precision);
+            if (isStatic && rng.Next(3) == 0)
+                a[rng.Next(a.Length)] = rng.Next(2) == 0 ? 1e30f : -float.MaxValue; // far past the range
+            var b = new PackedMatrix(k, n, nr, precision) { StaticRange = isStatic ? new[] { 0.3f, 0.9f, 1f, 4f }[rng.Next(4)] : 0 };
             b.Pack(new Map(w, n));
             int p0 = rng.Next(b.Panels), pc = rng.Next(1, b.Panels - p0 + 1);
             int ldc = b.Panels * nr;
@@ -207,7 +216,7 @@ public unsafe class ReducedPrecisionTests
             GC.KeepAlive(scratch); // the kernels saw only its pointer: without this the GC may reclaim it mid-product
             GC.KeepAlive(b);
 
-            string label = $"M={m} K={k} N={n} panels [{p0}, {p0 + pc}) acc={accumulate}";
+            string label = $"M={m} K={k} N={n} range={b.StaticRange} panels [{p0}, {p0 + pc}) acc={accumulate}";
             if (precision == CpuPrecision.Bf16)
             {
                 // float32 sums in the kernel's order: within a few ulps of Σ|terms| (cancellation makes a relative check meaningless).
@@ -241,8 +250,12 @@ public unsafe class ReducedPrecisionTests
         }
     }
 
-    /// <summary>The int8 product, scalar: per row and K-block the int16 activations, exact integer sums, one scaling per block.</summary>
-    private static float[] Int8Reference(float[] a, int m, int k, float[] w, int n, PackedMatrix b, float[] c0, int ldc, int j0, int j1, bool accumulate)
+    /// <summary>
+    /// The int8 product, scalar: per row and K-block the int16 activations, exact integer sums, one scaling per block.
+    /// Static matrices (<see cref="PackedMatrix.IsStatic"/>): the fixed scale of their range, saturated activations, and
+    /// scale NaN for a block that holds NaN or ±∞.
+    /// </summary>
+    internal static float[] Int8Reference(float[] a, int m, int k, float[] w, int n, PackedMatrix b, float[] c0, int ldc, int j0, int j1, bool accumulate)
     {
         var scales = b.Scales!.Span;
         var c = (float[])c0.Clone();
@@ -252,9 +265,20 @@ public unsafe class ReducedPrecisionTests
             for (int i = 0; i < m; i++)
             {
                 float max = 0;
+                bool finite = true;
                 for (int kk = 0; kk < kc; kk++)
+                {
                     max = Math.Max(max, Math.Abs(a[i * k + k0 + kk]));
-                float rowScale = Quantization.ActivationScale(max, out float inv);
+                    finite &= float.IsFinite(a[i * k + k0 + kk]);
+                }
+                float rowScale, inv;
+                if (b.IsStatic)
+                {
+                    rowScale = Quantization.StaticScale(b.StaticRange, Quantization.ActivationLevels, out inv);
+                    rowScale = finite ? rowScale : float.NaN;
+                }
+                else
+                    rowScale = Quantization.ActivationScale(max, out inv);
                 for (int j = j0; j < j1; j++)
                 {
                     long sum = 0;
@@ -262,7 +286,8 @@ public unsafe class ReducedPrecisionTests
                     {
                         // The weight as the packed int8 (checked against the format by the test above).
                         int q = Quantization.QuantizeWeight(w[(k0 + kk) * n + j], scales[j]);
-                        sum += q * (long)Quantization.QuantizeActivation(a[i * k + k0 + kk], inv);
+                        float x = a[i * k + k0 + kk];
+                        sum += q * (long)(b.IsStatic ? Quantization.QuantizeSaturated(x, inv, Quantization.ActivationLevels) : Quantization.QuantizeActivation(x, inv));
                     }
                     float v = (float)(int)sum * (rowScale * scales[j]);
                     c[i * ldc + j] = accumulate || k0 > 0 ? c[i * ldc + j] + v : v;
@@ -272,7 +297,7 @@ public unsafe class ReducedPrecisionTests
         return c;
     }
 
-    private static void Product(KernelWidth width, int m, int k, float* a, PackedMatrix b, int p0, int pc, float* c, int ldc, bool acc, float* scratch)
+    internal static void Product(KernelWidth width, int m, int k, float* a, PackedMatrix b, int p0, int pc, float* c, int ldc, bool acc, float* scratch)
     {
         switch (width)
         {
@@ -317,7 +342,7 @@ public unsafe class ReducedPrecisionTests
 
     // ---------------------------------------------------------------- end to end
 
-    private static LayerWeights<float> RandomLayer(Random rng, RnnCellType cell, int input, int hidden, bool variant = false, RnnDirection dir = RnnDirection.Forward)
+    internal static LayerWeights<float> RandomLayer(Random rng, RnnCellType cell, int input, int hidden, bool variant = false, RnnDirection dir = RnnDirection.Forward)
     {
         var o = new RnnLayerOptions(cell, input, hidden, dir)
         {
@@ -328,7 +353,7 @@ public unsafe class ReducedPrecisionTests
         return new LayerWeights<float>(o).Randomize(rng, 1 / Math.Sqrt(hidden));
     }
 
-    private static (float[] Y, float[] Yh, float[] Yc) RunModel(CpuRnnModel model, float[] x, int steps, int batch, int[]? lengths = null, int threads = 1)
+    internal static (float[] Y, float[] Yh, float[] Yc) RunModel(CpuRnnModel model, float[] x, int steps, int batch, int[]? lengths = null, int threads = 1)
     {
         var last = model.Layers[^1];
         int state = model.Layers.Sum(l => l.DirectionCount) * batch * last.HiddenSize;
@@ -340,7 +365,7 @@ public unsafe class ReducedPrecisionTests
         return (y, yh, yc);
     }
 
-    private static double MaxAbsDiff(float[] a, float[] b)
+    internal static double MaxAbsDiff(float[] a, float[] b)
     {
         double worst = 0;
         for (int i = 0; i < a.Length; i++)
@@ -496,7 +521,7 @@ public unsafe class ReducedPrecisionTests
         Assert.That(allocated, Is.Zero, "bytes allocated on the calling thread by 20 x (Run + Step at batch 4 + Step at batch 1)");
     }
 
-    private readonly struct Map(float[] w, int n) : IElementMap
+    internal readonly struct Map(float[] w, int n) : IElementMap
     {
         public float Get(int k, int col) => w[k * n + col];
     }

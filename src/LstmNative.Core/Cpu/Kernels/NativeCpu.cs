@@ -20,10 +20,11 @@ namespace LstmNative.Cpu.Kernels;
 public static unsafe class NativeCpu
 {
     private const string LibraryName = "lstmnative_cpu";
-    private const int AbiVersion = 3;
+    private const int AbiVersion = 4;
     private const int FeatAvx512 = 1, FeatVnni = 2, FeatBf16 = 4, FeatAmx = 8;
 
     private static readonly delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> QGemmVnni;
+    private static readonly delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int> QGemmVnniStatic;
     private static readonly delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> GemmBf16;
     private static readonly delegate* unmanaged<int, float*, nint, float*, nint, int, int, float*, int, int, int> GemvF32;
     private static bool _int8Override = true, _bf16Override = true, _fp32Override = true;
@@ -34,6 +35,7 @@ public static unsafe class NativeCpu
         Features = loaded.Features;
         Status = loaded.Status;
         QGemmVnni = loaded.Int8;
+        QGemmVnniStatic = loaded.Int8Static;
         GemmBf16 = loaded.Bf16;
         GemvF32 = loaded.Fp32;
         Fp32Available = loaded.Fp32 != null;
@@ -89,13 +91,17 @@ public static unsafe class NativeCpu
     internal readonly struct Loaded(string status, int features,
         delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> int8,
         delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> bf16,
-        delegate* unmanaged<int, float*, nint, float*, nint, int, int, float*, int, int, int> fp32 = null)
+        delegate* unmanaged<int, float*, nint, float*, nint, int, int, float*, int, int, int> fp32 = null,
+        delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int> int8Static = null)
     {
         public string Status { get; } = status;
 
         public int Features { get; } = features;
 
         public delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> Int8 { get; } = int8;
+
+        /// <summary>The static (fixed-scale) int8 kernel: set exactly when <see cref="Int8"/> is (they share the packed layout).</summary>
+        public delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int> Int8Static { get; } = int8Static;
 
         public delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> Bf16 { get; } = bf16;
 
@@ -128,6 +134,7 @@ public static unsafe class NativeCpu
             if (CpuKernels.Detected != KernelWidth.Vector512)
                 return new($"loaded, CPU has {cpu}, but the runtime runs {CpuKernels.Detected} (DOTNET_EnableAVX512=0?); managed kernels", features, null, null);
             delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> int8 = null;
+            delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int> int8Static = null;
             delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> bf16 = null;
             string int8Text, bf16Text;
             if ((features & FeatVnni) == 0)
@@ -136,11 +143,15 @@ public static unsafe class NativeCpu
             {
                 var f = (delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int>)
                     NativeLibrary.GetExport(handle, "lstmn_qgemm_u8s8_avx512vnni");
-                string? mismatch = Probe(f);
+                var fs = (delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int>)
+                    NativeLibrary.GetExport(handle, "lstmn_qgemm_u8s8_static_avx512vnni");
+                // Both schemes run on the same packed quads, so the layout is chosen for both or neither.
+                string? mismatch = Probe(f, fs);
                 if (mismatch is null)
                 {
                     int8 = f;
-                    int8Text = "int8 VNNI (vpdpbusd) on";
+                    int8Static = fs;
+                    int8Text = "int8 VNNI (vpdpbusd, dynamic and static) on";
                 }
                 else
                     int8Text = $"int8 VNNI kernel disabled: it disagrees with the managed reference on the probe product ({mismatch}); managed int8 kernels";
@@ -174,7 +185,7 @@ public static unsafe class NativeCpu
                 else
                     fp32Text = $"fp32 batch-1 kernel disabled: it disagrees with the managed kernels on the probe product ({mismatch}); managed fp32 kernels";
             }
-            return new($"{int8Text}; {bf16Text}; {fp32Text}; CPU {cpu}; AMX kernels not built", features, int8, bf16, fp32);
+            return new($"{int8Text}; {bf16Text}; {fp32Text}; CPU {cpu}; AMX kernels not built", features, int8, bf16, fp32, int8Static);
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException or BadImageFormatException)
         {
@@ -214,9 +225,13 @@ public static unsafe class NativeCpu
     internal static void RunInt8(int m, int k, float* a, nint ars, nint acs, PackedMatrix b, int p0, int panelCount,
         float* c, nint ldc, bool accumulate, float* scratch)
     {
-        Debug.Assert(b.IsInt8Quads && QGemmVnni != null);
-        int rc = QGemmVnni(m, k, a, ars, acs, (sbyte*)b.Buffer.Pointer, (nint)b.PanelBytes, p0, panelCount, b.Scales!.Pointer,
-            (int*)b.ColumnSums!.Pointer, c, ldc, accumulate ? 1 : 0, (byte*)scratch, (nint)Sgemm.ScratchFloats * sizeof(float));
+        Debug.Assert(b.IsInt8Quads && QGemmVnni != null && QGemmVnniStatic != null);
+        int rc = b.IsStatic
+            ? QGemmVnniStatic(m, k, a, ars, acs, (sbyte*)b.Buffer.Pointer, (nint)b.PanelBytes, p0, panelCount, b.Scales!.Pointer,
+                (int*)b.ColumnSums!.Pointer, c, ldc, accumulate ? 1 : 0, (byte*)scratch, (nint)Sgemm.ScratchFloats * sizeof(float),
+                b.StaticScale8, b.StaticInverse8)
+            : QGemmVnni(m, k, a, ars, acs, (sbyte*)b.Buffer.Pointer, (nint)b.PanelBytes, p0, panelCount, b.Scales!.Pointer,
+                (int*)b.ColumnSums!.Pointer, c, ldc, accumulate ? 1 : 0, (byte*)scratch, (nint)Sgemm.ScratchFloats * sizeof(float));
         if (rc != 0)
             throw new InvalidOperationException($"native int8 product refused k = {k} (status {rc})");
         GC.KeepAlive(b);
@@ -349,6 +364,9 @@ public static unsafe class NativeCpu
     /// The managed reference of the int8-quad product, scalar: each row quantized over its whole K to uint8 with zero point
     /// 128 (<c>scale = max|x| / 127</c>, <c>q = round_half_even(x · 127 / max)</c>), exact int32 sums, then
     /// <c>C (+)= float(Σ u·w − 128·colSum) · (rowScale · colScale)</c> — the native kernel's result, bit for bit.
+    /// Static matrices (<see cref="PackedMatrix.IsStatic"/>) use the fixed <see cref="Quantization.StaticScale"/> of
+    /// their range instead, each value saturated to ±127 (<see cref="Quantization.QuantizeSaturated"/>), and a row with
+    /// NaN or ±∞ gets scale NaN.
     /// </summary>
     internal static void ReferenceInt8Quads(int m, int k, float* a, nint ars, nint acs, PackedMatrix b, int p0, int panelCount,
         float* c, nint ldc, bool accumulate)
@@ -358,10 +376,22 @@ public static unsafe class NativeCpu
         for (int r = 0; r < m; r++)
         {
             float* x = a + r * ars;
-            float scale = Quantization.ActivationScale8(Quantization.MaxAbs(x, acs, k), out float inv);
+            float scale, inv;
             Array.Fill(u, (byte)128);
-            for (int i = 0; i < k; i++)
-                u[i] = (byte)(Quantization.QuantizeActivation8(x[i * acs], inv) + 128);
+            if (b.IsStatic)
+            {
+                scale = Quantization.StaticScale(b.StaticRange, Quantization.WeightLevels, out inv); // recomputed: checks the packed values
+                if (!Quantization.IsFinite(x, acs, k))
+                    scale = float.NaN; // the native kernel marks the row the same way; its quantized values do not matter then
+                for (int i = 0; i < k; i++)
+                    u[i] = (byte)(Quantization.QuantizeSaturated(x[i * acs], inv, Quantization.WeightLevels) + 128);
+            }
+            else
+            {
+                scale = Quantization.ActivationScale8(Quantization.MaxAbs(x, acs, k), out inv);
+                for (int i = 0; i < k; i++)
+                    u[i] = (byte)(Quantization.QuantizeActivation8(x[i * acs], inv) + 128);
+            }
             for (int p = p0; p < p0 + panelCount; p++)
             {
                 sbyte* bp = (sbyte*)b.PanelData(p);
@@ -379,40 +409,53 @@ public static unsafe class NativeCpu
         }
     }
 
-    /// <summary>Compares the native kernel with the reference on random shapes (1, 3 and 7 rows; K = 37, 300); null when equal.</summary>
-    private static string? Probe(delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> f)
+    /// <summary>
+    /// Compares the native int8 kernels with the reference on random shapes (1, 3 and 7 rows; K = 37, 300), bit for bit:
+    /// the dynamic kernel <paramref name="f"/>, and the static kernel <paramref name="fs"/> with a calibrated range inside
+    /// the data (so values saturate) and one above it. Null when all agree.
+    /// </summary>
+    internal static string? Probe(delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> f, delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int> fs)
     {
         var rng = new Random(15);
         var scratch = new AlignedBuffer(Sgemm.ScratchFloats);
-        foreach (var (m, k, n) in new[] { (1, 37, 96), (3, 300, 64), (7, 64, 40) })
-        {
-            var b = new PackedMatrix(k, n, 32, CpuPrecision.Int8, int8Quads: true);
-            var wts = new float[k * n];
-            for (int i = 0; i < wts.Length; i++)
-                wts[i] = (float)(rng.NextDouble() * 2 - 1);
-            b.Pack(new ArrayMap(wts, n));
-            var a = new float[m * k];
-            for (int i = 0; i < a.Length; i++)
-                a[i] = (float)(rng.NextDouble() * 2 - 1);
-            int ldc = b.Panels * 32;
-            var expected = new float[m * ldc];
-            var actual = new float[m * ldc];
-            for (int i = 0; i < expected.Length; i++)
-                expected[i] = actual[i] = i % 5;
-            fixed (float* ap = a, ep = expected, cp = actual)
+        foreach (float range in new[] { 0f, 0.55f, 2.5f })
+            foreach (var (m, k, n) in new[] { (1, 37, 96), (3, 300, 64), (7, 64, 40) })
             {
-                ReferenceInt8Quads(m, k, ap, k, 1, b, 0, b.Panels, ep, ldc, accumulate: true);
-                int rc = f(m, k, ap, k, 1, (sbyte*)b.Buffer.Pointer, (nint)b.PanelBytes, 0, b.Panels, b.Scales!.Pointer,
-                    (int*)b.ColumnSums!.Pointer, cp, ldc, 1, (byte*)scratch.Pointer, (nint)Sgemm.ScratchFloats * sizeof(float));
-                if (rc != 0)
-                    return $"status {rc} at m={m}, k={k}";
+                var b = new PackedMatrix(k, n, 32, CpuPrecision.Int8, int8Quads: true) { StaticRange = range };
+                var wts = new float[k * n];
+                for (int i = 0; i < wts.Length; i++)
+                    wts[i] = (float)(rng.NextDouble() * 2 - 1);
+                b.Pack(new ArrayMap(wts, n));
+                var a = new float[m * k];
+                for (int i = 0; i < a.Length; i++)
+                    a[i] = (float)(rng.NextDouble() * 2 - 1);
+                int ldc = b.Panels * 32;
+                var expected = new float[m * ldc];
+                var actual = new float[m * ldc];
+                for (int i = 0; i < expected.Length; i++)
+                    expected[i] = actual[i] = i % 5;
+                fixed (float* ap = a, ep = expected, cp = actual)
+                {
+                    ReferenceInt8Quads(m, k, ap, k, 1, b, 0, b.Panels, ep, ldc, accumulate: true);
+                    int rc = range > 0
+                        ? fs(m, k, ap, k, 1, (sbyte*)b.Buffer.Pointer, (nint)b.PanelBytes, 0, b.Panels, b.Scales!.Pointer,
+                            (int*)b.ColumnSums!.Pointer, cp, ldc, 1, (byte*)scratch.Pointer, (nint)Sgemm.ScratchFloats * sizeof(float),
+                            Quantization.StaticScale(range, Quantization.WeightLevels, out float inverse), inverse)
+                        : f(m, k, ap, k, 1, (sbyte*)b.Buffer.Pointer, (nint)b.PanelBytes, 0, b.Panels, b.Scales!.Pointer,
+                            (int*)b.ColumnSums!.Pointer, cp, ldc, 1, (byte*)scratch.Pointer, (nint)Sgemm.ScratchFloats * sizeof(float));
+                    if (rc != 0)
+                        return $"status {rc} at m={m}, k={k}{Scheme(range)}";
+                }
+                GC.KeepAlive(b);
+                for (int i = 0; i < expected.Length; i++)
+                    if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
+                        return $"m={m} k={k} n={n}{Scheme(range)}: element {i} is {actual[i]:R}, the reference {expected[i]:R}";
             }
-            for (int i = 0; i < expected.Length; i++)
-                if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
-                    return $"m={m} k={k} n={n}: element {i} is {actual[i]:R}, the reference {expected[i]:R}";
-        }
+        GC.KeepAlive(scratch);
         return null;
     }
+
+    private static string Scheme(float range) => range > 0 ? $" (static, range {range})" : "";
 
     /// <summary>
     /// Compares the native bf16 kernel with the reference: first on values whose products and every partial sum are exact

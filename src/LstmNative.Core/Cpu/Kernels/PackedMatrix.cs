@@ -80,6 +80,38 @@ internal sealed unsafe class PackedMatrix
     /// </summary>
     public bool IsBf16Pairs { get; }
 
+    /// <summary>
+    /// Int8 only: the calibrated range (max |a|) of the activations this matrix multiplies, for static int8
+    /// (<see cref="Int8Calibration"/>): each row of A is quantized with the fixed scale
+    /// <see cref="Quantization.StaticScale"/> of this range and saturated, with no max scan. 0 (the default): dynamic,
+    /// each row scaled by its own largest magnitude.
+    /// </summary>
+    public float StaticRange
+    {
+        get;
+        init
+        {
+            if (value != 0 && (Precision != CpuPrecision.Int8 || !(value > 0) || !float.IsFinite(value)))
+                throw new ArgumentOutOfRangeException(nameof(value), $"a static activation range must be finite, positive and on int8 weights, got {value} ({Precision})");
+            field = value;
+            // Computed once here, not per product (two divisions are a measurable part of a batch-1 product at H = 64).
+            if (value > 0)
+            {
+                StaticScale16 = Quantization.StaticScale(value, Quantization.ActivationLevels, out StaticInverse16);
+                StaticScale8 = Quantization.StaticScale(value, Quantization.WeightLevels, out StaticInverse8);
+            }
+        }
+    }
+
+    /// <summary>Static only: the int16 activation scale of <see cref="StaticRange"/> (managed kernels) and its inverse.</summary>
+    public readonly float StaticScale16, StaticInverse16;
+
+    /// <summary>Static only: the uint8 activation scale of <see cref="StaticRange"/> (native VNNI kernel) and its inverse.</summary>
+    public readonly float StaticScale8, StaticInverse8;
+
+    /// <summary>Whether the activations have a fixed (calibrated) scale: <see cref="StaticRange"/> &gt; 0.</summary>
+    public bool IsStatic => StaticRange > 0;
+
     /// <summary>Int8 quads only: <c>Σ_k q[k, n]</c> per column as int32 (stored in a float buffer), <c>[Panels · NR]</c>.</summary>
     public AlignedBuffer? ColumnSums { get; }
 

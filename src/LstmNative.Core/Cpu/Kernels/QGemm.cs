@@ -48,6 +48,7 @@ internal static unsafe class QGemm
         int* qa = (int*)scratch;
         float* rowScale = scratch + RowScaleOffset;
         float* scales = b.Scales!.Pointer;
+        float staticScale = b.StaticScale16, staticInverse = b.StaticInverse16;
         for (int k0 = 0; k0 < k; k0 += Sgemm.KC)
         {
             int kc = Math.Min(Sgemm.KC, k - k0), pairs = (kc + 1) >> 1;
@@ -55,7 +56,7 @@ internal static unsafe class QGemm
             for (int m0 = 0; m0 < m; m0 += Sgemm.MC)
             {
                 int mc = Math.Min(Sgemm.MC, m - m0);
-                PackA(a + m0 * ars + k0 * acs, ars, acs, mc, kc, qa, rowScale);
+                PackA(a + m0 * ars + k0 * acs, ars, acs, mc, kc, qa, rowScale, staticScale, staticInverse);
                 for (int p = p0; p < p0 + panelCount; p++)
                 {
                     // k0 is a multiple of KC (even): k0 / 2 pairs of 2·NR bytes.
@@ -82,27 +83,47 @@ internal static unsafe class QGemm
     /// Quantizes rows [0, mc) × k [0, kc) of A into MR-row slivers of int16 pairs: sliver s, pair j holds
     /// <c>q(s·MR + r, 2j) | q(s·MR + r, 2j + 1) &lt;&lt; 16</c> at <c>[s·MR·pairs + j·MR + r]</c> (an odd kc pads a zero);
     /// a single row (mc = 1, batch 1) is packed contiguously instead (<c>[j]</c>). Row r's scale goes to
-    /// <paramref name="rowScale"/>[r].
+    /// <paramref name="rowScale"/>[r]: dynamic (<paramref name="fixedScale"/> 0), the row's own
+    /// <see cref="Quantization.ActivationScale"/>; static (the fixed <see cref="Quantization.StaticScale"/> of a calibrated
+    /// range, <paramref name="fixedInv"/> its inverse), every value saturated to ±32767 and no max scan, NaN when the row
+    /// holds NaN or ±∞ (checked in the same pass).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void PackA(float* a, nint ars, nint acs, int mc, int kc, int* dst, float* rowScale)
+    internal static void PackA(float* a, nint ars, nint acs, int mc, int kc, int* dst, float* rowScale, float fixedScale = 0, float fixedInv = 0)
     {
         int pairs = (kc + 1) >> 1;
         nint step = mc == 1 ? 1 : MR;
+        bool isStatic = fixedScale > 0;
         for (int r = 0; r < mc; r++)
         {
             float* src = a + r * ars;
-            rowScale[r] = Quantization.ActivationScale(Quantization.MaxAbs(src, acs, kc), out float inv);
+            float inv = fixedInv;
+            if (!isStatic)
+                rowScale[r] = Quantization.ActivationScale(Quantization.MaxAbs(src, acs, kc), out inv);
             int* d = dst + (r / MR) * MR * pairs + r % MR;
             int j = 0;
+            var bad = Vector256<int>.Zero;
             if (acs == 1 && Vector256.IsHardwareAccelerated)
             {
                 // Eight pairs at a time; the same rounding as the scalar tail (round half to even, then an exact conversion).
                 var vinv = Vector256.Create(inv);
+                var lim = Vector256.Create(Quantization.ActivationLevels);
+                var exponent = Vector256.Create(0x7F800000);
                 for (; 2 * j + 16 <= kc; j += 8)
                 {
-                    var q0 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(src + 2 * j) * vinv));
-                    var q1 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(src + 2 * j + 8) * vinv));
+                    var v0 = Vector256.Load(src + 2 * j);
+                    var v1 = Vector256.Load(src + 2 * j + 8);
+                    var p0 = v0 * vinv;
+                    var p1 = v1 * vinv;
+                    if (isStatic)
+                    {
+                        // Exponent all ones: NaN or ±∞. Saturate before converting (no wrap past the calibrated range).
+                        bad |= Vector256.Equals(v0.AsInt32() & exponent, exponent) | Vector256.Equals(v1.AsInt32() & exponent, exponent);
+                        p0 = Vector256.MinNative(Vector256.MaxNative(p0, -lim), lim);
+                        p1 = Vector256.MinNative(Vector256.MaxNative(p1, -lim), lim);
+                    }
+                    var q0 = Vector256.ConvertToInt32(Vector256.Round(p0));
+                    var q1 = Vector256.ConvertToInt32(Vector256.Round(p1));
                     var packed = Vector256.Narrow(q0, q1).AsInt32(); // |q| ≤ 32767: narrowing is exact
                     if (step == 1)
                     {
@@ -115,6 +136,17 @@ internal static unsafe class QGemm
                     }
                 }
             }
+            if (isStatic)
+            {
+                // The vector loop checked [0, 2j) for NaN and ±∞; the scalar tail checks the rest.
+                bool finite = bad == Vector256<int>.Zero && Quantization.IsFinite(src + 2 * j * acs, acs, kc - 2 * j);
+                rowScale[r] = finite ? fixedScale : float.NaN;
+                for (; 2 * j + 1 < kc; j++)
+                    d[j * step] = Pair(Saturated(src[2 * j * acs], inv), Saturated(src[(2 * j + 1) * acs], inv));
+                if (j < pairs)
+                    d[j * step] = Pair(Saturated(src[2 * j * acs], inv), 0);
+                continue;
+            }
             for (; 2 * j + 1 < kc; j++)
             {
                 short q0 = Quantization.QuantizeActivation(src[2 * j * acs], inv);
@@ -125,6 +157,10 @@ internal static unsafe class QGemm
                 d[j * step] = Pair(Quantization.QuantizeActivation(src[2 * j * acs], inv), 0);
         }
     }
+
+    /// <summary>One static int16 activation, saturated (<see cref="Quantization.QuantizeSaturated"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static short Saturated(float a, float inverse) => (short)Quantization.QuantizeSaturated(a, inverse, Quantization.ActivationLevels);
 
     /// <summary>Two int16 activations as one int32: k in the low half, k + 1 in the high half.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -101,6 +101,40 @@ internal static unsafe class Quantization
         return maxAbs / WeightLevels;
     }
 
+    /// <summary>
+    /// The fixed activation scale of static int8 (<see cref="Int8Calibration"/>): <c>range / levels</c> and
+    /// <paramref name="inverse"/> = <c>levels / range</c>, for <paramref name="levels"/> <see cref="ActivationLevels"/>
+    /// (the managed int16 product) or <see cref="WeightLevels"/> (the native uint8 product, which receives both numbers
+    /// from here so the two sides agree bit for bit). A range below <see cref="ActivationFloor"/> counts as the floor
+    /// (every nonzero activation then saturates). The range must be finite; <see cref="Int8Calibration"/> checks it.
+    /// </summary>
+    public static float StaticScale(float range, float levels, out float inverse)
+    {
+        float r = Math.Max(range, ActivationFloor);
+        inverse = levels / r;
+        return r / levels;
+    }
+
+    /// <summary>
+    /// One static activation: <c>round_half_even(clamp(a · inverse, ±levels))</c>. Values past the calibrated range
+    /// saturate at ±<paramref name="levels"/>; NaN gives 0 (the caller marks the row's scale NaN, see <see cref="IsFinite"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int QuantizeSaturated(float a, float inverse, float levels)
+    {
+        float v = a * inverse;
+        return float.IsNaN(v) ? 0 : (int)MathF.Round(Math.Clamp(v, -levels, levels));
+    }
+
+    /// <summary>Whether none of <paramref name="n"/> values at stride <paramref name="stride"/> is NaN or ±∞ (static rows: no max scan, only this check, fused where it can be).</summary>
+    public static bool IsFinite(float* a, nint stride, int n)
+    {
+        for (int i = 0; i < n; i++)
+            if ((BitConverter.SingleToInt32Bits(a[i * stride]) & 0x7F800000) == 0x7F800000)
+                return false;
+        return true;
+    }
+
     /// <summary>One 8-bit activation: <c>round_half_even(a · inverse)</c>, |result| ≤ 127 for |a| ≤ max (0 for NaN).</summary>
     public static int QuantizeActivation8(float a, float inverse) => (int)MathF.Round(a * inverse);
 
