@@ -40,6 +40,11 @@ uni="--target OT --features target --protocol ett-long --baselines naive"
   for s in 2 3; do for h in 96 192 336; do
     echo "mv-ETTh2-$h-rv-L512-s$s --csv $data/ETTh2.csv $mv --window 512 --patch 16 --horizon $h --seed $s --instance-scale"
   done; done
+  for s in 2 3; do   # seeds 2-3 of the candidates the validation MSE chose (validation.py), where the above lacks them
+    for h in 96 336 720; do echo "mv-ETTh1-$h-def-s$s --csv $data/ETTh1.csv $defaults --window 336 --horizon $h --seed $s"; done
+    echo "mv-ETTh1-192-base-s$s --csv $data/ETTh1.csv $mv --window 336 --horizon 192 --seed $s"
+    for h in 96 336; do echo "mv-ETTh2-$h-def-rv-s$s --csv $data/ETTh2.csv $defaults --window 336 --horizon $h --seed $s --instance-scale"; done
+  done
   for h in 96 192 336 720; do
     echo "mv-ETTh2-$h-rv-L512-s1 --csv $data/ETTh2.csv $mv --window 512 --patch 16 --horizon $h --seed 1 --instance-scale"
   done

@@ -31,7 +31,7 @@ def load(name):
 
 
 def cell(r):
-    return "–" if r is None else f"{r['val']:.4f} | {r['mse']:.4f} / {r['mae']:.4f}"
+    return "–" if r is None else f"{r['val']:.4f} \\| {r['mse']:.4f} / {r['mae']:.4f}"
 
 
 CANDIDATES = [("base", "3e-3 cosine"), ("rv", "3e-3 cosine + scale"), ("def", "defaults"), ("def-rv", "defaults + scale"),
