@@ -3,7 +3,7 @@
 # each horizon with four candidate settings (seed 1): the long-horizon table's (Adam 3e-3, cosine, 20 epochs) and the
 # univariate table's defaults (Adam 1e-3, plateau halving, patience 4), each without and with --instance-scale (the
 # defaults with it on ETTh2 only), seeds 2-3 with it on ETTh2, look-back 512 with it on ETTh2, and the ETTh1 horizon-96 ablation rows again
-# (their validation scores, which the first ablation did not keep). Same runner and file layout as run.sh; the
+# (their validation scores, which the first ablation did not keep). Same runner (runs.sh) and file layout as run.sh; the
 # choice is made by scripts/longhorizon/validation.py on the validation MSE only.
 #
 #   scripts/longhorizon/instance-scale.sh [PARALLEL] [DATA_DIR]      defaults: 2 ../shared/data
@@ -13,10 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 parallel="${1:-2}"
 data="${2:-../shared/data}"
-cli=src/LstmNative.Cli/bin/Release/net10.0/lstmnative.dll
 out=runs/longhorizon
-[ -f "$cli" ] || { echo "instance-scale: build first: dotnet build -c Release" >&2; exit 2; }
-mkdir -p "$out"
 mv="--targets all --protocol ett-long --lr 3e-3 --scheduler cosine --epochs 20 --patience 20 --baselines naive"
 ablation="--targets all --protocol ett-long --window 336 --horizon 96 --seed 1 --baselines naive"
 defaults="--targets all --protocol ett-long --baselines naive"   # the univariate table's training settings
@@ -54,6 +51,4 @@ uni="--target OT --features target --protocol ett-long --baselines naive"
   echo "abl-rv-w8k --csv $data/ETTh2.csv $mv --window 336 --horizon 96 --seed 1 --instance-scale --windows-per-epoch 8192"
   echo "abl-h2-rv-h128 --csv $data/ETTh2.csv $mv --window 336 --horizon 96 --seed 1 --instance-scale --hidden 128"
   echo "abl-h2-rv-drop --csv $data/ETTh2.csv $mv --window 336 --horizon 96 --seed 1 --instance-scale --dropout 0.2"
-} | xargs -P "$parallel" -L 1 bash -c 'name=$0; /usr/bin/time -f "wall %e s cpu %U+%S" -o "'"$out"'/$name.time" \
-    nice -n 19 dotnet "'"$cli"'" forecast "$@" -o "'"$out"'/$name" --report "'"$out"'/$name.json" > "'"$out"'/$name.log" 2>&1 \
-    && echo "$name done" || echo "$name FAILED (see '"$out"'/$name.log)"'
+} | scripts/longhorizon/runs.sh "$parallel" "$out"

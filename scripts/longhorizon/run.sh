@@ -12,10 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 parallel="${1:-2}"
 data="${2:-../shared/data}"
-cli=src/LstmNative.Cli/bin/Release/net10.0/lstmnative.dll
 out=runs/longhorizon
-[ -f "$cli" ] || { echo "longhorizon: build first: dotnet build -c Release" >&2; exit 2; }
-mkdir -p "$out"
 mv="--targets all --protocol ett-long --lr 3e-3 --scheduler cosine --epochs 20 --patience 20"
 uni="--target OT --features target --protocol ett-long"
 {
@@ -35,6 +32,4 @@ uni="--target OT --features target --protocol ett-long"
     echo "mv-$d-$h-s$s --csv $data/$d.csv $mv --window 336 --horizon $h --seed $s --baselines naive"
     echo "uni-$d-$h-s$s --csv $data/$d.csv $uni --window 336 --horizon $h --seed $s --baselines naive"
   done; done; done
-} | xargs -P "$parallel" -L 1 bash -c 'name=$0; /usr/bin/time -f "wall %e s cpu %U+%S" -o "'"$out"'/$name.time" \
-    nice -n 19 dotnet "'"$cli"'" forecast "$@" -o "'"$out"'/$name" --report "'"$out"'/$name.json" > "'"$out"'/$name.log" 2>&1 \
-    && echo "$name done" || echo "$name FAILED (see '"$out"'/$name.log)"'
+} | scripts/longhorizon/runs.sh "$parallel" "$out"
