@@ -27,7 +27,8 @@ if (args.Length > 0 && args[0] == "ettbaselines")
 }
 if (args.Length > 0 && args[0] == "tail")
 {
-    TailLatency.Run(int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3]), args[4]);
+    TailLatency.Run(int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3]), args[4],
+        args.Length > 5 ? double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 0);
     return;
 }
 if (args.Length > 0 && args[0] == "int8vs")

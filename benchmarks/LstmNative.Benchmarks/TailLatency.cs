@@ -5,7 +5,7 @@ using LstmNative.Model;
 namespace LstmNative.Benchmarks;
 
 /// <summary>
-/// <c>tail H THREADS RUNS ENGINE</c>: the distribution of single-run latencies (LSTM, I = H, T = 100, B = 1) of one
+/// <c>tail H THREADS RUNS ENGINE [WARMUP_SECONDS]</c>: the distribution of single-run latencies (LSTM, I = H, T = 100, B = 1) of one
 /// session. ENGINE = <c>claimed</c> (ours: the forward's chunks go to whichever worker takes them), <c>static</c> (ours
 /// with each worker owning a fixed share, as before) or <c>ort</c> (ONNX Runtime on the same model, IntraOpNumThreads =
 /// THREADS). What a latency-critical caller sees is the tail, not the best run: run one process per engine, alternated,
@@ -13,7 +13,7 @@ namespace LstmNative.Benchmarks;
 /// </summary>
 internal static class TailLatency
 {
-    public static void Run(int hidden, int threads, int runs, string engine)
+    public static void Run(int hidden, int threads, int runs, string engine, double warmupSeconds)
     {
         LayerExecutor.ClaimedForwardEnabled = engine switch
         {
@@ -25,8 +25,13 @@ internal static class TailLatency
             LayerExecutor.ChunksPerWorker = engine[7] - '0'; // experiments: chunks per worker
         using var pair = new RnnPair(RnnCellType.Lstm, hidden, 1, 100, 1, threads);
         Action run = engine == "ort" ? pair.RunOnnxRuntime : pair.RunLstmNative;
-        for (int i = 0; i < 20; i++)
+        // Warm-up: 20 runs, then more until warmupSeconds have passed. A .NET process recompiles its hot methods in the
+        // background (tiered compilation) during its first second or so of running them; that compiler thread competes for
+        // the cores, so a short warm-up measures start-up as well as steady state. Report both.
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < 20 || warm.Elapsed.TotalSeconds < warmupSeconds; i++)
             run();
+        double warmedFor = warm.Elapsed.TotalSeconds;
         var ms = new double[runs];
         for (int i = 0; i < runs; i++)
         {
@@ -34,8 +39,14 @@ internal static class TailLatency
             run();
             ms[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
+        if (Environment.GetEnvironmentVariable("LSTMNATIVE_TAIL_TRACE") == "1")
+        {
+            // Which runs were slow (index: ms), to tell a start-up burst from spikes spread over the whole run.
+            double median = ms.Order().ElementAt(runs / 2);
+            Console.WriteLine(string.Join(' ', ms.Select((v, i) => (v, i)).Where(p => p.v > 2 * median).Select(p => $"{p.i}:{p.v:F1}")));
+        }
         Array.Sort(ms);
         double P(double q) => ms[Math.Min(runs - 1, (int)(q * runs))];
-        Console.WriteLine($"{engine,-7} H={hidden} threads={threads} runs={runs}: min {ms[0]:F3}  p50 {P(0.5):F3}  p90 {P(0.9):F3}  p99 {P(0.99):F3}  max {ms[^1]:F3}  mean {ms.Average():F3} ms");
+        Console.WriteLine($"{engine,-7} H={hidden} threads={threads} runs={runs} warm-up {warmedFor:F1} s: min {ms[0]:F3}  p50 {P(0.5):F3}  p90 {P(0.9):F3}  p99 {P(0.99):F3}  max {ms[^1]:F3}  mean {ms.Average():F3} ms");
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LstmNative.Model;
 
 namespace LstmNative.Cpu;
@@ -85,6 +86,7 @@ public sealed unsafe class CpuRnnSession : IDisposable
     /// <param name="sequenceLengths">Valid length per row; empty means all T.</param>
     /// <param name="initialH">Initial hidden states, stacked per layer; empty means zeros.</param>
     /// <param name="initialC">Initial cell states, stacked per layer; empty means zeros.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     public void Run(ReadOnlySpan<float> x, int steps, int batch, Span<float> y, Span<float> yh = default, Span<float> yc = default,
         ReadOnlySpan<int> sequenceLengths = default, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default)
     {
@@ -99,6 +101,7 @@ public sealed unsafe class CpuRnnSession : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     private void RunCore(ReadOnlySpan<float> x, int steps, int batch, Span<float> y, Span<float> yh, Span<float> yc,
         ReadOnlySpan<int> sequenceLengths, ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC)
     {
@@ -158,6 +161,7 @@ public sealed unsafe class CpuRnnSession : IDisposable
     /// Advances the kept state by one time step (forward-only models): <paramref name="x"/> is <c>[B, I]</c>,
     /// <paramref name="y"/> receives the last layer's new hidden state <c>[B, H]</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     public void Step(ReadOnlySpan<float> x, int batch, Span<float> y)
     {
         Enter(nameof(Step));
@@ -171,6 +175,7 @@ public sealed unsafe class CpuRnnSession : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     private void StepCore(ReadOnlySpan<float> x, int batch, Span<float> y)
     {
         if (!_model.IsStreamable)
@@ -243,6 +248,7 @@ public sealed unsafe class CpuRnnSession : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     private void Enter(string method)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LstmNative.Cpu.Kernels;
 
 namespace LstmNative.Cpu;
@@ -38,7 +39,15 @@ internal sealed unsafe partial class LayerExecutor
     private readonly (int Direction, int Group, int Panel, int Count)[] _projection;
     private int _stepChunks;
 
+    /// <summary>
+    /// The claimed forward is complete when the caller's share returns (the caller waits for every chunk of the last
+    /// step), so the pool does not wait for a worker that has not joined by then: one descheduled worker costs nothing at
+    /// the end of the call either.
+    /// </summary>
+    public bool DoneWhenCallerReturns => _claimed;
+
     /// <summary>Chooses the claimed forward for this call (unit split, LSTM or single-phase GRU) and sizes its chunks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     private void PlanClaims(int workers)
     {
         _claimed = ClaimedForwardEnabled && !_backward && !_parallelDirections && !_batchSplit && _recurrentWorkers > 1
@@ -67,6 +76,7 @@ internal sealed unsafe partial class LayerExecutor
         _claimsBroken = false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     private void ClaimedForward<TV>(int w, int workers, float* scratch) where TV : unmanaged, IVec<TV>
     {
         ClaimedWorkerStartHook?.Invoke(w);
@@ -118,6 +128,7 @@ internal sealed unsafe partial class LayerExecutor
     private static int First(int w, int workers, int chunks) => (int)((long)chunks * Math.Min(w, workers - 1) / workers);
 
     /// <summary>Takes chunk k for phase <paramref name="phase"/> unless someone already has (claims only grow).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     private bool Claim(int k, long phase)
     {
         long seen = Volatile.Read(ref _claims[k]);
@@ -125,6 +136,7 @@ internal sealed unsafe partial class LayerExecutor
     }
 
     /// <summary>Waits until <paramref name="target"/> chunks have completed since the call began.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     private void AwaitCompleted(long target)
     {
         int spins = 0;

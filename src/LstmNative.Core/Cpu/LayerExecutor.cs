@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LstmNative.Cpu.Kernels;
 using LstmNative.Model;
 
@@ -91,6 +92,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     public int Slot(int s) => Trace ? s : s & 1;
 
     /// <summary>Loads the initial states (<c>[D, B, H]</c>; null means zeros) into slot 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     public void SetInitialState(float* h0, float* c0, int batch)
     {
         int h = _plan.Hidden, hp = _plan.HiddenPadded;
@@ -102,6 +104,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     private static void LoadState(float* dst, float* src, int batch, int h, int hp)
     {
         new Span<float>(dst, batch * hp).Clear();
@@ -112,6 +115,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     }
 
     /// <summary>Copies the final states (the last valid one of each row) to <c>[D, B, H]</c> outputs (either may be null).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     public void ReadFinalState(float* yh, float* yc)
     {
         int h = _plan.Hidden, hp = _plan.HiddenPadded, batch = _batch;
@@ -129,6 +133,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     }
 
     /// <summary>Inference ring: moves the final state into slot 0 so the next run continues from it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     public void FinalToInitial()
     {
         int n = _batch * _plan.HiddenPadded;
@@ -146,6 +151,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     /// Runs forward from slot 0. <see cref="Lengths"/> must hold the batch's lengths. Y (may be null) is written at
     /// <c>y + t·yT + b·yB + d·yD</c> for valid steps and zeroed past each row's end.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     public void Forward(WorkerPool pool, int threads, float* x, int steps, int batch, float* y, nint yT, nint yB, nint yD)
     {
         _x = x;
@@ -191,6 +197,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     private void PlanWorkers(int workers, int batch)
     {
         _plannedWorkers = workers;
@@ -221,6 +228,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         PlanClaims(workers);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     public void Execute(int worker, int workers, SpinBarrier barrier)
     {
         // A pool that is busy runs the job on its caller alone (workers = 1) although it was planned for more: plan
@@ -242,6 +250,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     private void Run<TV>(int w, int workers, SpinBarrier bar) where TV : unmanaged, IVec<TV>
     {
         float* scratch = _scratch[w].Pointer;
@@ -306,6 +315,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     }
 
     /// <summary>Direction d's walk for unit blocks [u0, u1) of batch rows [b0, b1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     private void Recurrence<TV>(int d, int u0, int u1, int b0, int b1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
     {
         if (!_backward)
@@ -342,6 +352,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
 
     private int TimeOf(int d, int b, int s) => Reverse(d) ? _lengths[b] - 1 - s : s;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     private void WriteY(int d, int t, int b, float* h, int u0, int u1)
     {
         if (_y == null)
@@ -364,6 +375,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
             new Span<float>(p + start, count).Clear();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     private void LstmStep<TV>(int d, int s, int u0, int u1, int b0, int b1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
     {
         var dp = _plan.Directions[d];
@@ -397,6 +409,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         bar.Wait();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     private void GruStep<TV>(int d, int s, int u0, int u1, int b0, int b1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
     {
         var dp = _plan.Directions[d];

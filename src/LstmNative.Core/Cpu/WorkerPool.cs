@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 
 namespace LstmNative.Cpu;
@@ -7,6 +8,14 @@ internal interface IPoolJob
 {
     /// <summary>Runs worker <paramref name="worker"/>'s share; workers meet at <paramref name="barrier"/>.</summary>
     void Execute(int worker, int workers, SpinBarrier barrier);
+
+    /// <summary>
+    /// True when the job is complete once the caller's <see cref="Execute"/> has returned, because every piece of its work
+    /// is claimed by whichever worker comes first and the caller waits for all of them to be done (the claimed forward).
+    /// The pool then does not wait for a worker that has not started by that time: it shuts the job and returns. Read
+    /// after the caller's share has run. False (every worker's share must run) for jobs that split work statically.
+    /// </summary>
+    bool DoneWhenCallerReturns => false;
 }
 
 /// <summary>
@@ -52,6 +61,9 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>Test hook: called by a background worker that has woken up for a job, just before it tries to join it.</summary>
+    internal static Action<int>? BeforeEnterHook { get; set; }
+
     /// <summary>Number of workers, the caller included.</summary>
     public int Threads { get; }
 
@@ -83,10 +95,19 @@ public sealed class WorkerPool : IDisposable
         private readonly object _runLock = new();
         private readonly SpinBarrier _barrier = new();
         private readonly int _count;
+        // Entry to the current job: generation << EntryShift | Closed | workers inside. A worker joins only the job it
+        // woke up for and only while it is open (one compare-and-swap); the caller closes it and waits for those inside.
+        // So a worker the OS has not run yet when the job is done is not waited for, and when it does run it cannot
+        // touch a finished job (the executor's buffers are reused by the next call) nor step into a later one by mistake.
+        private const int EntryShift = 17;
+        private const long Closed = 1L << 16;
+        private const long InsideMask = Closed - 1;
+
         private IPoolJob? _job;
         private int _workers;
         private long _generation;
-        private int _pending;
+        private long _entry;
+        private int _finished; // participants (index < workers) that ran the current job
         private int _sleepers;
         private volatile bool _disposed;
         private Exception? _error;
@@ -105,6 +126,7 @@ public sealed class WorkerPool : IDisposable
 
         public bool Disposed => _disposed;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
         public void Run(IPoolJob job, int workers)
         {
             workers = Math.Clamp(workers, 1, _count);
@@ -119,24 +141,35 @@ public sealed class WorkerPool : IDisposable
                 _barrier.Reset(workers);
                 _job = job;
                 _workers = workers;
-                Volatile.Write(ref _pending, _threads.Length);
+                _finished = 0;
                 lock (_sleep)
                 {
-                    Interlocked.Increment(ref _generation);
+                    long generation = _generation + 1;
+                    Volatile.Write(ref _entry, generation << EntryShift); // open, nobody inside
+                    Volatile.Write(ref _generation, generation);
                     if (_sleepers > 0)
                         Monitor.PulseAll(_sleep);
                 }
+                bool failed = false;
                 try
                 {
                     job.Execute(0, workers, _barrier);
                 }
                 catch (Exception ex)
                 {
+                    failed = true;
                     _error ??= ex;
                     _barrier.Break();
                 }
                 var spin = new SpinWait();
-                while (Volatile.Read(ref _pending) != 0)
+                if (failed || !job.DoneWhenCallerReturns)
+                {
+                    // Every participant's share must have run (or, after a failure, every participant must have left).
+                    while (Volatile.Read(ref _finished) != workers - 1)
+                        spin.SpinOnce(sleep1Threshold: -1);
+                }
+                Interlocked.Or(ref _entry, Closed);
+                while ((Volatile.Read(ref _entry) & InsideMask) != 0)
                     spin.SpinOnce(sleep1Threshold: -1);
                 _job = null; // the job (and what it points into) must not outlive the call through the threads
                 if (_error is { } e)
@@ -148,6 +181,7 @@ public sealed class WorkerPool : IDisposable
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
         private void WorkerLoop(int index)
         {
             long seen = 0;
@@ -176,19 +210,42 @@ public sealed class WorkerPool : IDisposable
                 if (_disposed)
                     return;
                 seen = Volatile.Read(ref _generation);
-                if (index < _workers && _job is { } job)
+                BeforeEnterHook?.Invoke(index);
+                if (!TryEnter(seen))
+                    continue; // that job is done (or a newer one has started): wait for the next generation
+                try
                 {
-                    try
+                    if (index < _workers && _job is { } job)
                     {
-                        job.Execute(index, _workers, _barrier);
-                    }
-                    catch (Exception ex)
-                    {
-                        Interlocked.CompareExchange(ref _error, ex, null);
-                        _barrier.Break();
+                        try
+                        {
+                            job.Execute(index, _workers, _barrier);
+                        }
+                        catch (Exception ex)
+                        {
+                            Interlocked.CompareExchange(ref _error, ex, null);
+                            _barrier.Break();
+                        }
+                        Interlocked.Increment(ref _finished);
                     }
                 }
-                Interlocked.Decrement(ref _pending);
+                finally
+                {
+                    Interlocked.Decrement(ref _entry); // leave
+                }
+            }
+        }
+
+        /// <summary>Joins job <paramref name="generation"/> if it is still the current one and still open.</summary>
+        private bool TryEnter(long generation)
+        {
+            while (true)
+            {
+                long entry = Volatile.Read(ref _entry);
+                if (entry >> EntryShift != generation || (entry & Closed) != 0)
+                    return false;
+                if (Interlocked.CompareExchange(ref _entry, entry + 1, entry) == entry)
+                    return true;
             }
         }
 
@@ -231,6 +288,7 @@ internal sealed class SpinBarrier
 
     public void Break() => _broken = true;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     public void Wait()
     {
         if (_participants == 1)
@@ -255,6 +313,7 @@ internal sealed class SpinBarrier
     /// One round of a worker's wait: spin briefly, and every 256th round yield, so that on an oversubscribed machine
     /// the thread being waited for gets the core. Every wait inside a job (this barrier, claimed work) waits this way.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
     internal static void Pause(ref int spins)
     {
         if (++spins % 256 == 0)

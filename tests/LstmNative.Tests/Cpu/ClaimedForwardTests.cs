@@ -47,7 +47,17 @@ public class ClaimedForwardTests
         var rng = new Random(TestContext.CurrentContext.Random.Next());
         var (weights, x, steps, batch, lengths) = Problem(rng, layer);
         int started = 0;
-        var (y, yh) = Run(weights, x, steps, batch, lengths, width, claimed: true, hook: _ => Interlocked.Increment(ref started));
+        // Worker 0 waits (a while) for worker 1 to join: the pool no longer waits for a worker that joins after the work
+        // is done, so on a small problem worker 0 could otherwise finish alone and the two-worker path go untested.
+        using var bothIn = new ManualResetEventSlim();
+        var (y, yh) = Run(weights, x, steps, batch, lengths, width, claimed: true, hook: w =>
+        {
+            Interlocked.Increment(ref started);
+            if (w == 1)
+                bothIn.Set();
+            else
+                bothIn.Wait(TimeSpan.FromSeconds(10));
+        });
         Assert.That(started, Is.EqualTo(2), "both workers ran the claimed forward");
         var (yStatic, yhStatic) = Run(weights, x, steps, batch, lengths, width, claimed: false, hook: null);
         if (layer.Cell == RnnCellType.Lstm)
@@ -85,6 +95,54 @@ public class ClaimedForwardTests
         Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)), "worker 0 did not wait for the late worker");
         Assert.That(y, Is.EqualTo(expected), "Y");
         Assert.That(yh, Is.EqualTo(expectedH), "Y_h");
+    }
+
+    [Test]
+    public void AWorkerThatHasNotJoinedWhenTheWorkIsDoneIsNotWaitedFor()
+    {
+        var rng = new Random(TestContext.CurrentContext.Random.Next());
+        var layer = new RnnLayerOptions(RnnCellType.Lstm, 9, 64);
+        var (weights, x, steps, batch, lengths) = Problem(rng, layer);
+        var (expected, expectedH) = Run(weights, x, steps, batch, lengths, KernelWidth.Scalar, claimed: false, hook: null);
+        // Worker 1 wakes up for the call but is held before it joins (the OS not running it) until the call has returned:
+        // worker 0 does every chunk, and the pool returns without it instead of waiting for it to show up.
+        using var woken = new ManualResetEventSlim();
+        using var returned = new ManualResetEventSlim();
+        int held = 0, joined = 0;
+        WorkerPool.BeforeEnterHook = w =>
+        {
+            if (w == 1 && Interlocked.Exchange(ref held, 1) == 0)
+            {
+                woken.Set();
+                returned.Wait(TimeSpan.FromSeconds(10));
+            }
+        };
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var (y, yh) = Run(weights, x, steps, batch, lengths, KernelWidth.Scalar, claimed: true, hook: w =>
+            {
+                if (w == 1)
+                    Interlocked.Increment(ref joined);
+                else
+                    woken.Wait(TimeSpan.FromSeconds(10)); // start once worker 1 is awake and held, whoever is faster
+            });
+            var elapsed = clock.Elapsed;
+            returned.Set();
+            Assert.That(elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "the call returned without the worker that had not joined");
+            Assert.That(held, Is.EqualTo(1), "worker 1 was woken for the call and held");
+            Assert.That(y, Is.EqualTo(expected), "Y");
+            Assert.That(yh, Is.EqualTo(expectedH), "Y_h");
+            // Released now, it must not step into the finished call; the next call runs as usual (and may use it).
+            var (again, _) = Run(weights, x, steps, batch, lengths, KernelWidth.Scalar, claimed: true, hook: null);
+            Assert.That(again, Is.EqualTo(expected), "the next call");
+        }
+        finally
+        {
+            returned.Set();
+            WorkerPool.BeforeEnterHook = null;
+        }
+        Assert.That(joined, Is.EqualTo(0), "the held worker never ran the finished call's forward");
     }
 
     private static (LayerWeights<float>, float[], int, int, int[]) Problem(Random rng, RnnLayerOptions layer)
