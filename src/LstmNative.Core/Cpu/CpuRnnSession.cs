@@ -86,7 +86,7 @@ public sealed unsafe class CpuRnnSession : IDisposable
     /// <param name="sequenceLengths">Valid length per row; empty means all T.</param>
     /// <param name="initialH">Initial hidden states, stacked per layer; empty means zeros.</param>
     /// <param name="initialC">Initial cell states, stacked per layer; empty means zeros.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     public void Run(ReadOnlySpan<float> x, int steps, int batch, Span<float> y, Span<float> yh = default, Span<float> yc = default,
         ReadOnlySpan<int> sequenceLengths = default, ReadOnlySpan<float> initialH = default, ReadOnlySpan<float> initialC = default)
     {
@@ -101,7 +101,7 @@ public sealed unsafe class CpuRnnSession : IDisposable
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private void RunCore(ReadOnlySpan<float> x, int steps, int batch, Span<float> y, Span<float> yh, Span<float> yc,
         ReadOnlySpan<int> sequenceLengths, ReadOnlySpan<float> initialH, ReadOnlySpan<float> initialC)
     {
@@ -161,7 +161,7 @@ public sealed unsafe class CpuRnnSession : IDisposable
     /// Advances the kept state by one time step (forward-only models): <paramref name="x"/> is <c>[B, I]</c>,
     /// <paramref name="y"/> receives the last layer's new hidden state <c>[B, H]</c>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     public void Step(ReadOnlySpan<float> x, int batch, Span<float> y)
     {
         Enter(nameof(Step));
@@ -175,7 +175,7 @@ public sealed unsafe class CpuRnnSession : IDisposable
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private void StepCore(ReadOnlySpan<float> x, int batch, Span<float> y)
     {
         if (!_model.IsStreamable)
@@ -248,7 +248,7 @@ public sealed unsafe class CpuRnnSession : IDisposable
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private void Enter(string method)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);

@@ -47,7 +47,7 @@ internal sealed unsafe partial class LayerExecutor
     public bool DoneWhenCallerReturns => _claimed;
 
     /// <summary>Chooses the claimed forward for this call (unit split, LSTM or single-phase GRU) and sizes its chunks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private void PlanClaims(int workers)
     {
         _claimed = ClaimedForwardEnabled && !_backward && !_parallelDirections && !_batchSplit && _recurrentWorkers > 1
@@ -76,7 +76,7 @@ internal sealed unsafe partial class LayerExecutor
         _claimsBroken = false;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private void ClaimedForward<TV>(int w, int workers, float* scratch) where TV : unmanaged, IVec<TV>
     {
         ClaimedWorkerStartHook?.Invoke(w);
@@ -128,7 +128,7 @@ internal sealed unsafe partial class LayerExecutor
     private static int First(int w, int workers, int chunks) => (int)((long)chunks * Math.Min(w, workers - 1) / workers);
 
     /// <summary>Takes chunk k for phase <paramref name="phase"/> unless someone already has (claims only grow).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private bool Claim(int k, long phase)
     {
         long seen = Volatile.Read(ref _claims[k]);
@@ -136,7 +136,7 @@ internal sealed unsafe partial class LayerExecutor
     }
 
     /// <summary>Waits until <paramref name="target"/> chunks have completed since the call began.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private void AwaitCompleted(long target)
     {
         int spins = 0;

@@ -11,6 +11,13 @@ namespace LstmNative.Cpu;
 /// once per step (twice for GRU with linear_before_reset = 0). Backward mirrors it and ends with the weight-gradient GEMMs.
 /// Bidirectional layers on two workers run one direction per worker with no per-step synchronisation at all.
 /// </summary>
+/// <remarks>
+/// No tier-up on the per-call path: the methods a call runs through (here, in <see cref="CpuRnnSession"/>,
+/// <see cref="WorkerPool"/>, the shape checks and the kernels) are <c>AggressiveOptimization</c>, compiled once and
+/// optimised at their first call. Left to tiered compilation they were recompiled in the background a few hundred
+/// calls into a process, and on a two-core machine that compiler thread took a worker's core: the idle p99 of a
+/// two-thread H = 256 run was 3-4 ms against a 0.9 ms median (docs/benchmarks.md, "Latency, part 2").
+/// </remarks>
 internal sealed unsafe partial class LayerExecutor : IPoolJob
 {
     private readonly CpuLayerPlan _plan;
@@ -92,7 +99,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     public int Slot(int s) => Trace ? s : s & 1;
 
     /// <summary>Loads the initial states (<c>[D, B, H]</c>; null means zeros) into slot 0.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     public void SetInitialState(float* h0, float* c0, int batch)
     {
         int h = _plan.Hidden, hp = _plan.HiddenPadded;
@@ -104,7 +111,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private static void LoadState(float* dst, float* src, int batch, int h, int hp)
     {
         new Span<float>(dst, batch * hp).Clear();
@@ -115,7 +122,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     }
 
     /// <summary>Copies the final states (the last valid one of each row) to <c>[D, B, H]</c> outputs (either may be null).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     public void ReadFinalState(float* yh, float* yc)
     {
         int h = _plan.Hidden, hp = _plan.HiddenPadded, batch = _batch;
@@ -133,7 +140,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     }
 
     /// <summary>Inference ring: moves the final state into slot 0 so the next run continues from it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     public void FinalToInitial()
     {
         int n = _batch * _plan.HiddenPadded;
@@ -151,7 +158,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     /// Runs forward from slot 0. <see cref="Lengths"/> must hold the batch's lengths. Y (may be null) is written at
     /// <c>y + t·yT + b·yB + d·yD</c> for valid steps and zeroed past each row's end.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     public void Forward(WorkerPool pool, int threads, float* x, int steps, int batch, float* y, nint yT, nint yB, nint yD)
     {
         _x = x;
@@ -197,7 +204,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private void PlanWorkers(int workers, int batch)
     {
         _plannedWorkers = workers;
@@ -228,7 +235,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         PlanClaims(workers);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     public void Execute(int worker, int workers, SpinBarrier barrier)
     {
         // A pool that is busy runs the job on its caller alone (workers = 1) although it was planned for more: plan
@@ -250,7 +257,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private void Run<TV>(int w, int workers, SpinBarrier bar) where TV : unmanaged, IVec<TV>
     {
         float* scratch = _scratch[w].Pointer;
@@ -315,7 +322,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     }
 
     /// <summary>Direction d's walk for unit blocks [u0, u1) of batch rows [b0, b1).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private void Recurrence<TV>(int d, int u0, int u1, int b0, int b1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
     {
         if (!_backward)
@@ -352,7 +359,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
 
     private int TimeOf(int d, int b, int s) => Reverse(d) ? _lengths[b] - 1 - s : s;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private void WriteY(int d, int t, int b, float* h, int u0, int u1)
     {
         if (_y == null)
@@ -375,7 +382,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
             new Span<float>(p + start, count).Clear();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private void LstmStep<TV>(int d, int s, int u0, int u1, int b0, int b1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
     {
         var dp = _plan.Directions[d];
@@ -409,7 +416,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         bar.Wait();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private void GruStep<TV>(int d, int s, int u0, int u1, int b0, int b1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
     {
         var dp = _plan.Directions[d];

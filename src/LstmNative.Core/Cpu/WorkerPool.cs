@@ -126,7 +126,7 @@ public sealed class WorkerPool : IDisposable
 
         public bool Disposed => _disposed;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
         public void Run(IPoolJob job, int workers)
         {
             workers = Math.Clamp(workers, 1, _count);
@@ -181,7 +181,7 @@ public sealed class WorkerPool : IDisposable
             }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
         private void WorkerLoop(int index)
         {
             long seen = 0;
@@ -288,7 +288,7 @@ internal sealed class SpinBarrier
 
     public void Break() => _broken = true;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     public void Wait()
     {
         if (_participants == 1)
@@ -313,7 +313,7 @@ internal sealed class SpinBarrier
     /// One round of a worker's wait: spin briefly, and every 256th round yield, so that on an oversubscribed machine
     /// the thread being waited for gets the core. Every wait inside a job (this barrier, claimed work) waits this way.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     internal static void Pause(ref int spins)
     {
         if (++spins % 256 == 0)

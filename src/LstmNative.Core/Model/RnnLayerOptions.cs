@@ -103,7 +103,7 @@ public sealed record RnnLayerOptions(RnnCellType Cell, int InputSize, int Hidden
     private static bool Fits(long a, long b, long c) => a >= 0 && b >= 0 && c >= 0 && (Int128)a * b * c <= Array.MaxLength;
 
     /// <summary>Throws <see cref="ArgumentException"/> when the options are inconsistent.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     public void Validate()
     {
         if (InputSize < 1)

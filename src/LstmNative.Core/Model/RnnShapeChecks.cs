@@ -11,7 +11,7 @@ public static class RnnShapeChecks
     /// Checks one layer's inputs (time-major element counts) and returns the per-row sequence lengths
     /// (all <paramref name="steps"/> when <paramref name="sequenceLengths"/> is empty).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     public static int[] CheckInputs(RnnLayerOptions options, int xLength, int steps, int batch,
         ReadOnlySpan<int> sequenceLengths, int initialHLength, int initialCLength)
     {
@@ -25,7 +25,7 @@ public static class RnnShapeChecks
     /// The same checks without allocating: writes the per-row lengths into <paramref name="lengths"/> (at least
     /// <paramref name="batch"/> long; pass an empty span to only check).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     public static void CheckInputs(RnnLayerOptions options, int xLength, int steps, int batch,
         ReadOnlySpan<int> sequenceLengths, int initialHLength, int initialCLength, Span<int> lengths)
     {
@@ -78,7 +78,7 @@ public static class RnnShapeChecks
     }
 
     /// <summary>A session call's size against the session's maxima (both engines' sessions fail alike).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     public static void CheckSessionLimits(int steps, int batch, int maxSteps, int maxBatch)
     {
         if (steps < 1)
@@ -92,7 +92,7 @@ public static class RnnShapeChecks
     }
 
     /// <summary>A stacked state (every layer's <c>[D, B, H]</c> block, in order) of a session call: empty, or exactly <paramref name="expected"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     public static void CheckStackedState(string name, int length, long expected, int layers, int batch)
     {
         if (length != 0 && length != expected)

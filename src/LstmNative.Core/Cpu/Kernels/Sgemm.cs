@@ -35,7 +35,7 @@ internal static unsafe class Sgemm
     /// C rows m ∈ [0, M), panels p ∈ [p0, p0 + panelCount): <c>C[m, p·NR + j] (+)= Σ_k A(m, k) · B[k, p·NR + j]</c> with
     /// <c>A(m, k) = a[m·ars + k·acs]</c>. <paramref name="scratch"/> holds <see cref="ScratchFloats"/> floats, private to the caller.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // see LayerExecutor: no tier-up on the per-call path
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     public static void Run<TV>(int m, int k, float* a, nint ars, nint acs, PackedMatrix b, int p0, int panelCount,
         float* c, nint ldc, bool accumulate, float* scratch) where TV : unmanaged, IVec<TV>
     {
