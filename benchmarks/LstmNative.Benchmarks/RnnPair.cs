@@ -4,7 +4,11 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace LstmNative.Benchmarks;
 
-/// <summary>The same random network (I = H) in LstmNative (an <see cref="CpuRnnSession"/>) and ONNX Runtime, with inputs and outputs allocated once.</summary>
+/// <summary>
+/// The same random network (I = H) in LstmNative (an <see cref="CpuRnnSession"/>) and ONNX Runtime, with inputs and
+/// outputs allocated once. With <see cref="CpuPrecision.Int8"/> (one LSTM layer): our int8 model against ORT's
+/// com.microsoft <c>DynamicQuantizeLSTM</c> of the same weights.
+/// </summary>
 internal sealed class RnnPair : IDisposable
 {
     private readonly InferenceSession _ort;
@@ -20,8 +24,12 @@ internal sealed class RnnPair : IDisposable
     private readonly float[] _y;
     private readonly float[] _yOrt;
 
-    public RnnPair(RnnCellType cell, int hidden, int batch, int steps, int layers, int threads)
+    public RnnPair(RnnCellType cell, int hidden, int batch, int steps, int layers, int threads, CpuPrecision precision = CpuPrecision.Fp32)
     {
+        if (precision == CpuPrecision.Int8 && (cell != RnnCellType.Lstm || layers != 1))
+            throw new ArgumentException("the int8 pair is one LSTM layer (ORT's DynamicQuantizeLSTM)");
+        if (precision == CpuPrecision.Bf16)
+            throw new ArgumentException("ORT has no bf16 LSTM to pair with");
         Steps = steps;
         Batch = batch;
         var rng = new Random(1234);
@@ -37,7 +45,7 @@ internal sealed class RnnPair : IDisposable
         _y = new float[steps * batch * hidden];
         _yOrt = new float[steps * batch * hidden];
 
-        _session = new CpuRnnModel(stack).CreateSession(batch, steps, threads);
+        _session = new CpuRnnModel(stack, precision).CreateSession(batch, steps, threads);
 
         var so = new SessionOptions
         {
@@ -46,8 +54,8 @@ internal sealed class RnnPair : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
-        _ort = new InferenceSession(OnnxModelBuilder.Build(stack), so);
-        _outputNames = [$"Y{layers - 1}"];
+        _ort = new InferenceSession(precision == CpuPrecision.Int8 ? OnnxModelBuilder.BuildDynamicQuantizeLstm(stack[0]) : OnnxModelBuilder.Build(stack), so);
+        _outputNames = [_ort.OutputMetadata.Keys.First(k => k == $"Y{layers - 1}" || k == "Y")];
         _ortX = OrtValue.CreateTensorValueFromMemory(_x, [steps, batch, hidden]);
         _ortY = OrtValue.CreateTensorValueFromMemory(_yOrt, [steps, 1, batch, hidden]);
         _inputs = [_ortX];

@@ -8,7 +8,7 @@ namespace LstmNative.Benchmarks;
 /// <c>tail H THREADS RUNS ENGINE [WARMUP_SECONDS]</c>: the distribution of single-run latencies (LSTM, I = H, T = 100, B = 1) of one
 /// session. ENGINE = <c>claimed</c> (ours: the forward's chunks go to whichever worker takes them), <c>static</c> (ours
 /// with each worker owning a fixed share, as before) or <c>ort</c> (ONNX Runtime on the same model, IntraOpNumThreads =
-/// THREADS). What a latency-critical caller sees is the tail, not the best run: run one process per engine, alternated,
+/// THREADS), <c>int8</c> (our int8 weights) or <c>ort-int8</c> (ORT's DynamicQuantizeLSTM). What a latency-critical caller sees is the tail, not the best run: run one process per engine, alternated,
 /// idle and beside a CPU-bound neighbour, and compare the percentiles.
 /// </summary>
 internal static class TailLatency
@@ -17,14 +17,16 @@ internal static class TailLatency
     {
         LayerExecutor.ClaimedForwardEnabled = engine switch
         {
-            "claimed" or "ort" or "claimed1" or "claimed2" or "claimed4" => true,
+            "claimed" or "ort" or "claimed1" or "claimed2" or "claimed4" or "int8" or "ort-int8" => true,
             "static" => false,
-            _ => throw new ArgumentException($"engine must be claimed, static or ort, got '{engine}'"),
+            _ => throw new ArgumentException($"engine must be claimed, static, ort, int8 or ort-int8, got '{engine}'"),
         };
         if (engine.StartsWith("claimed", StringComparison.Ordinal) && engine.Length > 7)
             LayerExecutor.ChunksPerWorker = engine[7] - '0'; // experiments: chunks per worker
-        using var pair = new RnnPair(RnnCellType.Lstm, hidden, 1, 100, 1, threads);
-        Action run = engine == "ort" ? pair.RunOnnxRuntime : pair.RunLstmNative;
+        // int8: our int8 model (native VNNI kernel where the CPU has it); ort-int8: ORT's DynamicQuantizeLSTM.
+        var precision = engine is "int8" or "ort-int8" ? CpuPrecision.Int8 : CpuPrecision.Fp32;
+        using var pair = new RnnPair(RnnCellType.Lstm, hidden, 1, 100, 1, threads, precision);
+        Action run = engine.StartsWith("ort", StringComparison.Ordinal) ? pair.RunOnnxRuntime : pair.RunLstmNative;
         // Warm-up: 20 runs, then more until warmupSeconds have passed. A .NET process recompiles its hot methods in the
         // background (tiered compilation) during its first second or so of running them; that compiler thread competes for
         // the cores, so a short warm-up measures start-up as well as steady state. Report both.

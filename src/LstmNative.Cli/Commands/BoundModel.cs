@@ -25,7 +25,13 @@ internal sealed class BoundModel
     /// <summary>The node's inputs by operator role (X, W, R, ...), absent roles omitted.</summary>
     public IReadOnlyDictionary<string, NdArray> InputsByRole { get; }
 
-    public static BoundModel Load(FileInfo modelFile, IReadOnlyDictionary<string, string> inputFiles, CpuPrecision precision = CpuPrecision.Fp32)
+    /// <summary>
+    /// Binds the node's inputs (files by graph input name, else initializers). <paramref name="calibrate"/> (static int8,
+    /// <paramref name="precision"/> Int8): sequences in the node's own layout over which the float32 node fixes its
+    /// activation ranges first.
+    /// </summary>
+    public static BoundModel Load(FileInfo modelFile, IReadOnlyDictionary<string, string> inputFiles, CpuPrecision precision = CpuPrecision.Fp32,
+        FileInfo? calibrate = null)
     {
         if (!modelFile.Exists)
             throw new CliException($"model file not found: {modelFile.FullName}");
@@ -67,7 +73,25 @@ internal sealed class BoundModel
         }
 
         var op = new OnnxRnnOperator(model.Attributes, OnnxRnnTensors.FromRoles(byRole)) { Precision = precision };
+        if (calibrate is not null)
+            op = new OnnxRnnOperator(model.Attributes, OnnxRnnTensors.FromRoles(byRole)) { Precision = precision, CalibratedRanges = Calibrate(op, calibrate) };
         return new BoundModel(model, op, byRole);
+    }
+
+    /// <summary>Static int8's "prepare" for one node: its float32 weights over the calibration sequences, in the node's layout.</summary>
+    private static Int8LayerRanges Calibrate(OnnxRnnOperator op, FileInfo file)
+    {
+        int inputSize = op.Options.InputSize;
+        bool batchMajor = op.Layout == SequenceLayout.BatchMajor;
+        var calibration = CalibrationSequences.Observe([op.Weights.Convert<float>()], file, v =>
+        {
+            if (v.Rank != 3 || v.Shape[2] != inputSize)
+                throw new CliException($"--calibrate input has shape {NdArray.FormatShape(v.Shape)}: expected {(batchMajor ? "[batch, seq" : "[seq, batch")}, {inputSize}] (the node's layout)");
+            int steps = batchMajor ? v.Shape[1] : v.Shape[0], batch = batchMajor ? v.Shape[0] : v.Shape[1];
+            var xs = v.ToFloats();
+            return (batchMajor ? CalibrationSequences.SwapFirstTwo(xs, batch, steps, inputSize) : xs, steps, batch);
+        });
+        return calibration.Layers[0];
     }
 
     private static NdArray ReadNpy(string name, string file)

@@ -30,7 +30,7 @@ internal static class RunCommand
         var precision = new Option<string>("--precision")
         {
             Description = "CPU weight precision: fp32, bf16 or int8 (W and R only; inference, single-node ONNX models and safetensors state dicts; docs/benchmarks.md gives the accuracy); " +
-                "int8-static: int8 with activation scales calibrated on --calibrate (safetensors state dicts)",
+                "int8-static: int8 with activation scales calibrated on --calibrate (safetensors state dicts, single-node ONNX)",
             DefaultValueFactory = _ => "fp32",
         };
         precision.AcceptOnlyFromAmong("fp32", "bf16", "int8", StaticInt8);
@@ -57,8 +57,8 @@ internal static class RunCommand
                 throw new CliException(isStatic
                     ? "--precision int8-static needs --calibrate FILE.npy: the input sequences whose activation ranges it fixes"
                     : "--calibrate applies to --precision int8-static only");
-            if (isStatic && !StateDictRun.Handles(parse.GetValue(model)!))
-                throw new CliException("--precision int8-static applies to safetensors state dicts only so far; run this model with --precision int8 (dynamic)");
+            if (weights != CpuPrecision.Fp32 && Directory.Exists(parse.GetValue(model)!.FullName))
+                throw new CliException($"--precision {parse.GetValue(precision)} applies to a model file; a node-test folder is run and checked in float32");
             if (weights != CpuPrecision.Fp32 && parse.GetValue(device) == "cuda")
                 throw new CliException($"--precision {parse.GetValue(precision)} runs on the CPU only: use --device cpu (or auto)");
             string dev = DeviceSelection.Resolve(parse.GetValue(device), gpu: true);
@@ -89,7 +89,7 @@ internal static class RunCommand
                     return CliApp.Ok;
                 }, stderr);
             }
-            var bound = BoundModel.Load(parse.GetValue(model)!, CommonOptions.ParsePairs(parse.GetValue(inputs), "--input"), weights);
+            var bound = BoundModel.Load(parse.GetValue(model)!, CommonOptions.ParsePairs(parse.GetValue(inputs), "--input"), weights, calibration);
             OutputSizes.Check("Y", bound.Operator.Steps, bound.Operator.Options.DirectionCount, bound.Operator.Batch, bound.Operator.Options.HiddenSize);
             int n = parse.GetValue(repeat);
             var watch = Stopwatch.StartNew();

@@ -68,7 +68,11 @@ internal static class StateDictRun
         if (o.ProjectionSize == 0)
         {
             var layers = model.Layers.Select(l => l.Convert<float>()).ToArray();
-            var packed = calibrate is null ? new CpuRnnModel(layers, precision) : new CpuRnnModel(layers, Calibrate(layers, calibrate, batchFirst, o.InputSize));
+            var packed = calibrate is null ? new CpuRnnModel(layers, precision) : new CpuRnnModel(layers, CalibrationSequences.Observe(layers, calibrate, v =>
+            {
+                var (cx, cSteps, cBatch, _) = TimeMajor(v, "--calibrate input", batchFirst, o.InputSize);
+                return (cx, cSteps, cBatch);
+            }));
             using var session = packed.CreateSession(batch, steps);
             var y = new float[steps * o.DirectionCount * batch * o.HiddenSize];
             hn = new float[states * batch * o.HiddenSize];
@@ -140,41 +144,9 @@ internal static class StateDictRun
         int batch = unbatched ? 1 : batchFirst ? x.Shape[0] : x.Shape[1];
         float[] xs = ToFloats(x.ToDoubles());
         if (batchFirst && !unbatched)
-            xs = SwapFirstTwo(xs, batch, steps, inputSize);
+            xs = CalibrationSequences.SwapFirstTwo(xs, batch, steps, inputSize);
         return (xs, steps, batch, unbatched);
     }
 
-    /// <summary>Static int8's "prepare": the float32 layers over the calibration sequences in <paramref name="file"/>.</summary>
-    private static Int8Calibration Calibrate(LayerWeights<float>[] layers, FileInfo file, bool batchFirst, int inputSize)
-    {
-        if (!file.Exists)
-            throw new CliException($"--calibrate: file not found: {file.FullName}");
-        var value = NpyReader.Read(file.FullName);
-        if (value.DType is not (DType.Float32 or DType.Float64))
-            throw new CliException($"--calibrate: expected float32, got {value.DType.ToString().ToLowerInvariant()}");
-        var (xs, steps, batch, _) = TimeMajor(value, "--calibrate input", batchFirst, inputSize);
-        if (steps == 0 || batch == 0)
-            throw new CliException("--calibrate: the calibration input holds no sequence");
-        using var calibrator = new Int8Calibrator(layers, batch, steps);
-        try
-        {
-            calibrator.Observe(xs, steps, batch);
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliException($"--calibrate: {e.Message}");
-        }
-        return calibrator.ToCalibration();
-    }
-
     private static float[] ToFloats(double[] v) => Array.ConvertAll(v, d => (float)d);
-
-    private static float[] SwapFirstTwo(float[] v, int a, int b, int inner)
-    {
-        var r = new float[v.Length];
-        for (int i = 0; i < a; i++)
-            for (int j = 0; j < b; j++)
-                Array.Copy(v, (i * b + j) * inner, r, (j * a + i) * inner, inner);
-        return r;
-    }
 }

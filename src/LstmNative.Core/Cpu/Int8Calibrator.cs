@@ -9,6 +9,11 @@ namespace LstmNative.Cpu;
 /// of its input x and, per direction, of its hidden state h at every valid step; <see cref="ToCalibration"/> turns them
 /// into ranges (the largest magnitude seen, or a percentile of them). One caller at a time.
 /// </summary>
+/// <remarks>
+/// Every sequence starts from a zero state here. A model run later with initial states (<c>initialH</c>) whose
+/// magnitudes exceed the hidden ranges observed saturates them at its first step: calibrate on sequences that reach
+/// the states the model will start from (e.g. the earlier chunks of a stream).
+/// </remarks>
 /// <example>
 /// <code>
 /// using var calibrator = new Int8Calibrator(layers, maxBatch: 8, maxSteps: 100);

@@ -131,6 +131,13 @@ public sealed class OnnxRnnOperator
     /// </summary>
     public CpuPrecision Precision { get; init; } = CpuPrecision.Fp32;
 
+    /// <summary>
+    /// Static int8 (with <see cref="Precision"/> = <see cref="CpuPrecision.Int8"/>): the node's fixed activation ranges, e.g.
+    /// <c>Int8Calibrator</c>'s over representative inputs of <c>Weights.Convert&lt;float&gt;()</c>. Null (the default):
+    /// dynamic int8, each activation row scaled by its own largest magnitude.
+    /// </summary>
+    public Int8LayerRanges? CalibratedRanges { get; init; }
+
     /// <summary>The engine options derived from the node.</summary>
     public RnnLayerOptions Options { get; }
 
@@ -156,6 +163,8 @@ public sealed class OnnxRnnOperator
     private Dictionary<string, NdArray> Forward(bool traced)
     {
         (double[] Y, double[] Yh, double[] Yc) result;
+        if (CalibratedRanges is not null && Precision != CpuPrecision.Int8)
+            throw new InvalidOperationException($"calibrated ranges are for int8 weights; this node runs {Precision}");
         if (Precision != CpuPrecision.Fp32 || (_engine.IsFastCpu && !traced))
         {
             if (!_engine.IsFastCpu)
@@ -340,7 +349,10 @@ public sealed class OnnxRnnOperator
         public override (double[] Y, double[] Yh, double[] Yc) ForwardOn(CpuPackedLayerEngine packed, OnnxRnnOperator op)
         {
             _weights32 ??= _weights as LayerWeights<float> ?? op.Weights.Convert<float>();
-            packed.Add(_weights32);
+            if (op.CalibratedRanges is { } ranges)
+                packed.Add(_weights32, ranges);
+            else
+                packed.Add(_weights32);
             var pass = packed.Forward(_weights32, ToFloats(op._x), op.Steps, op.Batch, op._lengths, ToFloats(op._h0), ToFloats(op._c0));
             return (ToDoubles(pass.Y), ToDoubles(pass.Hn), ToDoubles(pass.Cn));
         }

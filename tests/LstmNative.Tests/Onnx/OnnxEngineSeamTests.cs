@@ -55,4 +55,27 @@ public class OnnxEngineSeamTests
         Assert.Throws<NotSupportedException>(() => pass.Backward([], [], []));
         Assert.Throws<InvalidOperationException>(() => new OnnxRnnOperator(Attributes, tensors, packed).Backward(new Dictionary<string, NdArray>()));
     }
+
+    [Test]
+    public void CalibratedRangesNeedInt8WeightsAndFixTheScales()
+    {
+        var rng = new Random(TestContext.CurrentContext.Random.Next());
+        var tensors = Tensors(rng, 6, 2, 3, 5);
+        var plain = new OnnxRnnOperator(Attributes, tensors);
+        using var calibrator = new Int8Calibrator([plain.Weights.Convert<float>()], 2, 6);
+        calibrator.Observe(tensors.X!.ToFloats(), 6, 2); // this node is time-major
+        var ranges = calibrator.ToCalibration().Layers[0];
+
+        var bf16 = new OnnxRnnOperator(Attributes, tensors) { Precision = CpuPrecision.Bf16, CalibratedRanges = ranges };
+        Assert.That(Assert.Throws<InvalidOperationException>(() => bf16.Forward())!.Message, Does.Contain("int8"));
+
+        var fixedScales = new OnnxRnnOperator(Attributes, tensors) { Precision = CpuPrecision.Int8, CalibratedRanges = ranges }.Forward();
+        var model = new CpuRnnModel([plain.Weights.Convert<float>()], new Int8Calibration([ranges]));
+        using var session = model.CreateSession(2, 6);
+        var y = new float[6 * 2 * 2 * 5]; // [T, D, B, H]
+        session.Run(tensors.X!.ToFloats(), 6, 2, y);
+        Assert.That(fixedScales["Y"].ToFloats(), Is.EqualTo(y), "the packed static-int8 model's result");
+        var reference = plain.Forward();
+        Assert.That(fixedScales["Y"].ToFloats(), Is.EqualTo(reference["Y"].ToFloats()).Within(2e-2));
+    }
 }
