@@ -21,6 +21,17 @@ public class CliTests
         return ["--input", $"X={cli.PathOf("x.npy")}", "--input", $"h0={cli.PathOf("h0.npy")}", "--output-dir", cli.PathOf("out")];
     }
 
+    /// <summary>FullLstmCase's node inputs as the operator takes them (X and h0 read back from the files the CLI read).</summary>
+    private static OnnxRnnTensors FullLstmTensors(CliHarness cli, Dictionary<string, NdArray> weights) => new()
+    {
+        X = NpyReader.Read(cli.PathOf("x.npy")),
+        W = weights["W"],
+        R = weights["R"],
+        B = weights["B"],
+        InitialH = NpyReader.Read(cli.PathOf("h0.npy")),
+        P = weights["P"],
+    };
+
     [Test]
     public void RunWritesEveryGraphOutputAndMatchesTheOperator()
     {
@@ -34,15 +45,7 @@ public class CliTests
         Assert.That(Directory.GetFiles(cli.PathOf("out")).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "Y.npy", "Y_h.npy" }));
 
         var model = OnnxModelReader.Load(cli.PathOf("model.onnx"));
-        var op = new OnnxRnnOperator(model.Attributes, new OnnxRnnTensors
-        {
-            X = NpyReader.Read(cli.PathOf("x.npy")),
-            W = weights["W"],
-            R = weights["R"],
-            B = weights["B"],
-            InitialH = NpyReader.Read(cli.PathOf("h0.npy")),
-            P = weights["P"],
-        }, ReferenceLayerEngine<double>.Default);
+        var op = new OnnxRnnOperator(model.Attributes, FullLstmTensors(cli, weights), ReferenceLayerEngine<double>.Default);
         var expected = op.Forward();
         var y = NpyReader.Read(cli.PathOf("out/Y.npy"));
         Assert.That(y.Shape, Is.EqualTo(new[] { 2, 3, 2, 2 }), "layout 1: Y is [B, T, D, H]");
@@ -62,15 +65,7 @@ public class CliTests
         Assert.That(exit, Is.Zero, err);
         Assert.That(stdout, Does.Contain($"({precision} weights)"));
         var model = OnnxModelReader.Load(cli.PathOf("model.onnx"));
-        var expected = new OnnxRnnOperator(model.Attributes, new OnnxRnnTensors
-        {
-            X = NpyReader.Read(cli.PathOf("x.npy")),
-            W = weights["W"],
-            R = weights["R"],
-            B = weights["B"],
-            InitialH = NpyReader.Read(cli.PathOf("h0.npy")),
-            P = weights["P"],
-        }, ReferenceLayerEngine<double>.Default).Forward();
+        var expected = new OnnxRnnOperator(model.Attributes, FullLstmTensors(cli, weights), ReferenceLayerEngine<double>.Default).Forward();
         Assert.That(NpyReader.Read(cli.PathOf("out/Y.npy")).ToFloats(), Is.EqualTo(expected["Y"].ToFloats()).Within(tolerance));
     }
 
@@ -98,15 +93,7 @@ public class CliTests
         Assert.That(stdout, Does.Contain("(int8-static weights)"));
 
         var model = OnnxModelReader.Load(cli.PathOf("model.onnx"));
-        OnnxRnnTensors Tensors() => new()
-        {
-            X = NpyReader.Read(cli.PathOf("x.npy")),
-            W = weights["W"],
-            R = weights["R"],
-            B = weights["B"],
-            InitialH = NpyReader.Read(cli.PathOf("h0.npy")),
-            P = weights["P"],
-        };
+        OnnxRnnTensors Tensors() => FullLstmTensors(cli, weights);
         var layer = new OnnxRnnOperator(model.Attributes, Tensors()).Weights.Convert<float>();
         var timeMajor = new float[calibration.Length];
         var c = calibration.ToFloats();
