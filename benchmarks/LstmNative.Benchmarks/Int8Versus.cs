@@ -34,7 +34,7 @@ internal static class Int8Versus
             var names = new List<string>();
             var runs = new List<Action>();
             var outputs = new List<float[]>();
-            void Ours(string name, CpuPrecision p, bool native, bool fp32Native = true)
+            void Ours(string name, CpuPrecision p, bool native, bool fp32Native = true, bool fused = true)
             {
                 NativeCpu.EnableInt8(native);
                 NativeCpu.EnableBf16(native);
@@ -44,16 +44,19 @@ internal static class Int8Versus
                 var y = new float[steps * h];
                 names.Add(name);
                 outputs.Add(y);
-                // The float32 batch-1 kernel is chosen per call, not at pack time: switch it for this engine's runs only.
-                runs.Add(fp32Native ? () => session.Run(x, steps, 1, y) : () =>
+                        // So are the fused int8 forward (batch 1, one worker) and the float32 batch-1 kernel: switch them for this engine's runs only.
+                runs.Add(fp32Native && fused ? () => session.Run(x, steps, 1, y) : () =>
                 {
-                    NativeCpu.EnableFp32(false);
+                    NativeCpu.EnableFp32(fp32Native);
+                    LayerExecutor.FusedInt8Enabled = fused;
                     session.Run(x, steps, 1, y);
                     NativeCpu.EnableFp32(true);
+                    LayerExecutor.FusedInt8Enabled = true;
                 });
             }
             Ours("ours fp32", CpuPrecision.Fp32, true);
             Ours("ours int8 native", CpuPrecision.Int8, true);
+            Ours("ours int8 native unfused", CpuPrecision.Int8, true, fused: false);
             Ours("ours int8 managed", CpuPrecision.Int8, false);
             Ours("ours bf16 native", CpuPrecision.Bf16, true);
             Ours("ours bf16 managed", CpuPrecision.Bf16, false);

@@ -7,6 +7,8 @@
 // ABI 2: adds lstmn_sgemm_bf16_avx512bf16 (a stale ABI-1 library is reported and the managed kernels run).
 // ABI 3: adds lstmn_sgemv_f32_avx512 (the float32 batch-1 product).
 // ABI 4: adds lstmn_qgemm_u8s8_static_avx512vnni (static int8: fixed, calibrated activation scale, saturating).
+// ABI 5: adds lstmn_quantize_side_rows_u8_avx512vnni and lstmn_qgemv_u8s8_fused_avx512vnni (batch 1: the input projection
+//        of later steps interleaved into the recurrent product's stream).
 #include <stdint.h>
 #include <string.h>
 #include <immintrin.h>
@@ -19,7 +21,7 @@
 
 enum { FEAT_AVX512 = 1, FEAT_VNNI = 2, FEAT_BF16 = 4, FEAT_AMX = 8 };
 
-API int lstmn_cpu_abi_version(void) { return 4; }
+API int lstmn_cpu_abi_version(void) { return 5; }
 
 static uint64_t xgetbv0(void)
 {
@@ -301,6 +303,139 @@ API VNNI512 int lstmn_qgemm_u8s8_static_avx512vnni(int m, int k, const float* a,
         return -2;
     return qgemm_u8s8(m, k, a, ars, acs, panels, panelBytes, p0, count, colScale, colSum, c, ldc, accumulate, scratch,
         scratchBytes, actScale, actInv);
+}
+
+// ---- batch 1, fused: the recurrent product with a slice of the input projection in its gaps --------------------------
+// At batch 1 the recurrent product streams R from L3 and leaves the VNNI unit about half idle; the input projection is
+// VNNI work on W, also streamed. Here one loop does both: while it streams a pair of R's panels for h, every other
+// iteration also multiplies one quad of a W panel by up to SIDE rows of already quantized inputs (later steps' x), so W
+// is read once per SIDE steps and its arithmetic fills the gaps. Measured with benchmarks/native/fused_int8_probe.c:
+// 17 % off a step at H = 1024. The sums are int32 (exact) and both epilogues are put()'s, so C and the side rows are bit
+// for bit what qgemm_u8s8 gives for the same rows (checked at load and in the tests).
+#define SIDE 8
+
+// Quantizes rows [0, m) of A (a[r*ars + k*acs]; ars may be negative) exactly as qgemm_u8s8 quantizes its rows (fixedScale
+// 0: dynamic; > 0: static, saturating), scales to scales[r], for the fused product's side rows: in blocks of SIDE rows,
+// each block's rows interleaved by quad (row r's quad j at block + j*4*SIDE + (r % SIDE)*4), so that one pointer reaches
+// every row's quad and the side accumulators stay in registers. scratch holds k4 bytes.
+API VNNI512 int lstmn_quantize_side_rows_u8_avx512vnni(int m, int k, const float* a, long ars, long acs, uint8_t* dst,
+    float* scales, float fixedScale, float fixedInv, uint8_t* scratch)
+{
+    int k4 = (k + 3) & ~3, quads = k4 / 4;
+    for (int r = 0; r < m; r++)
+    {
+        scales[r] = quantize_row(a + (long)r * ars, acs, k, k4, scratch, fixedScale, fixedInv);
+        uint8_t* block = dst + (long)(r / SIDE) * quads * 4 * SIDE + (r % SIDE) * 4;
+        for (int j = 0; j < quads; j++)
+            memcpy(block + (long)j * 4 * SIDE, scratch + 4 * j, 4);
+    }
+    return 0;
+}
+
+VNNI512 static inline void side_quad(const int8_t* wb, const uint8_t* xb, __m512i* lo, __m512i* hi)
+{
+    __m512i w0 = _mm512_loadu_si512(wb), w1 = _mm512_loadu_si512(wb + 64);
+#pragma clang loop unroll(full)
+    for (int r = 0; r < SIDE; r++)
+    {
+        __m512i x = _mm512_set1_epi32(load_quad(xb + 4 * r));
+        lo[r] = _mm512_dpbusd_epi32(lo[r], x, w0);
+        hi[r] = _mm512_dpbusd_epi32(hi[r], x, w1);
+    }
+}
+
+// C[0, 32*count) (+)= h x R panels [0, count) (as qgemm_u8s8 with m = 1), and side rows r in [0, rows) (rows <= 8;
+// one block of lstmn_quantize_side_rows_u8_avx512vnni at xq, scales xScale[r]) x W panels [q0, q0 + qcount) written (not
+// accumulated) at cx + r*ldcx + q*32 (ldcx may be negative). Returns 0, -1 when h does not fit the scratch, -3 for rows
+// outside [0, 8].
+API VNNI512 int lstmn_qgemv_u8s8_fused_avx512vnni(int k, const float* h, const int8_t* panels, long panelBytes, int count,
+    const float* colScale, const int32_t* colSum, float* c, int accumulate, uint8_t* scratch, long scratchBytes,
+    float fixedScale, float fixedInv, int kx, const uint8_t* xq, const float* xScale, int rows,
+    const int8_t* wPanels, long wPanelBytes, int q0, int qcount, const float* wColScale, const int32_t* wColSum, float* cx, long ldcx)
+{
+    if (rows < 0 || rows > SIDE)
+        return -3;
+    int k4 = (k + 3) & ~3, quads = k4 / 4, quadsX = ((kx + 3) & ~3) / 4;
+    if (scratchBytes < k4)
+        return -1;
+    uint8_t* qa = scratch;
+    float rowScale = quantize_row(h, 1, k, k4, qa, fixedScale, fixedInv);
+    // Lanes past rows compute on whatever the block holds there and are never stored.
+    __m512i lo[SIDE], hi[SIDE];
+    for (int r = 0; r < SIDE; r++) { lo[r] = _mm512_setzero_si512(); hi[r] = lo[r]; }
+    int side = rows > 0 && qcount > 0 && quadsX > 0, wp = q0, jq = 0;
+    const int8_t* wb = wPanels + (long)wp * wPanelBytes;
+    __m512i k128 = _mm512_set1_epi32(128);
+#define SIDE_STEP()                                                                                                      \
+    do {                                                                                                                 \
+        side_quad(wb, xq + (long)jq * 4 * SIDE, lo, hi);                                                                  \
+        wb += 128;                                                                                                       \
+        if (++jq == quadsX)                                                                                              \
+        {                                                                                                                \
+            __m512i c0 = _mm512_mullo_epi32(k128, _mm512_loadu_si512(wColSum + (long)wp * 32));                        \
+            __m512i c1 = _mm512_mullo_epi32(k128, _mm512_loadu_si512(wColSum + (long)wp * 32 + 16));                   \
+            /* fully unrolled, constant indices: the accumulators stay in registers (a loop here kept them in memory) */ \
+            _Pragma("clang loop unroll(full)")                                                                           \
+            for (int r = 0; r < SIDE; r++)                                                                               \
+                if (r < rows)                                                                                            \
+                {                                                                                                        \
+                    float* cr = cx + r * ldcx + (long)wp * 32;                                                           \
+                    put(cr, lo[r], c0, wColScale + (long)wp * 32, xScale[r], 0);                                         \
+                    put(cr + 16, hi[r], c1, wColScale + (long)wp * 32 + 16, xScale[r], 0);                               \
+                }                                                                                                        \
+            _Pragma("clang loop unroll(full)")                                                                           \
+            for (int r = 0; r < SIDE; r++) { lo[r] = _mm512_setzero_si512(); hi[r] = lo[r]; }                           \
+            jq = 0;                                                                                                      \
+            if (++wp == q0 + qcount) side = 0;                                                                           \
+            else wb = wPanels + (long)wp * wPanelBytes;                                                                  \
+        }                                                                                                                \
+    } while (0)
+    int p = 0;
+    for (; p + 1 < count; p += 2)
+    {
+        const uint8_t* a = qa;
+        const int8_t* b = panels + (long)p * panelBytes;
+        const int8_t* b2 = b + panelBytes;
+        __m512i s0 = _mm512_setzero_si512(), s1 = s0, t0 = s0, t1 = s0, u0 = s0, u1 = s0, v0 = s0, v1 = s0;
+        int j = 0;
+        for (; j + 2 <= quads; j += 2)
+        {
+            __m512i x = _mm512_set1_epi32(load_quad(a));
+            s0 = _mm512_dpbusd_epi32(s0, x, _mm512_loadu_si512(b));
+            s1 = _mm512_dpbusd_epi32(s1, x, _mm512_loadu_si512(b + 64));
+            t0 = _mm512_dpbusd_epi32(t0, x, _mm512_loadu_si512(b2));
+            t1 = _mm512_dpbusd_epi32(t1, x, _mm512_loadu_si512(b2 + 64));
+            x = _mm512_set1_epi32(load_quad(a + 4));
+            u0 = _mm512_dpbusd_epi32(u0, x, _mm512_loadu_si512(b + 128));
+            u1 = _mm512_dpbusd_epi32(u1, x, _mm512_loadu_si512(b + 192));
+            v0 = _mm512_dpbusd_epi32(v0, x, _mm512_loadu_si512(b2 + 128));
+            v1 = _mm512_dpbusd_epi32(v1, x, _mm512_loadu_si512(b2 + 192));
+            a += 8; b += 256; b2 += 256;
+            if (side && (j & 2) == 0)
+                SIDE_STEP();
+        }
+        if (j < quads)
+        {
+            __m512i x = _mm512_set1_epi32(load_quad(a));
+            s0 = _mm512_dpbusd_epi32(s0, x, _mm512_loadu_si512(b));
+            s1 = _mm512_dpbusd_epi32(s1, x, _mm512_loadu_si512(b + 64));
+            t0 = _mm512_dpbusd_epi32(t0, x, _mm512_loadu_si512(b2));
+            t1 = _mm512_dpbusd_epi32(t1, x, _mm512_loadu_si512(b2 + 64));
+        }
+        const float* cs = colScale + (long)p * 32;
+        const int32_t* sums = colSum + (long)p * 32;
+        float* cp = c + (long)p * 32;
+        put(cp, _mm512_add_epi32(s0, u0), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums)), cs, rowScale, accumulate);
+        put(cp + 16, _mm512_add_epi32(s1, u1), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 16)), cs + 16, rowScale, accumulate);
+        put(cp + 32, _mm512_add_epi32(t0, v0), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 32)), cs + 32, rowScale, accumulate);
+        put(cp + 48, _mm512_add_epi32(t1, v1), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 48)), cs + 48, rowScale, accumulate);
+    }
+    if (p < count) // a lone last panel, as qgemm_u8s8 runs it
+        kernel_r1(qa, k4, panels + (long)p * panelBytes, quads, c + (long)p * 32, 0, colScale + (long)p * 32, colSum + (long)p * 32, &rowScale, accumulate);
+    while (side) // what the stream did not cover (W longer than R, or few R panels)
+        SIDE_STEP();
+#undef SIDE_STEP
+    return 0;
 }
 
 // ---- bf16: bf16 activations x bf16 weights with vdpbf16ps ---------------------------------------------------------

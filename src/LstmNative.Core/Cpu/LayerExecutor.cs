@@ -233,6 +233,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         }
         _stepBarrier.Reset(_recurrentWorkers);
         PlanClaims(workers);
+        PlanFused(workers, batch);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
@@ -268,7 +269,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
             ClaimedForward<TV>(w, workers, scratch);
             return;
         }
-        if (!_backward)
+        if (!_backward && !_fused) // the fused forward projects inside the walk (LayerExecutor.Fused.cs)
         {
             int rows = _steps * _batch;
             for (int d = 0; d < _dirs.Length; d++)
@@ -327,6 +328,8 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     {
         if (!_backward)
         {
+            if (_fused)
+                FusedPrologue<TV>(d, scratch);
             for (int s = 0; s < _maxLen[d]; s++)
             {
                 if (_plan.IsLstm)
@@ -392,7 +395,10 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         float* hprev = buf.H.Pointer + (long)Slot(s) * batch * hp, hout = buf.H.Pointer + (long)Slot(s + 1) * batch * hp;
         float* cprev = buf.C.Pointer + (long)Slot(s) * batch * hp, cout = buf.C.Pointer + (long)Slot(s + 1) * batch * hp;
         float* rec = buf.Recurrent[0].Pointer;
-        Sgemm.Run<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, g.RecurrentForward, u0 * 4, (u1 - u0) * 4, rec + b0 * cols, cols, false, scratch);
+        if (_fused)
+            FusedProduct(d, s, hprev, rec, scratch);
+        else
+            Sgemm.Run<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, g.RecurrentForward, u0 * 4, (u1 - u0) * 4, rec + b0 * cols, cols, false, scratch);
         float* peep = dp.Peepholes is { } pb ? pb.Pointer : null;
         for (int b = b0; b < b1; b++)
         {

@@ -1,6 +1,11 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
+using unsafe FusedGemvFn = delegate* unmanaged<int, float*, sbyte*, nint, int, float*, int*, float*, int, byte*, nint, float, float,
+    int, byte*, float*, int, sbyte*, nint, int, int, float*, int*, float*, nint, int>;
+using unsafe Int8Fn = delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int>;
+using unsafe Int8StaticFn = delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int>;
+using unsafe QuantizeSideFn = delegate* unmanaged<int, int, float*, nint, nint, byte*, float*, float, float, byte*, int>;
 
 namespace LstmNative.Cpu.Kernels;
 
@@ -17,10 +22,10 @@ namespace LstmNative.Cpu.Kernels;
 /// Otherwise the managed kernels run and <see cref="Status"/> says why (also written to <see cref="Trace"/>, and to
 /// stderr when <c>LSTMNATIVE_NATIVE_LOG=1</c>). <c>LSTMNATIVE_NATIVE=0</c> switches the native kernels off.
 /// </summary>
-public static unsafe class NativeCpu
+public static unsafe partial class NativeCpu
 {
     private const string LibraryName = "lstmnative_cpu";
-    private const int AbiVersion = 4;
+    private const int AbiVersion = 5;
     private const int FeatAvx512 = 1, FeatVnni = 2, FeatBf16 = 4, FeatAmx = 8;
 
     private static readonly delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> QGemmVnni;
@@ -41,6 +46,8 @@ public static unsafe class NativeCpu
         Fp32Available = loaded.Fp32 != null;
         Int8VnniAvailable = loaded.Int8 != null;
         Bf16Available = loaded.Bf16 != null;
+        SideQuantizer = loaded.QuantizeSide;
+        FusedGemv = loaded.Fused;
         Trace.WriteLine("LstmNative native CPU kernels: " + Status);
         if (Environment.GetEnvironmentVariable("LSTMNATIVE_NATIVE_LOG") == "1")
             Console.Error.WriteLine("LstmNative native CPU kernels: " + Status);
@@ -92,8 +99,15 @@ public static unsafe class NativeCpu
         delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> int8,
         delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> bf16,
         delegate* unmanaged<int, float*, nint, float*, nint, int, int, float*, int, int, int> fp32 = null,
-        delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int> int8Static = null)
+        delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int> int8Static = null,
+        QuantizeSideFn quantizeSide = null, FusedGemvFn fusedGemv = null)
     {
+        /// <summary>The side-row quantizer of the fused batch-1 int8 product: set exactly when <see cref="Fused"/> is.</summary>
+        public QuantizeSideFn QuantizeSide { get; } = quantizeSide;
+
+        /// <summary>The fused batch-1 int8 product (null: off; it needs <see cref="Int8"/>, whose packed layout it reads).</summary>
+        public FusedGemvFn Fused { get; } = fusedGemv;
+
         public string Status { get; } = status;
 
         public int Features { get; } = features;
@@ -185,7 +199,11 @@ public static unsafe class NativeCpu
                 else
                     fp32Text = $"fp32 batch-1 kernel disabled: it disagrees with the managed kernels on the probe product ({mismatch}); managed fp32 kernels";
             }
-            return new($"{int8Text}; {bf16Text}; {fp32Text}; CPU {cpu}; AMX kernels not built", features, int8, bf16, fp32, int8Static);
+            QuantizeSideFn quantizeSide = null;
+            FusedGemvFn fusedGemv = null;
+            string fusedText = int8 == null ? "" : "; " + LoadFused(handle, int8, int8Static, out quantizeSide, out fusedGemv);
+            return new($"{int8Text}; {bf16Text}; {fp32Text}; CPU {cpu}; AMX kernels not built{fusedText}", features, int8, bf16, fp32, int8Static,
+                quantizeSide, fusedGemv);
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException or BadImageFormatException)
         {
