@@ -163,38 +163,47 @@ VNNI512 static inline void put(float* c, __m512i sum, __m512i comp, const float*
 static inline int32_t load_quad(const uint8_t* a) { int32_t v; memcpy(&v, a, 4); return v; }
 
 // One row against two adjacent panels (batch 1: the product that streams R each step). Eight chains.
+// The two-panel loop's pieces, shared with the fused product: eight chains p[0..7] (s0 s1 t0 t1 for even quads, u0 u1
+// v0 v1 for odd ones: the two halves of panel b, then of panel b2).
+VNNI512 static inline void pair_quad(const uint8_t* a, const int8_t* b, const int8_t* b2, __m512i* p)
+{
+    __m512i x = _mm512_set1_epi32(load_quad(a));
+    p[0] = _mm512_dpbusd_epi32(p[0], x, _mm512_loadu_si512(b));
+    p[1] = _mm512_dpbusd_epi32(p[1], x, _mm512_loadu_si512(b + 64));
+    p[2] = _mm512_dpbusd_epi32(p[2], x, _mm512_loadu_si512(b2));
+    p[3] = _mm512_dpbusd_epi32(p[3], x, _mm512_loadu_si512(b2 + 64));
+}
+
+VNNI512 static inline void pair_quads(const uint8_t* a, const int8_t* b, const int8_t* b2, __m512i* p)
+{
+    pair_quad(a, b, b2, p);
+    pair_quad(a + 4, b + 128, b2 + 128, p + 4);
+}
+
+VNNI512 static inline void pair_put(float* c, const __m512i* p, const float* cs, const int32_t* sums, float rowScale, int acc)
+{
+    __m512i k128 = _mm512_set1_epi32(128);
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 4; i++)
+        put(c + 16 * i, _mm512_add_epi32(p[i], p[i + 4]), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 16 * i)), cs + 16 * i, rowScale, acc);
+}
+
 VNNI512 static void kernel1x2(const uint8_t* a, const int8_t* b, const int8_t* b2, int quads, float* c,
     const float* cs, const int32_t* sums, float rowScale, int acc)
 {
-    __m512i s0 = _mm512_setzero_si512(), s1 = s0, t0 = s0, t1 = s0, u0 = s0, u1 = s0, v0 = s0, v1 = s0;
+    __m512i p[8];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 8; i++)
+        p[i] = _mm512_setzero_si512();
     int j = 0;
     for (; j + 2 <= quads; j += 2)
     {
-        __m512i x = _mm512_set1_epi32(load_quad(a));
-        s0 = _mm512_dpbusd_epi32(s0, x, _mm512_loadu_si512(b));
-        s1 = _mm512_dpbusd_epi32(s1, x, _mm512_loadu_si512(b + 64));
-        t0 = _mm512_dpbusd_epi32(t0, x, _mm512_loadu_si512(b2));
-        t1 = _mm512_dpbusd_epi32(t1, x, _mm512_loadu_si512(b2 + 64));
-        x = _mm512_set1_epi32(load_quad(a + 4));
-        u0 = _mm512_dpbusd_epi32(u0, x, _mm512_loadu_si512(b + 128));
-        u1 = _mm512_dpbusd_epi32(u1, x, _mm512_loadu_si512(b + 192));
-        v0 = _mm512_dpbusd_epi32(v0, x, _mm512_loadu_si512(b2 + 128));
-        v1 = _mm512_dpbusd_epi32(v1, x, _mm512_loadu_si512(b2 + 192));
+        pair_quads(a, b, b2, p);
         a += 8; b += 256; b2 += 256;
     }
     if (j < quads)
-    {
-        __m512i x = _mm512_set1_epi32(load_quad(a));
-        s0 = _mm512_dpbusd_epi32(s0, x, _mm512_loadu_si512(b));
-        s1 = _mm512_dpbusd_epi32(s1, x, _mm512_loadu_si512(b + 64));
-        t0 = _mm512_dpbusd_epi32(t0, x, _mm512_loadu_si512(b2));
-        t1 = _mm512_dpbusd_epi32(t1, x, _mm512_loadu_si512(b2 + 64));
-    }
-    __m512i k128 = _mm512_set1_epi32(128);
-    put(c, _mm512_add_epi32(s0, u0), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums)), cs, rowScale, acc);
-    put(c + 16, _mm512_add_epi32(s1, u1), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 16)), cs + 16, rowScale, acc);
-    put(c + 32, _mm512_add_epi32(t0, v0), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 32)), cs + 32, rowScale, acc);
-    put(c + 48, _mm512_add_epi32(t1, v1), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 48)), cs + 48, rowScale, acc);
+        pair_quad(a, b, b2, p);
+    pair_put(c, p, cs, sums, rowScale, acc);
 }
 
 // Up to 6 rows (k4 bytes apart) against one panel: 12 accumulators, two weight loads per quad shared by every row.
@@ -396,39 +405,21 @@ API VNNI512 int lstmn_qgemv_u8s8_fused_avx512vnni(int k, const float* h, const i
         const uint8_t* a = qa;
         const int8_t* b = panels + (long)p * panelBytes;
         const int8_t* b2 = b + panelBytes;
-        __m512i s0 = _mm512_setzero_si512(), s1 = s0, t0 = s0, t1 = s0, u0 = s0, u1 = s0, v0 = s0, v1 = s0;
+        __m512i pr[8];
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 8; i++)
+            pr[i] = _mm512_setzero_si512();
         int j = 0;
         for (; j + 2 <= quads; j += 2)
         {
-            __m512i x = _mm512_set1_epi32(load_quad(a));
-            s0 = _mm512_dpbusd_epi32(s0, x, _mm512_loadu_si512(b));
-            s1 = _mm512_dpbusd_epi32(s1, x, _mm512_loadu_si512(b + 64));
-            t0 = _mm512_dpbusd_epi32(t0, x, _mm512_loadu_si512(b2));
-            t1 = _mm512_dpbusd_epi32(t1, x, _mm512_loadu_si512(b2 + 64));
-            x = _mm512_set1_epi32(load_quad(a + 4));
-            u0 = _mm512_dpbusd_epi32(u0, x, _mm512_loadu_si512(b + 128));
-            u1 = _mm512_dpbusd_epi32(u1, x, _mm512_loadu_si512(b + 192));
-            v0 = _mm512_dpbusd_epi32(v0, x, _mm512_loadu_si512(b2 + 128));
-            v1 = _mm512_dpbusd_epi32(v1, x, _mm512_loadu_si512(b2 + 192));
+            pair_quads(a, b, b2, pr);
             a += 8; b += 256; b2 += 256;
             if (side && (j & 2) == 0)
                 SIDE_STEP();
         }
         if (j < quads)
-        {
-            __m512i x = _mm512_set1_epi32(load_quad(a));
-            s0 = _mm512_dpbusd_epi32(s0, x, _mm512_loadu_si512(b));
-            s1 = _mm512_dpbusd_epi32(s1, x, _mm512_loadu_si512(b + 64));
-            t0 = _mm512_dpbusd_epi32(t0, x, _mm512_loadu_si512(b2));
-            t1 = _mm512_dpbusd_epi32(t1, x, _mm512_loadu_si512(b2 + 64));
-        }
-        const float* cs = colScale + (long)p * 32;
-        const int32_t* sums = colSum + (long)p * 32;
-        float* cp = c + (long)p * 32;
-        put(cp, _mm512_add_epi32(s0, u0), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums)), cs, rowScale, accumulate);
-        put(cp + 16, _mm512_add_epi32(s1, u1), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 16)), cs + 16, rowScale, accumulate);
-        put(cp + 32, _mm512_add_epi32(t0, v0), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 32)), cs + 32, rowScale, accumulate);
-        put(cp + 48, _mm512_add_epi32(t1, v1), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 48)), cs + 48, rowScale, accumulate);
+            pair_quad(a, b, b2, pr);
+        pair_put(c + (long)p * 32, pr, colScale + (long)p * 32, colSum + (long)p * 32, rowScale, accumulate);
     }
     if (p < count) // a lone last panel, as qgemm_u8s8 runs it
         kernel_r1(qa, k4, panels + (long)p * panelBytes, quads, c + (long)p * 32, 0, colScale + (long)p * 32, colSum + (long)p * 32, &rowScale, accumulate);

@@ -1,10 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using unsafe FusedGemvFn = delegate* unmanaged<int, float*, sbyte*, nint, int, float*, int*, float*, int, byte*, nint, float, float,
-    int, byte*, float*, int, sbyte*, nint, int, int, float*, int*, float*, nint, int>;
-using unsafe Int8Fn = delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int>;
-using unsafe Int8StaticFn = delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int>;
-using unsafe QuantizeSideFn = delegate* unmanaged<int, int, float*, nint, nint, byte*, float*, float, float, byte*, int>;
 
 namespace LstmNative.Cpu.Kernels;
 
@@ -15,8 +10,8 @@ public static unsafe partial class NativeCpu
     /// <summary>Side rows the fused product carries at most: the forward projects this many later steps per block.</summary>
     internal const int FusedRows = 8;
 
-    private static readonly QuantizeSideFn SideQuantizer;
-    private static readonly FusedGemvFn FusedGemv;
+    private static readonly LstmnQuantizeSideFn SideQuantizer;
+    private static readonly LstmnFusedGemvFn FusedGemv;
     private static bool _fusedOverride = true;
 
     /// <summary>Whether the fused batch-1 int8 product passed its check (the int8 forward at batch 1 on one worker uses it).</summary>
@@ -29,7 +24,7 @@ public static unsafe partial class NativeCpu
     /// Gets the fused product from the library and checks it against the plain VNNI product (<paramref name="int8"/> and
     /// <paramref name="int8Static"/>, which passed their own check) bit for bit; the status text for <see cref="Status"/>.
     /// </summary>
-    private static string LoadFused(nint handle, Int8Fn int8, Int8StaticFn int8Static, out QuantizeSideFn quantizeSide, out FusedGemvFn fusedGemv)
+    private static string LoadFused(nint handle, LstmnInt8Fn int8, LstmnInt8StaticFn int8Static, out LstmnQuantizeSideFn quantizeSide, out LstmnFusedGemvFn fusedGemv)
     {
         quantizeSide = null;
         fusedGemv = null;
@@ -93,7 +88,7 @@ public static unsafe partial class NativeCpu
     /// last panel), W longer and shorter than R, 1, 3 and 8 side rows with a negative stride, a panel window not at 0,
     /// C accumulated. Null when every bit agrees.
     /// </summary>
-    private static string? ProbeFused(QuantizeSideFn quantize, FusedGemvFn fused, Int8Fn int8, Int8StaticFn int8Static)
+    private static string? ProbeFused(LstmnQuantizeSideFn quantize, LstmnFusedGemvFn fused, LstmnInt8Fn int8, LstmnInt8StaticFn int8Static)
     {
         var rng = new Random(18);
         var scratch = new AlignedBuffer(Sgemm.ScratchFloats);

@@ -1,11 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
-using unsafe FusedGemvFn = delegate* unmanaged<int, float*, sbyte*, nint, int, float*, int*, float*, int, byte*, nint, float, float,
-    int, byte*, float*, int, sbyte*, nint, int, int, float*, int*, float*, nint, int>;
-using unsafe Int8Fn = delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int>;
-using unsafe Int8StaticFn = delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int>;
-using unsafe QuantizeSideFn = delegate* unmanaged<int, int, float*, nint, nint, byte*, float*, float, float, byte*, int>;
 
 namespace LstmNative.Cpu.Kernels;
 
@@ -100,13 +95,13 @@ public static unsafe partial class NativeCpu
         delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> bf16,
         delegate* unmanaged<int, float*, nint, float*, nint, int, int, float*, int, int, int> fp32 = null,
         delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int> int8Static = null,
-        QuantizeSideFn quantizeSide = null, FusedGemvFn fusedGemv = null)
+        LstmnQuantizeSideFn quantizeSide = null, LstmnFusedGemvFn fusedGemv = null)
     {
         /// <summary>The side-row quantizer of the fused batch-1 int8 product: set exactly when <see cref="Fused"/> is.</summary>
-        public QuantizeSideFn QuantizeSide { get; } = quantizeSide;
+        public LstmnQuantizeSideFn QuantizeSide { get; } = quantizeSide;
 
         /// <summary>The fused batch-1 int8 product (null: off; it needs <see cref="Int8"/>, whose packed layout it reads).</summary>
-        public FusedGemvFn Fused { get; } = fusedGemv;
+        public LstmnFusedGemvFn Fused { get; } = fusedGemv;
 
         public string Status { get; } = status;
 
@@ -199,8 +194,8 @@ public static unsafe partial class NativeCpu
                 else
                     fp32Text = $"fp32 batch-1 kernel disabled: it disagrees with the managed kernels on the probe product ({mismatch}); managed fp32 kernels";
             }
-            QuantizeSideFn quantizeSide = null;
-            FusedGemvFn fusedGemv = null;
+            LstmnQuantizeSideFn quantizeSide = null;
+            LstmnFusedGemvFn fusedGemv = null;
             string fusedText = int8 == null ? "" : "; " + LoadFused(handle, int8, int8Static, out quantizeSide, out fusedGemv);
             return new($"{int8Text}; {bf16Text}; {fp32Text}; CPU {cpu}; AMX kernels not built{fusedText}", features, int8, bf16, fp32, int8Static,
                 quantizeSide, fusedGemv);
