@@ -3,7 +3,7 @@ using LstmNative.Cpu.Kernels;
 
 namespace LstmNative.Cpu;
 
-// Int8 at batch 1 on one worker: the input projection runs inside the recurrence. At batch 1 each step streams R from
+// Int8 at batch 1 on one worker (LSTM and GRU): the input projection runs inside the recurrence. At batch 1 each step streams R from
 // L3 and leaves the VNNI unit about half idle, while the input projection, run first as one GEMM, is pure VNNI work on
 // W (a quarter of a run at H = 1024). Here x is quantized once, the first block of FusedRows steps is projected as
 // before, and while the walk steps through block b the native fused product projects block b + 1: step i of the block
@@ -18,21 +18,32 @@ internal sealed unsafe partial class LayerExecutor
     /// <summary>Walks run by the fused forward so far (tests check that their calls took it).</summary>
     internal static long FusedWalks;
 
-    private AlignedBuffer? _xq;      // quantized x rows of the walk, by step, in interleaved blocks of FusedRows
-    private AlignedBuffer? _xqScale; // their scales, by step
+    private AlignedBuffer[]? _xq;      // per gate group: quantized x rows of the walk, by step, in interleaved blocks of FusedRows
+    private AlignedBuffer[]? _xqScale; // their scales, by step
     private bool _fused;
 
-    /// <summary>Chooses the fused forward for this call: LSTM, int8 quads for W and R, batch 1, one worker, inference.</summary>
+    /// <summary>
+    /// Chooses the fused forward for this call: LSTM or GRU with int8 quads for every W and R, batch 1, one worker,
+    /// inference.
+    /// </summary>
     private void PlanFused(int workers, int batch)
     {
-        var g = _plan.Directions[0].Groups[0];
-        _fused = FusedInt8Enabled && !_backward && !Trace && _plan.IsLstm && batch == 1 && workers == 1 && !_claimed
-                 && !_parallelDirections && !_batchSplit && NativeCpu.Int8Fused && g.InputForward.IsInt8Quads && g.RecurrentForward.IsInt8Quads;
+        var groups = _plan.Directions[0].Groups;
+        _fused = FusedInt8Enabled && !_backward && !Trace && batch == 1 && workers == 1 && !_claimed && !_parallelDirections && !_batchSplit
+                 && NativeCpu.Int8Fused;
+        foreach (var g in groups) // a loop, not LINQ: this runs on every call, which allocates nothing
+            _fused &= g.InputForward.IsInt8Quads && g.RecurrentForward.IsInt8Quads;
         if (_fused && _xq is null)
         {
+            // One quantized copy of x per gate group: each group's W carries its own (static) activation scale.
             long blocks = (MaxSteps + NativeCpu.FusedRows - 1) / NativeCpu.FusedRows;
-            _xq = new AlignedBuffer((blocks * NativeCpu.FusedBlockBytes(_plan.Input) + 3) / 4);
-            _xqScale = new AlignedBuffer(MaxSteps);
+            _xq = new AlignedBuffer[groups.Length];
+            _xqScale = new AlignedBuffer[groups.Length];
+            for (int g = 0; g < groups.Length; g++)
+            {
+                _xq[g] = new AlignedBuffer((blocks * NativeCpu.FusedBlockBytes(_plan.Input) + 3) / 4);
+                _xqScale[g] = new AlignedBuffer(MaxSteps);
+            }
         }
     }
 
@@ -44,33 +55,40 @@ internal sealed unsafe partial class LayerExecutor
         if (length == 0)
             return;
         Interlocked.Increment(ref FusedWalks);
-        var g = _plan.Directions[d].Groups[0];
+        var groups = _plan.Directions[d].Groups;
         // In walk order: step s's x is row TimeOf(s), so a reversed walk reads x from its last valid row backwards.
         bool reverse = Reverse(d);
-        NativeCpu.QuantizeSideRows(length, _plan.Input, _x + (reverse ? (long)(length - 1) * _plan.Input : 0), reverse ? -_plan.Input : _plan.Input,
-            (byte*)_xq!.Pointer, _xqScale!.Pointer, g.InputForward, scratch);
         var (t0, n) = FusedBlock(d, 0, length);
-        Sgemm.Run<TV>(n, _plan.Input, _x + (long)t0 * _plan.Input, _plan.Input, 1, g.InputForward, 0, g.InputForward.Panels,
-            _dirs[d].Pre[0].Pointer + (long)t0 * g.Columns, g.Columns, false, scratch);
+        for (int g = 0; g < groups.Length; g++)
+        {
+            var m = groups[g].InputForward;
+            NativeCpu.QuantizeSideRows(length, _plan.Input, _x + (reverse ? (long)(length - 1) * _plan.Input : 0), reverse ? -_plan.Input : _plan.Input,
+                (byte*)_xq![g].Pointer, _xqScale![g].Pointer, m, scratch);
+            Sgemm.Run<TV>(n, _plan.Input, _x + (long)t0 * _plan.Input, _plan.Input, 1, m, 0, m.Panels,
+                _dirs[d].Pre[g].Pointer + (long)t0 * groups[g].Columns, groups[g].Columns, false, scratch);
+        }
     }
 
-    /// <summary>Step s's recurrent product (batch 1, all panels), with its share of block s / 8 + 1's input projection.</summary>
+    /// <summary>
+    /// Step s's recurrent product of gate group g (batch 1, all panels) on <paramref name="h"/>, with its share of block
+    /// s / 8 + 1's input projection for that group.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
-    private void FusedProduct(int d, int s, float* hprev, float* rec, float* scratch)
+    private void FusedProduct(int d, int s, int g, float* h, float* rec, float* scratch)
     {
-        var g = _plan.Directions[d].Groups[0];
+        var group = _plan.Directions[d].Groups[g];
         int block = s / NativeCpu.FusedRows + 1, s0 = block * NativeCpu.FusedRows;
         int n = Math.Clamp(_maxLen[d] - s0, 0, NativeCpu.FusedRows), q0 = 0, qc = 0;
         if (n > 0)
-            Split(g.InputForward.Panels, s % NativeCpu.FusedRows, NativeCpu.FusedRows, out q0, out qc);
+            Split(group.InputForward.Panels, s % NativeCpu.FusedRows, NativeCpu.FusedRows, out q0, out qc);
         else
-            s0 = 0; // nothing to project: any valid pointers
+            (block, s0) = (0, 0); // nothing to project: any valid pointers
         // Side row r is step s0 + r, at time TimeOf(s0 + r): one row down per step forward, one up reversed.
-        bool reverse = Reverse(d);
-        float* pre = _dirs[d].Pre[0].Pointer + (long)(n > 0 ? TimeOf(d, 0, s0) : 0) * g.Columns;
-        NativeCpu.RunInt8Fused(_plan.Hidden, hprev, g.RecurrentForward, rec, false, scratch,
-            _plan.Input, (byte*)_xq!.Pointer + (long)block * NativeCpu.FusedBlockBytes(_plan.Input) * (n > 0 ? 1 : 0), _xqScale!.Pointer + s0, n,
-            g.InputForward, q0, qc, pre, reverse ? -g.Columns : g.Columns);
+        int cols = group.Columns;
+        float* pre = _dirs[d].Pre[g].Pointer + (long)(n > 0 ? TimeOf(d, 0, s0) : 0) * cols;
+        NativeCpu.RunInt8Fused(_plan.Hidden, h, group.RecurrentForward, rec, false, scratch,
+            _plan.Input, (byte*)_xq![g].Pointer + (long)block * NativeCpu.FusedBlockBytes(_plan.Input), _xqScale![g].Pointer + s0, n,
+            group.InputForward, q0, qc, pre, Reverse(d) ? -cols : cols);
     }
 
     /// <summary>

@@ -396,7 +396,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         float* cprev = buf.C.Pointer + (long)Slot(s) * batch * hp, cout = buf.C.Pointer + (long)Slot(s + 1) * batch * hp;
         float* rec = buf.Recurrent[0].Pointer;
         if (_fused)
-            FusedProduct(d, s, hprev, rec, scratch);
+            FusedProduct(d, s, 0, hprev, rec, scratch);
         else
             Sgemm.Run<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, g.RecurrentForward, u0 * 4, (u1 - u0) * 4, rec + b0 * cols, cols, false, scratch);
         float* peep = dp.Peepholes is { } pb ? pb.Pointer : null;
@@ -441,8 +441,13 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         bool general = !_plan.DefaultActivations;
         Activation fa = general ? _o.GetActivation(d, 0) : default, ga = general ? _o.GetActivation(d, 1) : default;
 
-        Sgemm.Run<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, grz.RecurrentForward, u0 * 2, (u1 - u0) * 2, recRz + b0 * colsRz, colsRz, false, scratch);
-        if (lbr)
+        if (_fused)
+            FusedProduct(d, s, 0, hprev, recRz, scratch);
+        else
+            Sgemm.Run<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, grz.RecurrentForward, u0 * 2, (u1 - u0) * 2, recRz + b0 * colsRz, colsRz, false, scratch);
+        if (lbr && _fused)
+            FusedProduct(d, s, 1, hprev, recN, scratch);
+        else if (lbr)
             Sgemm.Run<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, gn.RecurrentForward, u0, u1 - u0, recN + b0 * hp, hp, false, scratch);
         for (int b = b0; b < b1; b++)
         {
@@ -464,7 +469,10 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         if (!lbr)
         {
             bar.Wait();
-            Sgemm.Run<TV>(b1 - b0, _plan.Hidden, rh + b0 * hp, hp, 1, gn.RecurrentForward, u0, u1 - u0, recN + b0 * hp, hp, false, scratch);
+            if (_fused)
+                FusedProduct(d, s, 1, rh, recN, scratch);
+            else
+                Sgemm.Run<TV>(b1 - b0, _plan.Hidden, rh + b0 * hp, hp, 1, gn.RecurrentForward, u0, u1 - u0, recN + b0 * hp, hp, false, scratch);
         }
         for (int b = b0; b < b1; b++)
         {

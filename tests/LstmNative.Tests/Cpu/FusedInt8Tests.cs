@@ -8,8 +8,9 @@ namespace LstmNative.Tests.Cpu;
 
 /// <summary>
 /// The fused int8 forward (batch 1, one worker: the input projection of the next block of steps runs inside each step's
-/// recurrent product, LayerExecutor.Fused.cs) gives the unfused forward's results bit for bit, on odd sizes, both
-/// directions, short sequences, dynamic and static scales, runs and streaming steps.
+/// recurrent product, LayerExecutor.Fused.cs) gives the unfused forward's results bit for bit, LSTM and GRU (both
+/// linear_before_reset settings), on odd sizes, both directions, short sequences, dynamic and static scales, runs and
+/// streaming steps.
 /// </summary>
 [NonParallelizable] // switches LayerExecutor.FusedInt8Enabled
 public class FusedInt8Tests
@@ -25,22 +26,40 @@ public class FusedInt8Tests
 
     public static IEnumerable<TestCaseData> Layers()
     {
+        foreach (var c in Cells(RnnCellType.Lstm))
+            yield return c;
+        foreach (var c in Cells(RnnCellType.Gru))
+            yield return c;
+    }
+
+    private static IEnumerable<TestCaseData> Cells(RnnCellType cell)
+    {
+        string name = cell.ToString().ToUpperInvariant();
+        foreach (var c in Shapes())
+            yield return new TestCaseData([cell, .. c.Arguments]).SetArgDisplayNames($"{name} {c.TestName}");
+    }
+
+    private static IEnumerable<TestCaseData> Shapes()
+    {
         // (input, hidden, steps, direction, peepholes, static): steps around the block of 8, W longer and shorter than R.
-        yield return new TestCaseData(1, 1, 1, RnnDirection.Forward, false, false).SetArgDisplayNames("I=1 H=1 T=1");
-        yield return new TestCaseData(7, 5, 9, RnnDirection.Forward, false, false).SetArgDisplayNames("I=7 H=5 T=9");
-        yield return new TestCaseData(130, 33, 8, RnnDirection.Reverse, true, false).SetArgDisplayNames("I=130 H=33 T=8 reverse peepholes");
-        yield return new TestCaseData(64, 100, 30, RnnDirection.Bidirectional, false, false).SetArgDisplayNames("I=64 H=100 T=30 bidirectional");
-        yield return new TestCaseData(19, 64, 17, RnnDirection.Forward, false, true).SetArgDisplayNames("I=19 H=64 T=17 static");
-        yield return new TestCaseData(256, 257, 25, RnnDirection.Bidirectional, true, true).SetArgDisplayNames("I=256 H=257 T=25 bidirectional peepholes static");
+        // peepholes: LSTM peepholes; GRU linear_before_reset = 0 (two-phase: the n product runs on r ⊙ h).
+        yield return new TestCaseData(1, 1, 1, RnnDirection.Forward, false, false) { TestName = "I=1 H=1 T=1" };
+        yield return new TestCaseData(7, 5, 9, RnnDirection.Forward, false, false) { TestName = "I=7 H=5 T=9" };
+        yield return new TestCaseData(130, 33, 8, RnnDirection.Reverse, true, false) { TestName = "I=130 H=33 T=8 reverse, peepholes / two-phase" };
+        yield return new TestCaseData(64, 100, 30, RnnDirection.Bidirectional, false, false) { TestName = "I=64 H=100 T=30 bidirectional" };
+        yield return new TestCaseData(19, 64, 17, RnnDirection.Forward, false, true) { TestName = "I=19 H=64 T=17 static" };
+        yield return new TestCaseData(256, 257, 25, RnnDirection.Bidirectional, true, true) { TestName = "I=256 H=257 T=25 bidirectional static, peepholes / two-phase" };
     }
 
     [TestCaseSource(nameof(Layers))]
-    public void FusedForwardEqualsTheUnfusedOneBitForBit(int input, int hidden, int steps, RnnDirection direction, bool peepholes, bool isStatic)
+    public void FusedForwardEqualsTheUnfusedOneBitForBit(RnnCellType cell, int input, int hidden, int steps, RnnDirection direction, bool peepholes, bool isStatic)
     {
         RequireFused();
         var rng = new Random(TestContext.CurrentContext.Random.Next());
-        var layer = new LayerWeights<float>(new RnnLayerOptions(RnnCellType.Lstm, input, hidden, direction) { HasPeepholes = peepholes, Clip = 4f })
-            .Randomize(rng, 1.0 / Math.Sqrt(hidden));
+        var options = cell == RnnCellType.Lstm
+            ? new RnnLayerOptions(cell, input, hidden, direction) { HasPeepholes = peepholes, Clip = 4f }
+            : new RnnLayerOptions(cell, input, hidden, direction) { LinearBeforeReset = !peepholes, Clip = 4f };
+        var layer = new LayerWeights<float>(options).Randomize(rng, 1.0 / Math.Sqrt(hidden));
         var x = RandomFloats(rng, steps * input, 1);
         var model = isStatic ? new CpuRnnModel([layer], Calibrate(layer, rng, steps)) : new CpuRnnModel([layer], CpuPrecision.Int8);
         foreach (int length in new[] { steps, Math.Max(0, steps - rng.Next(1, 10)) })
@@ -88,7 +107,7 @@ public class FusedInt8Tests
         using var session = model.CreateSession(1, steps, threads: 1);
         var y = new float[steps * o.DirectionCount * o.HiddenSize];
         var hn = new float[o.DirectionCount * o.HiddenSize];
-        var cn = new float[hn.Length];
+        var cn = new float[o.Cell == RnnCellType.Lstm ? hn.Length : 0];
         long before = Interlocked.Read(ref LayerExecutor.FusedWalks);
         session.Run(x, steps, 1, y, hn, cn, [length]);
         walks = Interlocked.Read(ref LayerExecutor.FusedWalks) - before;
