@@ -47,6 +47,9 @@ internal static class TailLatency
             double median = ms.Order().ElementAt(runs / 2);
             Console.WriteLine(string.Join(' ', ms.Select((v, i) => (v, i)).Where(p => p.v > 2 * median).Select(p => $"{p.i}:{p.v:F1}")));
         }
+        // LSTMNATIVE_TAIL_DUMP=FILE: append every run's ms (one per line) so rounds can be pooled afterwards.
+        if (Environment.GetEnvironmentVariable("LSTMNATIVE_TAIL_DUMP") is { Length: > 0 } dump)
+            File.AppendAllLines(dump, ms.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
         Array.Sort(ms);
         double P(double q) => ms[Math.Min(runs - 1, (int)(q * runs))];
         Console.WriteLine($"{engine,-7} H={hidden} threads={threads} runs={runs} warm-up {warmedFor:F1} s: min {ms[0]:F3}  p50 {P(0.5):F3}  p90 {P(0.9):F3}  p99 {P(0.99):F3}  max {ms[^1]:F3}  mean {ms.Average():F3} ms");
