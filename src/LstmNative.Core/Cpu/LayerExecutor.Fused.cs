@@ -77,18 +77,19 @@ internal sealed unsafe partial class LayerExecutor
     private void FusedProduct(int d, int s, int g, float* h, float* rec, float* scratch)
     {
         var group = _plan.Directions[d].Groups[g];
-        int block = s / NativeCpu.FusedRows + 1, s0 = block * NativeCpu.FusedRows;
-        int n = Math.Clamp(_maxLen[d] - s0, 0, NativeCpu.FusedRows), q0 = 0, qc = 0;
+        int block = s / NativeCpu.FusedRows + 1, q0 = 0, qc = 0;
+        var (t0, n) = FusedBlock(d, block, _maxLen[d]);
         if (n > 0)
             Split(group.InputForward.Panels, s % NativeCpu.FusedRows, NativeCpu.FusedRows, out q0, out qc);
         else
-            (block, s0) = (0, 0); // nothing to project: any valid pointers
-        // Side row r is step s0 + r, at time TimeOf(s0 + r): one row down per step forward, one up reversed.
+            (block, t0) = (0, 0); // nothing to project: any valid pointers
+        // Side row r is step block·8 + r: one time down per row forward (from t0), one up reversed (from t0 + n - 1).
+        bool reverse = Reverse(d);
         int cols = group.Columns;
-        float* pre = _dirs[d].Pre[g].Pointer + (long)(n > 0 ? TimeOf(d, 0, s0) : 0) * cols;
+        float* pre = _dirs[d].Pre[g].Pointer + (long)(reverse && n > 0 ? t0 + n - 1 : t0) * cols;
         NativeCpu.RunInt8Fused(_plan.Hidden, h, group.RecurrentForward, rec, false, scratch,
-            _plan.Input, (byte*)_xq![g].Pointer + (long)block * NativeCpu.FusedBlockBytes(_plan.Input), _xqScale![g].Pointer + s0, n,
-            group.InputForward, q0, qc, pre, Reverse(d) ? -cols : cols);
+            _plan.Input, (byte*)_xq![g].Pointer + (long)block * NativeCpu.FusedBlockBytes(_plan.Input),
+            _xqScale![g].Pointer + (long)block * NativeCpu.FusedRows, n, group.InputForward, q0, qc, pre, reverse ? -cols : cols);
     }
 
     /// <summary>
