@@ -240,54 +240,11 @@ public sealed class LinearArForecaster : IBaselineForecaster
             for (int i = 0; i < p - 1; i++) // the intercept is not penalised
                 a[i * p + i] += ridge * trace / p;
             a[(p - 1) * p + p - 1] += Math.Min(ridge, 1e-6) * trace / p; // conditioning only
-            var factor = Cholesky(a, p);
+            var factor = RidgeSolver.Cholesky(a, p);
             var coefficients = new double[horizon * p];
             for (int h = 0; h < horizon; h++)
-                LinearArForecaster.Solve(factor, p, rhs.AsSpan(h * p, p), coefficients.AsSpan(h * p, p));
+                RidgeSolver.Solve(factor, p, rhs.AsSpan(h * p, p), coefficients.AsSpan(h * p, p));
             return new LinearArForecaster(lags, horizon, kernel, ridge, coefficients);
-        }
-    }
-
-    // Lower-triangular L with A = L L^T.
-    private static double[] Cholesky(double[] a, int n)
-    {
-        var l = new double[n * n];
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j <= i; j++)
-            {
-                double sum = a[i * n + j];
-                for (int k = 0; k < j; k++)
-                    sum -= l[i * n + k] * l[j * n + k];
-                if (i == j)
-                {
-                    if (!(sum > 0))
-                        throw new InvalidOperationException("the AR normal equations are singular (is the target constant?)");
-                    l[i * n + i] = Math.Sqrt(sum);
-                }
-                else
-                {
-                    l[i * n + j] = sum / l[j * n + j];
-                }
-            }
-        return l;
-    }
-
-    private static void Solve(double[] l, int n, ReadOnlySpan<double> b, Span<double> x)
-    {
-        Span<double> z = new double[n];
-        for (int i = 0; i < n; i++)
-        {
-            double sum = b[i];
-            for (int k = 0; k < i; k++)
-                sum -= l[i * n + k] * z[k];
-            z[i] = sum / l[i * n + i];
-        }
-        for (int i = n - 1; i >= 0; i--)
-        {
-            double sum = z[i];
-            for (int k = i + 1; k < n; k++)
-                sum -= l[k * n + i] * x[k];
-            x[i] = sum / l[i * n + i];
         }
     }
 }

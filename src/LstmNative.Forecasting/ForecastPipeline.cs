@@ -123,7 +123,7 @@ public static class ForecastPipeline
             }
             engineName = accelerator?.Name ?? EngineName(model.Lstm.Engine);
         }
-        var checkpoint = Checkpoint(model, data, training.Epochs[training.BestEpoch - 1]);
+        var checkpoint = Checkpoint(model, data, training.Best);
 
         var results = new List<ForecastMetrics> { Score("LSTM", predictions, actuals, data) };
         for (int i = 0; i < baselines.Count; i++)
@@ -311,6 +311,6 @@ public static class ForecastPipeline
         string machine = $"{Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
         var rows = results.Select(m => new ReportResult(m.Name, data.Horizon, m.Windows, m.Mse, m.Mae, m.Wape, m.MsePerStep, m.MaePerStep)).ToArray();
         return new ForecastReport("lstmnative forecast", d, settings, job.Device, engineName, machine, seconds, training.Seconds,
-            training.BestEpoch, training.StoppedEarly, rows, training.Epochs);
+            training.BestEpoch, training.StoppedEarly, rows, training.Epochs) { Highway = training.Highway, InitialValidationLoss = training.Initial?.ValidationLoss };
     }
 }

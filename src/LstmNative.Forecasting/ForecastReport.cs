@@ -30,6 +30,12 @@ public sealed record ForecastReport(string Tool, ReportData Data, ReportSettings
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>The closed-form highway fit (<c>--highway-init ridge</c>), or null.</summary>
+    public HighwayFit? Highway { get; init; }
+
+    /// <summary>With a fitted highway, the validation MSE before the first epoch (best epoch 0 keeps that model); else null.</summary>
+    public double? InitialValidationLoss { get; init; }
+
     /// <summary>The report as indented JSON with camelCase names.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 }

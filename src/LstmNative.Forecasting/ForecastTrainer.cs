@@ -10,13 +10,21 @@ namespace LstmNative.Forecasting;
 
 /// <summary>What training produced.</summary>
 /// <param name="Epochs">Every finished epoch.</param>
-/// <param name="BestEpoch">1-based epoch whose weights the model holds at the end.</param>
+/// <param name="BestEpoch">1-based epoch whose weights the model holds at the end; 0 when the fitted highway alone
+/// (<see cref="Initial"/>) scored best on validation.</param>
 /// <param name="BestValidationLoss">Its validation loss (MSE, or the pinball loss of quantile heads).</param>
 /// <param name="GradientFlow">Per-layer gradient norms at every step.</param>
 /// <param name="StoppedEarly">Whether early stopping ended training before the epoch limit.</param>
-/// <param name="Seconds">Training wall time.</param>
+/// <param name="Seconds">Training wall time (the highway's fit included).</param>
+/// <param name="Highway">The closed-form highway fit, with <see cref="TrainingSettings.HighwayInit"/> <c>ridge</c>; else null.</param>
+/// <param name="Initial">With a fitted highway, the model before the first epoch scored on validation ("epoch 0", no
+/// training loss); else null.</param>
 public sealed record TrainingResult(IReadOnlyList<EpochRecord> Epochs, int BestEpoch, double BestValidationLoss, GradientFlowLog GradientFlow,
-    bool StoppedEarly, double Seconds);
+    bool StoppedEarly, double Seconds, HighwayFit? Highway = null, EpochRecord? Initial = null)
+{
+    /// <summary>The record of <see cref="BestEpoch"/>: an epoch, or <see cref="Initial"/> when that is 0.</summary>
+    public EpochRecord Best => BestEpoch == 0 ? Initial! : Epochs[BestEpoch - 1];
+}
 
 /// <summary>Training stopped because the loss became NaN or infinite (the model keeps its best finite epoch, if any).</summary>
 public sealed class TrainingDivergedException : InvalidOperationException
@@ -71,7 +79,14 @@ public static class ForecastTrainer
         settings.Validate();
         if (accelerator is not null && model.Shape.Quantiles is not null)
             throw new ArgumentException("quantile heads train on the CPU only: the accelerator's step computes MSE");
-        var parameters = model.Parameters().ToArray();
+        if ((settings.HighwayInit == "ridge" || settings.FreezeHighway) && model.Highway is null)
+            throw new ArgumentException("--highway-init ridge and --freeze-highway need the highway (--highway true)");
+        if (settings.FreezeHighway && accelerator is not null)
+            throw new ArgumentException("--freeze-highway trains on the CPU only: the accelerator's optimizer updates every parameter");
+        var clock = Stopwatch.StartNew();
+        HighwayFit? highwayFit = settings.HighwayInit == "ridge" ? HighwayRidge.Fit(model, data, cancel) : null;
+        var frozen = settings.FreezeHighway ? model.Highway!.Parameters().ToHashSet() : [];
+        var parameters = model.Parameters().Where(p => !frozen.Contains(p)).ToArray();
         var optimizer = CreateOptimizer(parameters, settings);
         LearningRateScheduler? scheduler = settings.Scheduler switch
         {
@@ -86,12 +101,19 @@ public static class ForecastTrainer
         int perEpoch = settings.WindowsPerEpoch > 0 ? Math.Min(settings.WindowsPerEpoch, data.TrainOrigins.Length) : data.TrainOrigins.Length;
         int batches = (perEpoch + settings.BatchSize - 1) / settings.BatchSize;
         var epochs = new List<EpochRecord>();
-        var clock = Stopwatch.StartNew();
-        EpochRecord? last = null;
+        EpochRecord? last = null, initial = null;
 
         accelerator?.Upload(model);
         try
         {
+            if (highwayFit is not null)
+            {
+                // "Epoch 0": the fitted linear model alone (the head is zero); kept unless an epoch beats it on validation.
+                double validation = Evaluate(model, data, data.ValidationOrigins, accelerator);
+                stopping.Step(validation);
+                initial = new EpochRecord(0, double.NaN, validation, optimizer.LearningRate, clock.Elapsed.TotalSeconds, true);
+                onImproved?.Invoke(initial);
+            }
             for (int epoch = 1; epoch <= settings.Epochs; epoch++)
             {
                 model.Train();
@@ -164,7 +186,9 @@ public static class ForecastTrainer
         }
         if (stopping.BestEpoch < 0)
             throw new TrainingDivergedException("training diverged: the validation loss was never finite (try a lower --lr)");
-        return new TrainingResult(epochs, stopping.BestEpoch + 1, stopping.BestMetric, flow, stopping.ShouldStop, clock.Elapsed.TotalSeconds);
+        // With an epoch 0 the stopper's step index is the epoch number; without, it is one less.
+        int bestEpoch = stopping.BestEpoch + (initial is null ? 1 : 0);
+        return new TrainingResult(epochs, bestEpoch, stopping.BestMetric, flow, stopping.ShouldStop, clock.Elapsed.TotalSeconds, highwayFit, initial);
     }
 
     /// <summary>

@@ -11,8 +11,14 @@ namespace LstmNative.Forecasting;
 /// <param name="Scheduler"><c>plateau</c> (halve the rate after 2 flat epochs), <c>cosine</c> or <c>none</c>.</param>
 /// <param name="WindowsPerEpoch">Training windows drawn (without replacement) per epoch; 0 uses them all.</param>
 /// <param name="Seed">Seeds initialisation, shuffling and dropout: the same seed gives the same run.</param>
+/// <param name="HighwayInit"><c>zero</c> (training starts from persistence) or <c>ridge</c>: the highway is first fitted in
+/// closed form (<see cref="HighwayRidge"/>), the fitted linear model is scored on validation as "epoch 0" and kept if no
+/// epoch beats it, and the LSTM learns what it misses.</param>
+/// <param name="FreezeHighway">Whether the optimizer leaves the highway as initialised (with <c>ridge</c>: the LSTM
+/// trains on the linear model's residual).</param>
 public sealed record TrainingSettings(int Epochs = 30, int BatchSize = 64, double LearningRate = 1e-3, string Optimizer = "adam",
-    double WeightDecay = 0, double ClipNorm = 1.0, int Patience = 5, string Scheduler = "plateau", int WindowsPerEpoch = 0, int Seed = 1)
+    double WeightDecay = 0, double ClipNorm = 1.0, int Patience = 5, string Scheduler = "plateau", int WindowsPerEpoch = 0, int Seed = 1,
+    string HighwayInit = "zero", bool FreezeHighway = false)
 {
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public void Validate()
@@ -33,6 +39,8 @@ public sealed record TrainingSettings(int Epochs = 30, int BatchSize = 64, doubl
             throw new ArgumentException($"scheduler must be plateau, cosine or none, got '{Scheduler}'");
         if (WindowsPerEpoch < 0)
             throw new ArgumentException($"windows per epoch must be non-negative, got {WindowsPerEpoch}");
+        if (HighwayInit is not ("zero" or "ridge"))
+            throw new ArgumentException($"highway initialisation must be zero or ridge, got '{HighwayInit}'");
     }
 }
 

@@ -35,6 +35,14 @@ internal static class ForecastCommand
         {
             Description = "also divide each window, feature by feature, by its own standard deviation and scale the forecast back (RevIN's scaling; CPU only)",
         };
+        var highwayInit = Choice("--highway-init", "zero (training starts from persistence) or ridge (the highway is first fitted in closed form: " +
+            "ridge least squares on every training window, the penalty chosen on validation; that linear model is 'epoch 0', kept unless an epoch beats it)",
+            "zero", "ridge");
+        highwayInit.DefaultValueFactory = _ => "zero";
+        var freezeHighway = new Option<bool>("--freeze-highway")
+        {
+            Description = "leave the highway as initialised while the LSTM trains (with --highway-init ridge: the LSTM learns the linear model's residual; CPU only)",
+        };
         var epochs = Int("--epochs", "maximum epochs", 20);
         var batch = Int("--batch-size", "windows per step", 64);
         var lr = new Option<double>("--lr") { Description = "learning rate", DefaultValueFactory = _ => 1e-3 };
@@ -68,7 +76,7 @@ internal static class ForecastCommand
 
         var command = new Command("forecast", "train an LSTM forecaster and compare it with persistence, seasonal naive and linear AR")
         {
-            csv, target, features, targets, window, horizon, protocol, patch, hidden, layers, dropout, highway, instanceScale, epochs, batch, lr, optimizer,
+            csv, target, features, targets, window, horizon, protocol, patch, hidden, layers, dropout, highway, instanceScale, highwayInit, freezeHighway, epochs, batch, lr, optimizer,
             weightDecay, clip, patience, scheduler, perEpoch, season, arima, quantiles, linear, seed, outputDir, report, device,
         };
         command.SetAction(parse =>
@@ -77,7 +85,8 @@ internal static class ForecastCommand
             // Quantile heads and per-window scaling train on the CPU only (the GPU step's loss is plain MSE): an explicit
             // cuda is refused before any device probe, so the reason is the option, and auto picks the CPU.
             string? cpuOnly = parse.GetValue(quantiles) is not null ? "--quantiles: the quantile heads train"
-                : parse.GetValue(instanceScale) ? "--instance-scale: per-window scaling trains" : null;
+                : parse.GetValue(instanceScale) ? "--instance-scale: per-window scaling trains"
+                : parse.GetValue(freezeHighway) ? "--freeze-highway: a frozen highway trains" : null;
             if (cpuOnly is not null && parse.GetValue(device) == "cuda")
                 throw new CliException($"{cpuOnly} on the CPU only; use --device cpu or auto");
             string dev = cpuOnly is not null ? "cpu" : DeviceSelection.Resolve(parse.GetValue(device), gpu: true);
@@ -175,7 +184,9 @@ internal static class ForecastCommand
                 parse.GetValue(dropout), parse.GetValue(highway), levels, parse.GetValue(instanceScale));
             var settings = new TrainingSettings(parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(optimizer)!,
                 parse.GetValue(weightDecay), parse.GetValue(clip), parse.GetValue(patience), parse.GetValue(scheduler)!, parse.GetValue(perEpoch),
-                parse.GetValue(seed));
+                parse.GetValue(seed), parse.GetValue(highwayInit)!, parse.GetValue(freezeHighway));
+            if (!parse.GetValue(highway) && (settings.HighwayInit == "ridge" || settings.FreezeHighway))
+                throw new CliException("--highway-init ridge and --freeze-highway need the highway; leave out --highway false");
             return DeviceSelection.RunWithCpuFallback(parse.GetValue(device), dev, d =>
             {
                 var job = new ForecastJob(shape, settings, outDir, reportPath,

@@ -33,7 +33,7 @@ internal static class ForecastConsole
             : "";
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"model: {s.Layers}-layer LSTM, hidden {s.Hidden}, window {s.Window} ({s.Steps} steps of {s.Patch}), horizon {s.Horizon}, " +
-            $"highway {(s.Highway ? "on" : "off")}{(s.InstanceScale ? ", instance scale on" : "")}; device {job.Device}, {engine}{heads}")));
+            $"highway {(s.Highway ? "on" : "off")}{(job.Training.HighwayInit == "ridge" ? " (fitted by ridge" + (job.Training.FreezeHighway ? ", frozen)" : ")") : job.Training.FreezeHighway ? " (frozen)" : "")}{(s.InstanceScale ? ", instance scale on" : "")}; device {job.Device}, {engine}{heads}")));
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCtrlC = (_, e) =>
@@ -115,7 +115,11 @@ internal static class ForecastConsole
         console.MarkupLine(beatsAll
             ? "[green]the LSTM beats every baseline on MSE[/]"
             : "[yellow]the LSTM does not beat every baseline on MSE[/]");
-        console.MarkupLine(Markup.Escape($"best epoch {report.BestEpoch} of {report.Epochs.Count}{(report.StoppedEarly ? " (stopped early)" : "")}"));
+        if (report.Highway is { } fit)
+            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"highway fitted by ridge on {fit.TrainingWindows} windows in {fit.Seconds:F1} s (penalty {fit.Penalty:G2}): validation MSE {fit.ValidationMse:F4} before the first epoch")));
+        string bestNote = report.BestEpoch == 0 ? " (no epoch beat the fitted highway: it is the model)" : "";
+        console.MarkupLine(Markup.Escape($"best epoch {report.BestEpoch} of {report.Epochs.Count}{bestNote}{(report.StoppedEarly ? " (stopped early)" : "")}"));
         if (report.Intervals is { Count: > 0 } intervals)
             PrintIntervals(console, intervals, h);
     }

@@ -164,6 +164,25 @@ public class ForecastCliTests
     }
 
     [Test]
+    public void RidgeHighwayIsFittedReportedAndItsMisuseRefusedInOneLine()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 400);
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--highway", "false", "--highway-init", "ridge",
+            "-o", cli.PathOf("out")]), "need the highway");
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--freeze-highway", "--device", "cuda",
+            "-o", cli.PathOf("out")]), "--freeze-highway", "CPU only");
+        var (exit, stdout, err) = cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--highway-init", "ridge", "--freeze-highway",
+            "--output-dir", cli.PathOf("out"), "--report", cli.PathOf("report.json")]);
+        Assert.That(exit, Is.Zero, err);
+        Assert.That(stdout, Does.Contain("fitted by ridge, frozen").And.Contain("before the first epoch"));
+        using var report = JsonDocument.Parse(File.ReadAllText(cli.PathOf("report.json")));
+        var root = report.RootElement;
+        Assert.That(root.GetProperty("settings").GetProperty("training").GetProperty("highwayInit").GetString(), Is.EqualTo("ridge"));
+        Assert.That(root.GetProperty("highway").GetProperty("validationMse").GetDouble(), Is.EqualTo(root.GetProperty("initialValidationLoss").GetDouble()).Within(1e-3));
+    }
+
+    [Test]
     public void CudaWithoutAGpuIsOneLineNamingTheReason()
     {
         if (LstmNative.Cuda.GpuRuntime.Current.IsAvailable)
