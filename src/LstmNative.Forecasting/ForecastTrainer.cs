@@ -85,8 +85,9 @@ public static class ForecastTrainer
             throw new ArgumentException("--freeze-highway trains on the CPU only: the accelerator's optimizer updates every parameter");
         var clock = Stopwatch.StartNew();
         HighwayFit? highwayFit = settings.HighwayInit == "ridge" ? HighwayRidge.Fit(model, data, cancel) : null;
-        var frozen = settings.FreezeHighway ? model.Highway!.Parameters().ToHashSet() : [];
-        var parameters = model.Parameters().Where(p => !frozen.Contains(p)).ToArray();
+        // By tensor: Parameters() wraps a child's parameters in new, prefixed objects on every call.
+        var frozen = settings.FreezeHighway ? model.Highway!.Parameters().Select(p => p.Value).ToHashSet() : [];
+        var parameters = model.Parameters().Where(p => !frozen.Contains(p.Value)).ToArray();
         var optimizer = CreateOptimizer(parameters, settings);
         LearningRateScheduler? scheduler = settings.Scheduler switch
         {
