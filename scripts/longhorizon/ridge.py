@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""The fitted-highway tables of docs/forecasting.md (runs of scripts/longhorizon/ridge-init.sh): each candidate's
+validation and test MSE (seed 1), the candidate chosen on the validation MSE alone, and the seed mean and spread of
+what was chosen next to PatchTST/64.
+
+    scripts/longhorizon/ridge.py [RUN_DIR]                  the tables (default RUN_DIR: runs/longhorizon)
+    scripts/longhorizon/ridge.py RUN_DIR --next DATA_DIR    the stage-2 runs (seeds 2-3 of each chosen candidate)
+    scripts/longhorizon/ridge.py RUN_DIR --chosen           "KIND DATASET HORIZON WINDOW RUN_PREFIX" per chosen candidate
+
+A run's validation MSE is the best of its epochs and of "epoch 0" (the fitted highway alone, before the LSTM trained);
+the test MSE is read only after the choice, to report it.
+"""
+import json, os, statistics, sys
+
+runs = sys.argv[1] if len(sys.argv) > 1 else "runs/longhorizon"
+HORIZONS = [96, 192, 336, 720]
+PATCHTST64 = {  # MSE / MAE: multivariate from the shared CSV (PatchTST Table 3), univariate from its Table 8
+    ("mv", "ETTh1"): [(0.370, 0.400), (0.413, 0.429), (0.422, 0.440), (0.447, 0.468)],
+    ("mv", "ETTh2"): [(0.274, 0.337), (0.341, 0.382), (0.329, 0.384), (0.379, 0.422)],
+    ("uni", "ETTh1"): [(0.059, 0.189), (0.074, 0.215), (0.076, 0.220), (0.087, 0.236)],
+    ("uni", "ETTh2"): [(0.131, 0.284), (0.171, 0.329), (0.171, 0.336), (0.223, 0.380)],
+}
+CANDIDATES = {"mv": [("fz", "frozen, 336"), ("fz512", "frozen, 512"), ("tr", "trainable, 336")],
+              "uni": [("fz", "frozen, 336"), ("fz512", "frozen, 512"), ("fzs", "frozen, 336, scaled"), ("fz512s", "frozen, 512, scaled")]}
+
+
+def load(name):
+    path = os.path.join(runs, name + ".json")
+    if not os.path.exists(path):
+        return None
+    report = json.load(open(path))
+    lstm = next(r for r in report["results"] if r["name"] == "LSTM")
+    losses = [e["validationLoss"] for e in report["epochs"]]
+    if report.get("initialValidationLoss") is not None:
+        losses.append(report["initialValidationLoss"])
+    cpu = float("nan")
+    timing = os.path.join(runs, name + ".time")
+    if os.path.exists(timing):
+        words = open(timing).read().split()
+        cpu = sum(float(v) for v in words[words.index("cpu") + 1].split("+"))
+    return {"val": min(losses), "mse": lstm["mse"], "mae": lstm["mae"], "best": report["bestEpoch"],
+            "epochs": len(report["epochs"]), "cpu": cpu}
+
+
+def chosen(kind, d, h):
+    results = [(c, load(f"rg-{kind}-{d}-{h}-{c}-s1")) for c, _ in CANDIDATES[kind]]
+    results = [(c, r) for c, r in results if r is not None]
+    return min(results, key=lambda cr: cr[1]["val"])[0] if results else None
+
+
+def command(kind, d, h, c, seed, data):
+    scale = " --instance-scale" if d == "ETTh2" and (kind == "mv" or c.endswith("s")) else ""
+    common = (f"--csv {data}/{d}.csv --protocol ett-long --baselines naive --highway-init ridge --horizon {h} --seed {seed}" +
+              (" --targets all" if kind == "mv" else " --target OT --features target") + scale)
+    setting = {"fz": "--window 336 --freeze-highway", "fz512": "--window 512 --patch 16 --freeze-highway", "tr": "--window 336"}[c.rstrip("s")]
+    return f"rg-{kind}-{d}-{h}-{c}-s{seed} {common} {setting}"
+
+
+if len(sys.argv) > 3 and sys.argv[2] == "--next":
+    for kind in ["mv", "uni"]:
+        for d in ["ETTh1", "ETTh2"]:
+            for h in HORIZONS:
+                c = chosen(kind, d, h)
+                if c is not None:
+                    for seed in [2, 3]:
+                        if load(f"rg-{kind}-{d}-{h}-{c}-s{seed}") is None:
+                            print(command(kind, d, h, c, seed, sys.argv[3]))
+    sys.exit(0)
+
+if len(sys.argv) > 2 and sys.argv[2] == "--chosen":
+    for kind in ["mv", "uni"]:
+        for d in ["ETTh1", "ETTh2"]:
+            for h in HORIZONS:
+                c = chosen(kind, d, h)
+                if c is not None:
+                    print(kind, d, h, 512 if c.startswith("fz512") else 336, f"rg-{kind}-{d}-{h}-{c}")
+    sys.exit(0)
+
+for kind, title in [("mv", "multivariate (7 columns in and out, channel-independent)"), ("uni", "univariate OT")]:
+    print(f"\n**{title}**: validation \\| test MSE / MAE of seed 1 per candidate; the chosen one's seeds\n")
+    cands = CANDIDATES[kind]
+    print("| dataset | horizon | " + " | ".join(label for _, label in cands) +
+          " | chosen | best epochs | chosen, mean ± sd (MSE / MAE) | PatchTST/64 | below it | CPU s per run |")
+    print("|---|---:|" + "---|" * len(cands) + "---|---|---|---|---|---|")
+    for d in ["ETTh1", "ETTh2"]:
+        for i, h in enumerate(HORIZONS):
+            row = [d, str(h)]
+            for c, _ in cands:
+                r = load(f"rg-{kind}-{d}-{h}-{c}-s1")
+                row.append("–" if r is None else f"{r['val']:.4f} \\| {r['mse']:.4f} / {r['mae']:.4f}")
+            c = chosen(kind, d, h)
+            seeds = [load(f"rg-{kind}-{d}-{h}-{c}-s{s}") for s in [1, 2, 3]] if c else []
+            seeds = [s for s in seeds if s is not None]
+            pub = PATCHTST64[(kind, d)][i]
+            if seeds:
+                mse = [s["mse"] for s in seeds]
+                mae = [s["mae"] for s in seeds]
+                sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0
+                mean = f"{statistics.mean(mse):.4f} ± {sd(mse):.4f} / {statistics.mean(mae):.4f} ± {sd(mae):.4f} (n={len(seeds)})"
+                below = "yes" if statistics.mean(mse) < pub[0] else "no"
+                best = ", ".join(f"{s['best']}/{s['epochs']}" for s in seeds)
+                cpu = ", ".join(f"{s['cpu']:.0f}" for s in seeds)
+            else:
+                mean = below = best = cpu = "–"
+            label = dict(cands).get(c, "–")
+            row += [label, best, mean, f"{pub[0]:.3f} / {pub[1]:.3f}", below, cpu]
+            print("| " + " | ".join(row) + " |")
