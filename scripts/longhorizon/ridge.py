@@ -10,7 +10,9 @@ what was chosen next to PatchTST/64.
 A run's validation MSE is the best of its epochs and of "epoch 0" (the fitted highway alone, before the LSTM trained);
 the test MSE is read only after the choice, to report it.
 """
-import json, os, statistics, sys
+import statistics, sys
+
+import runreport
 
 runs = sys.argv[1] if len(sys.argv) > 1 else "runs/longhorizon"
 HORIZONS = [96, 192, 336, 720]
@@ -25,21 +27,7 @@ CANDIDATES = {"mv": [("fz", "frozen, 336"), ("fz512", "frozen, 512"), ("tr", "tr
 
 
 def load(name):
-    path = os.path.join(runs, name + ".json")
-    if not os.path.exists(path):
-        return None
-    report = json.load(open(path))
-    lstm = next(r for r in report["results"] if r["name"] == "LSTM")
-    losses = [e["validationLoss"] for e in report["epochs"]]
-    if report.get("initialValidationLoss") is not None:
-        losses.append(report["initialValidationLoss"])
-    cpu = float("nan")
-    timing = os.path.join(runs, name + ".time")
-    if os.path.exists(timing):
-        words = open(timing).read().split()
-        cpu = sum(float(v) for v in words[words.index("cpu") + 1].split("+"))
-    return {"val": min(losses), "mse": lstm["mse"], "mae": lstm["mae"], "best": report["bestEpoch"],
-            "epochs": len(report["epochs"]), "cpu": cpu}
+    return runreport.load(runs, name)
 
 
 def chosen(kind, d, h):

@@ -7,7 +7,9 @@ the validation MSE alone, and the seed mean of what was chosen (runs of scripts/
 The validation MSE is the best epoch's (the weights the run restores and tests); the test MSE is read only after the
 choice, to report it.
 """
-import json, os, statistics, sys
+import statistics, sys
+
+import runreport
 
 runs = sys.argv[1] if len(sys.argv) > 1 else "runs/longhorizon"
 HORIZONS = [96, 192, 336, 720]
@@ -15,19 +17,7 @@ PATCHTST64 = {"ETTh1": [0.370, 0.413, 0.422, 0.447], "ETTh2": [0.274, 0.341, 0.3
 
 
 def load(name):
-    path = os.path.join(runs, name + ".json")
-    if not os.path.exists(path):
-        return None
-    report = json.load(open(path))
-    lstm = next(r for r in report["results"] if r["name"] == "LSTM")
-    validation = min(e["validationLoss"] for e in report["epochs"])
-    cpu = float("nan")
-    timing = os.path.join(runs, name + ".time")
-    if os.path.exists(timing):
-        words = open(timing).read().split()
-        cpu = sum(float(v) for v in words[words.index("cpu") + 1].split("+"))
-    return {"val": validation, "mse": lstm["mse"], "mae": lstm["mae"], "best": report["bestEpoch"],
-            "epochs": len(report["epochs"]), "cpu": cpu}
+    return runreport.load(runs, name)
 
 
 def cell(r):
