@@ -128,6 +128,12 @@ public static class ForecastPipeline
         var results = new List<ForecastMetrics> { Score("LSTM", predictions, actuals, data) };
         for (int i = 0; i < baselines.Count; i++)
             results.Add(Score(baselines[i].Name, baselinePredictions[i], actuals, data));
+        if (training.Highway is { } fit && shape.Quantiles is null)
+        {
+            // What the LSTM adds to the closed-form linear model it started from: that model alone, on the same windows.
+            var linear = ForecastTrainer.Predict(fit.LinearModel(shape), data, scored);
+            results.Add(Score(string.Create(CultureInfo.InvariantCulture, $"fitted highway alone (ridge {fit.Penalty:G2})"), linear, actuals, data));
+        }
         // The plot sets the LSTM beside the strongest baseline (lowest test MSE), whichever it is.
         int best = Enumerable.Range(0, baselines.Count).MinBy(i => results[i + 1].Mse);
 

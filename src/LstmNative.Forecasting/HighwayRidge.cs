@@ -8,7 +8,26 @@ namespace LstmNative.Forecasting;
 /// <param name="ValidationMse">The forecaster's validation MSE with the fitted highway and a zero head (standardized scale).</param>
 /// <param name="TrainingWindows">Training windows the normal equations were built from.</param>
 /// <param name="Seconds">Wall time of the fit.</param>
-public sealed record HighwayFit(double Penalty, double ValidationMse, int TrainingWindows, double Seconds);
+/// <param name="Weight">The fitted highway weights <c>[outputs, window]</c> as written into the model (a copy; not in the report).</param>
+/// <param name="Bias">The fitted highway bias <c>[outputs]</c> (a copy; not in the report).</param>
+public sealed record HighwayFit(double Penalty, double ValidationMse, int TrainingWindows, double Seconds,
+    [property: System.Text.Json.Serialization.JsonIgnore] float[] Weight, [property: System.Text.Json.Serialization.JsonIgnore] float[] Bias)
+{
+    /// <summary>
+    /// The fitted linear model alone: a forecaster of <paramref name="shape"/> whose highway holds this fit and whose
+    /// head is zero, so its forecast is exactly the closed-form fit's (the baseline the trained LSTM is measured against).
+    /// </summary>
+    public LstmForecaster<float> LinearModel(ForecasterShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        var model = new LstmForecaster<float>(shape, new Random(0)); // head and highway start at zero
+        if (model.Highway is null || model.Highway.Weight.Value.Length != Weight.Length || model.Highway.Bias!.Value.Length != Bias.Length)
+            throw new ArgumentException($"the fit is for a highway of {Weight.Length} weights; shape {shape} has another");
+        Weight.CopyTo(model.Highway.Weight.Value.Data, 0);
+        Bias.CopyTo(model.Highway.Bias.Value.Data, 0);
+        return model;
+    }
+}
 
 /// <summary>
 /// Fits an <see cref="LstmForecaster{T}"/>'s highway in closed form before the LSTM trains: ridge least squares of the
@@ -95,7 +114,7 @@ public static class HighwayRidge
                     weight[row * w + t] = (float)best[h * p + t];
                 bias[row] = (float)best[h * p + w];
             }
-        return new HighwayFit(bestPenalty, bestMse, data.TrainOrigins.Length, clock.Elapsed.TotalSeconds);
+        return new HighwayFit(bestPenalty, bestMse, data.TrainOrigins.Length, clock.Elapsed.TotalSeconds, (float[])weight.Clone(), (float[])bias.Clone());
     }
 
     /// <summary>

@@ -180,6 +180,9 @@ public class ForecastCliTests
         var root = report.RootElement;
         Assert.That(root.GetProperty("settings").GetProperty("training").GetProperty("highwayInit").GetString(), Is.EqualTo("ridge"));
         Assert.That(root.GetProperty("highway").GetProperty("validationMse").GetDouble(), Is.EqualTo(root.GetProperty("initialValidationLoss").GetDouble()).Within(1e-3));
+        Assert.That(root.GetProperty("highway").TryGetProperty("weight", out _), Is.False, "the weights stay out of the report");
+        Assert.That(root.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("name").GetString()),
+            Has.Some.StartsWith("fitted highway alone (ridge "), "the linear model the LSTM started from is scored beside it");
     }
 
     [Test]

@@ -106,6 +106,18 @@ public class HighwayRidgeTests
     }
 
     [Test]
+    public void TheFitsLinearModelForecastsExactlyAsTheFittedForecaster()
+    {
+        var data = Series(9, window: 10, horizon: 3);
+        var shape = Shape(data, true);
+        var model = new LstmForecaster<float>(shape, new Random(9));
+        var fit = HighwayRidge.Fit(model, data);
+        var fromFit = ForecastTrainer.Predict(fit.LinearModel(shape), data, data.TestOrigins);
+        Assert.That(fromFit, Is.EqualTo(ForecastTrainer.Predict(model, data, data.TestOrigins)), "same highway, zero head: the same forecasts");
+        Assert.That(() => fit.LinearModel(shape with { Window = 9 }), Throws.ArgumentException);
+    }
+
+    [Test]
     public void QuantileHeadsAllStartFromTheFit()
     {
         var data = Series(4, window: 6, horizon: 2);
