@@ -179,6 +179,26 @@ public abstract class ForecastAcceleratorTests
     }
 
     [Test]
+    public void AFittedHighwayIsWhereTheDeviceStarts()
+    {
+        var data = Data();
+        var settings = new TrainingSettings(Epochs: 2, BatchSize: 16, LearningRate: 3e-3, WindowsPerEpoch: 64, Patience: 3, Seed: 5, HighwayInit: "ridge");
+        var model = new LstmForecaster<float>(Shape(data, highway: true), new Random(5));
+        var fitted = new LstmForecaster<float>(Shape(data, highway: true), new Random(5));
+        var fit = HighwayRidge.Fit(fitted, data);
+        double host = ForecastTrainer.Evaluate(fitted, data, data.ValidationOrigins);
+        using var accelerator = Accelerator(model, settings, Math.Max(settings.BatchSize, ForecastTrainer.PredictionBatch));
+        var result = ForecastTrainer.Train(model, data, settings, accelerator: accelerator);
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Highway!.Penalty, Is.EqualTo(fit.Penalty));
+            Assert.That(result.Initial!.ValidationLoss, Is.EqualTo(host).Within(1e-4).Percent, "epoch 0 on the device scores the host's fit");
+            Assert.That(() => ForecastTrainer.Train(model, data, settings with { FreezeHighway = true }, accelerator: accelerator),
+                Throws.ArgumentException.With.Message.Contains("CPU only"));
+        });
+    }
+
+    [Test]
     public void BadBatchesAreRefused()
     {
         var data = Data();
