@@ -44,24 +44,26 @@ def command(kind, d, h, c, seed, data):
     return f"rg-{kind}-{d}-{h}-{c}-s{seed} {common} {setting}"
 
 
-if len(sys.argv) > 3 and sys.argv[2] == "--next":
+def chosen_cells():
+    """(kind, dataset, horizon, candidate) for every cell whose seed-1 candidates have run, with the one chosen."""
     for kind in ["mv", "uni"]:
         for d in ["ETTh1", "ETTh2"]:
             for h in HORIZONS:
                 c = chosen(kind, d, h)
                 if c is not None:
-                    for seed in [2, 3]:
-                        if load(f"rg-{kind}-{d}-{h}-{c}-s{seed}") is None:
-                            print(command(kind, d, h, c, seed, sys.argv[3]))
+                    yield kind, d, h, c
+
+
+if len(sys.argv) > 3 and sys.argv[2] == "--next":
+    for kind, d, h, c in chosen_cells():
+        for seed in [2, 3]:
+            if load(f"rg-{kind}-{d}-{h}-{c}-s{seed}") is None:
+                print(command(kind, d, h, c, seed, sys.argv[3]))
     sys.exit(0)
 
 if len(sys.argv) > 2 and sys.argv[2] == "--chosen":
-    for kind in ["mv", "uni"]:
-        for d in ["ETTh1", "ETTh2"]:
-            for h in HORIZONS:
-                c = chosen(kind, d, h)
-                if c is not None:
-                    print(kind, d, h, 512 if c.startswith("fz512") else 336, f"rg-{kind}-{d}-{h}-{c}")
+    for kind, d, h, c in chosen_cells():
+        print(kind, d, h, 512 if c.startswith("fz512") else 336, f"rg-{kind}-{d}-{h}-{c}")
     sys.exit(0)
 
 for kind, title in [("mv", "multivariate (7 columns in and out, channel-independent)"), ("uni", "univariate OT")]:

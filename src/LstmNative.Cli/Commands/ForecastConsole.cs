@@ -33,7 +33,7 @@ internal static class ForecastConsole
             : "";
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"model: {s.Layers}-layer LSTM, hidden {s.Hidden}, window {s.Window} ({s.Steps} steps of {s.Patch}), horizon {s.Horizon}, " +
-            $"highway {(s.Highway ? "on" : "off")}{(job.Training.HighwayInit == "ridge" ? " (fitted by ridge" + (job.Training.FreezeHighway ? ", frozen)" : ")") : job.Training.FreezeHighway ? " (frozen)" : "")}{(s.InstanceScale ? ", instance scale on" : "")}; device {job.Device}, {engine}{heads}")));
+            $"highway {(s.Highway ? "on" : "off")}{HighwayNote(job.Training)}{(s.InstanceScale ? ", instance scale on" : "")}; device {job.Device}, {engine}{heads}")));
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCtrlC = (_, e) =>
@@ -84,6 +84,17 @@ internal static class ForecastConsole
             console.MarkupLine($"wrote [green]{Markup.Escape(file)}[/]");
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"run time {clock.Elapsed.TotalSeconds:F1} s (training {outcome.Report.TrainSeconds:F1} s)")));
         return CliApp.Ok;
+    }
+
+    // " (fitted by ridge, frozen)", " (fitted by ridge)", " (frozen)" or nothing: how the highway starts and whether it trains.
+    private static string HighwayNote(TrainingSettings t)
+    {
+        var parts = new List<string>();
+        if (t.HighwayInit == "ridge")
+            parts.Add("fitted by ridge");
+        if (t.FreezeHighway)
+            parts.Add("frozen");
+        return parts.Count == 0 ? "" : $" ({string.Join(", ", parts)})";
     }
 
     private static string Describe(TrainingProgress p)

@@ -150,15 +150,7 @@ public class HighwayRidgeTests
     [Test]
     public void AFrozenHighwayStaysAsFittedWhileTheLstmTrains()
     {
-        var data = Series(6, window: 8, horizon: 3);
-        var model = new LstmForecaster<float>(Shape(data, false), new Random(6));
-        var fitted = new LstmForecaster<float>(Shape(data, false), new Random(6));
-        HighwayRidge.Fit(fitted, data);
-        var settings = new TrainingSettings(Epochs: 2, LearningRate: 1e-2, WindowsPerEpoch: 256, Patience: 5, Seed: 6, HighwayInit: "ridge",
-            FreezeHighway: true);
-        ForecastTrainer.Train(model, data, settings);
-        // Continued for one epoch without an epoch 0, so the model holds trained weights whatever validation says.
-        var result = ForecastTrainer.Train(model, data, settings with { HighwayInit = "zero", Epochs = 1 });
+        var (model, fitted, result) = TrainedOnTheFit(freeze: true, firstEpochs: 2);
         Assert.That(result.BestEpoch, Is.EqualTo(1));
         Assert.That(model.Highway!.Weight.Value.Data, Is.EqualTo(fitted.Highway!.Weight.Value.Data), "frozen: the fit's weights, bit for bit");
         Assert.That(model.Highway.Bias!.Value.Data, Is.EqualTo(fitted.Highway.Bias!.Value.Data));
@@ -168,15 +160,24 @@ public class HighwayRidgeTests
     [Test]
     public void AnUnfrozenHighwayMovesFromTheFit()
     {
+        var (model, fitted, result) = TrainedOnTheFit(freeze: false, firstEpochs: 1);
+        Assert.That(result.BestEpoch, Is.EqualTo(1));
+        Assert.That(model.Highway!.Weight.Value.Data, Is.Not.EqualTo(fitted.Highway!.Weight.Value.Data), "trainable: the optimizer moved it");
+    }
+
+    // Trains from the fit, then continues one epoch without an epoch 0, so the model holds trained weights whatever
+    // validation says; also returns a second model holding the fit alone.
+    private static (LstmForecaster<float> Model, LstmForecaster<float> Fitted, TrainingResult Continued) TrainedOnTheFit(bool freeze, int firstEpochs)
+    {
         var data = Series(6, window: 8, horizon: 3);
         var model = new LstmForecaster<float>(Shape(data, false), new Random(6));
         var fitted = new LstmForecaster<float>(Shape(data, false), new Random(6));
         HighwayRidge.Fit(fitted, data);
-        var settings = new TrainingSettings(Epochs: 1, LearningRate: 1e-2, WindowsPerEpoch: 256, Patience: 5, Seed: 6, HighwayInit: "ridge");
+        var settings = new TrainingSettings(Epochs: firstEpochs, LearningRate: 1e-2, WindowsPerEpoch: 256, Patience: 5, Seed: 6, HighwayInit: "ridge",
+            FreezeHighway: freeze);
         ForecastTrainer.Train(model, data, settings);
-        var result = ForecastTrainer.Train(model, data, settings with { HighwayInit = "zero", Epochs = 1 }); // no epoch 0: keeps epoch 1
-        Assert.That(result.BestEpoch, Is.EqualTo(1));
-        Assert.That(model.Highway!.Weight.Value.Data, Is.Not.EqualTo(fitted.Highway!.Weight.Value.Data), "trainable: the optimizer moved it");
+        var continued = ForecastTrainer.Train(model, data, settings with { HighwayInit = "zero", Epochs = 1 });
+        return (model, fitted, continued);
     }
 
     [Test]
