@@ -67,8 +67,7 @@ public static class ForecastPipeline
         ArgumentNullException.ThrowIfNull(job);
         var clock = Stopwatch.StartNew();
         var shape = job.Model;
-        if (shape.Features != data.Features || shape.TargetFeature != data.TargetColumn || shape.Window != data.Window || shape.Horizon != data.Horizon)
-            throw new ArgumentException("the forecaster shape does not match the data (features, target, window or horizon)");
+        shape.RequireMatches(data);
         shape.Validate();
         job.Training.Validate();
         if (shape.Quantiles is not null && job.Accelerator is not null)

@@ -62,6 +62,7 @@ public static class HighwayRidge
         var shape = model.Shape;
         if (model.Highway is null)
             throw new ArgumentException("the forecaster has no highway to fit (--highway false)");
+        shape.RequireMatches(data);
         if (data.TrainOrigins.Length <= shape.Window)
             throw new ArgumentException($"fitting the highway on a window of {shape.Window} needs more than {shape.Window} training windows, got {data.TrainOrigins.Length}");
         if (data.ValidationOrigins.Length == 0)

@@ -102,6 +102,16 @@ public sealed record ForecasterShape(int Features, int TargetFeature, int Window
         return T.Sqrt(variance / T.CreateChecked(w) + T.CreateChecked(InstanceScaleEpsilon));
     }
 
+    /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="data"/>'s windows are this shape's (features,
+    /// target, window and horizon).</summary>
+    public void RequireMatches(ForecastData data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (Features != data.Features || TargetFeature != data.TargetColumn || Window != data.Window || Horizon != data.Horizon)
+            throw new ArgumentException($"the forecaster shape does not match the data (features, target, window or horizon): " +
+                $"model {Features}/{TargetFeature}/{Window}/{Horizon}, data {data.Features}/{data.TargetColumn}/{data.Window}/{data.Horizon}");
+    }
+
     /// <summary>Throws when the shape is inconsistent.</summary>
     public void Validate()
     {

@@ -189,6 +189,8 @@ public class HighwayRidgeTests
         Assert.That(() => ForecastTrainer.Train(plain, data, new TrainingSettings(Epochs: 1, HighwayInit: "ridge")),
             Throws.ArgumentException.With.Message.Contains("need the highway"));
         Assert.That(() => new TrainingSettings(HighwayInit: "lasso").Validate(), Throws.ArgumentException.With.Message.Contains("zero or ridge"));
+        var otherWindow = new LstmForecaster<float>(Shape(data, false) with { Window = 4 }, new Random(7));
+        Assert.That(() => HighwayRidge.Fit(otherWindow, data), Throws.ArgumentException.With.Message.Contains("does not match the data"));
     }
 
     private static double[] Gauss(double[,] a, double[] b)
