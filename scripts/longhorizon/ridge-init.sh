@@ -11,6 +11,7 @@
 # ensemble) and each seed's highway alone (the head set to zero: with a frozen highway, exactly the closed-form fit).
 #
 #   scripts/longhorizon/ridge-init.sh 1|2|3 [PARALLEL] [DATA_DIR]      defaults: 2 ../shared/data
+#   ONLY=rg-uni  scripts/longhorizon/ridge-init.sh 1                    stage 1 for the runs whose name matches ONLY
 #
 # Stage 1 is about 30 CPU-minutes on the 2-core development machine, stage 2 about as much; stage 3 needs a Release
 # build of the benchmarks (dotnet build benchmarks/LstmNative.Benchmarks -c Release) and takes a few minutes.
@@ -44,10 +45,15 @@ fi
       uni="--csv $data/$d.csv --target OT --features target --protocol ett-long --baselines naive --highway-init ridge --horizon $h --seed 1"
       echo "rg-uni-$d-$h-fz-s1 $uni --window 336 --freeze-highway"
       echo "rg-uni-$d-$h-fz512-s1 $uni --window 512 --patch 16 --freeze-highway"
+      # the same, trained on the windows of all 7 columns (the forecast still sees OT alone; validated and scored on OT)
+      echo "rg-uni-$d-$h-pool-s1 $uni --window 336 --freeze-highway --train-columns all"
+      echo "rg-uni-$d-$h-pool512-s1 $uni --window 512 --patch 16 --freeze-highway --train-columns all"
       if [ "$d" = ETTh2 ]; then
         echo "rg-uni-$d-$h-fzs-s1 $uni --window 336 --freeze-highway --instance-scale"
         echo "rg-uni-$d-$h-fz512s-s1 $uni --window 512 --patch 16 --freeze-highway --instance-scale"
+        echo "rg-uni-$d-$h-pools-s1 $uni --window 336 --freeze-highway --train-columns all --instance-scale"
+        echo "rg-uni-$d-$h-pool512s-s1 $uni --window 512 --patch 16 --freeze-highway --train-columns all --instance-scale"
       fi
     done
   done
-} | scripts/longhorizon/runs.sh "$parallel" "$out"
+} | grep -E -- "${ONLY:-.}" | scripts/longhorizon/runs.sh "$parallel" "$out"

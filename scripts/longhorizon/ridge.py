@@ -23,7 +23,10 @@ PATCHTST64 = {  # MSE / MAE: multivariate from the shared CSV (PatchTST Table 3)
     ("uni", "ETTh2"): [(0.131, 0.284), (0.171, 0.329), (0.171, 0.336), (0.223, 0.380)],
 }
 CANDIDATES = {"mv": [("fz", "frozen, 336"), ("fz512", "frozen, 512"), ("tr", "trainable, 336")],
-              "uni": [("fz", "frozen, 336"), ("fz512", "frozen, 512"), ("fzs", "frozen, 336, scaled"), ("fz512s", "frozen, 512, scaled")]}
+              "uni": [("fz", "frozen, 336"), ("fz512", "frozen, 512"), ("fzs", "frozen, 336, scaled"), ("fz512s", "frozen, 512, scaled"),
+                      # trained on the windows of all 7 columns (--train-columns all), the OT forecast still from OT alone
+                      ("pool", "all columns, 336"), ("pool512", "all columns, 512"), ("pools", "all columns, 336, scaled"),
+                      ("pool512s", "all columns, 512, scaled")]}
 
 
 def load(name):
@@ -40,7 +43,9 @@ def command(kind, d, h, c, seed, data):
     scale = " --instance-scale" if d == "ETTh2" and (kind == "mv" or c.endswith("s")) else ""
     common = (f"--csv {data}/{d}.csv --protocol ett-long --baselines naive --highway-init ridge --horizon {h} --seed {seed}" +
               (" --targets all" if kind == "mv" else " --target OT --features target") + scale)
-    setting = {"fz": "--window 336 --freeze-highway", "fz512": "--window 512 --patch 16 --freeze-highway", "tr": "--window 336"}[c.rstrip("s")]
+    setting = {"fz": "--window 336 --freeze-highway", "fz512": "--window 512 --patch 16 --freeze-highway", "tr": "--window 336",
+               "pool": "--window 336 --freeze-highway --train-columns all",
+               "pool512": "--window 512 --patch 16 --freeze-highway --train-columns all"}[c.rstrip("s")]
     return f"rg-{kind}-{d}-{h}-{c}-s{seed} {common} {setting}"
 
 
@@ -63,7 +68,7 @@ if len(sys.argv) > 3 and sys.argv[2] == "--next":
 
 if len(sys.argv) > 2 and sys.argv[2] == "--chosen":
     for kind, d, h, c in chosen_cells():
-        print(kind, d, h, 512 if c.startswith("fz512") else 336, f"rg-{kind}-{d}-{h}-{c}")
+        print(kind, d, h, 512 if "512" in c else 336, f"rg-{kind}-{d}-{h}-{c}")
     sys.exit(0)
 
 for kind, title in [("mv", "multivariate (7 columns in and out, channel-independent)"), ("uni", "univariate OT")]:

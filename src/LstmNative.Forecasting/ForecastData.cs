@@ -15,14 +15,15 @@ public sealed class ForecastData
     private ForecastData(string source, NumericTable scaled, StandardScaler scaler, int target, int window, int horizon,
         RowRange train, RowRange validation, RowRange test, int scoredTest, string protocol)
         : this(source, scaled, scaler, target, window, horizon, train, validation, test, protocol, channelNames: null,
-            Origins(Math.Max(train.Start + window, 0), train.End, horizon), Origins(validation.Start, validation.End, horizon),
-            Origins(test.Start, test.End, horizon), scoredTest)
+            trainingColumns: null, Origins(Math.Max(train.Start + window, 0), train.End, horizon), Origins(validation.Start, validation.End, horizon),
+            Origins(test.Start, test.End, horizon), scoredTest, scaled.RowCount)
     {
     }
 
     private ForecastData(string source, NumericTable scaled, StandardScaler scaler, int target, int window, int horizon,
         RowRange train, RowRange validation, RowRange test, string protocol, IReadOnlyList<string>? channelNames,
-        int[] trainOrigins, int[] validationOrigins, int[] testOrigins, int scoredPerChannel)
+        IReadOnlyList<string>? trainingColumns, int[] trainOrigins, int[] validationOrigins, int[] testOrigins, int scoredPerChannel,
+        int channelRows)
     {
         Source = source;
         Table = scaled;
@@ -35,6 +36,8 @@ public sealed class ForecastData
         Test = test;
         Protocol = protocol;
         ChannelNames = channelNames ?? [scaled.Columns[target]];
+        TrainingColumns = trainingColumns ?? ChannelNames;
+        ChannelRows = channelRows;
         TrainOrigins = trainOrigins;
         ValidationOrigins = validationOrigins;
         TestOrigins = testOrigins;
@@ -105,10 +108,20 @@ public sealed class ForecastData
     public int Channels => ChannelNames.Count;
 
     /// <summary>
-    /// Rows of one channel's run in <see cref="Table"/> (the original table's row count); origin <c>s</c> of the
-    /// stacked data is row <c>s % ChannelRows</c> of channel <c>s / ChannelRows</c>.
+    /// Rows of one column's run in <see cref="Table"/> (the original table's row count); origin <c>s</c> of stacked
+    /// data (<see cref="ChannelIndependent"/>, <see cref="TrainedOnEveryColumn"/>) is row <c>s % ChannelRows</c> of
+    /// run <c>s / ChannelRows</c>.
     /// </summary>
-    public int ChannelRows => Table.RowCount / Channels;
+    public int ChannelRows { get; }
+
+    /// <summary>
+    /// The columns whose windows train the forecaster: <see cref="ChannelNames"/>, or after
+    /// <see cref="TrainedOnEveryColumn"/> the target and then every other column.
+    /// </summary>
+    public IReadOnlyList<string> TrainingColumns { get; }
+
+    /// <summary>Whether the training windows come from more columns than are forecast (<see cref="TrainedOnEveryColumn"/>).</summary>
+    public bool TrainsOnOtherColumns => TrainingColumns.Count > ChannelNames.Count;
 
     /// <summary>
     /// Splits chronologically (first <paramref name="trainFraction"/> of the rows for training, the next
@@ -184,7 +197,35 @@ public sealed class ForecastData
                 stacked[c * rows + r] = Table[r, c];
         int[] Repeat(int[] origins) => Enumerable.Range(0, columns).SelectMany(c => origins.Select(s => c * rows + s)).ToArray();
         return new ForecastData(Source, new NumericTable(["all columns"], stacked), Scaler, 0, Window, Horizon, Train, Validation, Test,
-            Protocol, Table.Columns, Repeat(TrainOrigins), Repeat(ValidationOrigins), Repeat(TestOrigins), ScoredTestOrigins.Length);
+            Protocol, Table.Columns, trainingColumns: null, Repeat(TrainOrigins), Repeat(ValidationOrigins), Repeat(TestOrigins),
+            ScoredTestOrigins.Length, rows);
+    }
+
+    /// <summary>
+    /// A univariate forecast of the target trained on the windows of every column: the target column alone is the
+    /// input, forecast, validated and scored, as in the univariate setting, but the training windows are those of
+    /// every column, each standardized with its own training statistics and stacked as in <see cref="ChannelIndependent"/>
+    /// (the target's run first, so validation and test origins are the target's own). It is the channel-independent
+    /// model's way of learning, with the penalty, epoch and scores chosen and measured on the target only; the
+    /// forecast still sees the target's history alone. Needs the data built with every column loaded.
+    /// </summary>
+    public ForecastData TrainedOnEveryColumn()
+    {
+        if (Channels > 1)
+            throw new InvalidOperationException("channel-independent data trains on every column already");
+        int rows = Table.RowCount, columns = Table.ColumnCount;
+        if (columns < 2)
+            throw new InvalidOperationException($"the data holds only the column '{Table.Columns[TargetColumn]}'; build it with every column loaded");
+        int[] order = [TargetColumn, .. Enumerable.Range(0, columns).Where(c => c != TargetColumn)];
+        var stacked = new double[rows * columns];
+        for (int k = 0; k < columns; k++)
+            for (int r = 0; r < rows; r++)
+                stacked[k * rows + r] = Table[r, order[k]];
+        int[] trainOrigins = Enumerable.Range(0, columns).SelectMany(k => TrainOrigins.Select(s => k * rows + s)).ToArray();
+        string target = Table.Columns[TargetColumn];
+        return new ForecastData(Source, new NumericTable([target], stacked), Scaler.Select(TargetColumn), 0, Window, Horizon,
+            Train, Validation, Test, Protocol, channelNames: null, order.Select(c => Table.Columns[c]).ToArray(), trainOrigins,
+            ValidationOrigins, TestOrigins, ScoredTestOrigins.Length, rows);
     }
 
     /// <summary>Copies the windows at <paramref name="origins"/> into <paramref name="inputs"/> <c>[B, window, F]</c> and <paramref name="targets"/> <c>[B, horizon]</c>.</summary>

@@ -308,7 +308,9 @@ public static class ForecastPipeline
         string engineName)
     {
         var d = new ReportData(data.Source, data.Protocol, data.ChannelRows, data.Channels > 1 ? data.ChannelNames : data.Table.Columns,
-            data.Channels > 1 ? $"all {data.Channels} columns, channel-independent" : data.Table.Columns[data.TargetColumn],
+            data.Channels > 1 ? $"all {data.Channels} columns, channel-independent"
+                : data.TrainsOnOtherColumns ? $"{data.Table.Columns[data.TargetColumn]}, trained on the windows of all {data.TrainingColumns.Count} columns ({string.Join(", ", data.TrainingColumns)})"
+                : data.Table.Columns[data.TargetColumn],
             [data.Train.Start, data.Train.End], [data.Validation.Start, data.Validation.End], [data.Test.Start, data.Test.End],
             data.TrainOrigins.Length, data.ValidationOrigins.Length, data.TestOrigins.Length, data.ScoredTestOrigins.Length,
             "MSE and MAE on the standardized scale (training mean and population std); WAPE in data units");

@@ -20,6 +20,9 @@ internal static class ForecastCommand
         var features = Choice("--features", "input columns: all numeric columns, or the target alone (default: all for the built-in data, target for --csv)", "all", "target");
         var targets = Choice("--targets", "columns forecast: the --target column (default), or all numeric columns in and out, channel-independent " +
             "(one shared univariate LSTM applied to each column, scored over all of them, as PatchTST's multivariate setting; --target then optional)", "target", "all");
+        var trainColumns = Choice("--train-columns", "columns whose windows train a univariate forecaster (--features target): the target's own " +
+            "(default), or all numeric columns', each standardized with its own training statistics (channel-independent training; the forecast still " +
+            "sees the target's history alone, and validation and scores are the target's)", "target", "all");
         var window = Int("--window", "input rows per forecast", 168);
         var horizon = Int("--horizon", "rows to forecast", 24);
         var protocol = Choice("--protocol", "split and scoring: chronological (70/10/20 %), ett (ETTh1's published protocol: Informer's split, " +
@@ -76,7 +79,7 @@ internal static class ForecastCommand
 
         var command = new Command("forecast", "train an LSTM forecaster and compare it with persistence, seasonal naive and linear AR")
         {
-            csv, target, features, targets, window, horizon, protocol, patch, hidden, layers, dropout, highway, instanceScale, highwayInit, freezeHighway, epochs, batch, lr, optimizer,
+            csv, target, features, targets, trainColumns, window, horizon, protocol, patch, hidden, layers, dropout, highway, instanceScale, highwayInit, freezeHighway, epochs, batch, lr, optimizer,
             weightDecay, clip, patience, scheduler, perEpoch, season, arima, quantiles, linear, seed, outputDir, report, device,
         };
         command.SetAction(parse =>
@@ -100,6 +103,11 @@ internal static class ForecastCommand
             if (everyColumn && parse.GetValue(quantiles) is not null)
                 throw new CliException("--quantiles is for one target; it cannot be combined with --targets all");
             bool all = everyColumn || (parse.GetValue(features) ?? (csvPath is null ? "all" : "target")) == "all";
+            bool poolColumns = parse.GetValue(trainColumns) == "all";
+            if (poolColumns && everyColumn)
+                throw new CliException("--targets all trains on every column already; --train-columns all is for one target");
+            if (poolColumns && all)
+                throw new CliException("--train-columns all trains a univariate forecaster on every column's windows: add --features target");
             int w = parse.GetValue(window), h = parse.GetValue(horizon);
             if (w < 1 || h < 1)
                 throw new CliException($"--window and --horizon must be positive, got {w} and {h}");
@@ -123,7 +131,7 @@ internal static class ForecastCommand
             {
                 table = SyntheticLoadSeries.Generate();
                 targetName ??= SyntheticLoadSeries.Target;
-                if (!all)
+                if (!all && !poolColumns)
                     table = table.SelectColumns(Checked(table, targetName, "built-in data"));
                 source = "built-in synthetic load";
                 unit = targetName == SyntheticLoadSeries.Target ? "MW" : "°C";
@@ -135,10 +143,12 @@ internal static class ForecastCommand
                     var names = ForecastDataSource.NumericColumnNames(csvPath);
                     targetName = names.Count > 0 ? names[^1] : throw new CliException($"{csvPath} has no numeric columns"); // any will do: every one is forecast
                 }
-                table = ForecastDataSource.LoadCsv(csvPath, targetName!, all);
+                table = ForecastDataSource.LoadCsv(csvPath, targetName!, all || poolColumns);
                 source = Path.GetFileName(csvPath);
                 unit = "";
             }
+            if (poolColumns && table.ColumnCount < 2)
+                throw new CliException($"--train-columns all: {source} has one numeric column ('{table.Columns[0]}'), no others to train on");
             var data = parse.GetValue(protocol) switch
             {
                 "ett" => ForecastData.Ett(table, source, targetName!, w, h),
@@ -147,6 +157,8 @@ internal static class ForecastCommand
             };
             if (everyColumn)
                 data = data.ChannelIndependent();
+            else if (poolColumns)
+                data = data.TrainedOnEveryColumn();
 
             int seasonLength = parse.GetValue(season);
             if (parse.GetResult(season) is { Implicit: false } && seasonLength > data.ScoredTestOrigins.Min())

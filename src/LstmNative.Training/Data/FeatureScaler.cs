@@ -81,6 +81,19 @@ public abstract class FeatureScaler
     }
 
     /// <summary>
+    /// Takes fitted parameters a subclass already holds (e.g. one feature of another fitted scaler), instead of fitting.
+    /// </summary>
+    protected void SetFitted(double[] scale, double[] shift)
+    {
+        ArgumentNullException.ThrowIfNull(scale);
+        ArgumentNullException.ThrowIfNull(shift);
+        if (scale.Length == 0 || scale.Length != shift.Length)
+            throw new ArgumentException($"expected matching, non-empty scale and shift, got {scale.Length} and {shift.Length} values");
+        _scale = scale;
+        _shift = shift;
+    }
+
+    /// <summary>
     /// Computes, for each feature, <c>scale</c> and <c>shift</c> such that <c>x * scale + shift</c> is the scaled value;
     /// <c>scale</c> must be non-zero (constant features get a neutral scale).
     /// </summary>

@@ -12,6 +12,20 @@ public sealed class StandardScaler : FeatureScaler
     /// <summary>Per-feature population standard deviations of the training data.</summary>
     public IReadOnlyList<double> StandardDeviation { get; private set; } = [];
 
+    /// <summary>
+    /// A fitted one-feature scaler with feature <paramref name="feature"/>'s statistics, exactly as this scaler holds
+    /// them: for data that keeps one column of a table scaled with the others' training statistics.
+    /// </summary>
+    public StandardScaler Select(int feature)
+    {
+        if ((uint)feature >= (uint)Mean.Count)
+            throw new ArgumentOutOfRangeException(nameof(feature), $"feature {feature} is outside [0, {Mean.Count}) (or the scaler is not fitted)");
+        double m = Mean[feature], sd = StandardDeviation[feature], s = sd > 0 ? sd : 1.0;
+        var one = new StandardScaler { Mean = [m], StandardDeviation = [sd] };
+        one.SetFitted([1.0 / s], [-m / s]);
+        return one;
+    }
+
     /// <inheritdoc/>
     protected override void FitFeatures(ReadOnlySpan<double> data, int features, Span<double> scale, Span<double> shift)
     {

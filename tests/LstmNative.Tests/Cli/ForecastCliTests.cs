@@ -128,6 +128,36 @@ public class ForecastCliTests
     }
 
     [Test]
+    public void TrainColumnsAllTrainsOneTargetOnEveryColumnsWindows()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 400);
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--targets", "all", "--train-columns", "all", .. Tiny, "-o", cli.PathOf("out")]),
+            "--targets all", "--train-columns all");
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "load", "--features", "all", "--train-columns", "all", .. Tiny,
+            "-o", cli.PathOf("out")]), "--train-columns all", "--features target");
+        AssertOneLineError(cli, cli.Run(["forecast", "--train-columns", "all", .. Tiny, "-o", cli.PathOf("out")]), "--features target");
+        string oneColumn = cli.PathOf("one.csv");
+        File.WriteAllLines(oneColumn, File.ReadAllLines(csv).Select(l => string.Join(',', l.Split(',')[..2])));
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", oneColumn, "--target", "load", "--train-columns", "all", .. Tiny, "-o", cli.PathOf("out")]),
+            "--train-columns all", "one numeric column");
+        var (exit, stdout, err) = cli.Run(["forecast", "--csv", csv, "--target", "load", "--train-columns", "all", "--baselines", "naive", .. Tiny,
+            "--output-dir", cli.PathOf("out"), "--report", cli.PathOf("report.json")]);
+        Assert.That(exit, Is.Zero, err);
+        // Spectre wraps the line at the console's width.
+        Assert.That(stdout.ReplaceLineEndings(" ").Replace("  ", " ", StringComparison.Ordinal),
+            Does.Contain("inputs load, target load, trained on the windows of all 2 columns (load, temp)"));
+        using var report = JsonDocument.Parse(File.ReadAllText(cli.PathOf("report.json")));
+        var data = report.RootElement.GetProperty("data");
+        Assert.That(data.GetProperty("inputs").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "load" }));
+        Assert.That(data.GetProperty("rows").GetInt32(), Is.EqualTo(400));
+        // Twice one column's 280 − 24 − 6 + 1 training windows; the target's 75 test windows only, scored with WAPE (its units).
+        Assert.That(data.GetProperty("trainWindows").GetInt32(), Is.EqualTo(2 * 251));
+        Assert.That(data.GetProperty("scoredTestWindows").GetInt32(), Is.EqualTo(75));
+        Assert.That(report.RootElement.GetProperty("results")[0].GetProperty("wape").ValueKind, Is.EqualTo(JsonValueKind.Number));
+    }
+
+    [Test]
     public void QuantilesReportTheBandAndBadLevelsAreOneLine()
     {
         using var cli = new CliHarness();
