@@ -318,6 +318,7 @@ public static class ForecastPipeline
         string machine = $"{Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
         var rows = results.Select(m => new ReportResult(m.Name, data.Horizon, m.Windows, m.Mse, m.Mae, m.Wape, m.MsePerStep, m.MaePerStep)).ToArray();
         return new ForecastReport("lstmnative forecast", d, settings, job.Device, engineName, machine, seconds, training.Seconds,
-            training.BestEpoch, training.StoppedEarly, rows, training.Epochs) { Highway = training.Highway, InitialValidationLoss = training.Initial?.ValidationLoss };
+            training.BestEpoch, training.StoppedEarly, rows, training.Epochs) { Highway = training.Highway, InitialValidationLoss = training.Initial?.ValidationLoss,
+                EpochChoice = training.EpochChoice };
     }
 }

@@ -36,6 +36,9 @@ public sealed record ForecastReport(string Tool, ReportData Data, ReportSettings
     /// <summary>With a fitted highway, the validation MSE before the first epoch (best epoch 0 keeps that model); else null.</summary>
     public double? InitialValidationLoss { get; init; }
 
+    /// <summary>What the one-standard-error rule compared (<c>--epoch-choice one-se</c>), when it ran; else null.</summary>
+    public EpochChoiceCheck? EpochChoice { get; init; }
+
     /// <summary>The report as indented JSON with camelCase names.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 }

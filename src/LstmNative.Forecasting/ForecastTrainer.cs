@@ -19,8 +19,10 @@ namespace LstmNative.Forecasting;
 /// <param name="Highway">The closed-form highway fit, with <see cref="TrainingSettings.HighwayInit"/> <c>ridge</c>; else null.</param>
 /// <param name="Initial">With a fitted highway, the model before the first epoch scored on validation ("epoch 0", no
 /// training loss); else null.</param>
+/// <param name="EpochChoice">What the one-standard-error rule compared, when it ran (<c>--epoch-choice one-se</c> and a
+/// trained epoch beat the fit on validation); else null.</param>
 public sealed record TrainingResult(IReadOnlyList<EpochRecord> Epochs, int BestEpoch, double BestValidationLoss, GradientFlowLog GradientFlow,
-    bool StoppedEarly, double Seconds, HighwayFit? Highway = null, EpochRecord? Initial = null)
+    bool StoppedEarly, double Seconds, HighwayFit? Highway = null, EpochRecord? Initial = null, EpochChoiceCheck? EpochChoice = null)
 {
     /// <summary>The record of <see cref="BestEpoch"/>: an epoch, or <see cref="Initial"/> when that is 0.</summary>
     public EpochRecord Best => BestEpoch == 0 ? Initial! : Epochs[BestEpoch - 1];
@@ -81,6 +83,8 @@ public static class ForecastTrainer
             throw new ArgumentException("quantile heads train on the CPU only: the accelerator's step computes MSE");
         if ((settings.HighwayInit == "ridge" || settings.FreezeHighway) && model.Highway is null)
             throw new ArgumentException("--highway-init ridge and --freeze-highway need the highway (--highway true)");
+        if (settings.EpochChoice == "one-se" && model.Shape.Quantiles is not null)
+            throw new ArgumentException("the one-standard-error epoch choice compares point forecasts (MSE); it cannot be combined with quantile heads");
         if (settings.FreezeHighway && accelerator is not null)
             throw new ArgumentException("--freeze-highway trains on the CPU only: the accelerator's optimizer updates every parameter");
         var clock = Stopwatch.StartNew();
@@ -189,7 +193,26 @@ public static class ForecastTrainer
             throw new TrainingDivergedException("training diverged: the validation loss was never finite (try a lower --lr)");
         // With an epoch 0 the stopper's step index is the epoch number; without, it is one less.
         int bestEpoch = stopping.BestEpoch + (initial is null ? 1 : 0);
-        return new TrainingResult(epochs, bestEpoch, stopping.BestMetric, flow, stopping.ShouldStop, clock.Elapsed.TotalSeconds, highwayFit, initial);
+        double bestLoss = stopping.BestMetric;
+        EpochChoiceCheck? check = null;
+        if (settings.EpochChoice == "one-se" && initial is not null && bestEpoch > 0)
+        {
+            var fit = highwayFit!.LinearModel(model.Shape);
+            check = OneStandardErrorRule.Compare(fit, model, bestEpoch, data);
+            if (check.KeptFit)
+            {
+                // Back to epoch 0: the fit's model is the pre-training one up to the LSTM weights its zero head ignores.
+                var source = fit.Parameters().ToArray();
+                var target = model.Parameters().ToArray();
+                for (int i = 0; i < target.Length; i++)
+                    source[i].Value.Data.AsSpan().CopyTo(target[i].Value.Data);
+                accelerator?.Upload(model);
+                bestEpoch = 0;
+                bestLoss = initial.ValidationLoss;
+                onImproved?.Invoke(initial);
+            }
+        }
+        return new TrainingResult(epochs, bestEpoch, bestLoss, flow, stopping.ShouldStop, clock.Elapsed.TotalSeconds, highwayFit, initial, check);
     }
 
     /// <summary>

@@ -16,9 +16,12 @@ namespace LstmNative.Forecasting;
 /// epoch beats it, and the LSTM learns what it misses.</param>
 /// <param name="FreezeHighway">Whether the optimizer leaves the highway as initialised (with <c>ridge</c>: the LSTM
 /// trains on the linear model's residual).</param>
+/// <param name="EpochChoice"><c>best</c>: the epoch with the lowest validation loss (the fitted linear model, "epoch 0",
+/// included); <c>one-se</c> (needs <c>ridge</c>): the best trained epoch replaces the fitted linear model only if its
+/// validation MSE is lower by more than one standard error (<see cref="OneStandardErrorRule"/>).</param>
 public sealed record TrainingSettings(int Epochs = 30, int BatchSize = 64, double LearningRate = 1e-3, string Optimizer = "adam",
     double WeightDecay = 0, double ClipNorm = 1.0, int Patience = 5, string Scheduler = "plateau", int WindowsPerEpoch = 0, int Seed = 1,
-    string HighwayInit = "zero", bool FreezeHighway = false)
+    string HighwayInit = "zero", bool FreezeHighway = false, string EpochChoice = "best")
 {
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public void Validate()
@@ -41,6 +44,10 @@ public sealed record TrainingSettings(int Epochs = 30, int BatchSize = 64, doubl
             throw new ArgumentException($"windows per epoch must be non-negative, got {WindowsPerEpoch}");
         if (HighwayInit is not ("zero" or "ridge"))
             throw new ArgumentException($"highway initialisation must be zero or ridge, got '{HighwayInit}'");
+        if (EpochChoice is not ("best" or "one-se"))
+            throw new ArgumentException($"epoch choice must be best or one-se, got '{EpochChoice}'");
+        if (EpochChoice == "one-se" && HighwayInit != "ridge")
+            throw new ArgumentException("the one-standard-error epoch choice weighs the trained LSTM against the fitted highway: it needs highway initialisation ridge");
     }
 }
 

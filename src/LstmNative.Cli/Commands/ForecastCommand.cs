@@ -46,6 +46,10 @@ internal static class ForecastCommand
         {
             Description = "leave the highway as initialised while the LSTM trains (with --highway-init ridge: the LSTM learns the linear model's residual; CPU only)",
         };
+        var epochChoice = Choice("--epoch-choice", "which weights are kept: best (the lowest validation loss, the fitted highway's included) or one-se " +
+            "(with --highway-init ridge: the best trained epoch replaces the fitted highway only if its validation MSE is lower by more than one " +
+            "standard error, taken over non-overlapping blocks of horizon windows)", "best", "one-se");
+        epochChoice.DefaultValueFactory = _ => "best";
         var epochs = Int("--epochs", "maximum epochs", 20);
         var batch = Int("--batch-size", "windows per step", 64);
         var lr = new Option<double>("--lr") { Description = "learning rate", DefaultValueFactory = _ => 1e-3 };
@@ -79,7 +83,7 @@ internal static class ForecastCommand
 
         var command = new Command("forecast", "train an LSTM forecaster and compare it with persistence, seasonal naive and linear AR")
         {
-            csv, target, features, targets, trainColumns, window, horizon, protocol, patch, hidden, layers, dropout, highway, instanceScale, highwayInit, freezeHighway, epochs, batch, lr, optimizer,
+            csv, target, features, targets, trainColumns, window, horizon, protocol, patch, hidden, layers, dropout, highway, instanceScale, highwayInit, freezeHighway, epochChoice, epochs, batch, lr, optimizer,
             weightDecay, clip, patience, scheduler, perEpoch, season, arima, quantiles, linear, seed, outputDir, report, device,
         };
         command.SetAction(parse =>
@@ -196,7 +200,11 @@ internal static class ForecastCommand
                 parse.GetValue(dropout), parse.GetValue(highway), levels, parse.GetValue(instanceScale));
             var settings = new TrainingSettings(parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(optimizer)!,
                 parse.GetValue(weightDecay), parse.GetValue(clip), parse.GetValue(patience), parse.GetValue(scheduler)!, parse.GetValue(perEpoch),
-                parse.GetValue(seed), parse.GetValue(highwayInit)!, parse.GetValue(freezeHighway));
+                parse.GetValue(seed), parse.GetValue(highwayInit)!, parse.GetValue(freezeHighway), parse.GetValue(epochChoice)!);
+            if (settings.EpochChoice == "one-se" && settings.HighwayInit != "ridge")
+                throw new CliException("--epoch-choice one-se weighs the trained LSTM against the fitted highway: add --highway-init ridge");
+            if (settings.EpochChoice == "one-se" && levels is not null)
+                throw new CliException("--epoch-choice one-se compares point forecasts (MSE); it cannot be combined with --quantiles");
             if (!parse.GetValue(highway) && (settings.HighwayInit == "ridge" || settings.FreezeHighway))
                 throw new CliException("--highway-init ridge and --freeze-highway need the highway; leave out --highway false");
             return DeviceSelection.RunWithCpuFallback(parse.GetValue(device), dev, d =>

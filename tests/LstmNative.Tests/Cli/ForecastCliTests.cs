@@ -216,6 +216,27 @@ public class ForecastCliTests
     }
 
     [Test]
+    public void OneSeEpochChoiceNeedsTheFittedHighwayAndIsReported()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 400);
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--epoch-choice", "one-se", "-o", cli.PathOf("out")]),
+            "--epoch-choice one-se", "--highway-init ridge");
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--epoch-choice", "one-se", "--highway-init", "ridge",
+            "--quantiles", "0.1,0.9", "-o", cli.PathOf("out")]), "--epoch-choice one-se", "--quantiles");
+        var (exit, _, err) = cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--highway-init", "ridge", "--epoch-choice", "one-se",
+            "--output-dir", cli.PathOf("out"), "--report", cli.PathOf("report.json")]);
+        Assert.That(exit, Is.Zero, err);
+        using var report = JsonDocument.Parse(File.ReadAllText(cli.PathOf("report.json")));
+        var root = report.RootElement;
+        Assert.That(root.GetProperty("settings").GetProperty("training").GetProperty("epochChoice").GetString(), Is.EqualTo("one-se"));
+        // The rule runs only when a trained epoch beat the fit; either way the report says which model was kept.
+        var check = root.GetProperty("epochChoice");
+        if (check.ValueKind != JsonValueKind.Null)
+            Assert.That(root.GetProperty("bestEpoch").GetInt32(), Is.EqualTo(check.GetProperty("keptFit").GetBoolean() ? 0 : check.GetProperty("trainedEpoch").GetInt32()));
+    }
+
+    [Test]
     public void CudaWithoutAGpuIsOneLineNamingTheReason()
     {
         if (LstmNative.Cuda.GpuRuntime.Current.IsAvailable)
