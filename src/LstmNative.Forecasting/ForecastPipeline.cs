@@ -133,6 +133,9 @@ public static class ForecastPipeline
             var linear = ForecastTrainer.Predict(fit.LinearModel(shape), data, scored);
             results.Add(Score(string.Create(CultureInfo.InvariantCulture, $"fitted highway alone (ridge {fit.Penalty:G2})"), linear, actuals, data));
         }
+        if (training.SetAside is { } trained)
+            results.Add(Score(string.Create(CultureInfo.InvariantCulture, $"LSTM epoch {training.EpochChoice!.TrainedEpoch}, set aside by the one-SE rule"),
+                ForecastTrainer.Predict(trained, data, scored), actuals, data));
         // The plot sets the LSTM beside the strongest baseline (lowest test MSE), whichever it is.
         int best = Enumerable.Range(0, baselines.Count).MinBy(i => results[i + 1].Mse);
 

@@ -21,8 +21,11 @@ namespace LstmNative.Forecasting;
 /// training loss); else null.</param>
 /// <param name="EpochChoice">What the one-standard-error rule compared, when it ran (<c>--epoch-choice one-se</c> and a
 /// trained epoch beat the fit on validation); else null.</param>
+/// <param name="SetAside">The trained epoch's weights when the rule kept the fit instead (so a report can show what it
+/// gave up); else null.</param>
 public sealed record TrainingResult(IReadOnlyList<EpochRecord> Epochs, int BestEpoch, double BestValidationLoss, GradientFlowLog GradientFlow,
-    bool StoppedEarly, double Seconds, HighwayFit? Highway = null, EpochRecord? Initial = null, EpochChoiceCheck? EpochChoice = null)
+    bool StoppedEarly, double Seconds, HighwayFit? Highway = null, EpochRecord? Initial = null, EpochChoiceCheck? EpochChoice = null,
+    LstmForecaster<float>? SetAside = null)
 {
     /// <summary>The record of <see cref="BestEpoch"/>: an epoch, or <see cref="Initial"/> when that is 0.</summary>
     public EpochRecord Best => BestEpoch == 0 ? Initial! : Epochs[BestEpoch - 1];
@@ -195,24 +198,35 @@ public static class ForecastTrainer
         int bestEpoch = stopping.BestEpoch + (initial is null ? 1 : 0);
         double bestLoss = stopping.BestMetric;
         EpochChoiceCheck? check = null;
+        LstmForecaster<float>? setAside = null;
         if (settings.EpochChoice == "one-se" && initial is not null && bestEpoch > 0)
         {
             var fit = highwayFit!.LinearModel(model.Shape);
             check = OneStandardErrorRule.Compare(fit, model, bestEpoch, data);
             if (check.KeptFit)
             {
+                setAside = new LstmForecaster<float>(model.Shape, new Random(0));
+                CopyParameters(model, setAside);
                 // Back to epoch 0: the fit's model is the pre-training one up to the LSTM weights its zero head ignores.
-                var source = fit.Parameters().ToArray();
-                var target = model.Parameters().ToArray();
-                for (int i = 0; i < target.Length; i++)
-                    source[i].Value.Data.AsSpan().CopyTo(target[i].Value.Data);
+                CopyParameters(fit, model);
+                setAside.Eval();
                 accelerator?.Upload(model);
                 bestEpoch = 0;
                 bestLoss = initial.ValidationLoss;
                 onImproved?.Invoke(initial);
             }
         }
-        return new TrainingResult(epochs, bestEpoch, bestLoss, flow, stopping.ShouldStop, clock.Elapsed.TotalSeconds, highwayFit, initial, check);
+        return new TrainingResult(epochs, bestEpoch, bestLoss, flow, stopping.ShouldStop, clock.Elapsed.TotalSeconds, highwayFit, initial, check,
+            setAside);
+    }
+
+    // Same shape, so Parameters() lists the same tensors in the same order.
+    private static void CopyParameters(LstmForecaster<float> from, LstmForecaster<float> to)
+    {
+        var source = from.Parameters().ToArray();
+        var target = to.Parameters().ToArray();
+        for (int i = 0; i < target.Length; i++)
+            source[i].Value.Data.AsSpan().CopyTo(target[i].Value.Data);
     }
 
     /// <summary>

@@ -131,9 +131,12 @@ public class OneStandardErrorRuleTests
                 Assert.That(result.BestEpoch, Is.Zero);
                 Assert.That(saved, Is.SameAs(result.Initial), "the checkpoint is rewritten with the fit");
                 Assert.That(forecast, Is.EqualTo(ForecastTrainer.Predict(fit, data, data.ValidationOrigins)));
+                Assert.That(ForecastTrainer.Predict(result.SetAside!, data, data.ValidationOrigins),
+                    Is.EqualTo(ForecastTrainer.Predict(best, data, data.ValidationOrigins)), "the trained epoch is handed back, set aside");
             }
             else
             {
+                Assert.That(result.SetAside, Is.Null);
                 Assert.That(result.BestEpoch, Is.EqualTo(plain.BestEpoch));
                 Assert.That(saved!.Epoch, Is.EqualTo(plain.BestEpoch));
                 Assert.That(forecast, Is.EqualTo(ForecastTrainer.Predict(best, data, data.ValidationOrigins)));
