@@ -12,6 +12,8 @@
 #
 #   scripts/longhorizon/ridge-init.sh 1|2|3 [PARALLEL] [DATA_DIR]      defaults: 2 ../shared/data
 #   ONLY=rg-uni  scripts/longhorizon/ridge-init.sh 1                    stage 1 for the runs whose name matches ONLY
+#   RULE=one-se scripts/longhorizon/ridge-init.sh 1|2|3                the same with --epoch-choice one-se (runs named se-...,
+#                                       the trainable-highway candidate left out); tables: ridge.py runs/longhorizon --rule one-se
 #
 # Stage 1 is about 30 CPU-minutes on the 2-core development machine, stage 2 about as much; stage 3 needs a Release
 # build of the benchmarks (dotnet build benchmarks/LstmNative.Benchmarks -c Release) and takes a few minutes.
@@ -21,9 +23,15 @@ stage="$1"
 parallel="${2:-2}"
 data="${3:-../shared/data}"
 out=runs/longhorizon
+rule_args=()
+prefix=rg
+if [ "${RULE:-best}" = one-se ]; then
+  rule_args=(--rule one-se)
+  prefix=se
+fi
 if [ "$stage" = 3 ]; then
   bench=benchmarks/LstmNative.Benchmarks/bin/Release/net10.0/LstmNative.Benchmarks.dll
-  scripts/longhorizon/ridge.py "$out" --chosen | while read -r kind d h window prefix; do
+  scripts/longhorizon/ridge.py "$out" --chosen "${rule_args[@]}" | while read -r kind d h window prefix; do
     echo "== $d $kind, horizon $h, look-back $window ($prefix)"
     nice -n 19 dotnet exec "$bench" ettensemble "$data/$d.csv" "$window" "$h" "$([ "$kind" = mv ] && echo all || echo OT)" \
       "$out/$prefix-s1" "$out/$prefix-s2" "$out/$prefix-s3"
@@ -31,7 +39,7 @@ if [ "$stage" = 3 ]; then
   exit
 fi
 if [ "$stage" = 2 ]; then
-  scripts/longhorizon/ridge.py "$out" --next "$data" | scripts/longhorizon/runs.sh "$parallel" "$out"
+  scripts/longhorizon/ridge.py "$out" --next "$data" "${rule_args[@]}" | scripts/longhorizon/runs.sh "$parallel" "$out"
   exit
 fi
 {
@@ -56,4 +64,9 @@ fi
       fi
     done
   done
-} | grep -E -- "${ONLY:-.}" | scripts/longhorizon/runs.sh "$parallel" "$out"
+} | if [ "$prefix" = se ]; then
+  # one-se: the rule weighs the trained LSTM against the fit; the trainable-highway candidate (never chosen) is left out
+  grep -v -- "-tr-s1 " | sed -e "s/^rg-/se-/" -e "s/\$/ --epoch-choice one-se/"
+else
+  cat
+fi | grep -E -- "${ONLY:-.}" | scripts/longhorizon/runs.sh "$parallel" "$out"

@@ -15,6 +15,9 @@ import statistics, sys
 import runreport
 
 runs = sys.argv[1] if len(sys.argv) > 1 else "runs/longhorizon"
+# --rule one-se: the runs of `RULE=one-se ridge-init.sh` (named se-..., trained with --epoch-choice one-se)
+ONE_SE = "--rule" in sys.argv and sys.argv[sys.argv.index("--rule") + 1] == "one-se"
+PREFIX = "se" if ONE_SE else "rg"
 HORIZONS = [96, 192, 336, 720]
 PATCHTST64 = {  # MSE / MAE: multivariate from the shared CSV (PatchTST Table 3), univariate from its Table 8
     ("mv", "ETTh1"): [(0.370, 0.400), (0.413, 0.429), (0.422, 0.440), (0.447, 0.468)],
@@ -34,7 +37,7 @@ def load(name):
 
 
 def chosen(kind, d, h):
-    results = [(c, load(f"rg-{kind}-{d}-{h}-{c}-s1")) for c, _ in CANDIDATES[kind]]
+    results = [(c, load(f"{PREFIX}-{kind}-{d}-{h}-{c}-s1")) for c, _ in CANDIDATES[kind]]
     results = [(c, r) for c, r in results if r is not None]
     return min(results, key=lambda cr: cr[1]["val"])[0] if results else None
 
@@ -42,11 +45,12 @@ def chosen(kind, d, h):
 def command(kind, d, h, c, seed, data):
     scale = " --instance-scale" if d == "ETTh2" and (kind == "mv" or c.endswith("s")) else ""
     common = (f"--csv {data}/{d}.csv --protocol ett-long --baselines naive --highway-init ridge --horizon {h} --seed {seed}" +
-              (" --targets all" if kind == "mv" else " --target OT --features target") + scale)
+              (" --targets all" if kind == "mv" else " --target OT --features target") + scale +
+              (" --epoch-choice one-se" if ONE_SE else ""))
     setting = {"fz": "--window 336 --freeze-highway", "fz512": "--window 512 --patch 16 --freeze-highway", "tr": "--window 336",
                "pool": "--window 336 --freeze-highway --train-columns all",
                "pool512": "--window 512 --patch 16 --freeze-highway --train-columns all"}[c.rstrip("s")]
-    return f"rg-{kind}-{d}-{h}-{c}-s{seed} {common} {setting}"
+    return f"{PREFIX}-{kind}-{d}-{h}-{c}-s{seed} {common} {setting}"
 
 
 def chosen_cells():
@@ -62,13 +66,13 @@ def chosen_cells():
 if len(sys.argv) > 3 and sys.argv[2] == "--next":
     for kind, d, h, c in chosen_cells():
         for seed in [2, 3]:
-            if load(f"rg-{kind}-{d}-{h}-{c}-s{seed}") is None:
+            if load(f"{PREFIX}-{kind}-{d}-{h}-{c}-s{seed}") is None:
                 print(command(kind, d, h, c, seed, sys.argv[3]))
     sys.exit(0)
 
 if len(sys.argv) > 2 and sys.argv[2] == "--chosen":
     for kind, d, h, c in chosen_cells():
-        print(kind, d, h, 512 if "512" in c else 336, f"rg-{kind}-{d}-{h}-{c}")
+        print(kind, d, h, 512 if "512" in c else 336, f"{PREFIX}-{kind}-{d}-{h}-{c}")
     sys.exit(0)
 
 for kind, title in [("mv", "multivariate (7 columns in and out, channel-independent)"), ("uni", "univariate OT")]:
@@ -81,10 +85,10 @@ for kind, title in [("mv", "multivariate (7 columns in and out, channel-independ
         for i, h in enumerate(HORIZONS):
             row = [d, str(h)]
             for c, _ in cands:
-                r = load(f"rg-{kind}-{d}-{h}-{c}-s1")
+                r = load(f"{PREFIX}-{kind}-{d}-{h}-{c}-s1")
                 row.append("–" if r is None else f"{r['val']:.4f} \\| {r['mse']:.4f} / {r['mae']:.4f}")
             c = chosen(kind, d, h)
-            seeds = [load(f"rg-{kind}-{d}-{h}-{c}-s{s}") for s in [1, 2, 3]] if c else []
+            seeds = [load(f"{PREFIX}-{kind}-{d}-{h}-{c}-s{s}") for s in [1, 2, 3]] if c else []
             seeds = [s for s in seeds if s is not None]
             pub = PATCHTST64[(kind, d)][i]
             if seeds:
