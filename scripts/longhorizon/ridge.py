@@ -78,9 +78,10 @@ if len(sys.argv) > 2 and sys.argv[2] == "--chosen":
 for kind, title in [("mv", "multivariate (7 columns in and out, channel-independent)"), ("uni", "univariate OT")]:
     print(f"\n**{title}**: validation \\| test MSE / MAE of seed 1 per candidate; the chosen one's seeds\n")
     cands = CANDIDATES[kind]
+    extra = " | fit kept by the rule | same runs, best epoch kept: mean | fit alone: mean" if ONE_SE else ""
     print("| dataset | horizon | " + " | ".join(label for _, label in cands) +
-          " | chosen | best epochs | chosen, mean ± sd (MSE / MAE) | PatchTST/64 | below it | CPU s per run |")
-    print("|---|---:|" + "---|" * len(cands) + "---|---|---|---|---|---|")
+          " | chosen | best epochs | chosen, mean ± sd (MSE / MAE) | PatchTST/64 | below it | CPU s per run" + extra + " |")
+    print("|---|---:|" + "---|" * len(cands) + "---|---|---|---|---|---|" + ("---|---|---|" if ONE_SE else ""))
     for d in ["ETTh1", "ETTh2"]:
         for i, h in enumerate(HORIZONS):
             row = [d, str(h)]
@@ -103,4 +104,11 @@ for kind, title in [("mv", "multivariate (7 columns in and out, channel-independ
                 mean = below = best = cpu = "–"
             label = dict(cands).get(c, "–")
             row += [label, best, mean, f"{pub[0]:.3f} / {pub[1]:.3f}", below, cpu]
+            if ONE_SE:
+                if seeds:
+                    row += [f"{sum(s['kept_fit'] for s in seeds)} of {len(seeds)}",
+                            f"{statistics.mean(s['plain_mse'] for s in seeds):.4f} / {statistics.mean(s['plain_mae'] for s in seeds):.4f}",
+                            f"{statistics.mean(s['alone_mse'] for s in seeds):.4f} / {statistics.mean(s['alone_mae'] for s in seeds):.4f}"]
+                else:
+                    row += ["–", "–", "–"]
             print("| " + " | ".join(row) + " |")

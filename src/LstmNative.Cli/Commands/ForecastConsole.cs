@@ -119,7 +119,10 @@ internal static class ForecastConsole
         var model = report.Results[0];
         foreach (var r in report.Results)
         {
-            string versus = ReferenceEquals(r, model) ? "" : string.Create(CultureInfo.InvariantCulture, $"{(model.Mse / r.Mse - 1) * 100:+0.0;-0.0}%");
+            // A baseline with zero error (a perfectly periodic series) leaves no ratio to show.
+            string versus = ReferenceEquals(r, model) ? "" : r.Mse > 0
+                ? string.Create(CultureInfo.InvariantCulture, $"{(model.Mse / r.Mse - 1) * 100:+0.0;-0.0}%")
+                : "-";
             string name = ReferenceEquals(r, model) ? $"[bold]{Markup.Escape(r.Name)}[/]" : Markup.Escape(r.Name);
             table.AddRow(name, F(r.Mse), F(r.Mae), double.IsNaN(r.Wape) ? "-" : string.Create(CultureInfo.InvariantCulture, $"{r.Wape * 100:F2}%"), versus);
         }
