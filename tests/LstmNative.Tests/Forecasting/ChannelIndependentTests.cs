@@ -11,26 +11,11 @@ namespace LstmNative.Tests.Forecasting;
 /// </summary>
 public class ChannelIndependentTests
 {
-    // Three columns of different scale and shape over the ETT protocol's 14,400 rows.
-    private static NumericTable ThreeColumns(int seed)
-    {
-        var random = new Random(seed);
-        const int Rows = 14400;
-        var data = new double[Rows * 3];
-        for (int r = 0; r < Rows; r++)
-        {
-            data[r * 3] = Math.Sin(r * 2 * Math.PI / 24) + 0.1 * random.NextDouble();
-            data[r * 3 + 1] = 100 + 0.01 * r + 5 * random.NextDouble();
-            data[r * 3 + 2] = -3 * Math.Cos(r * 2 * Math.PI / 168) + random.NextDouble();
-        }
-        return new NumericTable(["a", "b", "c"], data);
-    }
-
     [TestCase(96)]
     [TestCase(720)]
     public void EveryColumnGetsTheSameSplitsAndTheLongHorizonScoringRule(int horizon)
     {
-        var data = ForecastData.EttLongHorizon(ThreeColumns(1), "three", "c", 336, horizon).ChannelIndependent();
+        var data = ForecastData.EttLongHorizon(ForecastTestSeries.ThreeColumns(1), "three", "c", 336, horizon).ChannelIndependent();
         int perChannelTest = 2881 - horizon, scored = perChannelTest / 128 * 128;
         Assert.That(data.Protocol, Is.EqualTo("ett-long"));
         Assert.That(data.Channels, Is.EqualTo(3));
@@ -50,13 +35,13 @@ public class ChannelIndependentTests
         foreach (int s in data.TrainOrigins.Concat(data.ValidationOrigins).Concat(data.TestOrigins))
             Assert.That((s - 336) / data.ChannelRows, Is.EqualTo((s + horizon - 1) / data.ChannelRows));
         // The Informer protocol keeps its own rule (groups of 32).
-        Assert.That(ForecastData.Ett(ThreeColumns(1), "three", "c", 336, horizon).ScoredTestOrigins, Has.Length.EqualTo(perChannelTest / 32 * 32));
+        Assert.That(ForecastData.Ett(ForecastTestSeries.ThreeColumns(1), "three", "c", 336, horizon).ScoredTestOrigins, Has.Length.EqualTo(perChannelTest / 32 * 32));
     }
 
     [Test]
     public void EachColumnIsStandardizedWithItsOwnTrainingStatistics()
     {
-        var table = ThreeColumns(2);
+        var table = ForecastTestSeries.ThreeColumns(2);
         var single = ForecastData.EttLongHorizon(table, "three", "c", 336, 96);
         var data = single.ChannelIndependent();
         for (int c = 0; c < 3; c++)
@@ -75,7 +60,7 @@ public class ChannelIndependentTests
     [Test]
     public void AColumnsForecastEqualsForecastingThatColumnAlone()
     {
-        var table = ThreeColumns(3);
+        var table = ForecastTestSeries.ThreeColumns(3);
         var data = ForecastData.EttLongHorizon(table, "three", "c", 96, 96).ChannelIndependent();
         var shape = new ForecasterShape(1, 0, 96, 96, Hidden: 5, Layers: 2, Patch: 16);
         var model = new LstmForecaster<float>(shape, new Random(7));
@@ -101,7 +86,7 @@ public class ChannelIndependentTests
     [Test]
     public void ScoresAreMeansOverEveryColumnWindowAndStep()
     {
-        var data = ForecastData.EttLongHorizon(ThreeColumns(4), "three", "c", 336, 192).ChannelIndependent();
+        var data = ForecastData.EttLongHorizon(ForecastTestSeries.ThreeColumns(4), "three", "c", 336, 192).ChannelIndependent();
         var origins = data.ScoredTestOrigins;
         var actuals = data.Actuals(origins);
         var persistence = new PersistenceForecaster();
@@ -159,7 +144,7 @@ public class ChannelIndependentTests
     [Test]
     public void TheJobRunsEndToEndOnEveryColumnAndItsCheckpointReadsBack()
     {
-        var data = ForecastData.EttLongHorizon(ThreeColumns(5), "three", "c", 96, 96).ChannelIndependent();
+        var data = ForecastData.EttLongHorizon(ForecastTestSeries.ThreeColumns(5), "three", "c", 96, 96).ChannelIndependent();
         var shape = new ForecasterShape(1, 0, 96, 96, Hidden: 4, Layers: 1, Patch: 16);
         var dir = Directory.CreateTempSubdirectory("lstmnative-ci-");
         try

@@ -13,23 +13,8 @@ namespace LstmNative.Tests.Forecasting;
 public class HighwayRidgeTests
 {
     // Two columns: an AR(2) target with a wandering level (so the window's last value matters) and a noisy driver.
-    private static ForecastData Series(int seed, int window, int horizon, int rows = 900)
-    {
-        var rng = new Random(seed);
-        var data = new double[rows * 2];
-        double y1 = 0, y2 = 0, level = 0;
-        for (int t = 0; t < rows; t++)
-        {
-            level += 0.05 * Normal(rng);
-            double y = 1.3 * y1 - 0.5 * y2 + 0.3 * Normal(rng);
-            (y2, y1) = (y1, y);
-            data[t * 2] = rng.NextDouble();
-            data[t * 2 + 1] = level + y;
-        }
-        return ForecastData.Chronological(new NumericTable(["driver", "y"], data), "ar2", "y", window, horizon);
-    }
-
-    private static double Normal(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+    private static ForecastData Series(int seed, int window, int horizon, int rows = 900) =>
+        ForecastData.Chronological(ForecastTestSeries.Ar2(seed, rows), "ar2", "y", window, horizon);
 
     private static ForecasterShape Shape(ForecastData d, bool scale, IReadOnlyList<double>? levels = null) =>
         new(d.Features, d.TargetColumn, d.Window, d.Horizon, Hidden: 3, Layers: 1, Patch: 1, Quantiles: levels, InstanceScale: scale);

@@ -11,25 +11,6 @@ namespace LstmNative.Tests.Forecasting;
 /// </summary>
 public class OneStandardErrorRuleTests
 {
-    // An AR(2) target on a wandering level (the fit is good, the LSTM can add a little) and a noisy second column.
-    private static NumericTable Table(int seed, int rows)
-    {
-        var rng = new Random(seed);
-        var data = new double[rows * 2];
-        double y1 = 0, y2 = 0, level = 0;
-        for (int t = 0; t < rows; t++)
-        {
-            level += 0.05 * Normal(rng);
-            double y = 1.3 * y1 - 0.5 * y2 + 0.3 * Normal(rng);
-            (y2, y1) = (y1, y);
-            data[t * 2] = rng.NextDouble();
-            data[t * 2 + 1] = level + y;
-        }
-        return new NumericTable(["driver", "y"], data);
-    }
-
-    private static double Normal(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
-
     private static ForecasterShape Shape(ForecastData d) => new(d.Features, d.TargetColumn, d.Window, d.Horizon, Hidden: 3, Layers: 1, Patch: 1);
 
     private static LstmForecaster<float> Fitted(ForecastData data, int seed)
@@ -44,7 +25,7 @@ public class OneStandardErrorRuleTests
     [TestCase(3, 1)]
     public void TheGainAndItsStandardErrorAreTheBlockMeansOfThePerWindowErrors(int seed, int horizon)
     {
-        var data = ForecastData.Chronological(Table(seed, 900), "ar2", "y", 6, horizon);
+        var data = ForecastData.Chronological(ForecastTestSeries.Ar2(seed, 900), "ar2", "y", 6, horizon);
         var fit = Fitted(data, seed);
         var other = Fitted(data, seed);
         var rng = new Random(seed + 100);
@@ -77,7 +58,7 @@ public class OneStandardErrorRuleTests
     [Test]
     public void AClearGainIsAcceptedNoGainIsNotAndTooFewBlocksKeepTheFit()
     {
-        var data = ForecastData.Chronological(Table(4, 900), "ar2", "y", 6, 3);
+        var data = ForecastData.Chronological(ForecastTestSeries.Ar2(4, 900), "ar2", "y", 6, 3);
         // Persistence (head and highway at zero) against the ridge fit: on an AR(2) the fit is far better.
         var persistence = new LstmForecaster<float>(Shape(data), new Random(4));
         var fit = Fitted(data, 4);
@@ -88,7 +69,7 @@ public class OneStandardErrorRuleTests
         Assert.That(none.Gain, Is.Zero);
         Assert.That(none.KeptFit, Is.True);
         // Horizon 50 on 90 validation rows: 41 windows, not one whole block; no spread to measure, so no evidence against the simpler model.
-        var short1 = ForecastData.Chronological(Table(4, 900), "ar2", "y", 6, 50, validationFraction: 0.1);
+        var short1 = ForecastData.Chronological(ForecastTestSeries.Ar2(4, 900), "ar2", "y", 6, 50, validationFraction: 0.1);
         var oneBlock = OneStandardErrorRule.Compare(new LstmForecaster<float>(Shape(short1), new Random(4)), Fitted(short1, 4), 1, short1);
         Assert.That(oneBlock.Blocks, Is.Zero);
         Assert.That(oneBlock.StandardError, Is.EqualTo(double.PositiveInfinity));
@@ -98,7 +79,7 @@ public class OneStandardErrorRuleTests
     [Test]
     public void ChannelIndependentBlocksPoolEveryColumnOfAPeriod()
     {
-        var data = ForecastData.Chronological(Table(5, 900), "ar2", "y", 6, 3).ChannelIndependent();
+        var data = ForecastData.Chronological(ForecastTestSeries.Ar2(5, 900), "ar2", "y", 6, 3).ChannelIndependent();
         var persistence = new LstmForecaster<float>(Shape(data), new Random(5));
         var check = OneStandardErrorRule.Compare(persistence, Fitted(data, 5), 1, data);
         Assert.That(check.Blocks, Is.EqualTo(data.ValidationOrigins.Length / 2 / 3), "blocks are periods, not periods × columns");
@@ -107,7 +88,7 @@ public class OneStandardErrorRuleTests
     [Test]
     public void TrainingWithOneSeKeepsWhatTheRuleSaysAndTheCheckpointFollows()
     {
-        var data = ForecastData.Chronological(Table(6, 900), "ar2", "y", 8, 3);
+        var data = ForecastData.Chronological(ForecastTestSeries.Ar2(6, 900), "ar2", "y", 8, 3);
         var branches = new HashSet<bool>();
         for (int seed = 1; seed <= 12; seed++)
         {
@@ -150,7 +131,7 @@ public class OneStandardErrorRuleTests
     public void WithoutTwoBlocksOfValidationTheTrainedEpochGivesWayToTheFit()
     {
         // Horizon 50 on 90 validation rows: 41 windows, less than one block — the rule can never see enough evidence.
-        var data = ForecastData.Chronological(Table(6, 900), "ar2", "y", 8, 50);
+        var data = ForecastData.Chronological(ForecastTestSeries.Ar2(6, 900), "ar2", "y", 8, 50);
         var settings = new TrainingSettings(Epochs: 3, LearningRate: 1e-2, WindowsPerEpoch: 256, Patience: 5, Seed: 6, HighwayInit: "ridge",
             EpochChoice: "one-se");
         for (int seed = 1; seed <= 8; seed++)
@@ -173,7 +154,7 @@ public class OneStandardErrorRuleTests
     {
         Assert.That(() => new TrainingSettings(EpochChoice: "worst").Validate(), Throws.ArgumentException.With.Message.Contains("best or one-se"));
         Assert.That(() => new TrainingSettings(EpochChoice: "one-se").Validate(), Throws.ArgumentException.With.Message.Contains("ridge"));
-        var data = ForecastData.Chronological(Table(7, 900), "ar2", "y", 6, 3);
+        var data = ForecastData.Chronological(ForecastTestSeries.Ar2(7, 900), "ar2", "y", 6, 3);
         var quantiles = new LstmForecaster<float>(Shape(data) with { Quantiles = [0.1, 0.5, 0.9] }, new Random(7));
         Assert.That(() => ForecastTrainer.Train(quantiles, data, new TrainingSettings(Epochs: 1, HighwayInit: "ridge", EpochChoice: "one-se")),
             Throws.ArgumentException.With.Message.Contains("quantile"));

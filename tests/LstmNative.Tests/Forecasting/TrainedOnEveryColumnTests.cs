@@ -11,27 +11,12 @@ namespace LstmNative.Tests.Forecasting;
 /// </summary>
 public class TrainedOnEveryColumnTests
 {
-    // Three columns of different scale and shape over the ETT protocol's 14,400 rows; the target "b" is not the first.
-    private static NumericTable ThreeColumns(int seed)
-    {
-        var random = new Random(seed);
-        const int Rows = 14400;
-        var data = new double[Rows * 3];
-        for (int r = 0; r < Rows; r++)
-        {
-            data[r * 3] = Math.Sin(r * 2 * Math.PI / 24) + 0.1 * random.NextDouble();
-            data[r * 3 + 1] = 100 + 0.01 * r + 5 * random.NextDouble();
-            data[r * 3 + 2] = -3 * Math.Cos(r * 2 * Math.PI / 168) + random.NextDouble();
-        }
-        return new NumericTable(["a", "b", "c"], data);
-    }
-
     [TestCase(96, 336)]
     [TestCase(720, 512)]
     [TestCase(1, 1)]
     public void ValidationAndTestAreTheTargetsOwnAndTrainingAddsEveryColumn(int horizon, int window)
     {
-        var table = ThreeColumns(horizon);
+        var table = ForecastTestSeries.ThreeColumns(horizon);
         var alone = ForecastData.EttLongHorizon(table.SelectColumns("b"), "one", "b", window, horizon);
         var pooled = ForecastData.EttLongHorizon(table, "three", "b", window, horizon).TrainedOnEveryColumn();
         Assert.That(pooled.Channels, Is.EqualTo(1));
@@ -59,7 +44,7 @@ public class TrainedOnEveryColumnTests
     [Test]
     public void EachColumnsRunIsStandardizedWithItsOwnTrainingStatisticsAndUnitsAreTheTargets()
     {
-        var table = ThreeColumns(2);
+        var table = ForecastTestSeries.ThreeColumns(2);
         var full = ForecastData.EttLongHorizon(table, "three", "b", 336, 96);
         var pooled = full.TrainedOnEveryColumn();
         int[] order = [1, 0, 2];
@@ -91,7 +76,7 @@ public class TrainedOnEveryColumnTests
     [Test]
     public void MisuseIsRefused()
     {
-        var table = ThreeColumns(3);
+        var table = ForecastTestSeries.ThreeColumns(3);
         Assert.Throws<InvalidOperationException>(() => ForecastData.EttLongHorizon(table, "three", "b", 96, 96).ChannelIndependent().TrainedOnEveryColumn());
         Assert.Throws<InvalidOperationException>(() => ForecastData.EttLongHorizon(table.SelectColumns("b"), "one", "b", 96, 96).TrainedOnEveryColumn());
         Assert.Throws<ArgumentOutOfRangeException>(() => ForecastData.EttLongHorizon(table, "three", "b", 96, 96).Scaler.Select(3));
@@ -100,7 +85,7 @@ public class TrainedOnEveryColumnTests
     [Test]
     public void TheForecastSeesTheTargetAloneAndTheRidgeFitUsesEveryColumnsWindows()
     {
-        var table = ThreeColumns(4);
+        var table = ForecastTestSeries.ThreeColumns(4);
         var alone = ForecastData.EttLongHorizon(table.SelectColumns("b"), "one", "b", 96, 48);
         var pooled = ForecastData.EttLongHorizon(table, "three", "b", 96, 48).TrainedOnEveryColumn();
         var shape = new ForecasterShape(1, 0, 96, 48, Hidden: 5, Layers: 1, Patch: 16);
@@ -121,7 +106,7 @@ public class TrainedOnEveryColumnTests
     [Test]
     public void TheJobReportsTheTrainingColumnsAndScoresTheTargetInItsUnits()
     {
-        var data = ForecastData.EttLongHorizon(ThreeColumns(5), "three", "b", 96, 96).TrainedOnEveryColumn();
+        var data = ForecastData.EttLongHorizon(ForecastTestSeries.ThreeColumns(5), "three", "b", 96, 96).TrainedOnEveryColumn();
         var shape = new ForecasterShape(1, 0, 96, 96, Hidden: 4, Layers: 1, Patch: 16);
         var dir = Directory.CreateTempSubdirectory("lstmnative-ci-");
         try
