@@ -1,5 +1,4 @@
 using LstmNative.Training;
-using LstmNative.Training.Data;
 using LstmNative.Forecasting;
 using NUnit.Framework;
 

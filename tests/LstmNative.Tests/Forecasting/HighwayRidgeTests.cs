@@ -1,6 +1,5 @@
 using LstmNative.Forecasting;
 using LstmNative.Training;
-using LstmNative.Training.Data;
 using NUnit.Framework;
 
 namespace LstmNative.Tests.Forecasting;
