@@ -7,12 +7,13 @@
 # univariate candidates (frozen, 336 and 512, scaled) beside the unscaled ones. Stage 2 runs seeds 2-3 of the candidate each cell's
 # validation MSE chose (epoch 0, the fitted linear model alone, included), as scripts/longhorizon/ridge.py lists them.
 #
-# Stage 3 scores, from the checkpoints (no training), each chosen candidate's seeds, their mean forecast (the seed
+# Stage 4 runs seeds 2-3 of one setting for every cell (ridge.py's FIXED: look-back 512, frozen; univariate trained on
+# every column), so it can be reported without a choice per cell. Stage 3 scores, from the checkpoints (no training), each chosen candidate's seeds, their mean forecast (the seed
 # ensemble) and each seed's highway alone (the head set to zero: with a frozen highway, exactly the closed-form fit).
 #
 #   scripts/longhorizon/ridge-init.sh 1|2|3 [PARALLEL] [DATA_DIR]      defaults: 2 ../shared/data
 #   ONLY=rg-uni  scripts/longhorizon/ridge-init.sh 1                    stage 1 for the runs whose name matches ONLY
-#   RULE=one-se scripts/longhorizon/ridge-init.sh 1|2|3                the same with --epoch-choice one-se (runs named se-...,
+#   RULE=one-se scripts/longhorizon/ridge-init.sh 1|2|3|4                the same with --epoch-choice one-se (runs named se-...,
 #                                       the trainable-highway candidate left out); tables: ridge.py runs/longhorizon --rule one-se
 #
 # Stage 1 is about 30 CPU-minutes on the 2-core development machine, stage 2 about as much; stage 3 needs a Release
@@ -36,6 +37,11 @@ if [ "$stage" = 3 ]; then
     nice -n 19 dotnet exec "$bench" ettensemble "$data/$d.csv" "$window" "$h" "$([ "$kind" = mv ] && echo all || echo OT)" \
       "$out/$prefix-s1" "$out/$prefix-s2" "$out/$prefix-s3"
   done
+  exit
+fi
+if [ "$stage" = 4 ]; then
+  # seeds 2-3 of one setting for every cell (ridge.py's FIXED), whatever validation chose per cell
+  scripts/longhorizon/ridge.py "$out" --fixed-next "$data" "${rule_args[@]}" | scripts/longhorizon/runs.sh "$parallel" "$out"
   exit
 fi
 if [ "$stage" = 2 ]; then

@@ -6,6 +6,8 @@ what was chosen next to PatchTST/64.
     scripts/longhorizon/ridge.py [RUN_DIR]                  the tables (default RUN_DIR: runs/longhorizon)
     scripts/longhorizon/ridge.py RUN_DIR --next DATA_DIR    the stage-2 runs (seeds 2-3 of each chosen candidate)
     scripts/longhorizon/ridge.py RUN_DIR --chosen           "KIND DATASET HORIZON WINDOW RUN_PREFIX" per chosen candidate
+    scripts/longhorizon/ridge.py RUN_DIR --fixed-next DATA_DIR   seeds 2-3 of the one setting for every cell (FIXED)
+    ... --rule one-se                                       any of these for the runs trained with --epoch-choice one-se
 
 A run's validation MSE is the best of its epochs and of "epoch 0" (the fitted highway alone, before the LSTM trained);
 the test MSE is read only after the choice, to report it.
@@ -63,6 +65,19 @@ def chosen_cells():
                     yield kind, d, h, c
 
 
+# One setting for every cell instead of a choice per cell: PatchTST/64's look-back (512), the highway frozen at the
+# fit; univariate trained on every column's windows (--train-columns all).
+FIXED = {"mv": ("fz512", "frozen, 512"), "uni": ("pool512", "all columns, 512")}
+
+if len(sys.argv) > 3 and sys.argv[2] == "--fixed-next":
+    for kind in ["mv", "uni"]:
+        for d in ["ETTh1", "ETTh2"]:
+            for h in HORIZONS:
+                for seed in [2, 3]:
+                    if load(f"{PREFIX}-{kind}-{d}-{h}-{FIXED[kind][0]}-s{seed}") is None:
+                        print(command(kind, d, h, FIXED[kind][0], seed, sys.argv[3]))
+    sys.exit(0)
+
 if len(sys.argv) > 3 and sys.argv[2] == "--next":
     for kind, d, h, c in chosen_cells():
         for seed in [2, 3]:
@@ -112,3 +127,27 @@ for kind, title in [("mv", "multivariate (7 columns in and out, channel-independ
                 else:
                     row += ["–", "–", "–"]
             print("| " + " | ".join(row) + " |")
+
+def seed_summary(kind, d, h, c):
+    runs_ = [load(f"{PREFIX}-{kind}-{d}-{h}-{c}-s{s}") for s in [1, 2, 3]]
+    return [r for r in runs_ if r is not None]
+
+
+print("\n**one setting for every cell** (no choice per cell): " + "; ".join(f"{k}: {v[1]}" for k, v in FIXED.items()) + "\n")
+print("| setting | dataset | horizon | mean ± sd (MSE / MAE) | seeds | PatchTST/64 | below it | fit kept by the rule | fit alone: mean |")
+print("|---|---|---:|---|---|---|---|---|---|")
+for kind in ["mv", "uni"]:
+    for d in ["ETTh1", "ETTh2"]:
+        for i, h in enumerate(HORIZONS):
+            seeds = seed_summary(kind, d, h, FIXED[kind][0])
+            pub = PATCHTST64[(kind, d)][i]
+            if not seeds:
+                continue
+            mse = [r["mse"] for r in seeds]
+            mae = [r["mae"] for r in seeds]
+            sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0
+            alone = [r["alone_mse"] for r in seeds if r["alone_mse"] is not None]
+            print(f"| {'multivariate' if kind == 'mv' else 'univariate OT'}, {FIXED[kind][1]} | {d} | {h} | "
+                  f"{statistics.mean(mse):.4f} ± {sd(mse):.4f} / {statistics.mean(mae):.4f} ± {sd(mae):.4f} | {len(seeds)} | "
+                  f"{pub[0]:.3f} / {pub[1]:.3f} | {'yes' if statistics.mean(mse) < pub[0] else 'no'} | "
+                  f"{sum(r['kept_fit'] for r in seeds)} of {len(seeds)} | {statistics.mean(alone):.4f} |")
