@@ -34,6 +34,10 @@ CANDIDATES = {"mv": [("fz", "frozen, 336"), ("fz512", "frozen, 512"), ("tr", "tr
                       ("pool512s", "all columns, 512, scaled")]}
 
 
+if ONE_SE:  # the trainable-highway candidate was not run with the rule (RULE=one-se ridge-init.sh leaves it out)
+    CANDIDATES["mv"] = [c for c in CANDIDATES["mv"] if c[0] != "tr"]
+
+
 def load(name):
     return runreport.load(runs, name)
 
