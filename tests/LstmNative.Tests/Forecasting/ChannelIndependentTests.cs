@@ -145,11 +145,8 @@ public class ChannelIndependentTests
     {
         var data = ForecastData.EttLongHorizon(ForecastTestSeries.ThreeColumns(5), "three", "c", 96, 96).ChannelIndependent();
         var shape = new ForecasterShape(1, 0, 96, 96, Hidden: 4, Layers: 1, Patch: 16);
-        var dir = Directory.CreateTempSubdirectory("lstmnative-ci-");
-        try
+        ForecastTestSeries.RunTinyJob(data, shape, (outcome, dir) =>
         {
-            var outcome = ForecastPipeline.Run(data, new ForecastJob(shape,
-                new TrainingSettings(Epochs: 1, BatchSize: 64, WindowsPerEpoch: 128, Seed: 3), dir.FullName, LinearBaselines: false));
             var report = outcome.Report;
             Assert.That(report.Results.Select(r => r.Name), Is.EqualTo(new[] { "LSTM", "persistence", "seasonal naive (24)" }));
             Assert.That(report.Results.All(r => r.Windows == 3 * 2688 && double.IsNaN(r.Wape) && r.Mse > 0), Is.True);
@@ -157,7 +154,7 @@ public class ChannelIndependentTests
             Assert.That(report.Data.Rows, Is.EqualTo(14400));
 
             // The checkpoint reads back into a forecaster that gives the reported score, alone and as a one-model ensemble.
-            var loaded = ForecasterCheckpoint.Load(Path.Combine(dir.FullName, ForecastPipeline.ModelFile));
+            var loaded = ForecasterCheckpoint.Load(Path.Combine(dir, ForecastPipeline.ModelFile));
             Assert.That(loaded.Shape, Is.EqualTo(shape));
             var actuals = data.Actuals(data.ScoredTestOrigins);
             var again = ForecastMetrics.Compute("LSTM", ForecastTrainer.Predict(loaded, data, data.ScoredTestOrigins), actuals, 96);
@@ -171,12 +168,8 @@ public class ChannelIndependentTests
             var b = ForecastTrainer.Predict(other, data, data.ScoredTestOrigins[..5]);
             for (int i = 0; i < mean.Length; i++)
                 Assert.That(mean[i], Is.EqualTo((a[i] + b[i]) / 2).Within(1e-12));
-            File.WriteAllBytes(Path.Combine(dir.FullName, "other.safetensors"), LstmNative.Formats.SafetensorsWriter.ToBytes([], new Dictionary<string, string>()));
-            Assert.Throws<LstmNative.Formats.ModelFormatException>(() => ForecasterCheckpoint.Load(Path.Combine(dir.FullName, "other.safetensors")));
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+            File.WriteAllBytes(Path.Combine(dir, "other.safetensors"), LstmNative.Formats.SafetensorsWriter.ToBytes([], new Dictionary<string, string>()));
+            Assert.Throws<LstmNative.Formats.ModelFormatException>(() => ForecasterCheckpoint.Load(Path.Combine(dir, "other.safetensors")));
+        });
     }
 }

@@ -1,3 +1,4 @@
+using LstmNative.Forecasting;
 using LstmNative.Training.Data;
 
 namespace LstmNative.Tests.Forecasting;
@@ -41,6 +42,25 @@ internal static class ForecastTestSeries
             data[t * 2 + 1] = level + y;
         }
         return new NumericTable(["driver", "y"], data);
+    }
+
+    /// <summary>
+    /// Runs a tiny forecasting job (one epoch of 128 windows, no linear baselines) in a temporary folder, hands its outcome
+    /// and folder to <paramref name="check"/>, then deletes the folder.
+    /// </summary>
+    public static void RunTinyJob(ForecastData data, ForecasterShape shape, Action<ForecastOutcome, string> check)
+    {
+        var dir = Directory.CreateTempSubdirectory("lstmnative-ci-");
+        try
+        {
+            var outcome = ForecastPipeline.Run(data, new ForecastJob(shape,
+                new TrainingSettings(Epochs: 1, BatchSize: 64, WindowsPerEpoch: 128, Seed: 3), dir.FullName, LinearBaselines: false));
+            check(outcome, dir.FullName);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 
     private static double Normal(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());

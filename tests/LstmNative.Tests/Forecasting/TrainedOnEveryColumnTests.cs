@@ -107,25 +107,18 @@ public class TrainedOnEveryColumnTests
     {
         var data = ForecastData.EttLongHorizon(ForecastTestSeries.ThreeColumns(5), "three", "b", 96, 96).TrainedOnEveryColumn();
         var shape = new ForecasterShape(1, 0, 96, 96, Hidden: 4, Layers: 1, Patch: 16);
-        var dir = Directory.CreateTempSubdirectory("lstmnative-ci-");
-        try
+        ForecastTestSeries.RunTinyJob(data, shape, (outcome, dir) =>
         {
-            var outcome = ForecastPipeline.Run(data, new ForecastJob(shape,
-                new TrainingSettings(Epochs: 1, BatchSize: 64, WindowsPerEpoch: 128, Seed: 3), dir.FullName, LinearBaselines: false));
             var report = outcome.Report;
             Assert.That(report.Data.Target, Is.EqualTo("b, trained on the windows of all 3 columns (b, a, c)"));
             Assert.That(report.Data.Inputs, Is.EqualTo(new[] { "b" }));
             Assert.That(report.Data.Rows, Is.EqualTo(14400));
             Assert.That(report.Data.TrainWindows, Is.EqualTo(3 * (8640 - 96 - 96 + 1)));
             Assert.That(report.Results.All(r => r.Windows == 2688 && double.IsFinite(r.Wape)), Is.True);
-            var loaded = ForecasterCheckpoint.Load(Path.Combine(dir.FullName, ForecastPipeline.ModelFile));
+            var loaded = ForecasterCheckpoint.Load(Path.Combine(dir, ForecastPipeline.ModelFile));
             var again = ForecastMetrics.Compute("LSTM", ForecastTrainer.Predict(loaded, data, data.ScoredTestOrigins),
                 data.Actuals(data.ScoredTestOrigins), 96);
             Assert.That(again.Mse, Is.EqualTo(report.Results[0].Mse).Within(1e-12));
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+        });
     }
 }
