@@ -123,6 +123,11 @@ public sealed class ForecastData
     /// <summary>Whether the training windows come from more columns than are forecast (<see cref="TrainedOnEveryColumn"/>).</summary>
     public bool TrainsOnOtherColumns => TrainingColumns.Count > ChannelNames.Count;
 
+    /// <summary>"trained on the windows of all N columns (…)" when <see cref="TrainsOnOtherColumns"/>, else null: one wording for the report and the console.</summary>
+    public string? TrainingColumnsNote => TrainsOnOtherColumns
+        ? $"trained on the windows of all {TrainingColumns.Count} columns ({string.Join(", ", TrainingColumns)})"
+        : null;
+
     /// <summary>
     /// Splits chronologically (first <paramref name="trainFraction"/> of the rows for training, the next
     /// <paramref name="validationFraction"/> for validation, the rest for testing) and standardizes with the training rows.

@@ -312,7 +312,7 @@ public static class ForecastPipeline
     {
         var d = new ReportData(data.Source, data.Protocol, data.ChannelRows, data.Channels > 1 ? data.ChannelNames : data.Table.Columns,
             data.Channels > 1 ? $"all {data.Channels} columns, channel-independent"
-                : data.TrainsOnOtherColumns ? $"{data.Table.Columns[data.TargetColumn]}, trained on the windows of all {data.TrainingColumns.Count} columns ({string.Join(", ", data.TrainingColumns)})"
+                : data.TrainingColumnsNote is { } note ? $"{data.Table.Columns[data.TargetColumn]}, {note}"
                 : data.Table.Columns[data.TargetColumn],
             [data.Train.Start, data.Train.End], [data.Validation.Start, data.Validation.End], [data.Test.Start, data.Test.End],
             data.TrainOrigins.Length, data.ValidationOrigins.Length, data.TestOrigins.Length, data.ScoredTestOrigins.Length,

@@ -206,9 +206,9 @@ public static class ForecastTrainer
             if (check.KeptFit)
             {
                 setAside = new LstmForecaster<float>(model.Shape, new Random(0));
-                CopyParameters(model, setAside);
+                ModelSnapshot<float>.Capture(model).RestoreTo(setAside);
                 // Back to epoch 0: the fit's model is the pre-training one up to the LSTM weights its zero head ignores.
-                CopyParameters(fit, model);
+                ModelSnapshot<float>.Capture(fit).RestoreTo(model);
                 setAside.Eval();
                 accelerator?.Upload(model);
                 bestEpoch = 0;
@@ -218,15 +218,6 @@ public static class ForecastTrainer
         }
         return new TrainingResult(epochs, bestEpoch, bestLoss, flow, stopping.ShouldStop, clock.Elapsed.TotalSeconds, highwayFit, initial, check,
             setAside);
-    }
-
-    // Same shape, so Parameters() lists the same tensors in the same order.
-    private static void CopyParameters(LstmForecaster<float> from, LstmForecaster<float> to)
-    {
-        var source = from.Parameters().ToArray();
-        var target = to.Parameters().ToArray();
-        for (int i = 0; i < target.Length; i++)
-            source[i].Value.Data.AsSpan().CopyTo(target[i].Value.Data);
     }
 
     /// <summary>

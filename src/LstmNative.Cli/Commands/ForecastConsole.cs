@@ -23,9 +23,8 @@ internal static class ForecastConsole
         var s = job.Model;
         string columns = data.Channels > 1
             ? $"all {data.Channels} columns in and out, channel-independent ({string.Join(", ", data.ChannelNames)})"
-            : $"inputs {string.Join(", ", data.Table.Columns)}, target {data.Table.Columns[data.TargetColumn]}" + (data.TrainsOnOtherColumns
-                ? $", trained on the windows of all {data.TrainingColumns.Count} columns ({string.Join(", ", data.TrainingColumns)})"
-                : "");
+            : $"inputs {string.Join(", ", data.Table.Columns)}, target {data.Table.Columns[data.TargetColumn]}" +
+                (data.TrainingColumnsNote is { } note ? $", {note}" : "");
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"{data.Source}: {data.ChannelRows} rows, {columns}, " +
             $"{data.Protocol} split, {data.TrainOrigins.Length}/{data.ValidationOrigins.Length}/{data.ScoredTestOrigins.Length} train/validation/scored test windows")));
