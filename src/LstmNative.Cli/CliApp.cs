@@ -44,6 +44,7 @@ internal static class CliApp
             DemoCommand.Create(stdout),
             ExportCommand.Create(stdout),
             ForecastCommand.Create(stdout, stderr),
+            PredictCommand.Create(stdout),
             GateCommand.Create(stdout, stderr),
             TranslateCommand.Create(stdout, stderr),
         };

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LstmNative.Formats;
+using LstmNative.Training.Data;
 using LstmNative.Training.Layers;
 
 namespace LstmNative.Forecasting;
@@ -22,11 +23,68 @@ public static class ForecasterCheckpoint
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var file = SafetensorsReader.Read(path);
+        return ReadModel(file, path, ReadShape(file, path));
+    }
+
+    /// <summary>
+    /// Loads a forecaster with what it needs to forecast new data (<see cref="SavedForecaster"/>): the columns it reads
+    /// and the training split's standardization, from the checkpoint's metadata. Throws
+    /// <see cref="ModelFormatException"/> when the file is not a forecaster checkpoint or its metadata or parameters
+    /// are missing or inconsistent with each other.
+    /// </summary>
+    public static SavedForecaster Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var file = SafetensorsReader.Read(path);
+        var shape = ReadShape(file, path);
+        string[] columns = Metadata<string[]>(file, path, "columns");
+        double[] mean = Metadata<double[]>(file, path, "scaler_mean"), std = Metadata<double[]>(file, path, "scaler_std");
+        string target = file.Metadata.TryGetValue("target", out string? t) ? t : throw new ModelFormatException($"{path}: the checkpoint names no target");
+        StandardScaler scaler;
+        try
+        {
+            scaler = StandardScaler.FromStatistics(mean, std);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException($"{path}: the checkpoint's standardization is unusable: {e.Message}");
+        }
+        if (columns.Length != mean.Length || columns.Any(string.IsNullOrEmpty) || columns.Distinct(StringComparer.Ordinal).Count() != columns.Length)
+            throw new ModelFormatException($"{path}: the checkpoint names {columns.Length} columns (distinct, non-empty names needed) for {mean.Length} standardized ones");
+        // Channel-independent runs store one univariate model and every column it forecasts; others the model's inputs.
+        bool channelIndependent = shape.Features == 1 && columns.Length > 1;
+        if (!channelIndependent && (columns.Length != shape.Features || columns[shape.TargetFeature] != target))
+            throw new ModelFormatException($"{path}: the model reads {shape.Features} features with target {shape.TargetFeature}, " +
+                $"the metadata names columns [{string.Join(", ", columns)}] and target '{target}'");
+        return new SavedForecaster(ReadModel(file, path, shape), columns, scaler, channelIndependent);
+    }
+
+    private static ForecasterShape ReadShape(SafetensorsFile file, string path)
+    {
         if (!file.Metadata.TryGetValue("format", out string? format) || format != Format)
             throw new ModelFormatException($"{path}: not a forecaster checkpoint (metadata format '{format}', expected '{Format}')");
-        var shape = file.Metadata.TryGetValue("shape", out string? json) ? JsonSerializer.Deserialize<ForecasterShape>(json) : null;
-        if (shape is null)
-            throw new ModelFormatException($"{path}: the checkpoint has no forecaster shape in its metadata");
+        var shape = Metadata<ForecasterShape>(file, path, "shape");
+        try
+        {
+            shape.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException($"{path}: the checkpoint's forecaster shape is invalid: {e.Message}");
+        }
+        // A few bytes of hostile metadata must not make the model allocate gigabytes before its parameters are compared:
+        // the recurrent weights and the head alone are this many elements, and the file must hold at least as many.
+        Int128 least = (Int128)shape.Layers * 4 * shape.Hidden * shape.Hidden + (Int128)shape.Outputs * shape.Hidden;
+        Int128 stored = 0;
+        foreach (var tensor in file.Tensors)
+            stored += tensor.Shape.Aggregate((Int128)1, (n, d) => n * d);
+        if (stored < least)
+            throw new ModelFormatException($"{path}: the shape needs at least {least} parameters, the file stores {stored}");
+        return shape;
+    }
+
+    private static LstmForecaster<float> ReadModel(SafetensorsFile file, string path, ForecasterShape shape)
+    {
         // The random initialisation is overwritten parameter by parameter below.
         var model = new LstmForecaster<float>(shape, new Random(0));
         foreach (var p in model.Parameters())
@@ -40,6 +98,20 @@ public static class ForecasterCheckpoint
         }
         model.Eval();
         return model;
+    }
+
+    private static T Metadata<T>(SafetensorsFile file, string path, string key)
+    {
+        if (!file.Metadata.TryGetValue(key, out string? json))
+            throw new ModelFormatException($"{path}: the checkpoint's metadata has no '{key}' (written by every finished forecast run)");
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json) ?? throw new ModelFormatException($"{path}: the checkpoint's '{key}' is null");
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFormatException($"{path}: the checkpoint's '{key}' is not valid: {e.Message}");
+        }
     }
 
     /// <summary>

@@ -20,10 +20,34 @@ public sealed class StandardScaler : FeatureScaler
     {
         if ((uint)feature >= (uint)Mean.Count)
             throw new ArgumentOutOfRangeException(nameof(feature), $"feature {feature} is outside [0, {Mean.Count}) (or the scaler is not fitted)");
-        double m = Mean[feature], sd = StandardDeviation[feature], s = sd > 0 ? sd : 1.0;
-        var one = new StandardScaler { Mean = [m], StandardDeviation = [sd] };
-        one.SetFitted([1.0 / s], [-m / s]);
-        return one;
+        return FromStatistics([Mean[feature]], [StandardDeviation[feature]]);
+    }
+
+    /// <summary>
+    /// A fitted scaler with the given per-feature means and population standard deviations (as a saved model stores
+    /// them), scaling exactly as <see cref="FeatureScaler.Fit(NumericTable)"/> would have with those statistics: a zero
+    /// deviation only centers. Throws <see cref="ArgumentException"/> for mismatched lengths, no features, or a mean or
+    /// deviation that is not finite (or a negative deviation).
+    /// </summary>
+    public static StandardScaler FromStatistics(IReadOnlyList<double> mean, IReadOnlyList<double> standardDeviation)
+    {
+        ArgumentNullException.ThrowIfNull(mean);
+        ArgumentNullException.ThrowIfNull(standardDeviation);
+        if (mean.Count == 0 || mean.Count != standardDeviation.Count)
+            throw new ArgumentException($"{mean.Count} means and {standardDeviation.Count} standard deviations: one of each per feature is needed");
+        var scale = new double[mean.Count];
+        var shift = new double[mean.Count];
+        for (int c = 0; c < mean.Count; c++)
+        {
+            double m = mean[c], sd = standardDeviation[c];
+            if (!double.IsFinite(m) || !double.IsFinite(sd) || sd < 0)
+                throw new ArgumentException($"feature {c}: mean {m} and standard deviation {sd} are not a finite mean and a non-negative finite deviation");
+            double s = sd > 0 ? sd : 1.0;
+            (scale[c], shift[c]) = (1.0 / s, -m / s);
+        }
+        var scaler = new StandardScaler { Mean = [.. mean], StandardDeviation = [.. standardDeviation] };
+        scaler.SetFitted(scale, shift);
+        return scaler;
     }
 
     /// <inheritdoc/>

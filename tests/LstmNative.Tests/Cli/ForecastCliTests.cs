@@ -245,4 +245,49 @@ public class ForecastCliTests
         AssertOneLineError(cli, cli.Run(["forecast", "--device", "cuda", .. Tiny, "-o", cli.PathOf("out")]), "--device cuda: no usable GPU");
         Assert.That(Directory.Exists(cli.PathOf("out")), Is.False, "nothing is created before the device is settled");
     }
+
+    [Test]
+    public void PredictForecastsTheRowsAfterTheCsvWithTheSavedModel()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 400);
+        var run = cli.Run(["forecast", "--csv", csv, "--target", "load", "--features", "all", .. Tiny, "--baselines", "naive", "-o", cli.PathOf("out")]);
+        Assert.That(run.Exit, Is.Zero, run.Err);
+        string model = cli.PathOf(Path.Combine("out", "model.safetensors")), output = cli.PathOf("next.csv");
+        var (exit, stdout, err) = cli.Run("predict", "--model", model, "--csv", csv, "-o", output);
+        Assert.That(exit, Is.Zero, err);
+        Assert.That(stdout, Does.Contain("forecast load for the 6 rows after the last").And.Contain("wrote"));
+        var lines = File.ReadAllLines(output);
+        Assert.That(lines[0], Is.EqualTo("lead,load"));
+        Assert.That(lines.Skip(1).Select(l => int.Parse(l.Split(',')[0], CultureInfo.InvariantCulture)), Is.EqualTo(Enumerable.Range(1, 6)));
+        foreach (string line in lines.Skip(1))
+        {
+            double v = double.Parse(line.Split(',')[1], CultureInfo.InvariantCulture);
+            Assert.That(v, Is.InRange(80.0, 120.0), "in the data's units (the series swings 90-110)");
+        }
+        // The same call again gives the same file (nothing random at forecast time).
+        string first = File.ReadAllText(output);
+        Assert.That(cli.Run("predict", "--model", model, "--csv", csv, "-o", output).Exit, Is.Zero);
+        Assert.That(File.ReadAllText(output), Is.EqualTo(first));
+    }
+
+    [Test]
+    public void PredictRefusesWhatItCannotUseInOneLine()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 400);
+        AssertOneLineError(cli, cli.Run("predict", "--model", cli.PathOf("none.safetensors"), "--csv", csv), "no model at", "run 'lstmnative forecast' first");
+        Assert.That(cli.Run(["forecast", "--csv", csv, "--target", "load", "--features", "all", .. Tiny, "--baselines", "naive", "-o", cli.PathOf("model")]).Exit, Is.Zero);
+        string model = cli.PathOf(Path.Combine("model", "model.safetensors"));
+        long size = new FileInfo(model).Length;
+        AssertOneLineError(cli, cli.Run("predict", "--model", model, "--csv", csv, "-o", model), "would destroy it");
+        Assert.That(new FileInfo(model).Length, Is.EqualTo(size), "the model is untouched");
+        string shortCsv = cli.PathOf("short.csv");
+        File.WriteAllLines(shortCsv, File.ReadAllLines(csv).Take(11));
+        AssertOneLineError(cli, cli.Run("predict", "--model", model, "--csv", shortCsv, "-o", cli.PathOf("p.csv")), "10 rows", "last 24");
+        string other = WriteCsv(cli, 400, header: "date,load,humidity"); // replaces data.csv
+        AssertOneLineError(cli, cli.Run("predict", "--model", model, "--csv", other, "-o", cli.PathOf("p.csv")), "'temp'");
+        AssertOneLineError(cli, cli.Run("predict", "--model", csv, "--csv", csv, "-o", cli.PathOf("p.csv")));
+        Assert.That(File.Exists(cli.PathOf("p.csv")), Is.False, "no forecast file from a failed call");
+    }
 }

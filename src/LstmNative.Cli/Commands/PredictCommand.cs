@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using LstmNative.Formats;
+using LstmNative.Forecasting;
+using LstmNative.Training.Data;
+
+namespace LstmNative.Cli.Commands;
+
+/// <summary>
+/// <c>lstmnative predict [--model forecast-output/model.safetensors] [--csv FILE] [-o forecast.csv]</c>: forecasts the
+/// rows after the end of a series with the model a <c>forecast</c> run saved, standardized with that run's training
+/// statistics, and writes the forecast (and a quantile forecaster's band) as CSV in the data's units.
+/// </summary>
+internal static class PredictCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var model = new Option<FileInfo>("--model", "-m")
+        {
+            Description = "the checkpoint a forecast run wrote",
+            DefaultValueFactory = _ => new FileInfo(Path.Combine("forecast-output", ForecastPipeline.ModelFile)),
+        };
+        var csv = new Option<FileInfo>("--csv")
+        {
+            Description = "CSV with a header row holding the model's columns; the forecast follows its last row (default: the built-in synthetic load)",
+        };
+        var output = new Option<FileInfo>("--output", "-o")
+        {
+            Description = "CSV to write: a lead column (1 = the row after the last), then each forecast column and its quantiles",
+            DefaultValueFactory = _ => new FileInfo("forecast.csv"),
+        };
+        var command = new Command("predict", "forecast the rows after a series' end with a model saved by forecast") { model, csv, output };
+        command.SetAction(parse =>
+        {
+            string modelPath = parse.GetValue(model)!.FullName, outPath = parse.GetValue(output)!.FullName;
+            string? csvPath = parse.GetValue(csv)?.FullName;
+            CommonOptions.RefuseOverwrite(outPath, "--output", modelPath, "the model");
+            if (csvPath is not null)
+                CommonOptions.RefuseOverwrite(outPath, "--output", csvPath, "the input --csv");
+            if (!File.Exists(modelPath))
+                throw new CliException($"no model at {modelPath}: run 'lstmnative forecast' first, or name one with --model");
+            var saved = ForecasterCheckpoint.Open(modelPath);
+            NumericTable history;
+            string source;
+            if (csvPath is null)
+            {
+                history = SyntheticLoadSeries.Generate();
+                source = "built-in synthetic load";
+            }
+            else
+            {
+                if (!File.Exists(csvPath))
+                    throw new FileNotFoundException($"CSV file not found: {csvPath}", csvPath);
+                // Loads exactly the model's columns (the loader names a missing or non-numeric one with its row).
+                history = CsvLoader.Load(csvPath, saved.Columns);
+                source = Path.GetFileName(csvPath);
+            }
+            var forecast = saved.Forecast(history, source);
+            AtomicFile.Write(outPath, stream => stream.Write(Encoding.UTF8.GetBytes(ToCsv(forecast))));
+            stdout.WriteLine($"{source}: {history.RowCount} rows; forecast {string.Join(", ", forecast.Columns)} for the {forecast.Horizon} rows " +
+                $"after the last, from its last {saved.Window} rows ({Path.GetFileName(modelPath)})");
+            foreach (int lead in Leads(forecast.Horizon))
+                stdout.WriteLine($"  +{lead,-4} " + string.Join("  ", forecast.Columns.Select((c, k) =>
+                    $"{c} {forecast[lead, k].ToString("G6", CultureInfo.InvariantCulture)}")));
+            stdout.WriteLine($"wrote {outPath}");
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>The forecast as CSV: <c>lead</c>, then per column its point forecast and, from quantile heads, <c>column_qNN</c> per level.</summary>
+    internal static string ToCsv(FutureForecast forecast)
+    {
+        var text = new StringBuilder("lead");
+        int q = forecast.Levels?.Count ?? 0, columns = forecast.Columns.Count;
+        foreach (string column in forecast.Columns)
+        {
+            text.Append(',').Append(Quoted(column));
+            for (int j = 0; j < q; j++)
+                text.Append(',').Append(Quoted($"{column}_q{(forecast.Levels![j] * 100).ToString("0.###", CultureInfo.InvariantCulture)}"));
+        }
+        text.Append('\n');
+        for (int lead = 1; lead <= forecast.Horizon; lead++)
+        {
+            text.Append(lead.ToString(CultureInfo.InvariantCulture));
+            for (int k = 0; k < columns; k++)
+            {
+                text.Append(',').Append(forecast[lead, k].ToString("R", CultureInfo.InvariantCulture));
+                for (int j = 0; j < q; j++)
+                    text.Append(',').Append(forecast.Quantiles![((lead - 1) * columns + k) * q + j].ToString("R", CultureInfo.InvariantCulture));
+            }
+            text.Append('\n');
+        }
+        return text.ToString();
+    }
+
+    // Column names come from the user's file: quoted when they hold a comma, quote or line break.
+    private static string Quoted(string name) =>
+        name.IndexOfAny([',', '"', '\n', '\r']) < 0 ? name : $"\"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+
+    // The console shows the first three lead steps and the last.
+    private static IEnumerable<int> Leads(int horizon) => Enumerable.Range(1, Math.Min(3, horizon)).Concat(horizon > 3 ? [horizon] : []);
+}

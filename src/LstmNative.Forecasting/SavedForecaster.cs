@@ -1,0 +1,133 @@
+using LstmNative.Training;
+using LstmNative.Training.Data;
+
+namespace LstmNative.Forecasting;
+
+/// <summary>
+/// A finished forecasting run's model, ready to forecast what comes after new data: the columns it reads, the training
+/// split's standardization and the model, as <see cref="ForecasterCheckpoint.Open"/> reads them from
+/// <c>model.safetensors</c>. The forecast is the one the run scored on its test windows, from the last
+/// <see cref="Window"/> rows of the history given, in the data's units.
+/// </summary>
+public sealed class SavedForecaster
+{
+    private readonly StandardScaler _scaler;
+
+    internal SavedForecaster(LstmForecaster<float> model, IReadOnlyList<string> columns, StandardScaler scaler, bool channelIndependent)
+    {
+        Model = model;
+        Columns = columns;
+        _scaler = scaler;
+        ChannelIndependent = channelIndependent;
+        ForecastColumns = channelIndependent ? columns : [columns[model.Shape.TargetFeature]];
+    }
+
+    /// <summary>The model (in evaluation mode).</summary>
+    public LstmForecaster<float> Model { get; }
+
+    /// <summary>The columns the history must hold, by name (any order, other columns ignored).</summary>
+    public IReadOnlyList<string> Columns { get; }
+
+    /// <summary>The columns forecast: the target, or with <see cref="ChannelIndependent"/> every column.</summary>
+    public IReadOnlyList<string> ForecastColumns { get; }
+
+    /// <summary>
+    /// Whether the run forecast every column with one shared univariate model (<c>--targets all</c>): each column's
+    /// forecast then sees that column's history alone.
+    /// </summary>
+    public bool ChannelIndependent { get; }
+
+    /// <summary>Rows of history each forecast reads.</summary>
+    public int Window => Model.Shape.Window;
+
+    /// <summary>Rows forecast.</summary>
+    public int Horizon => Model.Shape.Horizon;
+
+    /// <summary>
+    /// Forecasts the <see cref="Horizon"/> rows after the last row of <paramref name="history"/> from its last
+    /// <see cref="Window"/> rows, standardized with the training split's statistics and scaled back. Throws
+    /// <see cref="DataFormatException"/> when a column is missing, the history is shorter than the window, or a value
+    /// the forecast reads is not finite.
+    /// </summary>
+    public FutureForecast Forecast(NumericTable history, string source = "the history")
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        int w = Window, rows = history.RowCount;
+        if (rows < w)
+            throw new DataFormatException($"{source} has {rows} rows; the model reads the last {w}");
+        var index = Columns.Select(c => history.Columns.Contains(c) ? history.ColumnIndex(c)
+            : throw new DataFormatException(source, 0, c, $"no such column; the model reads {string.Join(", ", Columns)}")).ToArray();
+        // Standardized windows: one of every column (features innermost), or one per column when channel-independent.
+        var window = new double[w * Columns.Count];
+        for (int c = 0; c < Columns.Count; c++)
+        {
+            var values = new double[w];
+            for (int r = 0; r < w; r++)
+            {
+                double v = history[rows - w + r, index[c]];
+                if (!double.IsFinite(v))
+                    throw new DataFormatException(source, rows - w + r + 1, Columns[c], $"{v} in the last {w} rows, which the forecast reads");
+                values[r] = v;
+            }
+            _scaler.TransformFeature(values, c);
+            int at = ChannelIndependent ? c * w : c, stride = ChannelIndependent ? 1 : Columns.Count;
+            for (int r = 0; r < w; r++)
+                window[at + r * stride] = values[r];
+        }
+        int batch = ChannelIndependent ? Columns.Count : 1, features = Model.Shape.Features;
+        var x = new Tensor<float>(batch, w, features);
+        for (int i = 0; i < window.Length; i++)
+            x.Data[i] = (float)window[i];
+        var y = Model.Forward(x);
+        return Unscaled(y.Data);
+    }
+
+    // The model's outputs [batch, horizon · levels] back in data units, as [horizon, columns] (and levels innermost).
+    private FutureForecast Unscaled(float[] outputs)
+    {
+        var shape = Model.Shape;
+        int h = shape.Horizon, q = shape.OutputsPerStep, columns = ForecastColumns.Count;
+        var values = new double[h * columns];
+        double[]? quantiles = shape.Quantiles is null ? null : new double[h * columns * q];
+        for (int k = 0; k < columns; k++)
+        {
+            int feature = ChannelIndependent ? k : shape.TargetFeature;
+            var raw = new double[h * q];
+            for (int i = 0; i < raw.Length; i++)
+                raw[i] = outputs[k * h * q + i];
+            double[] point = raw;
+            if (shape.Quantiles is { } levels)
+            {
+                // Quantile heads, sorted where they cross (as the run scored them); the median head is the point forecast.
+                var sorted = new QuantileForecasts(levels, raw, h);
+                point = sorted.PointForecast();
+                for (int j = 0; j < q; j++)
+                {
+                    var level = sorted.Level(j);
+                    _scaler.InverseTransformFeature(level, feature);
+                    for (int l = 0; l < h; l++)
+                        quantiles![(l * columns + k) * q + j] = level[l];
+                }
+            }
+            _scaler.InverseTransformFeature(point, feature);
+            for (int l = 0; l < h; l++)
+                values[l * columns + k] = point[l];
+        }
+        return new FutureForecast(ForecastColumns, h, values, shape.Quantiles, quantiles);
+    }
+}
+
+/// <summary>
+/// A forecast of the rows after a history: <see cref="Values"/> <c>[horizon, columns]</c> row-major in the data's units
+/// and, from quantile heads, <see cref="Quantiles"/> <c>[horizon, columns, levels]</c>.
+/// </summary>
+/// <param name="Columns">The columns forecast.</param>
+/// <param name="Horizon">Rows forecast; lead step 1 is the row after the history's last.</param>
+/// <param name="Values">The point forecasts.</param>
+/// <param name="Levels">The quantile levels, or null for a point forecaster.</param>
+/// <param name="Quantiles">The quantile forecasts, or null.</param>
+public sealed record FutureForecast(IReadOnlyList<string> Columns, int Horizon, double[] Values, IReadOnlyList<double>? Levels, double[]? Quantiles)
+{
+    /// <summary>The point forecast of column <paramref name="column"/> at lead step <paramref name="lead"/> (1-based).</summary>
+    public double this[int lead, int column] => Values[(lead - 1) * Columns.Count + column];
+}
