@@ -38,13 +38,61 @@ public static class ForecastDataSource
         return NumericColumns(path);
     }
 
-    private static List<string> NumericColumns(string path)
+    /// <summary>
+    /// The times of the <paramref name="count"/> rows after the file's last, when it has a timestamp column (the first
+    /// whose first cell parses as a date and not as a number) and its last two rows are spaced by a positive step:
+    /// that step repeated, formatted <c>yyyy-MM-dd HH:mm:ss</c>. Null otherwise (no such column, unparsable or
+    /// unordered last rows) — the caller then numbers the rows instead.
+    /// </summary>
+    public static string[]? FollowingTimestamps(string path, int count)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
         using var reader = new StreamReader(path);
-        CsvDataReader created;
+        using var csv = OpenCsv(reader, path);
+        int column = -1;
+        DateTime previous = default, last = default;
+        int rows = 0;
+        while (csv.Read())
+        {
+            if (column < 0)
+            {
+                for (int c = 0; c < csv.RowFieldCount && column < 0; c++)
+                    if (ParsesAsTimestamp(csv.GetString(c)))
+                        column = c;
+                if (column < 0)
+                    return null;
+            }
+            if (column >= csv.RowFieldCount || !DateTime.TryParse(csv.GetString(column).Trim(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
+                return null;
+            (previous, last) = (last, time);
+            rows++;
+        }
+        var step = last - previous;
+        if (rows < 2 || step <= TimeSpan.Zero)
+            return null;
         try
         {
-            created = CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = true });
+            return [.. Enumerable.Range(1, count).Select(k => (last + k * step).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture))];
+        }
+        catch (Exception e) when (e is ArgumentOutOfRangeException or OverflowException)
+        {
+            return null; // past the last representable date
+        }
+    }
+
+    private static bool ParsesAsTimestamp(string cell)
+    {
+        cell = cell.Trim();
+        return !double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+               && DateTime.TryParse(cell, CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+    }
+
+    private static CsvDataReader OpenCsv(StreamReader reader, string path)
+    {
+        try
+        {
+            return CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = true });
         }
         catch (CsvMissingHeadersException ex)
         {
@@ -54,17 +102,19 @@ public static class ForecastDataSource
         {
             throw new DataFormatException(Path.GetFileName(path), 0, null, $"malformed CSV: {ex.Message}", ex);
         }
-        using var csv = created;
+    }
+
+    private static List<string> NumericColumns(string path)
+    {
+        using var reader = new StreamReader(path);
+        using var csv = OpenCsv(reader, path);
         var names = Enumerable.Range(0, csv.FieldCount).Select(csv.GetName).ToList();
         if (!csv.Read())
             return names;
         var keep = new List<string>();
         for (int c = 0; c < names.Count; c++)
         {
-            string cell = c < csv.RowFieldCount ? csv.GetString(c).Trim() : "";
-            bool number = double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
-            bool timestamp = !number && DateTime.TryParse(cell, CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
-            if (!timestamp)
+            if (!(c < csv.RowFieldCount && ParsesAsTimestamp(csv.GetString(c))))
                 keep.Add(names[c]);
         }
         return keep;

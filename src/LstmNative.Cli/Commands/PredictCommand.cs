@@ -27,7 +27,7 @@ internal static class PredictCommand
         };
         var output = new Option<FileInfo>("--output", "-o")
         {
-            Description = "CSV to write: a lead column (1 = the row after the last), then each forecast column and its quantiles",
+            Description = "CSV to write: lead (1 = the row after the last), the row's time when the CSV has a timestamp column (its last step repeated), then each forecast column and its quantiles",
             DefaultValueFactory = _ => new FileInfo("forecast.csv"),
         };
         var command = new Command("predict", "forecast the rows after a series' end with a model saved by forecast") { model, csv, output };
@@ -57,11 +57,12 @@ internal static class PredictCommand
                 source = Path.GetFileName(csvPath);
             }
             var forecast = saved.Forecast(history, source);
-            AtomicFile.Write(outPath, stream => stream.Write(Encoding.UTF8.GetBytes(ToCsv(forecast))));
+            var times = csvPath is null ? null : ForecastDataSource.FollowingTimestamps(csvPath, forecast.Horizon);
+            AtomicFile.Write(outPath, stream => stream.Write(Encoding.UTF8.GetBytes(ToCsv(forecast, times))));
             stdout.WriteLine($"{source}: {history.RowCount} rows; forecast {string.Join(", ", forecast.Columns)} for the {forecast.Horizon} rows " +
                 $"after the last, from its last {saved.Window} rows ({Path.GetFileName(modelPath)})");
             foreach (int lead in Leads(forecast.Horizon))
-                stdout.WriteLine($"  +{lead,-4} " + string.Join("  ", forecast.Columns.Select((c, k) =>
+                stdout.WriteLine($"  +{lead,-4} {(times is null ? "" : times[lead - 1] + "  ")}" + string.Join("  ", forecast.Columns.Select((c, k) =>
                     $"{c} {forecast[lead, k].ToString("G6", CultureInfo.InvariantCulture)}")));
             stdout.WriteLine($"wrote {outPath}");
             return CliApp.Ok;
@@ -69,10 +70,13 @@ internal static class PredictCommand
         return command;
     }
 
-    /// <summary>The forecast as CSV: <c>lead</c>, then per column its point forecast and, from quantile heads, <c>column_qNN</c> per level.</summary>
-    internal static string ToCsv(FutureForecast forecast)
+    /// <summary>
+    /// The forecast as CSV: <c>lead</c>, the row's time when <paramref name="times"/> gives it, then per column its point
+    /// forecast and, from quantile heads, <c>column_qNN</c> per level.
+    /// </summary>
+    internal static string ToCsv(FutureForecast forecast, IReadOnlyList<string>? times = null)
     {
-        var text = new StringBuilder("lead");
+        var text = new StringBuilder(times is null ? "lead" : "lead,time");
         int q = forecast.Levels?.Count ?? 0, columns = forecast.Columns.Count;
         foreach (string column in forecast.Columns)
         {
@@ -84,6 +88,8 @@ internal static class PredictCommand
         for (int lead = 1; lead <= forecast.Horizon; lead++)
         {
             text.Append(lead.ToString(CultureInfo.InvariantCulture));
+            if (times is not null)
+                text.Append(',').Append(times[lead - 1]);
             for (int k = 0; k < columns; k++)
             {
                 text.Append(',').Append(forecast[lead, k].ToString("R", CultureInfo.InvariantCulture));

@@ -258,11 +258,13 @@ public class ForecastCliTests
         Assert.That(exit, Is.Zero, err);
         Assert.That(stdout, Does.Contain("forecast load for the 6 rows after the last").And.Contain("wrote"));
         var lines = File.ReadAllLines(output);
-        Assert.That(lines[0], Is.EqualTo("lead,load"));
+        Assert.That(lines[0], Is.EqualTo("lead,time,load"));
         Assert.That(lines.Skip(1).Select(l => int.Parse(l.Split(',')[0], CultureInfo.InvariantCulture)), Is.EqualTo(Enumerable.Range(1, 6)));
+        // The CSV's last row is 2020-01-01 16:00 (row 400, hour 400 % 24) after 15:00: the step is an hour.
+        Assert.That(lines.Skip(1).Select(l => l.Split(',')[1]), Is.EqualTo(Enumerable.Range(17, 6).Select(h => $"2020-01-01 {h}:00:00")));
         foreach (string line in lines.Skip(1))
         {
-            double v = double.Parse(line.Split(',')[1], CultureInfo.InvariantCulture);
+            double v = double.Parse(line.Split(',')[2], CultureInfo.InvariantCulture);
             Assert.That(v, Is.InRange(80.0, 120.0), "in the data's units (the series swings 90-110)");
         }
         // The same call again gives the same file (nothing random at forecast time).
