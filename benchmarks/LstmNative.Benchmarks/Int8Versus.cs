@@ -9,8 +9,7 @@ namespace LstmNative.Benchmarks;
 /// <summary>
 /// <c>int8vs ROUNDS [H ...]</c>: one LSTM layer, I = H, T = 100, B = 1, one thread, interleaved rounds; best wall time per
 /// run of: LstmNative fp32, int8 on the native VNNI kernel, int8 on the managed kernels, bf16 on the native vdpbf16ps
-/// kernel, bf16 on the managed (widening) kernels, fp32 with the native batch-1 kernel switched off, fp32 unfused (the input
-/// projection first, not inside the recurrence); ONNX Runtime fp32 LSTM and com.microsoft DynamicQuantizeLSTM (int8
+/// kernel, bf16 on the managed (widening) kernels, fp32 with the native batch-1 kernel switched off; ONNX Runtime fp32 LSTM and com.microsoft DynamicQuantizeLSTM (int8
 /// W/R [1, K, 4H], per-tensor scales, zero points 0). Also max |ΔY| vs fp32, and the bf16 ratios.
 /// </summary>
 internal static class Int8Versus
@@ -45,16 +44,14 @@ internal static class Int8Versus
                 var y = new float[steps * h];
                 names.Add(name);
                 outputs.Add(y);
-                // So are the fused forwards (batch 1, one worker) and the float32 batch-1 kernel: switch them for this engine's runs only.
+                        // So are the fused int8 forward (batch 1, one worker) and the float32 batch-1 kernel: switch them for this engine's runs only.
                 runs.Add(fp32Native && fused ? () => session.Run(x, steps, 1, y) : () =>
                 {
                     NativeCpu.EnableFp32(fp32Native);
                     LayerExecutor.FusedInt8Enabled = fused;
-                    LayerExecutor.FusedFp32Enabled = fused;
                     session.Run(x, steps, 1, y);
                     NativeCpu.EnableFp32(true);
                     LayerExecutor.FusedInt8Enabled = true;
-                    LayerExecutor.FusedFp32Enabled = true;
                 });
             }
             Ours("ours fp32", CpuPrecision.Fp32, true);
@@ -64,7 +61,6 @@ internal static class Int8Versus
             Ours("ours bf16 native", CpuPrecision.Bf16, true);
             Ours("ours bf16 managed", CpuPrecision.Bf16, false);
             Ours("ours fp32 managed", CpuPrecision.Fp32, true, fp32Native: false);
-            Ours("ours fp32 unfused", CpuPrecision.Fp32, true, fused: false);
             var so = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
             void Ort(string name, byte[] model)
             {
@@ -115,8 +111,7 @@ internal static class Int8Versus
             double Best(string name) => best[names.IndexOf(name)];
             double bf16 = Best("ours bf16 native");
             Console.WriteLine($"  H={h,4} bf16 native: {Best("ORT fp32 LSTM") / bf16:F2}x ORT fp32, {Best("ours fp32") / bf16:F2}x ours fp32, {Best("ours bf16 managed") / bf16:F2}x ours bf16 managed");
-            Console.WriteLine($"  H={h,4} fp32: ORT fp32 / ours {Best("ORT fp32 LSTM") / Best("ours fp32"):F2} (unfused: {Best("ORT fp32 LSTM") / Best("ours fp32 unfused"):F2}, " +
-                $"managed kernels: {Best("ORT fp32 LSTM") / Best("ours fp32 managed"):F2}); int8 native: ORT DynamicQuantizeLSTM / ours {Best("ORT DynamicQuantizeLSTM") / Best("ours int8 native"):F2}");
+            Console.WriteLine($"  H={h,4} fp32: ORT fp32 / ours {Best("ORT fp32 LSTM") / Best("ours fp32"):F2} (managed kernels: {Best("ORT fp32 LSTM") / Best("ours fp32 managed"):F2}); int8 native: ORT DynamicQuantizeLSTM / ours {Best("ORT DynamicQuantizeLSTM") / Best("ours int8 native"):F2}");
         }
     }
 }

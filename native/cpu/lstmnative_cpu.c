@@ -9,7 +9,6 @@
 // ABI 4: adds lstmn_qgemm_u8s8_static_avx512vnni (static int8: fixed, calibrated activation scale, saturating).
 // ABI 5: adds lstmn_quantize_side_rows_u8_avx512vnni and lstmn_qgemv_u8s8_fused_avx512vnni (batch 1: the input projection
 //        of later steps interleaved into the recurrent product's stream).
-// ABI 6: adds lstmn_sgemv_f32_fused_avx512 (batch 1, float32: the input projection of later steps in the R stream).
 #include <stdint.h>
 #include <string.h>
 #include <immintrin.h>
@@ -22,7 +21,7 @@
 
 enum { FEAT_AVX512 = 1, FEAT_VNNI = 2, FEAT_BF16 = 4, FEAT_AMX = 8 };
 
-API int lstmn_cpu_abi_version(void) { return 6; }
+API int lstmn_cpu_abi_version(void) { return 5; }
 
 static uint64_t xgetbv0(void)
 {
@@ -710,129 +709,5 @@ API F32512 int lstmn_sgemv_f32_avx512(int k, const float* a, long acs, const flo
                 fkernel1(ak, acs, bp, kc, c + (long)p * 32, acc);
         }
     }
-    return 0;
-}
-
-// ---- float32, batch 1, fused: the recurrent product with a slice of the input projection in its gaps ------------------
-// The batch-1 product above streams R from L2 or L3 and keeps the FMA units about half busy (H = 256: 10.7 us for 262 k
-// multiply-adds, half the core's 50 GMAC/s); the input projection of the whole sequence, run first as one GEMM, is a
-// quarter to a third of a T = 100 run and pure FMA work. Here, as in the int8 fused product, one loop does both: while
-// it streams a pair of R's panels for h, every other iteration also multiplies one k of a W panel by up to SIDE rows of
-// later steps' x (one W load of 32 floats for SIDE rows, so W is read once per SIDE steps). R's arithmetic and order are
-// lstmn_sgemv_f32_avx512's (bit for bit). Each side element is one FMA chain in ascending k, restarted every kxBlock k
-// and added to what the earlier blocks left, i.e. exactly what the managed 3-6-row kernels compute with K blocks of
-// kxBlock (Sgemm.KC); checked at load against a scalar model of that order, bit for bit.
-
-// Side rows' x of one block, interleaved: k-th value of row r at xs[k*SIDE + r] (rows past `rows` are never stored).
-F32512 static inline void fside_k(const float* wb, const float* xb, __m512* lo, __m512* hi)
-{
-    __m512 w0 = _mm512_load_ps(wb), w1 = _mm512_load_ps(wb + 16);
-#pragma clang loop unroll(full)
-    for (int r = 0; r < SIDE; r++)
-    {
-        __m512 x = _mm512_set1_ps(xb[r]);
-        lo[r] = _mm512_fmadd_ps(w0, x, lo[r]);
-        hi[r] = _mm512_fmadd_ps(w1, x, hi[r]);
-    }
-}
-
-// c[0, 32*count) (+)= h x R panels [0, count) (lstmn_sgemv_f32_avx512 with p0 = 0, K blocks of kBlock), and side rows
-// r in [0, rows) (rows <= SIDE; x interleaved at xs, see fside_k) x W panels [q0, q0 + qcount) of kx rows written (not
-// accumulated) at cx + r*ldcx + q*32 (ldcx may be negative), in K blocks of kxBlock. Panels 64-byte aligned. Returns 0,
-// -1 for a block size < 1, -3 for rows outside [0, SIDE].
-API F32512 int lstmn_sgemv_f32_fused_avx512(int k, const float* h, const float* panels, long panelFloats, int count,
-    float* c, int accumulate, int kBlock, int kx, const float* xs, int rows, const float* wPanels, long wPanelFloats,
-    int q0, int qcount, int kxBlock, float* cx, long ldcx)
-{
-    if (kBlock < 1 || kxBlock < 1)
-        return -1;
-    if (rows < 0 || rows > SIDE)
-        return -3;
-    __m512 lo[SIDE], hi[SIDE];
-#pragma clang loop unroll(full)
-    for (int r = 0; r < SIDE; r++) { lo[r] = _mm512_setzero_ps(); hi[r] = lo[r]; }
-    int side = rows > 0 && qcount > 0 && kx > 0, wp = q0, jk = 0;
-    const float* wb = wPanels + (long)wp * wPanelFloats;
-#define FSIDE_STEP()                                                                                                     \
-    do {                                                                                                                 \
-        fside_k(wb, xs + (long)jk * SIDE, lo, hi);                                                                       \
-        wb += 32;                                                                                                        \
-        if (++jk == kx || jk % kxBlock == 0)                                                                             \
-        {                                                                                                                \
-            int later = jk > kxBlock; /* a K block after the first adds to what the earlier ones stored */               \
-            /* fully unrolled, constant indices: the accumulators stay in registers */                                   \
-            _Pragma("clang loop unroll(full)")                                                                           \
-            for (int r = 0; r < SIDE; r++)                                                                               \
-                if (r < rows)                                                                                            \
-                {                                                                                                        \
-                    float* cr = cx + r * ldcx + (long)wp * 32;                                                           \
-                    putv(cr, lo[r], later);                                                                              \
-                    putv(cr + 16, hi[r], later);                                                                         \
-                }                                                                                                        \
-            _Pragma("clang loop unroll(full)")                                                                           \
-            for (int r = 0; r < SIDE; r++) { lo[r] = _mm512_setzero_ps(); hi[r] = lo[r]; }                              \
-            if (jk == kx)                                                                                                \
-            {                                                                                                            \
-                jk = 0;                                                                                                  \
-                if (++wp == q0 + qcount) side = 0;                                                                       \
-                else wb = wPanels + (long)wp * wPanelFloats;                                                             \
-            }                                                                                                            \
-        }                                                                                                                \
-    } while (0)
-    if (k <= 0)
-    {
-        if (!accumulate && count > 0)
-            memset(c, 0, (size_t)count * 32 * sizeof(float));
-    }
-    for (int k0 = 0; k0 < k; k0 += kBlock)
-    {
-        int kc = k - k0 < kBlock ? k - k0 : kBlock;
-        int acc = accumulate || k0 > 0;
-        const float* ak = h + k0;
-        int p = 0;
-        for (; p + 1 < count; p += 2)
-        {
-            // fkernel1x2 with the side steps in its loop (same chains, same order)
-            const float* a = ak;
-            const float* b = panels + (long)p * panelFloats + (long)k0 * 32;
-            const float* b2 = b + panelFloats;
-            __m512 s0 = _mm512_setzero_ps(), s1 = s0, t0 = s0, t1 = s0, u0 = s0, u1 = s0, v0 = s0, v1 = s0;
-            int kk = 0;
-            for (; kk + 2 <= kc; kk += 2)
-            {
-                __m512 x = _mm512_set1_ps(a[0]);
-                s0 = _mm512_fmadd_ps(x, _mm512_load_ps(b), s0);
-                s1 = _mm512_fmadd_ps(x, _mm512_load_ps(b + 16), s1);
-                t0 = _mm512_fmadd_ps(x, _mm512_load_ps(b2), t0);
-                t1 = _mm512_fmadd_ps(x, _mm512_load_ps(b2 + 16), t1);
-                x = _mm512_set1_ps(a[1]);
-                u0 = _mm512_fmadd_ps(x, _mm512_load_ps(b + 32), u0);
-                u1 = _mm512_fmadd_ps(x, _mm512_load_ps(b + 48), u1);
-                v0 = _mm512_fmadd_ps(x, _mm512_load_ps(b2 + 32), v0);
-                v1 = _mm512_fmadd_ps(x, _mm512_load_ps(b2 + 48), v1);
-                a += 2; b += 64; b2 += 64;
-                if (side && (kk & 2) == 0)
-                    FSIDE_STEP();
-            }
-            if (kk < kc)
-            {
-                __m512 x = _mm512_set1_ps(a[0]);
-                s0 = _mm512_fmadd_ps(x, _mm512_load_ps(b), s0);
-                s1 = _mm512_fmadd_ps(x, _mm512_load_ps(b + 16), s1);
-                t0 = _mm512_fmadd_ps(x, _mm512_load_ps(b2), t0);
-                t1 = _mm512_fmadd_ps(x, _mm512_load_ps(b2 + 16), t1);
-            }
-            float* cp = c + (long)p * 32;
-            putv(cp, _mm512_add_ps(s0, u0), acc);
-            putv(cp + 16, _mm512_add_ps(s1, u1), acc);
-            putv(cp + 32, _mm512_add_ps(t0, v0), acc);
-            putv(cp + 48, _mm512_add_ps(t1, v1), acc);
-        }
-        if (p < count) // a lone last panel, as lstmn_sgemv_f32_avx512 runs it
-            fkernel1(ak, 1, panels + (long)p * panelFloats + (long)k0 * 32, kc, c + (long)p * 32, acc);
-    }
-    while (side) // what the stream did not cover (W longer than R, or few R panels)
-        FSIDE_STEP();
-#undef FSIDE_STEP
     return 0;
 }

@@ -3,52 +3,37 @@ using LstmNative.Cpu.Kernels;
 
 namespace LstmNative.Cpu;
 
-// Int8 or float32 at batch 1 on one worker (LSTM and GRU): the input projection runs inside the recurrence. At batch 1
-// each step streams R from L2 or L3 and leaves the VNNI or FMA units about half idle, while the input projection, run
-// first as one GEMM, is pure arithmetic on W (a quarter to a third of a run). Here x is laid out once for the side rows
-// (quantized for int8, interleaved for float32), the first block of FusedRows steps is projected as before, and while
-// the walk steps through block b the native fused product projects block b + 1: step i of the block takes W's panels
-// [i·P/8, (i+1)·P/8) for block b + 1's rows, in the gaps of R's stream (NativeCpu.RunInt8Fused, RunFp32Fused). Block
-// b + 1's rows are complete when its first step needs them. Int8: the sums are exact int32 and the epilogues the plain
-// product's, so Y is bit for bit the unfused forward's (tested). Float32: the recurrent product is bit for bit the
-// plain one and each projected row is summed as the plain GEMM's 3-6-row kernels sum theirs (NativeCpu.ReferenceSideRow),
-// so Y equals the unfused forward's to float32 rounding (tested against it and the reference engine).
+// Int8 at batch 1 on one worker (LSTM and GRU): the input projection runs inside the recurrence. At batch 1 each step streams R from
+// L3 and leaves the VNNI unit about half idle, while the input projection, run first as one GEMM, is pure VNNI work on
+// W (a quarter of a run at H = 1024). Here x is quantized once, the first block of FusedRows steps is projected as
+// before, and while the walk steps through block b the native fused product projects block b + 1: step i of the block
+// takes W's panels [i·P/8, (i+1)·P/8) for block b + 1's rows, in the gaps of R's stream (NativeCpu.RunInt8Fused). Block
+// b + 1's rows are complete when its first step needs them. The sums are exact int32 and the epilogues the plain
+// product's, so Y is bit for bit the unfused forward's (tested).
 internal sealed unsafe partial class LayerExecutor
 {
     /// <summary>Whether the fused int8 forward may run (tests switch it off to compare with the unfused one).</summary>
     internal static bool FusedInt8Enabled { get; set; } = true;
 
-    /// <summary>Whether the fused float32 forward may run (tests and benchmarks switch it off to compare).</summary>
-    internal static bool FusedFp32Enabled { get; set; } = true;
-
     /// <summary>Walks run by the fused forward so far (tests check that their calls took it).</summary>
     internal static long FusedWalks;
 
-    private AlignedBuffer[]? _xq;      // int8, per gate group: quantized x rows of the walk, by step, in interleaved blocks of FusedRows
+    private AlignedBuffer[]? _xq;      // per gate group: quantized x rows of the walk, by step, in interleaved blocks of FusedRows
     private AlignedBuffer[]? _xqScale; // their scales, by step
-    private AlignedBuffer? _xs;        // float32: x rows of the walk, by step, interleaved in blocks of FusedRows (NativeCpu.InterleaveSideRows)
-    private bool _fused, _fusedFp32;
+    private bool _fused;
 
     /// <summary>
-    /// Chooses the fused forward for this call: LSTM or GRU with int8 quads, or float32 panels of 32 columns (512-bit
-    /// kernels), for every W and R, batch 1, one worker, inference.
+    /// Chooses the fused forward for this call: LSTM or GRU with int8 quads for every W and R, batch 1, one worker,
+    /// inference.
     /// </summary>
     private void PlanFused(int workers, int batch)
     {
         var groups = _plan.Directions[0].Groups;
-        bool eligible = !_backward && !Trace && batch == 1 && workers == 1 && !_claimed && !_parallelDirections && !_batchSplit;
-        bool int8 = eligible && FusedInt8Enabled && NativeCpu.Int8Fused;
-        bool fp32 = eligible && FusedFp32Enabled && NativeCpu.Fp32Fused && _plan.Width == KernelWidth.Vector512;
+        _fused = FusedInt8Enabled && !_backward && !Trace && batch == 1 && workers == 1 && !_claimed && !_parallelDirections && !_batchSplit
+                 && NativeCpu.Int8Fused;
         foreach (var g in groups) // a loop, not LINQ: this runs on every call, which allocates nothing
-        {
-            int8 &= g.InputForward.IsInt8Quads && g.RecurrentForward.IsInt8Quads;
-            fp32 &= IsFp32Panels(g.InputForward) && IsFp32Panels(g.RecurrentForward);
-        }
-        _fused = int8 || fp32;
-        _fusedFp32 = fp32;
-        if (fp32 && _xs is null)
-            _xs = new AlignedBuffer((MaxSteps + NativeCpu.FusedRows - 1) / NativeCpu.FusedRows * NativeCpu.FusedBlockFloats(_plan.Input));
-        if (int8 && _xq is null)
+            _fused &= g.InputForward.IsInt8Quads && g.RecurrentForward.IsInt8Quads;
+        if (_fused && _xq is null)
         {
             // One quantized copy of x per gate group: each group's W carries its own (static) activation scale.
             long blocks = (MaxSteps + NativeCpu.FusedRows - 1) / NativeCpu.FusedRows;
@@ -62,9 +47,7 @@ internal sealed unsafe partial class LayerExecutor
         }
     }
 
-    private static bool IsFp32Panels(PackedMatrix m) => m.Precision == CpuPrecision.Fp32 && m.PanelWidth == 32;
-
-    /// <summary>Before direction d's walk: lay out its x rows for the side product and project the first block's steps with the plain product.</summary>
+    /// <summary>Before direction d's walk: quantize its x rows and project the first block's steps with the plain product.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private void FusedPrologue<TV>(int d, float* scratch) where TV : unmanaged, IVec<TV>
     {
@@ -76,25 +59,13 @@ internal sealed unsafe partial class LayerExecutor
         // In walk order: step s's x is row TimeOf(s), so a reversed walk reads x from its last valid row backwards.
         bool reverse = Reverse(d);
         var (t0, n) = FusedBlock(d, 0, length);
-        float* first = _x + (reverse ? (long)(length - 1) * _plan.Input : 0);
-        if (_fusedFp32) // one copy for every gate group: float32 rows need no per-matrix scale
-            NativeCpu.InterleaveSideRows(length, _plan.Input, first, reverse ? -_plan.Input : _plan.Input, _xs!.Pointer);
         for (int g = 0; g < groups.Length; g++)
         {
             var m = groups[g].InputForward;
-            int cols = groups[g].Columns;
-            float* pre = _dirs[d].Pre[g].Pointer + (long)t0 * cols;
-            if (_fusedFp32)
-            {
-                // The first block through the side product too: every row of the walk is then summed alike (and as the
-                // plain GEMM's 3-6-row kernels sum theirs), whichever block it falls in. Row r is step r: time t0 + r
-                // forward, t0 + n - 1 - r reversed.
-                NativeCpu.RunFp32Side(_plan.Input, _xs!.Pointer, n, m, 0, m.Panels, reverse ? pre + (long)(n - 1) * cols : pre, reverse ? -cols : cols);
-                continue;
-            }
-            NativeCpu.QuantizeSideRows(length, _plan.Input, first, reverse ? -_plan.Input : _plan.Input, (byte*)_xq![g].Pointer,
-                _xqScale![g].Pointer, m, scratch);
-            Sgemm.Run<TV>(n, _plan.Input, _x + (long)t0 * _plan.Input, _plan.Input, 1, m, 0, m.Panels, pre, cols, false, scratch);
+            NativeCpu.QuantizeSideRows(length, _plan.Input, _x + (reverse ? (long)(length - 1) * _plan.Input : 0), reverse ? -_plan.Input : _plan.Input,
+                (byte*)_xq![g].Pointer, _xqScale![g].Pointer, m, scratch);
+            Sgemm.Run<TV>(n, _plan.Input, _x + (long)t0 * _plan.Input, _plan.Input, 1, m, 0, m.Panels,
+                _dirs[d].Pre[g].Pointer + (long)t0 * groups[g].Columns, groups[g].Columns, false, scratch);
         }
     }
 
@@ -116,12 +87,6 @@ internal sealed unsafe partial class LayerExecutor
         bool reverse = Reverse(d);
         int cols = group.Columns;
         float* pre = _dirs[d].Pre[g].Pointer + (long)(reverse && n > 0 ? t0 + n - 1 : t0) * cols;
-        if (_fusedFp32)
-        {
-            NativeCpu.RunFp32Fused(_plan.Hidden, h, group.RecurrentForward, rec, _plan.Input, _xs!.Pointer + block * NativeCpu.FusedBlockFloats(_plan.Input),
-                n, group.InputForward, q0, qc, pre, reverse ? -cols : cols);
-            return;
-        }
         NativeCpu.RunInt8Fused(_plan.Hidden, h, group.RecurrentForward, rec, false, scratch,
             _plan.Input, (byte*)_xq![g].Pointer + (long)block * NativeCpu.FusedBlockBytes(_plan.Input),
             _xqScale![g].Pointer + (long)block * NativeCpu.FusedRows, n, group.InputForward, q0, qc, pre, reverse ? -cols : cols);

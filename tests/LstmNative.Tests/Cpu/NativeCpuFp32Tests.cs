@@ -106,8 +106,7 @@ public unsafe class NativeCpuFp32Tests
 
     /// <summary>
     /// Whole layers at batch 1 (where the recurrent product runs the native kernel): bit for bit the managed kernels'
-    /// result, one and two threads, and within float32 tolerance of the float64 reference. Odd sizes and H = 1. The fused
-    /// forward (one thread), which also sums the input projection natively, is off here: FusedFp32Tests checks it.
+    /// result, one and two threads, and within float32 tolerance of the float64 reference. Odd sizes and H = 1.
     /// </summary>
     [TestCase(RnnCellType.Lstm, 1, 1, 1)]
     [TestCase(RnnCellType.Lstm, 1, 33, 1)]
@@ -130,7 +129,6 @@ public unsafe class NativeCpuFp32Tests
         float[] Run(bool native)
         {
             NativeCpu.EnableFp32(native);
-            LayerExecutor.FusedFp32Enabled = false;
             try
             {
                 using var session = model.CreateSession(1, steps, threads);
@@ -147,7 +145,6 @@ public unsafe class NativeCpuFp32Tests
             finally
             {
                 NativeCpu.EnableFp32(true);
-                LayerExecutor.FusedFp32Enabled = true;
             }
         }
         var native = Run(true);

@@ -20,7 +20,7 @@ namespace LstmNative.Cpu.Kernels;
 public static unsafe partial class NativeCpu
 {
     private const string LibraryName = "lstmnative_cpu";
-    private const int AbiVersion = 6;
+    private const int AbiVersion = 5;
     private const int FeatAvx512 = 1, FeatVnni = 2, FeatBf16 = 4, FeatAmx = 8;
 
     private static readonly delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> QGemmVnni;
@@ -43,7 +43,6 @@ public static unsafe partial class NativeCpu
         Bf16Available = loaded.Bf16 != null;
         SideQuantizer = loaded.QuantizeSide;
         FusedGemv = loaded.Fused;
-        FusedGemvF32 = loaded.Fp32Fused;
         Trace.WriteLine("LstmNative native CPU kernels: " + Status);
         if (Environment.GetEnvironmentVariable("LSTMNATIVE_NATIVE_LOG") == "1")
             Console.Error.WriteLine("LstmNative native CPU kernels: " + Status);
@@ -96,11 +95,8 @@ public static unsafe partial class NativeCpu
         delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> bf16,
         delegate* unmanaged<int, float*, nint, float*, nint, int, int, float*, int, int, int> fp32 = null,
         delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int> int8Static = null,
-        LstmnQuantizeSideFn quantizeSide = null, LstmnFusedGemvFn fusedGemv = null, LstmnFusedGemvF32Fn fp32Fused = null)
+        LstmnQuantizeSideFn quantizeSide = null, LstmnFusedGemvFn fusedGemv = null)
     {
-        /// <summary>The fused batch-1 float32 product (null: off; it needs <see cref="Fp32"/>, whose recurrent loop it runs).</summary>
-        public LstmnFusedGemvF32Fn Fp32Fused { get; } = fp32Fused;
-
         /// <summary>The side-row quantizer of the fused batch-1 int8 product: set exactly when <see cref="Fused"/> is.</summary>
         public LstmnQuantizeSideFn QuantizeSide { get; } = quantizeSide;
 
@@ -201,10 +197,8 @@ public static unsafe partial class NativeCpu
             LstmnQuantizeSideFn quantizeSide = null;
             LstmnFusedGemvFn fusedGemv = null;
             string fusedText = int8 == null ? "" : "; " + LoadFused(handle, int8, int8Static, out quantizeSide, out fusedGemv);
-            LstmnFusedGemvF32Fn fp32Fused = null;
-            string fp32FusedText = fp32 == null ? "" : "; " + LoadFp32Fused(handle, out fp32Fused);
-            return new($"{int8Text}; {bf16Text}; {fp32Text}; CPU {cpu}; AMX kernels not built{fusedText}{fp32FusedText}", features, int8, bf16, fp32, int8Static,
-                quantizeSide, fusedGemv, fp32Fused);
+            return new($"{int8Text}; {bf16Text}; {fp32Text}; CPU {cpu}; AMX kernels not built{fusedText}", features, int8, bf16, fp32, int8Static,
+                quantizeSide, fusedGemv);
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException or BadImageFormatException)
         {
