@@ -117,6 +117,15 @@ try
         Console.Error.WriteLine("sample: the forecaster did not beat persistence");
         return 1;
     }
+    // The saved model forecasts the day after the series' end, in MW, from the raw series (as `lstmnative predict`).
+    var saved = ForecasterCheckpoint.Open(Path.Combine(dir, "forecast", ForecastPipeline.ModelFile));
+    var nextDay = saved.Forecast(series);
+    Console.WriteLine($"next day: {nextDay[1, 0]:F2} MW in the first hour, {nextDay[24, 0]:F2} MW in the last (last observed {series[series.RowCount - 1, series.ColumnIndex("load")]:F2})");
+    if (!nextDay.Values.All(double.IsFinite))
+    {
+        Console.Error.WriteLine("sample: the saved model's forecast is not finite");
+        return 1;
+    }
     Console.WriteLine("sample ok");
     return 0;
 }
