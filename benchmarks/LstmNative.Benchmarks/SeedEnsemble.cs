@@ -36,5 +36,5 @@ internal static class SeedEnsemble
     }
 
     private static void Print(string name, ForecastMetrics m) =>
-        Console.WriteLine(FormattableString.Invariant($"{name,-40} MSE {m.Mse:F4}  MAE {m.Mae:F4}  ({m.Windows} windows)"));
+        Console.WriteLine(FormattableString.Invariant($"{name,-40} MSE {m.Mse:F5}  MAE {m.Mae:F5}  ({m.Windows} windows)"));
 }
