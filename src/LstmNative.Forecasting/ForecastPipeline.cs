@@ -25,9 +25,11 @@ namespace LstmNative.Forecasting;
 /// <param name="LinearBaselines">Whether the linear baselines (least-squares AR, ridge AR, DLinear) are fitted; false keeps
 /// persistence and seasonal naive only. They do not depend on the seed, and on long windows over many channels their
 /// closed-form fits cost more than training the LSTM, so repeated runs (other seeds) may skip them.</param>
+/// <param name="InitFrom">A saved run's checkpoint to start training from instead of a random initialisation (same shape,
+/// same columns; scored as epoch 0 and kept unless an epoch beats it: <see cref="TrainingSettings.StartsFromWeights"/>), or null.</param>
 public sealed record ForecastJob(ForecasterShape Model, TrainingSettings Training, string OutputDirectory, string? ReportPath = null,
     int Season = 24, string Device = "cpu", string Unit = "", ForecastAcceleratorFactory? Accelerator = null, ArimaOrder? Arima = null,
-    bool LinearBaselines = true)
+    bool LinearBaselines = true, string? InitFrom = null)
 {
     /// <summary>The <see cref="Arima"/> value that asks for orders chosen by AIC.</summary>
     public static readonly ArimaOrder ArimaAuto = new(-1, -1, -1);
@@ -70,6 +72,10 @@ public static class ForecastPipeline
         shape.RequireMatches(data);
         shape.Validate();
         job.Training.Validate();
+        // A saved starting point is checked before any work, and training then scores it as epoch 0.
+        var start = job.InitFrom is { } initFrom ? LoadStart(shape, data, initFrom) : null;
+        var trainingSettings = start is null ? job.Training : job.Training with { StartsFromWeights = true };
+        trainingSettings.Validate();
         if (shape.Quantiles is not null && job.Accelerator is not null)
             throw new ArgumentException("quantile heads train on the CPU only (the GPU step computes MSE); run on the CPU");
         string outDir = PrepareOutput(job.OutputDirectory);
@@ -99,6 +105,8 @@ public static class ForecastPipeline
         var baselinePredictions = baselines.Select(b => Predict(b, data, scored)).ToArray();
 
         var model = new LstmForecaster<float>(shape, new Random(job.Training.Seed));
+        if (start is not null)
+            ModelSnapshot<float>.Capture(start).RestoreTo(model);
         string modelPath = Path.Combine(outDir, ModelFile);
         string partialPath = Path.Combine(outDir, PartialModelFile);
         TrainingResult training;
@@ -108,7 +116,7 @@ public static class ForecastPipeline
         string engineName;
         using (var accelerator = job.Accelerator?.Invoke(model, job.Training, Math.Max(job.Training.BatchSize, ForecastTrainer.PredictionBatch)))
         {
-            training = ForecastTrainer.Train(model, data, job.Training, progress,
+            training = ForecastTrainer.Train(model, data, trainingSettings, progress,
                 e => AtomicFile.Write(partialPath, Checkpoint(model, data, e)), accelerator, cancel);
             // The model holds the best epoch's weights; the accelerator the last epoch's: it forecasts after an upload.
             accelerator?.Upload(model);
@@ -203,6 +211,29 @@ public static class ForecastPipeline
             forecaster.Predict(data, origins[i], result.AsSpan(i * data.Horizon, data.Horizon));
         return result;
     }
+
+    /// <summary>
+    /// A saved run's model to start training from (fine-tuning, or retraining on newer data): it must have this run's
+    /// shape and read the data's columns, in order. Throws <see cref="ArgumentException"/> saying what differs (and
+    /// <see cref="ModelFormatException"/> for a file that is not a forecaster checkpoint).
+    /// </summary>
+    private static LstmForecaster<float> LoadStart(ForecasterShape want, ForecastData data, string path)
+    {
+        var saved = ForecasterCheckpoint.Open(path);
+        var have = saved.Model.Shape;
+        if (have with { Quantiles = null } != want with { Quantiles = null } || !(have.Quantiles ?? []).SequenceEqual(want.Quantiles ?? []))
+            throw new ArgumentException($"--init-from {path}: the saved model is {Describe(have)}, this run's is {Describe(want)}");
+        var columns = data.Channels > 1 ? data.ChannelNames : data.Table.Columns;
+        if (saved.ChannelIndependent != data.Channels > 1 || !saved.Columns.SequenceEqual(columns))
+            throw new ArgumentException($"--init-from {path}: the saved model reads [{string.Join(", ", saved.Columns)}]" +
+                $"{(saved.ChannelIndependent ? " channel-independent" : "")}, this run [{string.Join(", ", columns)}]{(data.Channels > 1 ? " channel-independent" : "")}");
+        return saved.Model;
+    }
+
+    private static string Describe(ForecasterShape s) =>
+        $"{s.Features} feature(s) (target {s.TargetFeature}), window {s.Window}, horizon {s.Horizon}, hidden {s.Hidden}, {s.Layers} layer(s), " +
+        $"patch {s.Patch}, dropout {s.Dropout}, highway {(s.Highway ? "on" : "off")}, instance scale {(s.InstanceScale ? "on" : "off")}, " +
+        $"quantiles {(s.Quantiles is { } q ? string.Join(",", q) : "none")}";
 
     // Channel-independent data mixes columns of different units: no WAPE (NaN), only the standardized MSE and MAE.
     private static ForecastMetrics Score(string name, double[] predictions, double[] actuals, ForecastData data) => data.Channels > 1
@@ -317,11 +348,12 @@ public static class ForecastPipeline
             [data.Train.Start, data.Train.End], [data.Validation.Start, data.Validation.End], [data.Test.Start, data.Test.End],
             data.TrainOrigins.Length, data.ValidationOrigins.Length, data.TestOrigins.Length, data.ScoredTestOrigins.Length,
             "MSE and MAE on the standardized scale (training mean and population std); WAPE in data units");
-        var settings = new ReportSettings(data.Window, data.Horizon, job.Model, job.Training, job.Season, data.Window);
+        var settings = new ReportSettings(data.Window, data.Horizon, job.Model, job.Training with { StartsFromWeights = job.InitFrom is not null },
+            job.Season, data.Window);
         string machine = $"{Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
         var rows = results.Select(m => new ReportResult(m.Name, data.Horizon, m.Windows, m.Mse, m.Mae, m.Wape, m.MsePerStep, m.MaePerStep)).ToArray();
         return new ForecastReport("lstmnative forecast", d, settings, job.Device, engineName, machine, seconds, training.Seconds,
             training.BestEpoch, training.StoppedEarly, rows, training.Epochs) { Highway = training.Highway, InitialValidationLoss = training.Initial?.ValidationLoss,
-                EpochChoice = training.EpochChoice };
+                EpochChoice = training.EpochChoice, StartedFrom = job.InitFrom };
     }
 }

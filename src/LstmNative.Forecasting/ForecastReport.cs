@@ -33,8 +33,11 @@ public sealed record ForecastReport(string Tool, ReportData Data, ReportSettings
     /// <summary>The closed-form highway fit (<c>--highway-init ridge</c>), or null.</summary>
     public HighwayFit? Highway { get; init; }
 
-    /// <summary>With a fitted highway, the validation MSE before the first epoch (best epoch 0 keeps that model); else null.</summary>
+    /// <summary>With a fitted highway or saved starting weights, the validation loss before the first epoch (best epoch 0 keeps that model); else null.</summary>
     public double? InitialValidationLoss { get; init; }
+
+    /// <summary>The checkpoint training started from (<see cref="ForecastJob.InitFrom"/>), or null.</summary>
+    public string? StartedFrom { get; init; }
 
     /// <summary>What the one-standard-error rule compared (<c>--epoch-choice one-se</c>), when it ran; else null.</summary>
     public EpochChoiceCheck? EpochChoice { get; init; }

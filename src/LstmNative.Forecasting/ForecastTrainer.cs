@@ -10,15 +10,15 @@ namespace LstmNative.Forecasting;
 
 /// <summary>What training produced.</summary>
 /// <param name="Epochs">Every finished epoch.</param>
-/// <param name="BestEpoch">1-based epoch whose weights the model holds at the end; 0 when the fitted highway alone
-/// (<see cref="Initial"/>) scored best on validation.</param>
+/// <param name="BestEpoch">1-based epoch whose weights the model holds at the end; 0 when the model before training
+/// (<see cref="Initial"/>: the fitted highway alone, or the saved weights it started from) scored best on validation.</param>
 /// <param name="BestValidationLoss">Its validation loss (MSE, or the pinball loss of quantile heads).</param>
 /// <param name="GradientFlow">Per-layer gradient norms at every step.</param>
 /// <param name="StoppedEarly">Whether early stopping ended training before the epoch limit.</param>
 /// <param name="Seconds">Training wall time (the highway's fit included).</param>
 /// <param name="Highway">The closed-form highway fit, with <see cref="TrainingSettings.HighwayInit"/> <c>ridge</c>; else null.</param>
-/// <param name="Initial">With a fitted highway, the model before the first epoch scored on validation ("epoch 0", no
-/// training loss); else null.</param>
+/// <param name="Initial">With a fitted highway or saved starting weights (<see cref="TrainingSettings.StartsFromWeights"/>),
+/// the model before the first epoch scored on validation ("epoch 0", no training loss); else null.</param>
 /// <param name="EpochChoice">What the one-standard-error rule compared, when it ran (<c>--epoch-choice one-se</c> and a
 /// trained epoch beat the fit on validation); else null.</param>
 /// <param name="SetAside">The trained epoch's weights when the rule kept the fit instead (so a report can show what it
@@ -114,9 +114,10 @@ public static class ForecastTrainer
         accelerator?.Upload(model);
         try
         {
-            if (highwayFit is not null)
+            if (highwayFit is not null || settings.StartsFromWeights)
             {
-                // "Epoch 0": the fitted linear model alone (the head is zero); kept unless an epoch beats it on validation.
+                // "Epoch 0": the fitted linear model alone (the head is zero), or the saved weights the model starts from;
+                // kept unless an epoch beats it on validation.
                 double validation = Evaluate(model, data, data.ValidationOrigins, accelerator);
                 stopping.Step(validation);
                 initial = new EpochRecord(0, double.NaN, validation, optimizer.LearningRate, clock.Elapsed.TotalSeconds, true);

@@ -19,9 +19,13 @@ namespace LstmNative.Forecasting;
 /// <param name="EpochChoice"><c>best</c>: the epoch with the lowest validation loss (the fitted linear model, "epoch 0",
 /// included); <c>one-se</c> (needs <c>ridge</c>): the best trained epoch replaces the fitted linear model only if its
 /// validation MSE is lower by more than one standard error (<see cref="OneStandardErrorRule"/>).</param>
+/// <param name="StartsFromWeights">Whether the model arrives holding weights to start from (a saved run's: <see
+/// cref="ForecastJob.InitFrom"/>, which sets this): they are scored on validation as "epoch 0" and kept unless an epoch
+/// beats them, so fine-tuning never leaves a model worse on validation than it started. Not with <c>ridge</c>, whose fit
+/// would replace the saved highway.</param>
 public sealed record TrainingSettings(int Epochs = 30, int BatchSize = 64, double LearningRate = 1e-3, string Optimizer = "adam",
     double WeightDecay = 0, double ClipNorm = 1.0, int Patience = 5, string Scheduler = "plateau", int WindowsPerEpoch = 0, int Seed = 1,
-    string HighwayInit = "zero", bool FreezeHighway = false, string EpochChoice = "best")
+    string HighwayInit = "zero", bool FreezeHighway = false, string EpochChoice = "best", bool StartsFromWeights = false)
 {
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public void Validate()
@@ -48,6 +52,8 @@ public sealed record TrainingSettings(int Epochs = 30, int BatchSize = 64, doubl
             throw new ArgumentException($"epoch choice must be best or one-se, got '{EpochChoice}'");
         if (EpochChoice == "one-se" && HighwayInit != "ridge")
             throw new ArgumentException("the one-standard-error epoch choice weighs the trained LSTM against the fitted highway: it needs highway initialisation ridge");
+        if (StartsFromWeights && HighwayInit == "ridge")
+            throw new ArgumentException("starting from saved weights keeps their highway: the ridge fit would replace it (use highway initialisation zero)");
     }
 }
 

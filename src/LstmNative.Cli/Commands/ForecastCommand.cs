@@ -50,6 +50,11 @@ internal static class ForecastCommand
             "(with --highway-init ridge: the best trained epoch replaces the fitted highway only if its validation MSE is lower by more than one " +
             "standard error, taken over non-overlapping blocks of horizon windows)", "best", "one-se");
         epochChoice.DefaultValueFactory = _ => "best";
+        var initFrom = new Option<FileInfo>("--init-from")
+        {
+            Description = "start from a saved run's weights (its model.safetensors: same model options and columns) instead of a random initialisation, " +
+                "to fine-tune or retrain on newer data; scored on validation as epoch 0 and kept unless an epoch beats it (not with --highway-init ridge)",
+        };
         var epochs = Int("--epochs", "maximum epochs", 20);
         var batch = Int("--batch-size", "windows per step", 64);
         var lr = new Option<double>("--lr") { Description = "learning rate", DefaultValueFactory = _ => 1e-3 };
@@ -83,7 +88,7 @@ internal static class ForecastCommand
 
         var command = new Command("forecast", "train an LSTM forecaster and compare it with persistence, seasonal naive and linear AR")
         {
-            csv, target, features, targets, trainColumns, window, horizon, protocol, patch, hidden, layers, dropout, highway, instanceScale, highwayInit, freezeHighway, epochChoice, epochs, batch, lr, optimizer,
+            csv, target, features, targets, trainColumns, window, horizon, protocol, patch, hidden, layers, dropout, highway, instanceScale, highwayInit, freezeHighway, epochChoice, initFrom, epochs, batch, lr, optimizer,
             weightDecay, clip, patience, scheduler, perEpoch, season, arima, quantiles, linear, seed, outputDir, report, device,
         };
         command.SetAction(parse =>
@@ -205,13 +210,20 @@ internal static class ForecastCommand
                 throw new CliException("--epoch-choice one-se weighs the trained LSTM against the fitted highway: add --highway-init ridge");
             if (settings.EpochChoice == "one-se" && levels is not null)
                 throw new CliException("--epoch-choice one-se compares point forecasts (MSE); it cannot be combined with --quantiles");
+            string? initPath = parse.GetValue(initFrom)?.FullName;
+            if (initPath is not null && settings.HighwayInit == "ridge")
+                throw new CliException("--init-from keeps the saved model's highway; --highway-init ridge would replace it: leave it out");
+            if (initPath is not null && !File.Exists(initPath))
+                throw new CliException($"--init-from: no model at {initPath}");
+            if (initPath is not null && reportPath is not null)
+                CommonOptions.RefuseOverwrite(reportPath, "--report", initPath, "the --init-from model");
             if (!parse.GetValue(highway) && (settings.HighwayInit == "ridge" || settings.FreezeHighway))
                 throw new CliException("--highway-init ridge and --freeze-highway need the highway; leave out --highway false");
             return DeviceSelection.RunWithCpuFallback(parse.GetValue(device), dev, d =>
             {
                 var job = new ForecastJob(shape, settings, outDir, reportPath,
                     seasonLength, d, unit, d == "cuda" ? GpuForecastAccelerator.CreateOrThrow : null, arimaOrder,
-                    LinearBaselines: parse.GetValue(linear) == "all");
+                    LinearBaselines: parse.GetValue(linear) == "all", InitFrom: initPath);
                 return ForecastConsole.Run(data, job, stdout, stderr, clock);
             }, stderr);
         });

@@ -133,12 +133,16 @@ internal static class ForecastConsole
         if (report.Highway is { } fit)
             console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                 $"highway fitted by ridge on {fit.TrainingWindows} windows in {fit.Seconds:F1} s (penalty {fit.Penalty:G2}): validation MSE {fit.ValidationMse:F4} before the first epoch")));
+        if (report.StartedFrom is { } from)
+            console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                $"started from {from}: validation loss {report.InitialValidationLoss:F4} before the first epoch")));
         if (report.EpochChoice is { } c)
             console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                 $"one-standard-error rule: epoch {c.TrainedEpoch} is {c.Gain:+0.0000;-0.0000} below the fit's validation MSE {c.FitMse:F4} " +
                 $"(standard error {c.StandardError:F4} over {c.Blocks} blocks): {(c.KeptFit ? "not enough, the fitted highway is kept" : "the trained epoch is kept")}")));
         string bestNote = report.BestEpoch == 0
-            ? report.EpochChoice is { KeptFit: true } ? " (the fitted highway, kept by the one-standard-error rule)" : " (no epoch beat the fitted highway: it is the model)"
+            ? report.StartedFrom is not null ? " (no epoch beat the saved model it started from: it is kept)"
+            : report.EpochChoice is { KeptFit: true } ? " (the fitted highway, kept by the one-standard-error rule)" : " (no epoch beat the fitted highway: it is the model)"
             : "";
         console.MarkupLine(Markup.Escape($"best epoch {report.BestEpoch} of {report.Epochs.Count}{bestNote}{(report.StoppedEarly ? " (stopped early)" : "")}"));
         if (report.Intervals is { Count: > 0 } intervals)

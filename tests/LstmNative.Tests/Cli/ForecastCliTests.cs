@@ -292,4 +292,20 @@ public class ForecastCliTests
         AssertOneLineError(cli, cli.Run("predict", "--model", csv, "--csv", csv, "-o", cli.PathOf("p.csv")));
         Assert.That(File.Exists(cli.PathOf("p.csv")), Is.False, "no forecast file from a failed call");
     }
+
+    [Test]
+    public void InitFromStartsANewRunFromASavedModel()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 400);
+        string[] run = ["forecast", "--csv", csv, "--target", "load", "--features", "all", .. Tiny, "--baselines", "naive"];
+        Assert.That(cli.Run([.. run, "-o", cli.PathOf("first")]).Exit, Is.Zero);
+        string saved = cli.PathOf(Path.Combine("first", "model.safetensors"));
+        var (exit, stdout, err) = cli.Run([.. run, "--init-from", saved, "-o", cli.PathOf("second")]);
+        Assert.That(exit, Is.Zero, err);
+        Assert.That(stdout, Does.Contain($"started from {saved}: validation loss"));
+        AssertOneLineError(cli, cli.Run([.. run, "--init-from", saved, "--highway-init", "ridge", "-o", cli.PathOf("out")]), "--init-from", "ridge");
+        AssertOneLineError(cli, cli.Run([.. run, "--init-from", cli.PathOf("none.safetensors"), "-o", cli.PathOf("out")]), "no model at");
+        AssertOneLineError(cli, cli.Run([.. run, "--layers", "1", "--init-from", saved, "-o", cli.PathOf("out")]), "2 layer(s)", "1 layer(s)");
+    }
 }
