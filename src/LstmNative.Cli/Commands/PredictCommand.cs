@@ -59,12 +59,13 @@ internal static class PredictCommand
             var forecast = saved.Forecast(history, source);
             var times = csvPath is null ? null : ForecastDataSource.FollowingTimestamps(csvPath, forecast.Horizon);
             AtomicFile.Write(outPath, stream => stream.Write(Encoding.UTF8.GetBytes(ToCsv(forecast, times))));
-            stdout.WriteLine($"{source}: {history.RowCount} rows; forecast {string.Join(", ", forecast.Columns)} for the {forecast.Horizon} rows " +
-                $"after the last, from its last {saved.Window} rows ({Path.GetFileName(modelPath)})");
+            // Names come from the user's files: printed safely (no terminal control characters).
+            stdout.WriteLine($"{CliApp.Printable(source)}: {history.RowCount} rows; forecast {CliApp.Printable(string.Join(", ", forecast.Columns))} " +
+                $"for the {forecast.Horizon} rows after the last, from its last {saved.Window} rows ({CliApp.Printable(Path.GetFileName(modelPath))})");
             foreach (int lead in Leads(forecast.Horizon))
                 stdout.WriteLine($"  +{lead,-4} {(times is null ? "" : times[lead - 1] + "  ")}" + string.Join("  ", forecast.Columns.Select((c, k) =>
-                    $"{c} {forecast[lead, k].ToString("G6", CultureInfo.InvariantCulture)}")));
-            stdout.WriteLine($"wrote {outPath}");
+                    $"{CliApp.Printable(c)} {forecast[lead, k].ToString("G6", CultureInfo.InvariantCulture)}")));
+            stdout.WriteLine($"wrote {CliApp.Printable(outPath, 1000)}");
             return CliApp.Ok;
         });
         return command;
