@@ -113,6 +113,7 @@ public static class ForecastPipeline
         double[] predictions;
         QuantileForecasts? quantiles = null;
         IReadOnlyList<IntervalReport>? intervals = null;
+        double[]? correction = null;
         string engineName;
         using (var accelerator = job.Accelerator?.Invoke(model, job.Training, Math.Max(job.Training.BatchSize, ForecastTrainer.PredictionBatch)))
         {
@@ -126,11 +127,11 @@ public static class ForecastPipeline
                 // The median head is the point forecast the table scores; the band is scored on the same windows.
                 quantiles = new QuantileForecasts(levels, predictions, data.Horizon);
                 predictions = quantiles.PointForecast();
-                intervals = ScoreIntervals(model, data, quantiles, actuals);
+                (intervals, correction) = ScoreIntervals(model, data, quantiles, actuals);
             }
             engineName = accelerator?.Name ?? EngineName(model.Lstm.Engine);
         }
-        var checkpoint = Checkpoint(model, data, training.Best);
+        var checkpoint = Checkpoint(model, data, training.Best, correction);
 
         var results = new List<ForecastMetrics> { Score("LSTM", predictions, actuals, data) };
         for (int i = 0; i < baselines.Count; i++)
@@ -242,7 +243,9 @@ public static class ForecastPipeline
 
     private static Action<Stream> Bytes(byte[] bytes) => stream => stream.Write(bytes);
 
-    private static Action<Stream> Checkpoint(LstmForecaster<float> model, ForecastData data, EpochRecord epoch)
+    // conformalCorrection: the quantile heads' CQR correction per lead step (standardized scale), kept with a finished
+    // run's model so that `predict` can give the calibrated band; stored only when every step's is finite.
+    private static Action<Stream> Checkpoint(LstmForecaster<float> model, ForecastData data, EpochRecord epoch, double[]? conformalCorrection = null)
     {
         var tensors = model.Parameters()
             .Select(p => new KeyValuePair<string, NdArray>(p.Name, NdArray.FromFloats((float[])p.Value.Data.Clone(), p.Value.Shape.ToArray())))
@@ -259,6 +262,8 @@ public static class ForecastPipeline
             ["epoch"] = epoch.Epoch.ToString(CultureInfo.InvariantCulture),
             ["validation_mse"] = epoch.ValidationLoss.ToString("R", CultureInfo.InvariantCulture),
         };
+        if (conformalCorrection is not null && conformalCorrection.All(double.IsFinite))
+            metadata[ForecasterCheckpoint.ConformalCorrectionKey] = JsonSerializer.Serialize(conformalCorrection);
         // The format's one writer (Formats/SafetensorsWriter); encoded now, written atomically by the caller.
         byte[] bytes = SafetensorsWriter.ToBytes(tensors, metadata);
         return stream => stream.Write(bytes);
@@ -266,17 +271,19 @@ public static class ForecastPipeline
 
     /// <summary>
     /// The heads' band on the test windows, and the same band widened by split conformal prediction on the validation
-    /// windows (when there are any), which corrects heads that are too narrow or too wide out of sample.
+    /// windows (when there are any), which corrects heads that are too narrow or too wide out of sample; with that
+    /// correction per lead step (null without validation windows).
     /// </summary>
-    private static IntervalReport[] ScoreIntervals(LstmForecaster<float> model, ForecastData data, QuantileForecasts test, double[] actuals)
+    private static (IntervalReport[] Reports, double[]? Correction) ScoreIntervals(LstmForecaster<float> model, ForecastData data,
+        QuantileForecasts test, double[] actuals)
     {
         double scale = data.Scaler.StandardDeviation[data.TargetColumn];
         var heads = test.Score("quantile heads", actuals, scale);
         if (data.ValidationOrigins.Length == 0)
-            return [heads];
+            return ([heads], null);
         var validation = new QuantileForecasts(test.Levels, ForecastTrainer.Predict(model, data, data.ValidationOrigins), data.Horizon);
         var correction = validation.ConformalCorrection(data.Actuals(data.ValidationOrigins));
-        return [heads, test.Score("quantile heads, conformalized on the validation split (CQR)", actuals, scale, correction)];
+        return ([heads, test.Score("quantile heads, conformalized on the validation split (CQR)", actuals, scale, correction)], correction);
     }
 
     private static byte[] PlotForecast(ForecastData data, ForecastJob job, int[] scored, double[] model, double[] baseline, string baselineName,

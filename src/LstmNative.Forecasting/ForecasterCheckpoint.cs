@@ -16,6 +16,12 @@ public static class ForecasterCheckpoint
     public const string Format = "lstmnative.forecaster/1";
 
     /// <summary>
+    /// The metadata key of a quantile forecaster's CQR correction per lead step (standardized scale; optional: written by
+    /// a finished run with validation windows whose correction is finite at every step).
+    /// </summary>
+    public const string ConformalCorrectionKey = "conformal_correction";
+
+    /// <summary>
     /// Loads a forecaster. Throws <see cref="ModelFormatException"/> when the file is not a forecaster checkpoint or a
     /// parameter is missing or has another shape.
     /// </summary>
@@ -56,7 +62,15 @@ public static class ForecasterCheckpoint
         if (!channelIndependent && (columns.Length != shape.Features || columns[shape.TargetFeature] != target))
             throw new ModelFormatException($"{path}: the model reads {shape.Features} features with target {shape.TargetFeature}, " +
                 $"the metadata names columns [{string.Join(", ", columns)}] and target '{target}'");
-        return new SavedForecaster(ReadModel(file, path, shape), columns, scaler, channelIndependent);
+        double[]? correction = null;
+        if (file.Metadata.ContainsKey(ConformalCorrectionKey))
+        {
+            correction = Metadata<double[]>(file, path, ConformalCorrectionKey);
+            if (shape.Quantiles is null || correction.Length != shape.Horizon || !correction.All(double.IsFinite))
+                throw new ModelFormatException($"{path}: the checkpoint's conformal correction ({correction.Length} values) needs quantile heads " +
+                    $"and one finite value per lead step ({shape.Horizon})");
+        }
+        return new SavedForecaster(ReadModel(file, path, shape), columns, scaler, channelIndependent, correction);
     }
 
     private static ForecasterShape ReadShape(SafetensorsFile file, string path)

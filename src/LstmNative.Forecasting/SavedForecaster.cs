@@ -12,10 +12,13 @@ namespace LstmNative.Forecasting;
 public sealed class SavedForecaster
 {
     private readonly StandardScaler _scaler;
+    private readonly double[]? _correction;
 
-    internal SavedForecaster(LstmForecaster<float> model, IReadOnlyList<string> columns, StandardScaler scaler, bool channelIndependent)
+    internal SavedForecaster(LstmForecaster<float> model, IReadOnlyList<string> columns, StandardScaler scaler, bool channelIndependent,
+        double[]? conformalCorrection = null)
     {
         Model = model;
+        _correction = conformalCorrection;
         Columns = columns;
         _scaler = scaler;
         ChannelIndependent = channelIndependent;
@@ -89,6 +92,7 @@ public sealed class SavedForecaster
         int h = shape.Horizon, q = shape.OutputsPerStep, columns = ForecastColumns.Count;
         var values = new double[h * columns];
         double[]? quantiles = shape.Quantiles is null ? null : new double[h * columns * q];
+        double[]? band = _correction is null ? null : new double[h * columns * 2];
         for (int k = 0; k < columns; k++)
         {
             int feature = ChannelIndependent ? k : shape.TargetFeature;
@@ -101,6 +105,17 @@ public sealed class SavedForecaster
                 // Quantile heads, sorted where they cross (as the run scored them); the median head is the point forecast.
                 var sorted = new QuantileForecasts(levels, raw, h);
                 point = sorted.PointForecast();
+                if (_correction is { } corr)
+                {
+                    // The run's CQR band: the outer heads moved out (or in) by each lead step's correction, as its report scored it.
+                    var (lower, upper) = (sorted.Lower(), sorted.Upper());
+                    for (int l = 0; l < h; l++)
+                        (lower[l], upper[l]) = (lower[l] - corr[l], upper[l] + corr[l]);
+                    _scaler.InverseTransformFeature(lower, feature);
+                    _scaler.InverseTransformFeature(upper, feature);
+                    for (int l = 0; l < h; l++)
+                        (band![(l * columns + k) * 2], band[(l * columns + k) * 2 + 1]) = (lower[l], upper[l]);
+                }
                 for (int j = 0; j < q; j++)
                 {
                     var level = sorted.Level(j);
@@ -113,7 +128,7 @@ public sealed class SavedForecaster
             for (int l = 0; l < h; l++)
                 values[l * columns + k] = point[l];
         }
-        return new FutureForecast(ForecastColumns, h, values, shape.Quantiles, quantiles);
+        return new FutureForecast(ForecastColumns, h, values, shape.Quantiles, quantiles) { ConformalBand = band };
     }
 }
 
@@ -128,6 +143,12 @@ public sealed class SavedForecaster
 /// <param name="Quantiles">The quantile forecasts, or null.</param>
 public sealed record FutureForecast(IReadOnlyList<string> Columns, int Horizon, double[] Values, IReadOnlyList<double>? Levels, double[]? Quantiles)
 {
+    /// <summary>
+    /// The outer heads' band conformalized on the run's validation split (CQR), <c>[horizon, columns, 2]</c> (lower,
+    /// upper) in the data's units, when the checkpoint carries the correction; else null.
+    /// </summary>
+    public double[]? ConformalBand { get; init; }
+
     /// <summary>The point forecast of column <paramref name="column"/> at lead step <paramref name="lead"/> (1-based).</summary>
     public double this[int lead, int column] => Values[(lead - 1) * Columns.Count + column];
 }

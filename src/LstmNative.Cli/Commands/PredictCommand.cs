@@ -73,17 +73,21 @@ internal static class PredictCommand
 
     /// <summary>
     /// The forecast as CSV: <c>lead</c>, the row's time when <paramref name="times"/> gives it, then per column its point
-    /// forecast and, from quantile heads, <c>column_qNN</c> per level.
+    /// forecast and, from quantile heads, <c>column_qNN</c> per level and, when the run conformalized them, the outer
+    /// levels' CQR band <c>column_qLO_cqr</c>, <c>column_qHI_cqr</c>.
     /// </summary>
     internal static string ToCsv(FutureForecast forecast, IReadOnlyList<string>? times = null)
     {
         var text = new StringBuilder(times is null ? "lead" : "lead,time");
         int q = forecast.Levels?.Count ?? 0, columns = forecast.Columns.Count;
+        string Level(int j) => (forecast.Levels![j] * 100).ToString("0.###", CultureInfo.InvariantCulture);
         foreach (string column in forecast.Columns)
         {
             text.Append(',').Append(Quoted(column));
             for (int j = 0; j < q; j++)
-                text.Append(',').Append(Quoted($"{column}_q{(forecast.Levels![j] * 100).ToString("0.###", CultureInfo.InvariantCulture)}"));
+                text.Append(',').Append(Quoted($"{column}_q{Level(j)}"));
+            if (forecast.ConformalBand is not null)
+                text.Append(',').Append(Quoted($"{column}_q{Level(0)}_cqr")).Append(',').Append(Quoted($"{column}_q{Level(q - 1)}_cqr"));
         }
         text.Append('\n');
         for (int lead = 1; lead <= forecast.Horizon; lead++)
@@ -96,6 +100,9 @@ internal static class PredictCommand
                 text.Append(',').Append(forecast[lead, k].ToString("R", CultureInfo.InvariantCulture));
                 for (int j = 0; j < q; j++)
                     text.Append(',').Append(forecast.Quantiles![((lead - 1) * columns + k) * q + j].ToString("R", CultureInfo.InvariantCulture));
+                if (forecast.ConformalBand is { } band)
+                    text.Append(',').Append(band[((lead - 1) * columns + k) * 2].ToString("R", CultureInfo.InvariantCulture))
+                        .Append(',').Append(band[((lead - 1) * columns + k) * 2 + 1].ToString("R", CultureInfo.InvariantCulture));
             }
             text.Append('\n');
         }

@@ -308,4 +308,23 @@ public class ForecastCliTests
         AssertOneLineError(cli, cli.Run([.. run, "--init-from", cli.PathOf("none.safetensors"), "-o", cli.PathOf("out")]), "no model at");
         AssertOneLineError(cli, cli.Run([.. run, "--layers", "1", "--init-from", saved, "-o", cli.PathOf("out")]), "2 layer(s)", "1 layer(s)");
     }
+
+    [Test]
+    public void PredictWritesAQuantileModelsBandAndItsConformalizedEdges()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 400);
+        Assert.That(cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--baselines", "naive", "--quantiles", "0.1,0.9", "-o", cli.PathOf("q")]).Exit, Is.Zero);
+        string output = cli.PathOf("next.csv");
+        var (exit, _, err) = cli.Run("predict", "--model", cli.PathOf(Path.Combine("q", "model.safetensors")), "--csv", csv, "-o", output);
+        Assert.That(exit, Is.Zero, err);
+        var lines = File.ReadAllLines(output);
+        Assert.That(lines[0], Is.EqualTo("lead,time,load,load_q10,load_q50,load_q90,load_q10_cqr,load_q90_cqr"));
+        foreach (var row in lines.Skip(1).Select(l => l.Split(',').Skip(2).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()))
+        {
+            Assert.That(row[0], Is.EqualTo(row[2]), "the point forecast is the median head");
+            Assert.That(row[1] <= row[2] && row[2] <= row[3], "sorted heads");
+            Assert.That(row[4] - row[1], Is.EqualTo(row[3] - row[5]).Within(1e-9), "CQR moves both edges by the same correction");
+        }
+    }
 }

@@ -67,14 +67,31 @@ public class SavedForecasterTests
                 Assert.That(Math.Abs(forecast[1, k] - truth), Is.LessThan(3 * sd), "lead 1 near the truth, in data units");
             }
             if (levels is not null)
+            {
                 for (int lead = 0; lead < Horizon; lead++)
                 {
                     var band = forecast.Quantiles.AsSpan(lead * 3, 3);
                     Assert.That(band[0] <= band[1] && band[1] <= band[2], $"sorted band at lead {lead + 1}");
                     Assert.That(band[1], Is.EqualTo(forecast.Values[lead]), "the median head is the point forecast");
                 }
+                // The CQR band: the outer heads moved by the correction the run computed on its validation windows.
+                var validation = new QuantileForecasts(levels, ForecastTrainer.Predict(model, data, data.ValidationOrigins), Horizon);
+                var correction = validation.ConformalCorrection(data.Actuals(data.ValidationOrigins));
+                var heads = new QuantileForecasts(levels, scored, Horizon);
+                double[] lower = heads.Lower(), upper = heads.Upper();
+                for (int l = 0; l < Horizon; l++)
+                    (lower[l], upper[l]) = (lower[l] - correction[l], upper[l] + correction[l]);
+                data.Scaler.InverseTransformFeature(lower, data.TargetColumn);
+                data.Scaler.InverseTransformFeature(upper, data.TargetColumn);
+                Assert.That(forecast.ConformalBand, Is.Not.Null, "a run with validation windows keeps its correction");
+                for (int l = 0; l < Horizon; l++)
+                {
+                    Assert.That(forecast.ConformalBand![l * 2], Is.EqualTo(lower[l]).Within(1e-9).Percent, $"CQR lower edge, lead {l + 1}");
+                    Assert.That(forecast.ConformalBand[l * 2 + 1], Is.EqualTo(upper[l]).Within(1e-9).Percent, $"CQR upper edge, lead {l + 1}");
+                }
+            }
             else
-                Assert.That(forecast.Quantiles, Is.Null);
+                Assert.That((forecast.Quantiles, forecast.ConformalBand), Is.EqualTo(((double[]?)null, (double[]?)null)));
         });
     }
 
@@ -135,6 +152,7 @@ public class SavedForecasterTests
             Refused(Broken("columns", "[\"a\", \"a\", \"c\"]"), "distinct");
             Refused(Broken("target", "a"), "target 'a'");
             Refused(Broken("columns", "not json"), "'columns' is not valid");
+            Refused(Broken(ForecasterCheckpoint.ConformalCorrectionKey, "[1, 2]"), "needs quantile heads");
             // A hostile shape must be refused before the model allocates what it claims.
             Refused(Broken("shape", System.Text.Json.JsonSerializer.Serialize(shape with { Hidden = 20_000 })), "at least");
             Refused(Broken("shape", System.Text.Json.JsonSerializer.Serialize(shape with { Patch = 5 })), "multiple of the patch");
