@@ -29,7 +29,14 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     private readonly int _gateColumns;
 
     /// <summary>Multiply-adds per step below which the recurrence runs on one worker (tests lower it to exercise the split).</summary>
-    internal static long MinParallelStepWork { get; set; } = 10_000;
+    /// <remarks>
+    /// 50,000 (LSTM H ≈ 112, GRU H ≈ 129 at batch 1): measured with <c>tail</c> (each engine in its own process, 2,000
+    /// runs of T = 100, two rounds, 2026-12-06), a second worker made the median run slower below it (LSTM H = 64:
+    /// 0.161-0.166 ms against 0.102-0.107 on one worker; H = 96: 0.249 against 0.198-0.213), equal at H = 112-128
+    /// (0.296-0.334 against 0.301-0.378) and faster from H = 192 (0.585 against 0.717); its p99 was higher at every
+    /// size. It was 10,000, from best-of timings, whose fastest two-worker runs (0.084-0.090 ms at H = 64) hid the typical one.
+    /// </remarks>
+    internal static long MinParallelStepWork { get; set; } = 50_000;
 
     /// <summary>Multiply-adds per forward call below which it runs on the calling thread alone (tests lower it).</summary>
     internal static long MinParallelRunWork { get; set; } = 100_000;
@@ -209,9 +216,8 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     {
         _plannedWorkers = workers;
         _parallelDirections = _dirs.Length == 2 && workers is 2 or 3;
-        // Below ~10k multiply-adds per step (LSTM H = 48 at batch 1) a second worker costs more in synchronisation than
-        // it saves. Measured on the idle 2-core machine: a second worker made LSTM H = 64 20-40 % faster, GRU H = 64 and
-        // LSTM H = 128 1.2-1.9x, GRU H = 256 1.9x (docs/benchmarks.md). On a loaded machine a descheduled partner
+        // Below MinParallelStepWork multiply-adds per step a second worker costs more in synchronisation than it saves
+        // (its remarks; docs/benchmarks.md). On a loaded machine a descheduled partner
         // made every step wait a scheduler quantum; the forward now claims its work (LayerExecutor.Claimed.cs) so the
         // others carry on; two-phase GRU and the backward still meet at every step.
         long work = (long)batch * _gateColumns * _plan.Hidden;
