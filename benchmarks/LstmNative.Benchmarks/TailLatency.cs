@@ -9,7 +9,9 @@ namespace LstmNative.Benchmarks;
 /// session. ENGINE = <c>claimed</c> (ours: the forward's chunks go to whichever worker takes them), <c>static</c> (ours
 /// with each worker owning a fixed share, as before) or <c>ort</c> (ONNX Runtime on the same model, IntraOpNumThreads =
 /// THREADS), <c>int8</c> (our int8 weights) or <c>ort-int8</c> (ORT's DynamicQuantizeLSTM). What a latency-critical caller sees is the tail, not the best run: run one process per engine, alternated,
-/// idle and beside a CPU-bound neighbour, and compare the percentiles.
+/// idle and beside a CPU-bound neighbour, and compare the percentiles. <c>LSTMNATIVE_TAIL_CELL=gru</c> times a GRU
+/// (linear_before_reset = 1) instead; <c>LSTMNATIVE_TAIL_MIN_STEP_WORK=N</c> sets the multiply-adds per step below which
+/// the recurrence stays on one worker (<see cref="LayerExecutor.MinParallelStepWork"/>), to time either side of it.
 /// </summary>
 internal static class TailLatency
 {
@@ -25,7 +27,10 @@ internal static class TailLatency
             LayerExecutor.ChunksPerWorker = engine[7] - '0'; // experiments: chunks per worker
         // int8: our int8 model (native VNNI kernel where the CPU has it); ort-int8: ORT's DynamicQuantizeLSTM.
         var precision = engine is "int8" or "ort-int8" ? CpuPrecision.Int8 : CpuPrecision.Fp32;
-        using var pair = new RnnPair(RnnCellType.Lstm, hidden, 1, 100, 1, threads, precision);
+        var cell = Environment.GetEnvironmentVariable("LSTMNATIVE_TAIL_CELL") == "gru" ? RnnCellType.Gru : RnnCellType.Lstm;
+        if (long.TryParse(Environment.GetEnvironmentVariable("LSTMNATIVE_TAIL_MIN_STEP_WORK"), out long minStepWork))
+            LayerExecutor.MinParallelStepWork = minStepWork;
+        using var pair = new RnnPair(cell, hidden, 1, 100, 1, threads, precision);
         Action run = engine.StartsWith("ort", StringComparison.Ordinal) ? pair.RunOnnxRuntime : pair.RunLstmNative;
         // Warm-up: 20 runs, then more until warmupSeconds have passed. A .NET process recompiles its hot methods in the
         // background (tiered compilation) during its first second or so of running them; that compiler thread competes for
@@ -52,6 +57,6 @@ internal static class TailLatency
             File.AppendAllLines(dump, ms.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
         Array.Sort(ms);
         double P(double q) => ms[Math.Min(runs - 1, (int)(q * runs))];
-        Console.WriteLine($"{engine,-7} H={hidden} threads={threads} runs={runs} warm-up {warmedFor:F1} s: min {ms[0]:F3}  p50 {P(0.5):F3}  p90 {P(0.9):F3}  p99 {P(0.99):F3}  max {ms[^1]:F3}  mean {ms.Average():F3} ms");
+        Console.WriteLine($"{engine,-7} {cell} H={hidden} threads={threads} runs={runs} warm-up {warmedFor:F1} s: min {ms[0]:F3}  p50 {P(0.5):F3}  p90 {P(0.9):F3}  p99 {P(0.99):F3}  max {ms[^1]:F3}  mean {ms.Average():F3} ms");
     }
 }

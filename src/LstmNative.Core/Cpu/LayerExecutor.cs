@@ -35,6 +35,8 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     /// 0.161-0.166 ms against 0.102-0.107 on one worker; H = 96: 0.249 against 0.198-0.213), equal at H = 112-128
     /// (0.296-0.334 against 0.301-0.378) and faster from H = 192 (0.585 against 0.717); its p99 was higher at every
     /// size. It was 10,000, from best-of timings, whose fastest two-worker runs (0.084-0.090 ms at H = 64) hid the typical one.
+    /// A GRU step (two products, two pointwise passes) needs 1.8 times as much: its medians crossed between H = 160
+    /// (76,800 multiply-adds: two workers 0.369 ms against 0.353) and H = 192 (110,592: 0.451 against 0.533).
     /// </remarks>
     internal static long MinParallelStepWork { get; set; } = 50_000;
 
@@ -221,12 +223,13 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         // made every step wait a scheduler quantum; the forward now claims its work (LayerExecutor.Claimed.cs) so the
         // others carry on; two-phase GRU and the backward still meet at every step.
         long work = (long)batch * _gateColumns * _plan.Hidden;
-        _recurrentWorkers = work < MinParallelStepWork ? 1 : Math.Min(workers, _plan.Blocks);
+        long minWork = _plan.IsLstm ? MinParallelStepWork : MinParallelStepWork * 9 / 5;
+        _recurrentWorkers = work < minWork ? 1 : Math.Min(workers, _plan.Blocks);
         // With enough rows per worker, each worker runs the whole recurrence of its own batch rows: every worker reads
         // all of R each step (its GEMM has enough rows to reuse each panel), and the workers never meet between steps.
         // Backward with peepholes accumulates the peephole gradients per unit across rows, so it keeps the unit split.
         _batchSplit = !_parallelDirections && workers > 1 && batch / workers >= MinRowsPerWorkerForBatchSplit
-            && work >= MinParallelStepWork && !(_backward && _plan.Directions[0].Peepholes is not null);
+            && work >= minWork && !(_backward && _plan.Directions[0].Peepholes is not null);
         if (_batchSplit)
         {
             // One chunk of rows per worker, claimed by whichever worker comes first (a worker that starts late does not
