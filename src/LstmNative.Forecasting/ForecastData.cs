@@ -108,6 +108,12 @@ public sealed class ForecastData
     public int Channels => ChannelNames.Count;
 
     /// <summary>
+    /// The columns by name as a model of this data sees them: every column a channel-independent model forecasts, else
+    /// the input columns (what a checkpoint records and a saved model is matched against).
+    /// </summary>
+    public IReadOnlyList<string> Columns => Channels > 1 ? ChannelNames : Table.Columns;
+
+    /// <summary>
     /// Rows of one column's run in <see cref="Table"/> (the original table's row count); origin <c>s</c> of stacked
     /// data (<see cref="ChannelIndependent"/>, <see cref="TrainedOnEveryColumn"/>) is row <c>s % ChannelRows</c> of
     /// run <c>s / ChannelRows</c>.

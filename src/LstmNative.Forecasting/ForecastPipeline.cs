@@ -71,11 +71,10 @@ public static class ForecastPipeline
         var shape = job.Model;
         shape.RequireMatches(data);
         shape.Validate();
-        job.Training.Validate();
-        // A saved starting point is checked before any work, and training then scores it as epoch 0.
-        var start = job.InitFrom is { } initFrom ? LoadStart(shape, data, initFrom) : null;
-        var trainingSettings = start is null ? job.Training : job.Training with { StartsFromWeights = true };
+        // Training scores a saved starting point as epoch 0; the settings are checked, then the file, before any work.
+        var trainingSettings = job.InitFrom is null ? job.Training : job.Training with { StartsFromWeights = true };
         trainingSettings.Validate();
+        var start = job.InitFrom is { } initFrom ? LoadStart(shape, data, initFrom) : null;
         if (shape.Quantiles is not null && job.Accelerator is not null)
             throw new ArgumentException("quantile heads train on the CPU only (the GPU step computes MSE); run on the CPU");
         string outDir = PrepareOutput(job.OutputDirectory);
@@ -104,7 +103,7 @@ public static class ForecastPipeline
         }
         var baselinePredictions = baselines.Select(b => Predict(b, data, scored)).ToArray();
 
-        var model = new LstmForecaster<float>(shape, new Random(job.Training.Seed));
+        var model = new LstmForecaster<float>(shape, new Random(trainingSettings.Seed));
         if (start is not null)
             ModelSnapshot<float>.Capture(start).RestoreTo(model);
         string modelPath = Path.Combine(outDir, ModelFile);
@@ -115,7 +114,7 @@ public static class ForecastPipeline
         IReadOnlyList<IntervalReport>? intervals = null;
         double[]? correction = null;
         string engineName;
-        using (var accelerator = job.Accelerator?.Invoke(model, job.Training, Math.Max(job.Training.BatchSize, ForecastTrainer.PredictionBatch)))
+        using (var accelerator = job.Accelerator?.Invoke(model, trainingSettings, Math.Max(trainingSettings.BatchSize, ForecastTrainer.PredictionBatch)))
         {
             training = ForecastTrainer.Train(model, data, trainingSettings, progress,
                 e => AtomicFile.Write(partialPath, Checkpoint(model, data, e)), accelerator, cancel);
@@ -157,7 +156,7 @@ public static class ForecastPipeline
             (Path.Combine(outDir, "cell_state.png"), Bytes(PlotCellState(model, data, scored[0]))),
             (Path.Combine(outDir, "gradient_norms.csv"), Bytes(Encoding.UTF8.GetBytes(training.GradientFlow.ToCsv()))),
         };
-        var report = BuildReport(data, job, training, results, clock.Elapsed.TotalSeconds, engineName);
+        var report = BuildReport(data, job, trainingSettings, training, results, clock.Elapsed.TotalSeconds, engineName);
         report = report with { RunTimeSeconds = clock.Elapsed.TotalSeconds, Intervals = intervals };
         if (job.ReportPath is { } rp)
             pending.Add((Path.GetFullPath(rp), Bytes(Encoding.UTF8.GetBytes(report.ToJson() + "\n"))));
@@ -224,10 +223,9 @@ public static class ForecastPipeline
         var have = saved.Model.Shape;
         if (have with { Quantiles = null } != want with { Quantiles = null } || !(have.Quantiles ?? []).SequenceEqual(want.Quantiles ?? []))
             throw new ArgumentException($"--init-from {path}: the saved model is {Describe(have)}, this run's is {Describe(want)}");
-        var columns = data.Channels > 1 ? data.ChannelNames : data.Table.Columns;
-        if (saved.ChannelIndependent != data.Channels > 1 || !saved.Columns.SequenceEqual(columns))
+        if (saved.ChannelIndependent != data.Channels > 1 || !saved.Columns.SequenceEqual(data.Columns))
             throw new ArgumentException($"--init-from {path}: the saved model reads [{string.Join(", ", saved.Columns)}]" +
-                $"{(saved.ChannelIndependent ? " channel-independent" : "")}, this run [{string.Join(", ", columns)}]{(data.Channels > 1 ? " channel-independent" : "")}");
+                $"{(saved.ChannelIndependent ? " channel-independent" : "")}, this run [{string.Join(", ", data.Columns)}]{(data.Channels > 1 ? " channel-independent" : "")}");
         return saved.Model;
     }
 
@@ -255,7 +253,7 @@ public static class ForecastPipeline
         {
             ["format"] = "lstmnative.forecaster/1",
             ["shape"] = JsonSerializer.Serialize(model.Shape),
-            ["columns"] = JsonSerializer.Serialize(data.Channels > 1 ? data.ChannelNames : data.Table.Columns),
+            ["columns"] = JsonSerializer.Serialize(data.Columns),
             ["target"] = data.Table.Columns[data.TargetColumn],
             ["scaler_mean"] = JsonSerializer.Serialize(scaler.Mean),
             ["scaler_std"] = JsonSerializer.Serialize(scaler.StandardDeviation),
@@ -345,18 +343,18 @@ public static class ForecastPipeline
         ? $"{r.Name} ({r.Shards} batch shards on {Environment.ProcessorCount} cores)"
         : engine.Name;
 
-    private static ForecastReport BuildReport(ForecastData data, ForecastJob job, TrainingResult training, List<ForecastMetrics> results, double seconds,
+    private static ForecastReport BuildReport(ForecastData data, ForecastJob job, TrainingSettings trainingSettings, TrainingResult training,
+        List<ForecastMetrics> results, double seconds,
         string engineName)
     {
-        var d = new ReportData(data.Source, data.Protocol, data.ChannelRows, data.Channels > 1 ? data.ChannelNames : data.Table.Columns,
+        var d = new ReportData(data.Source, data.Protocol, data.ChannelRows, data.Columns,
             data.Channels > 1 ? $"all {data.Channels} columns, channel-independent"
                 : data.TrainingColumnsNote is { } note ? $"{data.Table.Columns[data.TargetColumn]}, {note}"
                 : data.Table.Columns[data.TargetColumn],
             [data.Train.Start, data.Train.End], [data.Validation.Start, data.Validation.End], [data.Test.Start, data.Test.End],
             data.TrainOrigins.Length, data.ValidationOrigins.Length, data.TestOrigins.Length, data.ScoredTestOrigins.Length,
             "MSE and MAE on the standardized scale (training mean and population std); WAPE in data units");
-        var settings = new ReportSettings(data.Window, data.Horizon, job.Model, job.Training with { StartsFromWeights = job.InitFrom is not null },
-            job.Season, data.Window);
+        var settings = new ReportSettings(data.Window, data.Horizon, job.Model, trainingSettings, job.Season, data.Window);
         string machine = $"{Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
         var rows = results.Select(m => new ReportResult(m.Name, data.Horizon, m.Windows, m.Mse, m.Mae, m.Wape, m.MsePerStep, m.MaePerStep)).ToArray();
         return new ForecastReport("lstmnative forecast", d, settings, job.Device, engineName, machine, seconds, training.Seconds,

@@ -50,8 +50,6 @@ internal static class PredictCommand
             }
             else
             {
-                if (!File.Exists(csvPath))
-                    throw new FileNotFoundException($"CSV file not found: {csvPath}", csvPath);
                 // Loads exactly the model's columns (the loader names a missing or non-numeric one with its row).
                 history = CsvLoader.Load(csvPath, saved.Columns);
                 source = Path.GetFileName(csvPath);
