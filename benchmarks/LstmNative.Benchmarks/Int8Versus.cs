@@ -34,7 +34,7 @@ internal static class Int8Versus
             var names = new List<string>();
             var runs = new List<Action>();
             var outputs = new List<float[]>();
-            void Ours(string name, CpuPrecision p, bool native, bool fp32Native = true, bool fused = true)
+            void Ours(string name, CpuPrecision p, bool native, bool fp32Native = true, bool fused = true, bool alternate = true)
             {
                 NativeCpu.EnableInt8(native);
                 NativeCpu.EnableBf16(native);
@@ -45,13 +45,16 @@ internal static class Int8Versus
                 names.Add(name);
                 outputs.Add(y);
                         // So are the fused int8 forward (batch 1, one worker) and the float32 batch-1 kernel: switch them for this engine's runs only.
-                runs.Add(fp32Native && fused ? () => session.Run(x, steps, 1, y) : () =>
+                // ... and the alternating walk over R (one-way: every step reads R's panels first to last, as before).
+                runs.Add(fp32Native && fused && alternate ? () => session.Run(x, steps, 1, y) : () =>
                 {
                     NativeCpu.EnableFp32(fp32Native);
                     LayerExecutor.FusedInt8Enabled = fused;
+                    LayerExecutor.AlternateWalks = alternate;
                     session.Run(x, steps, 1, y);
                     NativeCpu.EnableFp32(true);
                     LayerExecutor.FusedInt8Enabled = true;
+                    LayerExecutor.AlternateWalks = true;
                 });
             }
             Ours("ours fp32", CpuPrecision.Fp32, true);
@@ -61,6 +64,9 @@ internal static class Int8Versus
             Ours("ours bf16 native", CpuPrecision.Bf16, true);
             Ours("ours bf16 managed", CpuPrecision.Bf16, false);
             Ours("ours fp32 managed", CpuPrecision.Fp32, true, fp32Native: false);
+            Ours("ours fp32 one-way", CpuPrecision.Fp32, true, alternate: false);
+            Ours("ours bf16 one-way", CpuPrecision.Bf16, true, alternate: false);
+            Ours("ours int8 unfused one-way", CpuPrecision.Int8, true, fused: false, alternate: false);
             var so = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
             void Ort(string name, byte[] model)
             {
@@ -112,6 +118,8 @@ internal static class Int8Versus
             double bf16 = Best("ours bf16 native");
             Console.WriteLine($"  H={h,4} bf16 native: {Best("ORT fp32 LSTM") / bf16:F2}x ORT fp32, {Best("ours fp32") / bf16:F2}x ours fp32, {Best("ours bf16 managed") / bf16:F2}x ours bf16 managed");
             Console.WriteLine($"  H={h,4} fp32: ORT fp32 / ours {Best("ORT fp32 LSTM") / Best("ours fp32"):F2} (managed kernels: {Best("ORT fp32 LSTM") / Best("ours fp32 managed"):F2}); int8 native: ORT DynamicQuantizeLSTM / ours {Best("ORT DynamicQuantizeLSTM") / Best("ours int8 native"):F2}");
+            Console.WriteLine($"  H={h,4} alternating walks: one-way / alternating fp32 {Best("ours fp32 one-way") / Best("ours fp32"):F2}, bf16 {Best("ours bf16 one-way") / Best("ours bf16 native"):F2}, " +
+                $"int8 unfused {Best("ours int8 unfused one-way") / Best("ours int8 native unfused"):F2}; ORT DynamicQuantizeLSTM / ours int8 unfused {Best("ORT DynamicQuantizeLSTM") / Best("ours int8 native unfused"):F2}");
         }
     }
 }

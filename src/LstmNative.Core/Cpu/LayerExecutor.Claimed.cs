@@ -101,7 +101,11 @@ internal sealed unsafe partial class LayerExecutor
                 {
                     phase++;
                     target += _stepChunks;
-                    for (int k = First(w, workers, _stepChunks), n = 0; n < _stepChunks; n++, k = k + 1 == _stepChunks ? 0 : k + 1)
+                    // A descending step takes the chunks from this worker's last one down, as each reads its panels last
+                    // run first (Descending): the panels this worker read last are read first again.
+                    bool down = Descending(s);
+                    int first = down ? (w >= workers - 1 ? _stepChunks : First(w + 1, workers, _stepChunks)) - 1 : First(w, workers, _stepChunks);
+                    for (int k = Math.Max(first, 0), n = 0; n < _stepChunks; n++, k = down ? (k == 0 ? _stepChunks - 1 : k - 1) : (k + 1 == _stepChunks ? 0 : k + 1))
                     {
                         if (!Claim(k, phase))
                             continue;

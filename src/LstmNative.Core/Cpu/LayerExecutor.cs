@@ -49,6 +49,8 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     /// </summary>
     internal static int MinRowsPerWorkerForBatchSplit { get; set; } = 16;
 
+    private int _walkParity; // 0 or 1: the parity of the steps walked by earlier forward calls (Descending)
+    private bool _alternating;
     private bool _backward;
     private float* _x;
     private int _steps;
@@ -194,6 +196,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
             workers = 1;
         PlanWorkers(workers, batch);
         pool.Run(this, workers);
+        _walkParity = (_walkParity + maxLen) & 1;
     }
 
     /// <summary>Back-propagates the traced run into <paramref name="grads"/> (one per direction, DH/DC/DY preset).</summary>
@@ -242,6 +245,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         }
         _stepBarrier.Reset(_recurrentWorkers);
         PlanClaims(workers);
+        PlanAlternation();
         PlanFused(workers, batch);
     }
 
@@ -359,6 +363,36 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         }
     }
 
+    /// <summary>
+    /// Whether walk step s reads R's panels last to first (<see cref="Sgemm.RunRecurrent{TV}"/>): every other step, counted
+    /// across calls, so that streaming <see cref="CpuRnnSession.Step"/> calls alternate too.
+    /// </summary>
+    private bool Descending(int s) => _alternating && ((s + _walkParity) & 1) != 0;
+
+    /// <summary>Whether walks alternate the order of R's panels (tests and benchmarks switch it off to compare).</summary>
+    internal static bool AlternateWalks { get; set; } = true;
+
+    /// <summary>
+    /// Bytes of R a worker streams per step up to which the walk alternates. The part of R that an alternating walk finds
+    /// in L2 shrinks as R grows, while every descending run restarts the prefetchers' streams: measured at batch 1
+    /// (docs/benchmarks.md, "Alternating walks"), float32 H = 512 (4 MiB on one worker) ran 1.09-1.20x faster
+    /// alternating, H = 1024 (16 MiB; 8 MiB a worker on two) 0.94-0.99x.
+    /// </summary>
+    internal const long MaxAlternatingBytes = 4L << 20;
+
+    /// <summary>Whether a walk in which each worker streams <paramref name="bytesPerWorker"/> of R a step alternates.</summary>
+    internal static bool Alternates(long bytesPerWorker) =>
+        AlternateWalks && bytesPerWorker > Sgemm.DescendingRunBytes && bytesPerWorker <= MaxAlternatingBytes;
+
+    private void PlanAlternation()
+    {
+        long bytes = 0;
+        foreach (var g in _plan.Directions[0].Groups) // a loop, not LINQ: this runs on every call, which allocates nothing
+            bytes += g.RecurrentForward.Panels * g.RecurrentForward.PanelBytes;
+        // A worker streams its share of the units' panels (unit split), or all of one direction's R (batch split, a direction a worker).
+        _alternating = Alternates(_batchSplit || _parallelDirections ? bytes : bytes / _recurrentWorkers);
+    }
+
     private static void Split(int n, int w, int workers, out int start, out int count)
     {
         start = (int)((long)n * w / workers);
@@ -407,7 +441,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         if (_fused)
             FusedProduct(d, s, 0, hprev, rec, scratch);
         else
-            Sgemm.Run<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, g.RecurrentForward, u0 * 4, (u1 - u0) * 4, rec + b0 * cols, cols, false, scratch);
+            Sgemm.RunRecurrent<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, g.RecurrentForward, u0 * 4, (u1 - u0) * 4, rec + b0 * cols, cols, false, scratch, Descending(s));
         float* peep = dp.Peepholes is { } pb ? pb.Pointer : null;
         for (int b = b0; b < b1; b++)
         {
@@ -450,14 +484,19 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         bool general = !_plan.DefaultActivations;
         Activation fa = general ? _o.GetActivation(d, 0) : default, ga = general ? _o.GetActivation(d, 1) : default;
 
+        bool down = Descending(s);
+        // With linear_before_reset both products read h: a descending step runs them in the opposite order too, so that
+        // it starts with the panels the ascending step before it read last (R_n's), and the next ascending step with R_rz's.
+        if (lbr && down)
+            Sgemm.RunRecurrent<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, gn.RecurrentForward, u0, u1 - u0, recN + b0 * hp, hp, false, scratch, down);
         if (_fused)
             FusedProduct(d, s, 0, hprev, recRz, scratch);
         else
-            Sgemm.Run<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, grz.RecurrentForward, u0 * 2, (u1 - u0) * 2, recRz + b0 * colsRz, colsRz, false, scratch);
+            Sgemm.RunRecurrent<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, grz.RecurrentForward, u0 * 2, (u1 - u0) * 2, recRz + b0 * colsRz, colsRz, false, scratch, down);
         if (lbr && _fused)
             FusedProduct(d, s, 1, hprev, recN, scratch);
-        else if (lbr)
-            Sgemm.Run<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, gn.RecurrentForward, u0, u1 - u0, recN + b0 * hp, hp, false, scratch);
+        else if (lbr && !down)
+            Sgemm.RunRecurrent<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, gn.RecurrentForward, u0, u1 - u0, recN + b0 * hp, hp, false, scratch, down);
         for (int b = b0; b < b1; b++)
         {
             if (s >= _lengths[b])
@@ -481,7 +520,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
             if (_fused)
                 FusedProduct(d, s, 1, rh, recN, scratch);
             else
-                Sgemm.Run<TV>(b1 - b0, _plan.Hidden, rh + b0 * hp, hp, 1, gn.RecurrentForward, u0, u1 - u0, recN + b0 * hp, hp, false, scratch);
+                Sgemm.RunRecurrent<TV>(b1 - b0, _plan.Hidden, rh + b0 * hp, hp, 1, gn.RecurrentForward, u0, u1 - u0, recN + b0 * hp, hp, false, scratch, Descending(s));
         }
         for (int b = b0; b < b1; b++)
         {
@@ -535,7 +574,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
                     _o.GetActivation(d, 0), _o.GetActivation(d, 1), _o.GetActivation(d, 2));
         }
         bar.Wait();
-        Sgemm.Run<TV>(b1 - b0, cols, da + b0 * cols, cols, 1, g.RecurrentBackward!, u0, u1 - u0, gr.DH.Pointer + b0 * hp, hp, true, scratch);
+        Sgemm.RunRecurrent<TV>(b1 - b0, cols, da + b0 * cols, cols, 1, g.RecurrentBackward!, u0, u1 - u0, gr.DH.Pointer + b0 * hp, hp, true, scratch, Descending(s));
     }
 
     private void GruStepBack<TV>(int d, int s, int u0, int u1, int b0, int b1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
@@ -581,7 +620,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         bar.Wait();
         if (!lbr)
         {
-            Sgemm.Run<TV>(b1 - b0, hp, daN + b0 * hp, hp, 1, gn.RecurrentBackward!, u0, u1 - u0, gr.DRH.Pointer + b0 * hp, hp, false, scratch);
+            Sgemm.RunRecurrent<TV>(b1 - b0, hp, daN + b0 * hp, hp, 1, gn.RecurrentBackward!, u0, u1 - u0, gr.DRH.Pointer + b0 * hp, hp, false, scratch, Descending(s));
             for (int b = b0; b < b1; b++)
             {
                 if (s >= _lengths[b])
@@ -598,9 +637,9 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
             }
             bar.Wait();
         }
-        Sgemm.Run<TV>(b1 - b0, colsRz, daRz + b0 * colsRz, colsRz, 1, grz.RecurrentBackward!, u0, u1 - u0, gr.DH.Pointer + b0 * hp, hp, true, scratch);
+        Sgemm.RunRecurrent<TV>(b1 - b0, colsRz, daRz + b0 * colsRz, colsRz, 1, grz.RecurrentBackward!, u0, u1 - u0, gr.DH.Pointer + b0 * hp, hp, true, scratch, Descending(s));
         if (lbr)
-            Sgemm.Run<TV>(b1 - b0, hp, dq + b0 * hp, hp, 1, gn.RecurrentBackward!, u0, u1 - u0, gr.DH.Pointer + b0 * hp, hp, true, scratch);
+            Sgemm.RunRecurrent<TV>(b1 - b0, hp, dq + b0 * hp, hp, 1, gn.RecurrentBackward!, u0, u1 - u0, gr.DH.Pointer + b0 * hp, hp, true, scratch, Descending(s));
     }
 
     /// <summary>dW, dR, biases and dX: big GEMMs over all steps, split across workers by output panels.</summary>

@@ -68,6 +68,38 @@ internal static unsafe class Sgemm
         GC.KeepAlive(b);
     }
 
+    /// <summary>Bytes of the runs of panels a descending <see cref="RunRecurrent{TV}"/> reads per call.</summary>
+    internal const long DescendingRunBytes = 256 * 1024;
+
+    /// <summary>
+    /// A recurrent product, which reads the same panels of R at every step: <see cref="Run{TV}"/>, or with
+    /// <paramref name="descending"/> the same product over runs of about <see cref="DescendingRunBytes"/> of panels, the
+    /// last run first. The walk alternates (LayerExecutor.Descending): an ascending step leaves R's last panels in L2,
+    /// and the descending step after it starts with them, where two ascending steps in a row find nothing of R left
+    /// when R is larger than L2 (each evicts what the next needs first). The results are bit for bit those of one
+    /// ascending call: every panel's columns are summed alone, and the runs are whole pairs from p0, as the batch-1
+    /// kernels pair them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
+    public static void RunRecurrent<TV>(int m, int k, float* a, nint ars, nint acs, PackedMatrix b, int p0, int panelCount,
+        float* c, nint ldc, bool accumulate, float* scratch, bool descending) where TV : unmanaged, IVec<TV>
+    {
+        int run = RunPanels(b);
+        if (!descending || panelCount <= run)
+        {
+            Run<TV>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
+            return;
+        }
+        for (int q = (panelCount - 1) / run * run; q >= 0; q -= run)
+            Run<TV>(m, k, a, ars, acs, b, p0 + q, Math.Min(run, panelCount - q), c, ldc, accumulate, scratch);
+    }
+
+    /// <summary>Whether a descending <see cref="RunRecurrent{TV}"/> over <paramref name="panelCount"/> of b's panels reads them in more than one run.</summary>
+    internal static bool SplitsIntoRuns(PackedMatrix b, int panelCount) => panelCount > RunPanels(b);
+
+    // Whole pairs (even), at least one.
+    private static int RunPanels(PackedMatrix b) => (int)Math.Max(2, DescendingRunBytes / Math.Max(1, b.PanelBytes)) & ~1;
+
     /// <summary>The managed float32 kernels alone (never the native one): the reference <see cref="NativeCpu"/> checks its float32 kernel against.</summary>
     internal static void RunManaged<TV>(int m, int k, float* a, nint ars, nint acs, PackedMatrix b, int p0, int panelCount,
         float* c, nint ldc, bool accumulate, float* scratch) where TV : unmanaged, IVec<TV>
