@@ -14,6 +14,10 @@ using LstmNative.Model;
 //   ... -- tail H THREADS RUNS claimed|static|ort   latency percentiles of one session's runs (one process per engine)
 //   ... -- ettbaselines CSV WINDOW H...   persistence, least-squares AR, ridge AR, DLinear on the ETT protocol (no LSTM)
 //   ... -- ettensemble CSV WINDOW HORIZON all|OT RUN_DIR...   mean forecast of trained forecasters (seeds) on ett-long
+// LSTMNATIVE_ONE_WAY=1 (any mode): every step reads R first panel to last, as before the walk alternated
+// (LayerExecutor.AlternateWalks off), to time the engine both ways in separate processes.
+if (Environment.GetEnvironmentVariable("LSTMNATIVE_ONE_WAY") == "1")
+    LstmNative.Cpu.LayerExecutor.AlternateWalks = false;
 if (args.Length > 0 && args[0] == "ettensemble")
 {
     SeedEnsemble.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),

@@ -12,7 +12,7 @@ namespace LstmNative.Benchmarks;
 /// idle and beside a CPU-bound neighbour, and compare the percentiles. <c>LSTMNATIVE_TAIL_CELL=gru</c> times a GRU
 /// (linear_before_reset = 1) instead; <c>LSTMNATIVE_TAIL_MIN_STEP_WORK=N</c> sets the multiply-adds per step below which
 /// the recurrence stays on one worker (<see cref="LayerExecutor.MinParallelStepWork"/>), to time either side of it;
-/// <c>LSTMNATIVE_TAIL_ONE_WAY=1</c> reads R in one direction at every step (<see cref="LayerExecutor.AlternateWalks"/> off).
+/// <c>LSTMNATIVE_ONE_WAY=1</c> (Program.cs) reads R in one direction at every step, as before the walk alternated.
 /// </summary>
 internal static class TailLatency
 {
@@ -31,9 +31,6 @@ internal static class TailLatency
         var cell = Environment.GetEnvironmentVariable("LSTMNATIVE_TAIL_CELL") == "gru" ? RnnCellType.Gru : RnnCellType.Lstm;
         if (long.TryParse(Environment.GetEnvironmentVariable("LSTMNATIVE_TAIL_MIN_STEP_WORK"), out long minStepWork))
             LayerExecutor.MinParallelStepWork = minStepWork;
-        // LSTMNATIVE_TAIL_ONE_WAY=1: every step reads R first panel to last (LayerExecutor.AlternateWalks off), as before.
-        if (Environment.GetEnvironmentVariable("LSTMNATIVE_TAIL_ONE_WAY") == "1")
-            LayerExecutor.AlternateWalks = false;
         using var pair = new RnnPair(cell, hidden, 1, 100, 1, threads, precision);
         Action run = engine.StartsWith("ort", StringComparison.Ordinal) ? pair.RunOnnxRuntime : pair.RunLstmNative;
         // Warm-up: 20 runs, then more until warmupSeconds have passed. A .NET process recompiles its hot methods in the

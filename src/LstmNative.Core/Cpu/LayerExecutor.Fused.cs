@@ -24,7 +24,7 @@ internal sealed unsafe partial class LayerExecutor
 
     /// <summary>
     /// Chooses the fused forward for this call: LSTM or GRU with int8 quads for every W and R, batch 1, one worker,
-    /// inference, a walk that does not alternate (<see cref="Alternates"/>: R too small or too large).
+    /// inference.
     /// </summary>
     private void PlanFused(int workers, int batch)
     {
@@ -32,12 +32,9 @@ internal sealed unsafe partial class LayerExecutor
         _fused = FusedInt8Enabled && !_backward && !Trace && batch == 1 && workers == 1 && !_claimed && !_parallelDirections && !_batchSplit
                  && NativeCpu.Int8Fused;
         foreach (var g in groups) // a loop, not LINQ: this runs on every call, which allocates nothing
-        {
             _fused &= g.InputForward.IsInt8Quads && g.RecurrentForward.IsInt8Quads;
-        }
-        // Where the walk alternates, part of R comes from L2, and the plain product was faster (int8 H = 512: 1.31-1.35x
-        // ORT's DynamicQuantizeLSTM against 1.19-1.24x fused; H = 1024 equal): the fusion pays where R streams from L3.
-        _fused &= !_alternating;
+        // The fused product reads R one way (one native call a step). Against the alternating plain product, same session,
+        // int8vs 41 rounds (docs/benchmarks.md, "Alternating walks"): 1-3 % slower at H = 512, 2-5 % faster at H = 1024.
         if (_fused && _xq is null)
         {
             // One quantized copy of x per gate group: each group's W carries its own (static) activation scale.

@@ -118,24 +118,6 @@ public unsafe class AlternatingWalkTests
         }
     }
 
-    /// <summary>
-    /// int8 at batch 1 on one worker: where the walk alternates (R of 1 MiB at H = 512) the plain product runs, not the
-    /// fused one; where it does not (R of 64 KiB at H = 128) the fused forward still runs.
-    /// </summary>
-    [TestCase(512, false)]
-    [TestCase(128, true)]
-    public void FusedInt8RunsOnlyWhereTheWalkDoesNotAlternate(int hidden, bool fused)
-    {
-        if (!NativeCpu.Int8Fused)
-            Assert.Ignore($"the fused native int8 product is not active here: {NativeCpu.Status}");
-        var rng = FreshRandom();
-        var layer = new LayerWeights<float>(new RnnLayerOptions(RnnCellType.Lstm, 16, hidden)).Randomize(rng, 1 / Math.Sqrt(hidden));
-        using var session = new CpuRnnModel([layer], CpuPrecision.Int8).CreateSession(1, 4, threads: 1);
-        long before = Interlocked.Read(ref LayerExecutor.FusedWalks);
-        session.Run(RandomFloats(rng, 4 * 16, 1), 4, 1, new float[4 * hidden]);
-        Assert.That(Interlocked.Read(ref LayerExecutor.FusedWalks) - before, Is.EqualTo(fused ? 1 : 0));
-    }
-
     /// <summary>Training: the forward trace and every gradient, one-way and alternating (float32, the engine's training precision).</summary>
     /// <remarks>R of H = 161 is 432 KB, 256 is 1 MiB (512 KiB a worker on two): both alternate.</remarks>
     [TestCase(RnnCellType.Lstm, 161, 4, 1)]

@@ -12,15 +12,11 @@ namespace LstmNative.Tests.Cpu;
 /// linear_before_reset settings), on odd sizes, both directions, short sequences, dynamic and static scales, runs and
 /// streaming steps.
 /// </summary>
-[NonParallelizable] // switches LayerExecutor.FusedInt8Enabled and AlternateWalks
+[NonParallelizable] // switches LayerExecutor.FusedInt8Enabled
 public class FusedInt8Tests
 {
     [TearDown]
-    public void Restore()
-    {
-        LayerExecutor.FusedInt8Enabled = true;
-        LayerExecutor.AlternateWalks = true;
-    }
+    public void Restore() => LayerExecutor.FusedInt8Enabled = true;
 
     private static void RequireFused()
     {
@@ -107,7 +103,6 @@ public class FusedInt8Tests
     private static (float[] Y, float[] Hn, float[] Cn) Run(CpuRnnModel model, float[] x, int steps, int length, bool fused, out long walks)
     {
         LayerExecutor.FusedInt8Enabled = fused;
-        LayerExecutor.AlternateWalks = false; // the fused forward runs only where the walk does not alternate (H = 257 would)
         var o = model.Plans[0].Options;
         using var session = model.CreateSession(1, steps, threads: 1);
         var y = new float[steps * o.DirectionCount * o.HiddenSize];
