@@ -30,7 +30,7 @@ public unsafe class AlternatingWalkTests
     [TestCase(CpuPrecision.Fp32, 1, 515, 9 * 32 - 5)]
     [TestCase(CpuPrecision.Fp32, 3, 515, 9 * 32)]
     [TestCase(CpuPrecision.Fp32, 1, 130, 31 * 32 - 1)]
-    [TestCase(CpuPrecision.Fp32, 7, 130, 31 * 32)]
+    [TestCase(CpuPrecision.Fp32, Sgemm.MR, 130, 31 * 32)]
     [TestCase(CpuPrecision.Bf16, 1, 1023, 9 * 32 - 3)]
     [TestCase(CpuPrecision.Bf16, 2, 1023, 9 * 32)]
     [TestCase(CpuPrecision.Int8, 1, 2047, 9 * 32 - 1)]
@@ -47,7 +47,7 @@ public unsafe class AlternatingWalkTests
             foreach (bool accumulate in new[] { false, true })
                 foreach (var (p0, count) in new[] { (0, b.Panels), (1, b.Panels - 1), (2, b.Panels - 3) })
                 {
-                    Assert.That(Sgemm.SplitsIntoRuns(b, count), Is.True, $"panels [{p0}, {p0 + count}) of {b.PanelBytes} bytes should be read in runs");
+                    Assert.That(Sgemm.SplitsIntoRuns(m, b, count), Is.True, $"panels [{p0}, {p0 + count}) of {b.PanelBytes} bytes should be read in runs");
                     var ascending = RandomFloats(rng, m * ldc, 1);
                     var descending = (float[])ascending.Clone();
                     fixed (float* ap = a, up = ascending, dp = descending)

@@ -85,7 +85,7 @@ internal static unsafe class Sgemm
         float* c, nint ldc, bool accumulate, float* scratch, bool descending) where TV : unmanaged, IVec<TV>
     {
         int run = RunPanels(b);
-        if (!descending || panelCount <= run)
+        if (!descending || !SplitsIntoRuns(m, b, panelCount))
         {
             Run<TV>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
             return;
@@ -94,8 +94,12 @@ internal static unsafe class Sgemm
             Run<TV>(m, k, a, ars, acs, b, p0 + q, Math.Min(run, panelCount - q), c, ldc, accumulate, scratch);
     }
 
-    /// <summary>Whether a descending <see cref="RunRecurrent{TV}"/> over <paramref name="panelCount"/> of b's panels reads them in more than one run.</summary>
-    internal static bool SplitsIntoRuns(PackedMatrix b, int panelCount) => panelCount > RunPanels(b);
+    /// <summary>
+    /// Whether a descending <see cref="RunRecurrent{TV}"/> of <paramref name="m"/> rows over <paramref name="panelCount"/>
+    /// of b's panels reads them in more than one run: only a single sliver (m ≤ <see cref="MR"/>), which uses each panel
+    /// once and so streams R; more rows reuse each panel from L1 and would pack A again for every run.
+    /// </summary>
+    internal static bool SplitsIntoRuns(int m, PackedMatrix b, int panelCount) => m <= MR && panelCount > RunPanels(b);
 
     // Whole pairs (even), at least one.
     private static int RunPanels(PackedMatrix b) => (int)Math.Max(2, DescendingRunBytes / Math.Max(1, b.PanelBytes)) & ~1;
