@@ -34,7 +34,8 @@ internal sealed unsafe partial class LayerExecutor
         foreach (var g in groups) // a loop, not LINQ: this runs on every call, which allocates nothing
             _fused &= g.InputForward.IsInt8Quads && g.RecurrentForward.IsInt8Quads;
         // The fused product reads R one way (one native call a step). Against the alternating plain product, same session,
-        // int8vs 41 rounds (docs/benchmarks.md, "Alternating walks"): 1-3 % slower at H = 512, 2-5 % faster at H = 1024.
+        // int8vs 41 rounds (docs/benchmarks.md, "Alternating walks"): 4-6 % faster at H = 256, 1-6 % slower at H = 512,
+        // within 5 % either way at H = 1024 (faster in four runs of five), so it stays wherever it applies.
         if (_fused && _xq is null)
         {
             // One quantized copy of x per gate group: each group's W carries its own (static) activation scale.

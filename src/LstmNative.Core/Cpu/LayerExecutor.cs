@@ -375,7 +375,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     /// <summary>
     /// Bytes of R a worker streams per step up to which the walk alternates. The part of R that an alternating walk finds
     /// in L2 shrinks as R grows, while every descending run restarts the prefetchers' streams: measured at batch 1
-    /// (docs/benchmarks.md, "Alternating walks"), float32 H = 512 (4 MiB on one worker) ran 1.09-1.20x faster
+    /// (docs/benchmarks.md, "Alternating walks"), float32 H = 512 (4 MiB on one worker) ran 1.05-1.18x faster
     /// alternating, H = 1024 (16 MiB; 8 MiB a worker on two) 0.94-0.99x.
     /// </summary>
     internal const long MaxAlternatingBytes = 4L << 20;
