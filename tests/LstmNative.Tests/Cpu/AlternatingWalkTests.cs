@@ -28,13 +28,13 @@ public unsafe class AlternatingWalkTests
 
     // k and n give 9 panels (odd: a lone last panel) of 64-66 KiB, or 31 panels of 16 KiB (runs of 14 panels, 3 runs).
     [TestCase(CpuPrecision.Fp32, 1, 515, 9 * 32 - 5)]
-    [TestCase(CpuPrecision.Fp32, 3, 515, 9 * 32)]
+    [TestCase(CpuPrecision.Fp32, 2, 515, 9 * 32)]
     [TestCase(CpuPrecision.Fp32, 1, 130, 31 * 32 - 1)]
-    [TestCase(CpuPrecision.Fp32, Sgemm.MR, 130, 31 * 32)]
+    [TestCase(CpuPrecision.Fp32, 3, 130, 31 * 32)]
     [TestCase(CpuPrecision.Bf16, 1, 1023, 9 * 32 - 3)]
     [TestCase(CpuPrecision.Bf16, 2, 1023, 9 * 32)]
     [TestCase(CpuPrecision.Int8, 1, 2047, 9 * 32 - 1)]
-    [TestCase(CpuPrecision.Int8, 5, 2047, 9 * 32)]
+    [TestCase(CpuPrecision.Int8, 2, 2047, 9 * 32)]
     public void DescendingProductEqualsTheAscendingOne(CpuPrecision precision, int m, int k, int n)
     {
         var rng = FreshRandom();
@@ -47,7 +47,8 @@ public unsafe class AlternatingWalkTests
             foreach (bool accumulate in new[] { false, true })
                 foreach (var (p0, count) in new[] { (0, b.Panels), (1, b.Panels - 1), (2, b.Panels - 3) })
                 {
-                    Assert.That(Sgemm.SplitsIntoRuns(m, b, count), Is.True, $"panels [{p0}, {p0 + count}) of {b.PanelBytes} bytes should be read in runs");
+                    // More rows than MaxRowsInRuns are read in one run: the same bits trivially, still checked.
+                    Assert.That(Sgemm.SplitsIntoRuns(m, b, count), Is.EqualTo(m <= Sgemm.MaxRowsInRuns), $"panels [{p0}, {p0 + count}) of {b.PanelBytes} bytes, {m} rows");
                     var ascending = RandomFloats(rng, m * ldc, 1);
                     var descending = (float[])ascending.Clone();
                     fixed (float* ap = a, up = ascending, dp = descending)
@@ -83,10 +84,10 @@ public unsafe class AlternatingWalkTests
     [TestCase(RnnCellType.Lstm, CpuPrecision.Fp32, 255, 3, 2)]
     [TestCase(RnnCellType.Lstm, CpuPrecision.Fp32, 256, 1, 2)]
     [TestCase(RnnCellType.Gru, CpuPrecision.Fp32, 256, 1, 1)]
-    [TestCase(RnnCellType.Gru, CpuPrecision.Fp32, 257, 2, 2)]
+    [TestCase(RnnCellType.Gru, CpuPrecision.Fp32, 257, 1, 2)]
     [TestCase(RnnCellType.Lstm, CpuPrecision.Bf16, 368, 1, 1)]
     [TestCase(RnnCellType.Lstm, CpuPrecision.Int8, 512, 1, 1)]
-    [TestCase(RnnCellType.Gru, CpuPrecision.Int8, 640, 2, 1)]
+    [TestCase(RnnCellType.Gru, CpuPrecision.Int8, 640, 1, 1)]
     public void SessionOutputsAreUnchanged(RnnCellType cell, CpuPrecision precision, int hidden, int batch, int threads)
     {
         var rng = FreshRandom();
@@ -120,9 +121,10 @@ public unsafe class AlternatingWalkTests
 
     /// <summary>Training: the forward trace and every gradient, one-way and alternating (float32, the engine's training precision).</summary>
     /// <remarks>R of H = 161 is 432 KB, 256 is 1 MiB (512 KiB a worker on two): both alternate.</remarks>
-    [TestCase(RnnCellType.Lstm, 161, 4, 1)]
-    [TestCase(RnnCellType.Lstm, 256, 3, 2)]
-    [TestCase(RnnCellType.Gru, 257, 2, 1)]
+    [TestCase(RnnCellType.Lstm, 161, 1, 1)]
+    [TestCase(RnnCellType.Lstm, 161, 3, 1)]
+    [TestCase(RnnCellType.Lstm, 256, 1, 2)]
+    [TestCase(RnnCellType.Gru, 257, 1, 1)]
     public void GradientsAreUnchanged(RnnCellType cell, int hidden, int batch, int threads)
     {
         var rng = FreshRandom();

@@ -94,12 +94,20 @@ internal static unsafe class Sgemm
             Run<TV>(m, k, a, ars, acs, b, p0 + q, Math.Min(run, panelCount - q), c, ldc, accumulate, scratch);
     }
 
+    /// <summary>Rows up to which a descending <see cref="RunRecurrent{TV}"/> reads in runs.</summary>
+    /// <remarks>
+    /// One row streams R: each loaded weight feeds one FMA, and the loads, not the FMA units, set the pace. With more
+    /// rows each weight feeds more FMAs, the order of reading gains less, and restarting the prefetchers at every run
+    /// costs: <c>walks</c> (one session, in turn, 200 rounds; 2026-12-07) measured one-way / alternating 1.03-1.12 at
+    /// B = 1, 1.02-1.05 best but 0.96-1.04 median at B = 2, 0.93-0.99 at B = 3-6 (H = 256 and 512, one thread).
+    /// </remarks>
+    internal const int MaxRowsInRuns = 1;
+
     /// <summary>
     /// Whether a descending <see cref="RunRecurrent{TV}"/> of <paramref name="m"/> rows over <paramref name="panelCount"/>
-    /// of b's panels reads them in more than one run: only a single sliver (m ≤ <see cref="MR"/>), which uses each panel
-    /// once and so streams R; more rows reuse each panel from L1 and would pack A again for every run.
+    /// of b's panels reads them in more than one run (at most <see cref="MaxRowsInRuns"/> rows, and more than one run of panels).
     /// </summary>
-    internal static bool SplitsIntoRuns(int m, PackedMatrix b, int panelCount) => m <= MR && panelCount > RunPanels(b);
+    internal static bool SplitsIntoRuns(int m, PackedMatrix b, int panelCount) => m <= MaxRowsInRuns && panelCount > RunPanels(b);
 
     // Whole pairs (even), at least one.
     private static int RunPanels(PackedMatrix b) => (int)Math.Max(2, DescendingRunBytes / Math.Max(1, b.PanelBytes)) & ~1;
