@@ -9,6 +9,8 @@
 // ABI 4: adds lstmn_qgemm_u8s8_static_avx512vnni (static int8: fixed, calibrated activation scale, saturating).
 // ABI 5: adds lstmn_quantize_side_rows_u8_avx512vnni and lstmn_qgemv_u8s8_fused_avx512vnni (batch 1: the input projection
 //        of later steps interleaved into the recurrent product's stream).
+// ABI 6: lstmn_qgemv_u8s8_fused_avx512vnni takes runPanels (R's panels in runs from the last run to the first: the
+//        alternating walk, LstmNative.Cpu.Kernels.Sgemm.RunRecurrent).
 #include <stdint.h>
 #include <string.h>
 #include <immintrin.h>
@@ -21,7 +23,7 @@
 
 enum { FEAT_AVX512 = 1, FEAT_VNNI = 2, FEAT_BF16 = 4, FEAT_AMX = 8 };
 
-API int lstmn_cpu_abi_version(void) { return 5; }
+API int lstmn_cpu_abi_version(void) { return 6; }
 
 static uint64_t xgetbv0(void)
 {
@@ -356,14 +358,17 @@ VNNI512 static inline void side_quad(const int8_t* wb, const uint8_t* xb, __m512
 // C[0, 32*count) (+)= h x R panels [0, count) (as qgemm_u8s8 with m = 1), and side rows r in [0, rows) (rows <= 8;
 // one block of lstmn_quantize_side_rows_u8_avx512vnni at xq, scales xScale[r]) x W panels [q0, q0 + qcount) written (not
 // accumulated) at cx + r*ldcx + q*32 (ldcx may be negative). Returns 0, -1 when h does not fit the scratch, -3 for rows
-// outside [0, 8].
+// outside [0, 8], -4 for an odd runPanels.
 API VNNI512 int lstmn_qgemv_u8s8_fused_avx512vnni(int k, const float* h, const int8_t* panels, long panelBytes, int count,
     const float* colScale, const int32_t* colSum, float* c, int accumulate, uint8_t* scratch, long scratchBytes,
     float fixedScale, float fixedInv, int kx, const uint8_t* xq, const float* xScale, int rows,
-    const int8_t* wPanels, long wPanelBytes, int q0, int qcount, const float* wColScale, const int32_t* wColSum, float* cx, long ldcx)
+    const int8_t* wPanels, long wPanelBytes, int q0, int qcount, const float* wColScale, const int32_t* wColSum, float* cx, long ldcx,
+    int runPanels)
 {
     if (rows < 0 || rows > SIDE)
         return -3;
+    if (runPanels < 0 || (runPanels & 1))
+        return -4;
     int k4 = (k + 3) & ~3, quads = k4 / 4, quadsX = ((kx + 3) & ~3) / 4;
     if (scratchBytes < k4)
         return -1;
@@ -399,30 +404,37 @@ API VNNI512 int lstmn_qgemv_u8s8_fused_avx512vnni(int k, const float* h, const i
             else wb = wPanels + (long)wp * wPanelBytes;                                                                  \
         }                                                                                                                \
     } while (0)
-    int p = 0;
-    for (; p + 1 < count; p += 2)
+    // runPanels > 0 (even): R's panels in runs of that many, the last run first (the alternating walk); 0: one run. The
+    // pairs and the lone last panel are the same either way, and the sums exact, so C does not depend on the order.
+    int run = runPanels > 0 ? runPanels : (count > 0 ? count : 1);
+    for (int q = runPanels > 0 && count > 0 ? (count - 1) / run * run : 0; q >= 0; q = runPanels > 0 ? q - run : -1)
     {
-        const uint8_t* a = qa;
-        const int8_t* b = panels + (long)p * panelBytes;
-        const int8_t* b2 = b + panelBytes;
-        __m512i pr[8];
-#pragma clang loop unroll(full)
-        for (int i = 0; i < 8; i++)
-            pr[i] = _mm512_setzero_si512();
-        int j = 0;
-        for (; j + 2 <= quads; j += 2)
+        int end = q + run < count ? q + run : count;
+        int p = q;
+        for (; p + 1 < end; p += 2)
         {
-            pair_quads(a, b, b2, pr);
-            a += 8; b += 256; b2 += 256;
-            if (side && (j & 2) == 0)
-                SIDE_STEP();
+            const uint8_t* a = qa;
+            const int8_t* b = panels + (long)p * panelBytes;
+            const int8_t* b2 = b + panelBytes;
+            __m512i pr[8];
+#pragma clang loop unroll(full)
+            for (int i = 0; i < 8; i++)
+                pr[i] = _mm512_setzero_si512();
+            int j = 0;
+            for (; j + 2 <= quads; j += 2)
+            {
+                pair_quads(a, b, b2, pr);
+                a += 8; b += 256; b2 += 256;
+                if (side && (j & 2) == 0)
+                    SIDE_STEP();
+            }
+            if (j < quads)
+                pair_quad(a, b, b2, pr);
+            pair_put(c + (long)p * 32, pr, colScale + (long)p * 32, colSum + (long)p * 32, rowScale, accumulate);
         }
-        if (j < quads)
-            pair_quad(a, b, b2, pr);
-        pair_put(c + (long)p * 32, pr, colScale + (long)p * 32, colSum + (long)p * 32, rowScale, accumulate);
+        if (p < end) // a lone last panel, as qgemm_u8s8 runs it
+            kernel_r1(qa, k4, panels + (long)p * panelBytes, quads, c + (long)p * 32, 0, colScale + (long)p * 32, colSum + (long)p * 32, &rowScale, accumulate);
     }
-    if (p < count) // a lone last panel, as qgemm_u8s8 runs it
-        kernel_r1(qa, k4, panels + (long)p * panelBytes, quads, c + (long)p * 32, 0, colScale + (long)p * 32, colSum + (long)p * 32, &rowScale, accumulate);
     while (side) // what the stream did not cover (W longer than R, or few R panels)
         SIDE_STEP();
 #undef SIDE_STEP

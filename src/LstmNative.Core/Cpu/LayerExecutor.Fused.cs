@@ -33,9 +33,6 @@ internal sealed unsafe partial class LayerExecutor
                  && NativeCpu.Int8Fused;
         foreach (var g in groups) // a loop, not LINQ: this runs on every call, which allocates nothing
             _fused &= g.InputForward.IsInt8Quads && g.RecurrentForward.IsInt8Quads;
-        // The fused product reads R one way (one native call a step). Against the alternating plain product, same session,
-        // int8vs 41 rounds (docs/benchmarks.md, "Alternating walks"): 4-6 % faster at H = 256, 1-6 % slower at H = 512,
-        // within 5 % either way at H = 1024 (faster in four runs of five), so it stays wherever it applies.
         if (_fused && _xq is null)
         {
             // One quantized copy of x per gate group: each group's W carries its own (static) activation scale.
@@ -90,9 +87,11 @@ internal sealed unsafe partial class LayerExecutor
         bool reverse = Reverse(d);
         int cols = group.Columns;
         float* pre = _dirs[d].Pre[g].Pointer + (long)(reverse && n > 0 ? t0 + n - 1 : t0) * cols;
-        NativeCpu.RunInt8Fused(_plan.Hidden, h, group.RecurrentForward, rec, false, scratch,
+        var r = group.RecurrentForward;
+        NativeCpu.RunInt8Fused(_plan.Hidden, h, r, rec, false, scratch,
             _plan.Input, (byte*)_xq![g].Pointer + (long)block * NativeCpu.FusedBlockBytes(_plan.Input),
-            _xqScale![g].Pointer + (long)block * NativeCpu.FusedRows, n, group.InputForward, q0, qc, pre, reverse ? -cols : cols);
+            _xqScale![g].Pointer + (long)block * NativeCpu.FusedRows, n, group.InputForward, q0, qc, pre, reverse ? -cols : cols,
+            Sgemm.DescendingRunPanels(r, r.Panels, Descending(s)));
     }
 
     /// <summary>

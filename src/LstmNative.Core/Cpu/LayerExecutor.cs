@@ -465,6 +465,18 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         bar.Wait();
     }
 
+    /// <summary>GRU step s's n product on <paramref name="h"/> (h_prev with linear_before_reset, r ⊙ h_prev without) into <paramref name="recN"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
+    private void GruProductN<TV>(int d, int s, float* h, float* recN, int u0, int u1, int b0, int b1, float* scratch) where TV : unmanaged, IVec<TV>
+    {
+        int hp = _plan.HiddenPadded;
+        if (_fused)
+            FusedProduct(d, s, 1, h, recN, scratch);
+        else
+            Sgemm.RunRecurrent<TV>(b1 - b0, _plan.Hidden, h + b0 * hp, hp, 1, _plan.Directions[d].Groups[1].RecurrentForward, u0, u1 - u0,
+                recN + b0 * hp, hp, false, scratch, Descending(s));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no tier-up on the per-call path (LayerExecutor remarks)
     private void GruStep<TV>(int d, int s, int u0, int u1, int b0, int b1, SpinBarrier bar, float* scratch) where TV : unmanaged, IVec<TV>
     {
@@ -488,15 +500,13 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         // With linear_before_reset both products read h: a descending step runs them in the opposite order too, so that
         // it starts with the panels the ascending step before it read last (R_n's), and the next ascending step with R_rz's.
         if (lbr && down)
-            Sgemm.RunRecurrent<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, gn.RecurrentForward, u0, u1 - u0, recN + b0 * hp, hp, false, scratch, down);
+            GruProductN<TV>(d, s, hprev, recN, u0, u1, b0, b1, scratch);
         if (_fused)
             FusedProduct(d, s, 0, hprev, recRz, scratch);
         else
             Sgemm.RunRecurrent<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, grz.RecurrentForward, u0 * 2, (u1 - u0) * 2, recRz + b0 * colsRz, colsRz, false, scratch, down);
-        if (lbr && _fused)
-            FusedProduct(d, s, 1, hprev, recN, scratch);
-        else if (lbr && !down)
-            Sgemm.RunRecurrent<TV>(b1 - b0, _plan.Hidden, hprev + b0 * hp, hp, 1, gn.RecurrentForward, u0, u1 - u0, recN + b0 * hp, hp, false, scratch, down);
+        if (lbr && !down)
+            GruProductN<TV>(d, s, hprev, recN, u0, u1, b0, b1, scratch);
         for (int b = b0; b < b1; b++)
         {
             if (s >= _lengths[b])
@@ -517,10 +527,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         if (!lbr)
         {
             bar.Wait();
-            if (_fused)
-                FusedProduct(d, s, 1, rh, recN, scratch);
-            else
-                Sgemm.RunRecurrent<TV>(b1 - b0, _plan.Hidden, rh + b0 * hp, hp, 1, gn.RecurrentForward, u0, u1 - u0, recN + b0 * hp, hp, false, scratch, Descending(s));
+            GruProductN<TV>(d, s, rh, recN, u0, u1, b0, b1, scratch);
         }
         for (int b = b0; b < b1; b++)
         {

@@ -33,7 +33,7 @@ public static unsafe partial class NativeCpu
             var q = (delegate* unmanaged<int, int, float*, nint, nint, byte*, float*, float, float, byte*, int>)
                 NativeLibrary.GetExport(handle, "lstmn_quantize_side_rows_u8_avx512vnni");
             var f = (delegate* unmanaged<int, float*, sbyte*, nint, int, float*, int*, float*, int, byte*, nint, float, float,
-                int, byte*, float*, int, sbyte*, nint, int, int, float*, int*, float*, nint, int>)
+                int, byte*, float*, int, sbyte*, nint, int, int, float*, int*, float*, nint, int, int>)
                 NativeLibrary.GetExport(handle, "lstmn_qgemv_u8s8_fused_avx512vnni");
             string? mismatch = ProbeFused(q, f, int8, int8Static);
             if (mismatch is not null)
@@ -67,16 +67,17 @@ public static unsafe partial class NativeCpu
     /// <c>c (+)= h × r</c> over all of <paramref name="r"/>'s panels (the batch-1 VNNI product) and, in the same stream,
     /// <c>cx[row] = xq[row] × w</c> for side rows [0, <paramref name="rows"/>) over w's panels [q0, q0 + qcount)
     /// (one block of <see cref="QuantizeSideRows"/> at <paramref name="xq"/>; row i written at <c>cx + i·ldcx</c> floats,
-    /// ldcx may be negative). Bit for bit what <see cref="RunInt8"/> gives for the same rows.
+    /// ldcx may be negative). Bit for bit what <see cref="RunInt8"/> gives for the same rows. <paramref name="runPanels"/>
+    /// &gt; 0 (even): r's panels in runs of that many, the last run first (the alternating walk, <see cref="Sgemm.RunRecurrent{TV}"/>).
     /// </summary>
     internal static void RunInt8Fused(int k, float* h, PackedMatrix r, float* c, bool accumulate, float* scratch,
-        int kx, byte* xq, float* xScale, int rows, PackedMatrix w, int q0, int qcount, float* cx, nint ldcx)
+        int kx, byte* xq, float* xScale, int rows, PackedMatrix w, int q0, int qcount, float* cx, nint ldcx, int runPanels)
     {
         Debug.Assert(FusedGemv != null && r.IsInt8Quads && w.IsInt8Quads && rows <= FusedRows);
         int rc = FusedGemv(k, h, (sbyte*)r.Buffer.Pointer, (nint)r.PanelBytes, r.Panels, r.Scales!.Pointer, (int*)r.ColumnSums!.Pointer,
             c, accumulate ? 1 : 0, (byte*)scratch, (nint)Sgemm.ScratchFloats * sizeof(float), r.IsStatic ? r.StaticScale8 : 0,
             r.IsStatic ? r.StaticInverse8 : 0, kx, xq, xScale, rows, (sbyte*)w.Buffer.Pointer, (nint)w.PanelBytes, q0, qcount,
-            w.Scales!.Pointer, (int*)w.ColumnSums!.Pointer, cx, ldcx);
+            w.Scales!.Pointer, (int*)w.ColumnSums!.Pointer, cx, ldcx, runPanels);
         if (rc != 0)
             throw new InvalidOperationException($"native fused int8 product refused k = {k} (status {rc})");
         GC.KeepAlive(r);
@@ -86,14 +87,15 @@ public static unsafe partial class NativeCpu
     /// <summary>
     /// The fused product against the plain one on random shapes, dynamic and static: R with an odd panel count (a lone
     /// last panel), W longer and shorter than R, 1, 3 and 8 side rows with a negative stride, a panel window not at 0,
-    /// C accumulated. Null when every bit agrees.
+    /// C accumulated, R read in one run and in descending runs. Null when every bit agrees.
     /// </summary>
     private static string? ProbeFused(LstmnQuantizeSideFn quantize, LstmnFusedGemvFn fused, LstmnInt8Fn int8, LstmnInt8StaticFn int8Static)
     {
         var rng = new Random(18);
         var scratch = new AlignedBuffer(Sgemm.ScratchFloats);
         foreach (float range in new[] { 0f, 1.5f })
-            foreach (var (k, n, kx, nx, rows, q0, qcount) in new[] { (37, 160, 19, 200, 3, 1, 4), (9, 64, 300, 96, 8, 0, 3), (64, 96, 5, 40, 1, 1, 1) })
+            foreach (var (k, n, kx, nx, rows, q0, qcount, runPanels) in new[] { (37, 160, 19, 200, 3, 1, 4, 0), (37, 160, 19, 200, 3, 1, 4, 2),
+                         (9, 64, 300, 96, 8, 0, 3, 0), (64, 96, 5, 40, 1, 1, 1, 0), (64, 224, 40, 64, 8, 0, 2, 4) })
             {
                 PackedMatrix Matrix(int kk, int nn)
                 {
@@ -127,7 +129,7 @@ public static unsafe partial class NativeCpu
                     int rc = fused(k, hp, (sbyte*)r.Buffer.Pointer, (nint)r.PanelBytes, r.Panels, r.Scales!.Pointer, (int*)r.ColumnSums!.Pointer,
                         cp, 1, (byte*)scratch.Pointer, (nint)Sgemm.ScratchFloats * sizeof(float), r.IsStatic ? r.StaticScale8 : 0, r.IsStatic ? r.StaticInverse8 : 0,
                         kx, xqp, xsp, rows, (sbyte*)w.Buffer.Pointer, (nint)w.PanelBytes, q0, qcount, w.Scales!.Pointer, (int*)w.ColumnSums!.Pointer,
-                        cx0, -ld);
+                        cx0, -ld, runPanels);
                     if (rc != 0)
                         return $"status {rc} at k={k}, kx={kx}";
                     void Plain(int m, int kk, float* a, PackedMatrix b, int p0, int pc, float* c, bool acc)
@@ -148,10 +150,10 @@ public static unsafe partial class NativeCpu
                 GC.KeepAlive(w);
                 for (int i = 0; i < c.Length; i++)
                     if (BitConverter.SingleToInt32Bits(c[i]) != BitConverter.SingleToInt32Bits(cRef[i]))
-                        return $"k={k} n={n}{Scheme(range)}: recurrent element {i} is {c[i]:R}, the plain product {cRef[i]:R}";
+                        return $"k={k} n={n} runs={runPanels}{Scheme(range)}: recurrent element {i} is {c[i]:R}, the plain product {cRef[i]:R}";
                 for (int i = 0; i < cx.Length; i++)
                     if (BitConverter.SingleToInt32Bits(cx[i]) != BitConverter.SingleToInt32Bits(cxRef[i]))
-                        return $"kx={kx} nx={nx} rows={rows}{Scheme(range)}: side element {i} is {cx[i]:R}, the plain product {cxRef[i]:R}";
+                        return $"kx={kx} nx={nx} rows={rows} runs={runPanels}{Scheme(range)}: side element {i} is {cx[i]:R}, the plain product {cxRef[i]:R}";
             }
         GC.KeepAlive(scratch);
         return null;

@@ -20,7 +20,7 @@ namespace LstmNative.Cpu.Kernels;
 public static unsafe partial class NativeCpu
 {
     private const string LibraryName = "lstmnative_cpu";
-    private const int AbiVersion = 5;
+    private const int AbiVersion = 6;
     private const int FeatAvx512 = 1, FeatVnni = 2, FeatBf16 = 4, FeatAmx = 8;
 
     private static readonly delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> QGemmVnni;

@@ -109,6 +109,13 @@ internal static unsafe class Sgemm
     /// </summary>
     internal static bool SplitsIntoRuns(int m, PackedMatrix b, int panelCount) => m <= MaxRowsInRuns && panelCount > RunPanels(b);
 
+    /// <summary>
+    /// Panels in one run of a descending one-row product over b (whole pairs, so even), or 0 when <paramref name="descending"/>
+    /// is false or <paramref name="panelCount"/> panels make one run: what the fused int8 product takes for the same walk.
+    /// </summary>
+    internal static int DescendingRunPanels(PackedMatrix b, int panelCount, bool descending) =>
+        descending && SplitsIntoRuns(1, b, panelCount) ? RunPanels(b) : 0;
+
     // Whole pairs (even), at least one.
     private static int RunPanels(PackedMatrix b) => (int)Math.Max(2, DescendingRunBytes / Math.Max(1, b.PanelBytes)) & ~1;
 
