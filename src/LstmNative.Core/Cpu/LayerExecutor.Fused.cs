@@ -91,7 +91,7 @@ internal sealed unsafe partial class LayerExecutor
         NativeCpu.RunInt8Fused(_plan.Hidden, h, r, rec, false, scratch,
             _plan.Input, (byte*)_xq![g].Pointer + (long)block * NativeCpu.FusedBlockBytes(_plan.Input),
             _xqScale![g].Pointer + (long)block * NativeCpu.FusedRows, n, group.InputForward, q0, qc, pre, reverse ? -cols : cols,
-            Sgemm.DescendingRunPanels(r, r.Panels, Descending(s)));
+            Sgemm.DescendingRunPanels(1, r, r.Panels, Descending(s)));
     }
 
     /// <summary>

@@ -84,8 +84,8 @@ internal static unsafe class Sgemm
     public static void RunRecurrent<TV>(int m, int k, float* a, nint ars, nint acs, PackedMatrix b, int p0, int panelCount,
         float* c, nint ldc, bool accumulate, float* scratch, bool descending) where TV : unmanaged, IVec<TV>
     {
-        int run = RunPanels(b);
-        if (!descending || !SplitsIntoRuns(m, b, panelCount))
+        int run = DescendingRunPanels(m, b, panelCount, descending);
+        if (run == 0)
         {
             Run<TV>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
             return;
@@ -104,17 +104,15 @@ internal static unsafe class Sgemm
     internal const int MaxRowsInRuns = 1;
 
     /// <summary>
-    /// Whether a descending <see cref="RunRecurrent{TV}"/> of <paramref name="m"/> rows over <paramref name="panelCount"/>
-    /// of b's panels reads them in more than one run (at most <see cref="MaxRowsInRuns"/> rows, and more than one run of panels).
+    /// Panels in one run of a descending product of <paramref name="m"/> rows over <paramref name="panelCount"/> of b's
+    /// panels (whole pairs, so even), or 0 when it reads them in one run: not <paramref name="descending"/>, more than
+    /// <see cref="MaxRowsInRuns"/> rows, or panels that fit one run. The fused int8 product takes the same value.
     /// </summary>
-    internal static bool SplitsIntoRuns(int m, PackedMatrix b, int panelCount) => m <= MaxRowsInRuns && panelCount > RunPanels(b);
-
-    /// <summary>
-    /// Panels in one run of a descending one-row product over b (whole pairs, so even), or 0 when <paramref name="descending"/>
-    /// is false or <paramref name="panelCount"/> panels make one run: what the fused int8 product takes for the same walk.
-    /// </summary>
-    internal static int DescendingRunPanels(PackedMatrix b, int panelCount, bool descending) =>
-        descending && SplitsIntoRuns(1, b, panelCount) ? RunPanels(b) : 0;
+    internal static int DescendingRunPanels(int m, PackedMatrix b, int panelCount, bool descending)
+    {
+        int run = RunPanels(b);
+        return descending && m <= MaxRowsInRuns && panelCount > run ? run : 0;
+    }
 
     // Whole pairs (even), at least one.
     private static int RunPanels(PackedMatrix b) => (int)Math.Max(2, DescendingRunBytes / Math.Max(1, b.PanelBytes)) & ~1;
