@@ -28,6 +28,12 @@ internal sealed unsafe partial class LayerExecutor
     /// <summary>Test hook: called by each worker when it has finished its claimed forward.</summary>
     internal static Action<int>? ClaimedWorkerEndHook { get; set; }
 
+    /// <summary>Test hook: called by each worker as it starts a phase (worker, phase; 1 is the input projection, then one per step).</summary>
+    internal static Action<int, long>? ClaimedPhaseStartHook { get; set; }
+
+    /// <summary>Test hook: called by a worker that has claimed a chunk, before it runs it (worker, chunk, phase).</summary>
+    internal static Action<int, int, long>? ClaimedChunkHook { get; set; }
+
     /// <summary>Whether claimed forward is allowed (tests switch it off to compare with the static split).</summary>
     internal static bool ClaimedForwardEnabled { get; set; } = true;
 
@@ -84,10 +90,12 @@ internal sealed unsafe partial class LayerExecutor
         {
             long phase = 1, target = _projectionChunks;
             int rows = _steps * _batch;
+            ClaimedPhaseStartHook?.Invoke(w, phase);
             for (int k = First(w, workers, _projectionChunks), n = 0; n < _projectionChunks; n++, k = k + 1 == _projectionChunks ? 0 : k + 1)
             {
                 if (!Claim(k, phase))
                     continue;
+                ClaimedChunkHook?.Invoke(w, k, phase);
                 var (d, g, p0, pc) = _projection[k];
                 var group = _plan.Directions[d].Groups[g];
                 Sgemm.Run<TV>(rows, _plan.Input, _x, _plan.Input, 1, group.InputForward, p0, pc, _dirs[d].Pre[g].Pointer, group.Columns, false, scratch);
@@ -101,6 +109,7 @@ internal sealed unsafe partial class LayerExecutor
                 {
                     phase++;
                     target += _stepChunks;
+                    ClaimedPhaseStartHook?.Invoke(w, phase);
                     // A descending step takes the chunks from this worker's last one down, as each reads its panels last
                     // run first (Descending): the panels this worker read last are read first again.
                     bool down = Descending(s);
@@ -109,6 +118,7 @@ internal sealed unsafe partial class LayerExecutor
                     {
                         if (!Claim(k, phase))
                             continue;
+                        ClaimedChunkHook?.Invoke(w, k, phase);
                         Split(_plan.Blocks, k, _stepChunks, out int u0, out int count);
                         if (_plan.IsLstm)
                             LstmStep<TV>(d, s, u0, u0 + count, 0, _batch, SpinBarrier.Single, scratch);

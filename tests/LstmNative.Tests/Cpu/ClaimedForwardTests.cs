@@ -98,6 +98,57 @@ public class ClaimedForwardTests
     }
 
     [Test]
+    public void AWorkerWhoseChunkWasTakenWaitsForItBeforeTheNextStep()
+    {
+        var rng = new Random(TestContext.CurrentContext.Random.Next());
+        var layer = new RnnLayerOptions(RnnCellType.Lstm, 9, 64);
+        var (weights, x, steps, batch, lengths) = Problem(rng, layer);
+        var (expected, expectedH) = Run(weights, x, steps, batch, lengths, KernelWidth.Scalar, claimed: false, hook: null);
+        // Mid-run, worker 1 is held at the start of a step (the OS taking its core away) until worker 0 has taken its
+        // chunk; worker 0 then holds that chunk a while. Worker 1, back, finds its chunk taken: it must wait until it is
+        // done, not start the next step on a half-computed state.
+        const long phase = 3; // phase 1 is the input projection, so this is step 1
+        using var bothIn = new ManualResetEventSlim();
+        using var taken = new ManualResetEventSlim();
+        using var movedOn = new ManualResetEventSlim();
+        int stolen = 0;
+        var saved = (LayerExecutor.ClaimedPhaseStartHook, LayerExecutor.ClaimedChunkHook);
+        LayerExecutor.ClaimedPhaseStartHook = (w, p) =>
+        {
+            if (w == 1 && p == phase)
+                taken.Wait(TimeSpan.FromSeconds(10));
+            if (w == 1 && p == phase + 1)
+                movedOn.Set();
+        };
+        LayerExecutor.ClaimedChunkHook = (w, k, p) =>
+        {
+            if (w != 0 || k != 1 || p != phase)
+                return;
+            stolen++;
+            taken.Set();
+            if (movedOn.Wait(TimeSpan.FromMilliseconds(200)))
+                throw new InvalidOperationException("worker 1 started the next step while its chunk of this one was still running");
+        };
+        try
+        {
+            var (y, yh) = Run(weights, x, steps, batch, lengths, KernelWidth.Scalar, claimed: true, hook: w =>
+            {
+                if (w == 1)
+                    bothIn.Set();
+                else
+                    bothIn.Wait(TimeSpan.FromSeconds(10));
+            });
+            Assert.That(stolen, Is.EqualTo(1), "worker 0 took worker 1's chunk of the held step");
+            Assert.That(y, Is.EqualTo(expected), "Y");
+            Assert.That(yh, Is.EqualTo(expectedH), "Y_h");
+        }
+        finally
+        {
+            (LayerExecutor.ClaimedPhaseStartHook, LayerExecutor.ClaimedChunkHook) = saved;
+        }
+    }
+
+    [Test]
     public void AWorkerThatHasNotJoinedWhenTheWorkIsDoneIsNotWaitedFor()
     {
         var rng = new Random(TestContext.CurrentContext.Random.Next());
