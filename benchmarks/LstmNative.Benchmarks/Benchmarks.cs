@@ -33,10 +33,19 @@ public sealed record InferenceCase(RnnCellType Cell, int Hidden, int Batch, int 
 {
     /// <summary>
     /// The full grid (LSTM and GRU, I = H ∈ {64, 256, 512, 1024}, B ∈ {1, 4, 64}, 1 and 2 layers, 1 and 2 threads), or
-    /// with LSTMNATIVE_BENCH_SHORT=1 the rows behind the targets in docs/benchmarks.md.
+    /// with LSTMNATIVE_BENCH_SHORT=1 the rows behind the targets in docs/benchmarks.md, with LSTMNATIVE_BENCH_BATCH=1 the
+    /// batched rows (LSTM, H ∈ {256, 512}, B ∈ {4, 16, 64}, 1 and 2 threads).
     /// </summary>
     public static IEnumerable<InferenceCase> All()
     {
+        if (Environment.GetEnvironmentVariable("LSTMNATIVE_BENCH_BATCH") == "1")
+        {
+            foreach (int h in new[] { 256, 512 })
+                foreach (int b in new[] { 4, 16, 64 })
+                    foreach (int t in new[] { 1, 2 })
+                        yield return new(RnnCellType.Lstm, h, b, 1, t);
+            yield break;
+        }
         if (Environment.GetEnvironmentVariable("LSTMNATIVE_BENCH_SHORT") == "1")
         {
             foreach (int h in new[] { 64, 256, 512 })

@@ -12,7 +12,7 @@ namespace LstmNative.Benchmarks;
 /// idle and beside a CPU-bound neighbour, and compare the percentiles. <c>LSTMNATIVE_TAIL_CELL=gru</c> times a GRU
 /// (linear_before_reset = 1) instead; <c>LSTMNATIVE_TAIL_MIN_STEP_WORK=N</c> sets the multiply-adds per step below which
 /// the recurrence stays on one worker (<see cref="LayerExecutor.MinParallelStepWork"/>), to time either side of it;
-/// <c>LSTMNATIVE_ONE_WAY=1</c> (Program.cs) reads R in one direction at every step, as before the walk alternated.
+/// <c>LSTMNATIVE_TAIL_BATCH=B</c> runs batch B. <c>LSTMNATIVE_ONE_WAY=1</c> (Program.cs) reads R in one direction at every step, as before the walk alternated.
 /// </summary>
 internal static class TailLatency
 {
@@ -31,7 +31,12 @@ internal static class TailLatency
         var cell = Environment.GetEnvironmentVariable("LSTMNATIVE_TAIL_CELL") == "gru" ? RnnCellType.Gru : RnnCellType.Lstm;
         if (long.TryParse(Environment.GetEnvironmentVariable("LSTMNATIVE_TAIL_MIN_STEP_WORK"), out long minStepWork))
             LayerExecutor.MinParallelStepWork = minStepWork;
-        using var pair = new RnnPair(cell, hidden, 1, 100, 1, threads, precision);
+        // LSTMNATIVE_TAIL_MIN_ROWS_SPLIT=N: rows per worker from which a batch splits by rows instead of by units.
+        if (int.TryParse(Environment.GetEnvironmentVariable("LSTMNATIVE_TAIL_MIN_ROWS_SPLIT"), out int minRows))
+            LayerExecutor.MinRowsPerWorkerForBatchSplit = minRows;
+        // LSTMNATIVE_TAIL_BATCH=B: batch B instead of 1 (the batched rows, each engine in its own process).
+        int batch = int.TryParse(Environment.GetEnvironmentVariable("LSTMNATIVE_TAIL_BATCH"), out int b) && b > 0 ? b : 1;
+        using var pair = new RnnPair(cell, hidden, batch, 100, 1, threads, precision);
         Action run = engine.StartsWith("ort", StringComparison.Ordinal) ? pair.RunOnnxRuntime : pair.RunLstmNative;
         // Warm-up: 20 runs, then more until warmupSeconds have passed. A .NET process recompiles its hot methods in the
         // background (tiered compilation) during its first second or so of running them; that compiler thread competes for
