@@ -14,6 +14,7 @@ using LstmNative.Model;
 //   ... -- tail H THREADS RUNS claimed|static|ort   latency percentiles of one session's runs (one process per engine)
 //   ... -- walks CELL H B THREADS ROUNDS [fp32|bf16|int8]   one session, alternating against one-way walks over R, in turn
 //   ... -- claims CELL H B THREADS ROUNDS [fp32|bf16|int8]  one session, claimed forward against the static split, in turn
+//   ... -- gemmrows H ROUNDS M...                          the float32 product's GMAC/s at each row count (micro-kernel tails)
 //   ... -- ettbaselines CSV WINDOW H...   persistence, least-squares AR, ridge AR, DLinear on the ETT protocol (no LSTM)
 //   ... -- ettensemble CSV WINDOW HORIZON all|OT RUN_DIR...   mean forecast of trained forecasters (seeds) on ett-long
 // LSTMNATIVE_ONE_WAY=1 (any mode): every step reads R first panel to last, as before the walk alternated
@@ -41,6 +42,11 @@ if (args.Length > 0 && args[0] is "walks" or "claims")
 {
     WalkOrder.Run(args[0], Enum.Parse<RnnCellType>(args[1], true), int.Parse(args[2]), int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]),
         args.Length > 6 ? Enum.Parse<LstmNative.Cpu.CpuPrecision>(args[6], true) : LstmNative.Cpu.CpuPrecision.Fp32);
+    return;
+}
+if (args.Length > 0 && args[0] == "gemmrows")
+{
+    GemmRows.Run(int.Parse(args[1]), int.Parse(args[2]), args[3..].Select(int.Parse).ToArray(), Console.Out);
     return;
 }
 if (args.Length > 0 && args[0] == "int8vs")
