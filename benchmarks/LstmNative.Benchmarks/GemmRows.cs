@@ -18,7 +18,7 @@ internal static unsafe class GemmRows
         for (int i = 0; i < w.Length; i++)
             w[i] = (float)(rng.NextDouble() * 2 - 1);
         var b = new PackedMatrix(k, n, nr, CpuPrecision.Fp32);
-        b.Pack(new Map(w, n));
+        b.Pack(new KernelProbe.Map(w, n));
         int maxRows = rowCounts.Max();
         var a = new AlignedBuffer((long)maxRows * k);
         for (int i = 0; i < a.Length; i++)
@@ -32,7 +32,7 @@ internal static unsafe class GemmRows
                 int m = rowCounts[i], inner = Math.Max(1, (int)(200_000_000L / ((long)m * k * n)));
                 double t0 = Clock.ThreadCpuMs();
                 for (int it = 0; it < inner; it++)
-                    Product(m, k, a.Pointer, b, c.Pointer, b.Panels * nr, scratch.Pointer);
+                    KernelProbe.Product(m, k, a.Pointer, b, c.Pointer, b.Panels * nr, scratch.Pointer);
                 if (r > 0)
                     times[i].Add((Clock.ThreadCpuMs() - t0) / inner);
             }
@@ -45,20 +45,5 @@ internal static unsafe class GemmRows
             double macs = (double)rowCounts[i] * k * n;
             output.WriteLine($"  M = {rowCounts[i],4}: {macs / times[i].Min() / 1e6,6:F1} / {macs / Clock.Median(times[i]) / 1e6,6:F1}");
         }
-    }
-
-    private static void Product(int rows, int k, float* a, PackedMatrix b, float* c, nint ldc, float* scratch)
-    {
-        switch (CpuKernels.Active)
-        {
-            case KernelWidth.Vector512: Sgemm.Run<Vec512>(rows, k, a, k, 1, b, 0, b.Panels, c, ldc, false, scratch); break;
-            case KernelWidth.Vector256: Sgemm.Run<Vec256>(rows, k, a, k, 1, b, 0, b.Panels, c, ldc, false, scratch); break;
-            default: Sgemm.Run<VecS>(rows, k, a, k, 1, b, 0, b.Panels, c, ldc, false, scratch); break;
-        }
-    }
-
-    private readonly struct Map(float[] w, int n) : IElementMap
-    {
-        public float Get(int k, int col) => w[k * n + col];
     }
 }

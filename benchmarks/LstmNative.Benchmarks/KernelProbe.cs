@@ -61,7 +61,8 @@ internal static unsafe class KernelProbe
             }
     }
 
-    private static void Product(int rows, int k, float* a, PackedMatrix b, float* c, nint ldc, float* scratch)
+    /// <summary>The float32 packed product at the width this process runs (GemmRows uses it too).</summary>
+    internal static void Product(int rows, int k, float* a, PackedMatrix b, float* c, nint ldc, float* scratch)
     {
         switch (CpuKernels.Active)
         {
@@ -71,7 +72,8 @@ internal static unsafe class KernelProbe
         }
     }
 
-    private readonly struct Map(float[] w, int n) : IElementMap
+    /// <summary>A row-major [K, N] array as the element map packing reads.</summary>
+    internal readonly struct Map(float[] w, int n) : IElementMap
     {
         public float Get(int k, int col) => w[k * n + col];
     }
