@@ -40,7 +40,7 @@ if (args.Length > 0 && args[0] == "tail")
 }
 if (args.Length > 0 && args[0] is "walks" or "claims")
 {
-    WalkOrder.Run(args[0], Enum.Parse<RnnCellType>(args[1], true), int.Parse(args[2]), int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]),
+    SwitchAb.Run(args[0], Enum.Parse<RnnCellType>(args[1], true), int.Parse(args[2]), int.Parse(args[3]), int.Parse(args[4]), int.Parse(args[5]),
         args.Length > 6 ? Enum.Parse<LstmNative.Cpu.CpuPrecision>(args[6], true) : LstmNative.Cpu.CpuPrecision.Fp32);
     return;
 }

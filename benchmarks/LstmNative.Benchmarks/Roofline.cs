@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using LstmNative.Cpu;
+using LstmNative.Cpu.Kernels;
 using LstmNative.Model;
 
 namespace LstmNative.Benchmarks;
@@ -119,7 +120,7 @@ internal static unsafe class Roofline
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Vector256<float> Passes(float* p, long n, int passes, SpinBarrier barrier, bool alternate)
     {
-        const long run = 256 * 1024 / sizeof(float); // the engine's descending runs (Sgemm.DescendingRunBytes)
+        const long run = Sgemm.DescendingRunBytes / sizeof(float); // the engine's descending runs
         var sink = Vector256<float>.Zero;
         for (int pass = 0; pass < passes; pass++)
         {

@@ -201,17 +201,9 @@ internal static unsafe class Sgemm
                     d[5] = s5[kk];
                 }
             }
-            else if (acs == 1)
-            {
-                for (int r = 0; r < rows; r++)
-                {
-                    float* s = a + (i0 + r) * ars;
-                    for (int kk = 0; kk < kc; kk++)
-                        d[kk * MR + r] = s[kk];
-                }
-            }
             else
             {
+                // A partial sliver (the last of a block) or a strided A: the same order, k outer.
                 for (int kk = 0; kk < kc; kk++)
                 {
                     float* s = a + i0 * ars + kk * acs;

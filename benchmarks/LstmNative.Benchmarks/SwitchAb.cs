@@ -12,7 +12,7 @@ namespace LstmNative.Benchmarks;
 /// (<see cref="LayerExecutor.AlternateWalks"/>). <c>claims ...</c> (same arguments): the claimed forward against the
 /// static split (<see cref="LayerExecutor.ClaimedForwardEnabled"/>).
 /// </summary>
-internal static class WalkOrder
+internal static class SwitchAb
 {
     public static void Run(string mode, RnnCellType cell, int hidden, int batch, int threads, int rounds, CpuPrecision precision)
     {
