@@ -170,23 +170,36 @@ public sealed class ForecastData
     /// batch of 128 with <c>drop_last</c>). Horizons 96–720 with look-back 336 or 512 are the published settings.
     /// </summary>
     public static ForecastData EttLongHorizon(NumericTable table, string source, string target, int window, int horizon) =>
-        EttSplit(table, source, target, window, horizon, 128, "ett-long");
+        EttSplit(table, source, target, window, horizon, 128, "ett-long", train: EttTrainRows);
 
-    private static ForecastData EttSplit(NumericTable table, string source, string target, int window, int horizon, int group, string protocol)
+    /// <summary>
+    /// <see cref="EttLongHorizon"/> moved one period back, for choosing a setting without the test period: train rows
+    /// 0–5759, validation 5760–8639, test 8640–11519 (the protocol's validation period), standardized with rows 0–5759,
+    /// scored in groups of 128. No row from 11520 on enters a window, so a choice made on this split's test score has
+    /// not seen the protocol's test period; it is a second held-out period beside the protocol's validation split.
+    /// </summary>
+    public static ForecastData EttLongHorizonBacktest(NumericTable table, string source, string target, int window, int horizon) =>
+        EttSplit(table, source, target, window, horizon, 128, "ett-long-backtest", train: EttTrainRows - EttBorderRows);
+
+    private const int EttTrainRows = 12 * 30 * 24, EttBorderRows = 4 * 30 * 24;
+
+    private static ForecastData EttSplit(NumericTable table, string source, string target, int window, int horizon, int group, string protocol,
+        int train = EttTrainRows)
     {
         ArgumentNullException.ThrowIfNull(table);
         CheckSizes(window, horizon);
-        const int Train = 12 * 30 * 24, Border = 4 * 30 * 24;
-        if (table.RowCount < Train + 2 * Border)
-            throw new DataFormatException($"{source} has {table.RowCount} rows; the ETT protocol needs {Train + 2 * Border} (train 0–8639, validation 8640–11519, test 11520–14399)");
-        if (window > Train - horizon || horizon > Border)
-            throw new DataFormatException($"window {window} + horizon {horizon} do not fit the ETT splits (train 8640 rows, validation and test 2880 rows each)");
+        const int Border = EttBorderRows;
+        if (table.RowCount < train + 2 * Border)
+            throw new DataFormatException($"{source} has {table.RowCount} rows; the {protocol} protocol needs {train + 2 * Border} " +
+                $"(train 0–{train - 1}, validation {train}–{train + Border - 1}, test {train + Border}–{train + 2 * Border - 1})");
+        if (window > train - horizon || horizon > Border)
+            throw new DataFormatException($"window {window} + horizon {horizon} do not fit the {protocol} splits (train {train} rows, validation and test {Border} rows each)");
         int windows = Border - horizon + 1;
         if (windows / group * group < 1)
             throw new DataFormatException($"{source}: horizon {horizon} leaves {windows} test window(s) under the {protocol} protocol, which scores " +
                 $"whole groups of {group}; the horizon can be at most {Border - group + 1}");
-        return Build(table, source, target, window, horizon, new RowRange(0, Train), new RowRange(Train, Border),
-            new RowRange(Train + Border, Border), windows / group * group, protocol);
+        return Build(table, source, target, window, horizon, new RowRange(0, train), new RowRange(train, Border),
+            new RowRange(train + Border, Border), windows / group * group, protocol);
     }
 
     /// <summary>

@@ -48,7 +48,7 @@ public sealed record ForecastReport(string Tool, ReportData Data, ReportSettings
 
 /// <summary>The data part of a report.</summary>
 /// <param name="Source">File name or <c>built-in synthetic load</c>.</param>
-/// <param name="Protocol"><c>ett</c>, <c>ett-long</c> or <c>chronological</c>.</param>
+/// <param name="Protocol"><c>ett</c>, <c>ett-long</c>, <c>ett-long-backtest</c> or <c>chronological</c>.</param>
 /// <param name="Rows">Rows in the series.</param>
 /// <param name="Inputs">Input columns.</param>
 /// <param name="Target">Target column.</param>

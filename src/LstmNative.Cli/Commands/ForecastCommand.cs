@@ -26,8 +26,10 @@ internal static class ForecastCommand
         var window = Int("--window", "input rows per forecast", 168);
         var horizon = Int("--horizon", "rows to forecast", 24);
         var protocol = Choice("--protocol", "split and scoring: chronological (70/10/20 %), ett (ETTh1's published protocol: Informer's split, " +
-            "test windows scored in groups of 32) or ett-long (the same split, scored in groups of 128 as PatchTST and DLinear score horizons 96-720)",
-            "chronological", "ett", "ett-long");
+            "test windows scored in groups of 32), ett-long (the same split, scored in groups of 128 as PatchTST and DLinear score horizons 96-720) " +
+            "or ett-long-backtest (ett-long moved one period back: train rows 0-5759, validation 5760-8639, test 8640-11519; for choosing a " +
+            "setting without reading the test period)",
+            "chronological", "ett", "ett-long", "ett-long-backtest");
         protocol.DefaultValueFactory = _ => "chronological";
         var patch = Int("--patch", "time steps per LSTM step (0: 24 when the window is a multiple of 24, else 1)", 0);
         var hidden = Int("--hidden", "LSTM hidden size", 64);
@@ -162,6 +164,7 @@ internal static class ForecastCommand
             {
                 "ett" => ForecastData.Ett(table, source, targetName!, w, h),
                 "ett-long" => ForecastData.EttLongHorizon(table, source, targetName!, w, h),
+                "ett-long-backtest" => ForecastData.EttLongHorizonBacktest(table, source, targetName!, w, h),
                 _ => ForecastData.Chronological(table, source, targetName!, w, h),
             };
             if (everyColumn)

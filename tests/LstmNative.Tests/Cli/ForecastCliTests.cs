@@ -128,6 +128,24 @@ public class ForecastCliTests
     }
 
     [Test]
+    public void BacktestProtocolScoresTheValidationPeriodAndRefusesShortDataInOneLine()
+    {
+        using var cli = new CliHarness();
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", WriteCsv(cli, 11000), "--target", "load", "--protocol", "ett-long-backtest", .. Tiny,
+            "-o", cli.PathOf("out")]), "ett-long-backtest", "11520");
+        string csv = WriteCsv(cli, 14400);
+        var (exit, _, err) = cli.Run(["forecast", "--csv", csv, "--target", "load", "--protocol", "ett-long-backtest", "--baselines", "naive", .. Tiny,
+            "--output-dir", cli.PathOf("out"), "--report", cli.PathOf("report.json")]);
+        Assert.That(exit, Is.Zero, err);
+        using var report = JsonDocument.Parse(File.ReadAllText(cli.PathOf("report.json")));
+        var data = report.RootElement.GetProperty("data");
+        Assert.That(data.GetProperty("protocol").GetString(), Is.EqualTo("ett-long-backtest"));
+        // Train rows 0–5759: 5760 − 24 − 6 + 1 windows; the test period 8640–11519 scored in groups of 128: floor(2875/128)·128.
+        Assert.That(data.GetProperty("trainWindows").GetInt32(), Is.EqualTo(5731));
+        Assert.That(data.GetProperty("scoredTestWindows").GetInt32(), Is.EqualTo(2816));
+    }
+
+    [Test]
     public void TrainColumnsAllTrainsOneTargetOnEveryColumnsWindows()
     {
         using var cli = new CliHarness();

@@ -1,3 +1,4 @@
+using LstmNative.Training.Data;
 using LstmNative.Training;
 using LstmNative.Forecasting;
 using NUnit.Framework;
@@ -35,6 +36,40 @@ public class ChannelIndependentTests
             Assert.That((s - 336) / data.ChannelRows, Is.EqualTo((s + horizon - 1) / data.ChannelRows));
         // The Informer protocol keeps its own rule (groups of 32).
         Assert.That(ForecastData.Ett(ForecastTestSeries.ThreeColumns(1), "three", "c", 336, horizon).ScoredTestOrigins, Has.Length.EqualTo(perChannelTest / 32 * 32));
+    }
+
+    [TestCase(96, 336)]
+    [TestCase(720, 512)]
+    public void TheBacktestSplitIsTheLongHorizonProtocolOnePeriodBackAndNeverReadsItsTestRows(int horizon, int window)
+    {
+        var table = ForecastTestSeries.ThreeColumns(4);
+        var data = ForecastData.EttLongHorizonBacktest(table, "three", "c", window, horizon);
+        int windows = 2881 - horizon, scored = windows / 128 * 128;
+        Assert.That(data.Protocol, Is.EqualTo("ett-long-backtest"));
+        Assert.That(data.TrainOrigins, Is.EqualTo(Enumerable.Range(window, 5760 - horizon - window + 1).ToArray()));
+        Assert.That(data.ValidationOrigins, Is.EqualTo(Enumerable.Range(5760, windows).ToArray()));
+        Assert.That(data.ScoredTestOrigins, Is.EqualTo(Enumerable.Range(8640, scored).ToArray()));
+        // Its test period is the protocol's validation period, scored with the protocol's rule.
+        var protocol = ForecastData.EttLongHorizon(table, "three", "c", window, horizon);
+        Assert.That(protocol.ValidationOrigins[0], Is.EqualTo(data.ScoredTestOrigins[0]));
+        Assert.That(protocol.ScoredTestOrigins, Has.Length.EqualTo(scored));
+        // Standardized with rows 0–5759 alone.
+        for (int c = 0; c < 3; c++)
+        {
+            var train = Enumerable.Range(0, 5760).Select(r => data.Table[r, c]).ToArray();
+            Assert.That(train.Average(), Is.EqualTo(0).Within(1e-9), $"column {c}");
+            Assert.That(Math.Sqrt(train.Average(v => v * v)), Is.EqualTo(1).Within(1e-9), $"column {c}");
+        }
+        // Rewriting every row from 11520 on (the protocol's test period) changes nothing a window can see.
+        var rewritten = (double[])table.Data.Clone();
+        for (int i = 11520 * 3; i < rewritten.Length; i++)
+            rewritten[i] = -rewritten[i] * 7 + 1000;
+        var other = ForecastData.EttLongHorizonBacktest(new NumericTable(table.Columns.ToArray(), rewritten), "three", "c", window, horizon);
+        foreach (int s in data.TrainOrigins.Concat(data.ValidationOrigins).Concat(data.TestOrigins))
+            Assert.That(s + horizon, Is.LessThanOrEqualTo(11520));
+        for (int r = 0; r < 11520; r += 7)
+            for (int c = 0; c < 3; c++)
+                Assert.That(other.Table[r, c], Is.EqualTo(data.Table[r, c]));
     }
 
     [Test]
