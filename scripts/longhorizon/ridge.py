@@ -14,28 +14,16 @@ the test MSE is read only after the choice, to report it.
 """
 import statistics, sys
 
+import cells
 import runreport
 
 runs = sys.argv[1] if len(sys.argv) > 1 else "runs/longhorizon"
 # --rule one-se: the runs of `RULE=one-se ridge-init.sh` (named se-..., trained with --epoch-choice one-se)
 ONE_SE = "--rule" in sys.argv and sys.argv[sys.argv.index("--rule") + 1] == "one-se"
 PREFIX = "se" if ONE_SE else "rg"
-HORIZONS = [96, 192, 336, 720]
-PATCHTST64 = {  # MSE / MAE: multivariate from the shared CSV (PatchTST Table 3), univariate from its Table 8
-    ("mv", "ETTh1"): [(0.370, 0.400), (0.413, 0.429), (0.422, 0.440), (0.447, 0.468)],
-    ("mv", "ETTh2"): [(0.274, 0.337), (0.341, 0.382), (0.329, 0.384), (0.379, 0.422)],
-    ("uni", "ETTh1"): [(0.059, 0.189), (0.074, 0.215), (0.076, 0.220), (0.087, 0.236)],
-    ("uni", "ETTh2"): [(0.131, 0.284), (0.171, 0.329), (0.171, 0.336), (0.223, 0.380)],
-}
-CANDIDATES = {"mv": [("fz", "frozen, 336"), ("fz512", "frozen, 512"), ("tr", "trainable, 336")],
-              "uni": [("fz", "frozen, 336"), ("fz512", "frozen, 512"), ("fzs", "frozen, 336, scaled"), ("fz512s", "frozen, 512, scaled"),
-                      # trained on the windows of all 7 columns (--train-columns all), the OT forecast still from OT alone
-                      ("pool", "all columns, 336"), ("pool512", "all columns, 512"), ("pools", "all columns, 336, scaled"),
-                      ("pool512s", "all columns, 512, scaled")]}
-
-
-if ONE_SE:  # the trainable-highway candidate was not run with the rule (RULE=one-se ridge-init.sh leaves it out)
-    CANDIDATES["mv"] = [c for c in CANDIDATES["mv"] if c[0] != "tr"]
+HORIZONS = cells.HORIZONS
+PATCHTST64 = cells.PATCHTST64
+CANDIDATES = {kind: cells.candidates(kind, "ETTh2", ONE_SE) for kind in ["mv", "uni"]}
 
 
 def load(name):
@@ -49,14 +37,7 @@ def chosen(kind, d, h):
 
 
 def command(kind, d, h, c, seed, data):
-    scale = " --instance-scale" if d == "ETTh2" and (kind == "mv" or c.endswith("s")) else ""
-    common = (f"--csv {data}/{d}.csv --protocol ett-long --baselines naive --highway-init ridge --horizon {h} --seed {seed}" +
-              (" --targets all" if kind == "mv" else " --target OT --features target") + scale +
-              (" --epoch-choice one-se" if ONE_SE else ""))
-    setting = {"fz": "--window 336 --freeze-highway", "fz512": "--window 512 --patch 16 --freeze-highway", "tr": "--window 336",
-               "pool": "--window 336 --freeze-highway --train-columns all",
-               "pool512": "--window 512 --patch 16 --freeze-highway --train-columns all"}[c.rstrip("s")]
-    return f"{PREFIX}-{kind}-{d}-{h}-{c}-s{seed} {common} {setting}"
+    return cells.command(PREFIX, kind, d, h, c, seed, data, ONE_SE)
 
 
 def chosen_cells():

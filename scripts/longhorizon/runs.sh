@@ -4,11 +4,12 @@
 # /usr/bin/time), NAME.log and the NAME/ output folder.
 #
 #   ... | scripts/longhorizon/runs.sh PARALLEL OUT
+#   LSTMNATIVE_CLI=path/lstmnative.dll ...   another build (e.g. one made with -o while these runs use the usual one)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 parallel="$1"
 out="$2"
-cli=src/LstmNative.Cli/bin/Release/net10.0/lstmnative.dll
+cli="${LSTMNATIVE_CLI:-src/LstmNative.Cli/bin/Release/net10.0/lstmnative.dll}"
 [ -f "$cli" ] || { echo "longhorizon: build first: dotnet build -c Release" >&2; exit 2; }
 mkdir -p "$out"
 xargs -P "$parallel" -L 1 bash -c 'name=$0; /usr/bin/time -f "wall %e s cpu %U+%S" -o "'"$out"'/$name.time" \
