@@ -62,13 +62,17 @@ internal static unsafe class KernelProbe
     }
 
     /// <summary>The float32 packed product at the width this process runs (GemmRows uses it too).</summary>
-    internal static void Product(int rows, int k, float* a, PackedMatrix b, float* c, nint ldc, float* scratch)
+    internal static void Product(int rows, int k, float* a, PackedMatrix b, float* c, nint ldc, float* scratch) =>
+        Product(rows, k, a, b, 0, b.Panels, c, ldc, scratch);
+
+    /// <summary>The same over panels [p0, p0 + panelCount) of b.</summary>
+    internal static void Product(int rows, int k, float* a, PackedMatrix b, int p0, int panelCount, float* c, nint ldc, float* scratch)
     {
         switch (CpuKernels.Active)
         {
-            case KernelWidth.Vector512: Sgemm.Run<Vec512>(rows, k, a, k, 1, b, 0, b.Panels, c, ldc, false, scratch); break;
-            case KernelWidth.Vector256: Sgemm.Run<Vec256>(rows, k, a, k, 1, b, 0, b.Panels, c, ldc, false, scratch); break;
-            default: Sgemm.Run<VecS>(rows, k, a, k, 1, b, 0, b.Panels, c, ldc, false, scratch); break;
+            case KernelWidth.Vector512: Sgemm.Run<Vec512>(rows, k, a, k, 1, b, p0, panelCount, c, ldc, false, scratch); break;
+            case KernelWidth.Vector256: Sgemm.Run<Vec256>(rows, k, a, k, 1, b, p0, panelCount, c, ldc, false, scratch); break;
+            default: Sgemm.Run<VecS>(rows, k, a, k, 1, b, p0, panelCount, c, ldc, false, scratch); break;
         }
     }
 

@@ -44,10 +44,29 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     internal static long MinParallelRunWork { get; set; } = 100_000;
 
     /// <summary>
-    /// Batch rows per worker from which the recurrence is split by batch rows instead of by units (tests lower it to
-    /// exercise that split on small shapes).
+    /// Batch rows per worker from which the recurrence is split by batch rows instead of by units, fixed (tests lower it
+    /// to exercise that split on small shapes, or raise it to keep the unit split); null: <see cref="BatchSplitRows"/>'s rule.
     /// </summary>
-    internal static int MinRowsPerWorkerForBatchSplit { get; set; } = 16;
+    internal static int? MinRowsPerWorkerForBatchSplit { get; set; }
+
+    /// <summary>Bytes of one direction's R up to which the recurrence splits by rows from <c>8</c> rows per worker, not 16.</summary>
+    internal const long NarrowBatchSplitMaxBytes = 3L << 20;
+
+    /// <summary>
+    /// Batch rows per worker from which the recurrence splits by rows, for R of <paramref name="recurrentBytes"/> a
+    /// direction; the backward keeps 16 (the narrower split was measured on the forward only).
+    /// </summary>
+    /// <remarks>
+    /// A row split costs each worker a read of all of R per step but no meeting between steps; the unit split reads R
+    /// once between the workers and meets at every step. Measured (<c>tail</c> with <c>LSTMNATIVE_TAIL_BATCH=16</c>, two
+    /// threads, each setting in its own process, alternating, 2026-12-07, Zen 5 VM), B = 16 split by rows (8 a worker)
+    /// against by units, p50: H = 128 (R 256 KiB) 2.18-2.26 against 2.91-2.96 ms; H = 256 (1 MiB) 7.28-7.80 against
+    /// 8.08-8.51; H = 384 (2.25 MiB) 14.2-15.9 against 15.3-16.3; H = 512 (4 MiB) 29.8-30.1 against 29.1-30.1, equal;
+    /// H = 1024 (16 MiB) 152-168 against 106-133, worse. At 4 rows a worker (B = 8) it was mixed at H = 256, so
+    /// 8 rows is the floor.
+    /// </remarks>
+    internal static int BatchSplitRows(long recurrentBytes, bool backward) =>
+        MinRowsPerWorkerForBatchSplit ?? (!backward && recurrentBytes <= NarrowBatchSplitMaxBytes ? 8 : 16);
 
     private int _walkParity; // 0 or 1: the parity of the steps walked by earlier forward calls (Descending)
     private bool _alternating;
@@ -231,7 +250,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         // With enough rows per worker, each worker runs the whole recurrence of its own batch rows: every worker reads
         // all of R each step (its GEMM has enough rows to reuse each panel), and the workers never meet between steps.
         // Backward with peepholes accumulates the peephole gradients per unit across rows, so it keeps the unit split.
-        _batchSplit = !_parallelDirections && workers > 1 && batch / workers >= MinRowsPerWorkerForBatchSplit
+        _batchSplit = !_parallelDirections && workers > 1 && batch / workers >= BatchSplitRows(RecurrentBytes(), _backward)
             && work >= minWork && !(_backward && _plan.Directions[0].Peepholes is not null);
         if (_batchSplit)
         {
@@ -386,11 +405,18 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
 
     private void PlanAlternation()
     {
+        long bytes = RecurrentBytes();
+        // A worker streams its share of the units' panels (unit split), or all of one direction's R (batch split, a direction a worker).
+        _alternating = Alternates(_batchSplit || _parallelDirections ? bytes : bytes / _recurrentWorkers);
+    }
+
+    /// <summary>Bytes of one direction's packed R, every gate group.</summary>
+    private long RecurrentBytes()
+    {
         long bytes = 0;
         foreach (var g in _plan.Directions[0].Groups) // a loop, not LINQ: this runs on every call, which allocates nothing
             bytes += g.RecurrentForward.Panels * g.RecurrentForward.PanelBytes;
-        // A worker streams its share of the units' panels (unit split), or all of one direction's R (batch split, a direction a worker).
-        _alternating = Alternates(_batchSplit || _parallelDirections ? bytes : bytes / _recurrentWorkers);
+        return bytes;
     }
 
     private static void Split(int n, int w, int workers, out int start, out int count)
