@@ -10,9 +10,11 @@ where each number comes from).
 """
 import csv, json, os, statistics, sys
 
+import cells
+
 runs = sys.argv[1] if len(sys.argv) > 1 else "runs/longhorizon"
 shared = sys.argv[2] if len(sys.argv) > 2 else "../shared/data"
-HORIZONS = [96, 192, 336, 720]
+HORIZONS = cells.HORIZONS
 
 # PatchTST (Nie et al., ICLR 2023), appendix A.3, Table 8 (univariate, OT; its DLinear column is cited from Zeng et al.).
 PUBLISHED_UNIVARIATE = {
