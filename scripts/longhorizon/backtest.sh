@@ -6,8 +6,8 @@
 #   scripts/longhorizon/backtest.sh 1|2 [PARALLEL] [DATA_DIR]      defaults: 2 ../shared/data
 #   ONLY=uni scripts/longhorizon/backtest.sh 1                      only the runs whose name matches ONLY
 #
-# On the 2-core development machine stage 1 is about 75 CPU-minutes (64 backtest runs and, from scratch, as many on the
-# protocol), stage 2 up to 32 runs.
+# On the 2-core development machine stage 1 took 85 CPU-minutes (64 backtest runs, 36; and from scratch as many on the
+# protocol, 49), stage 2 36 CPU-minutes (32 runs).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 stage="$1"
