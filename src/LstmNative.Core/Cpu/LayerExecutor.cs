@@ -27,6 +27,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     private readonly int[] _maxLen = new int[2];
     private readonly RnnLayerOptions _o;
     private readonly int _gateColumns;
+    private readonly long _recurrentBytes; // one direction's packed R, every gate group
 
     /// <summary>Multiply-adds per step below which the recurrence runs on one worker (tests lower it to exercise the split).</summary>
     /// <remarks>
@@ -100,7 +101,10 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
             _scratch[w] = new AlignedBuffer(Sgemm.ScratchFloats);
         _lengths = new int[maxBatch];
         foreach (var g in plan.Directions[0].Groups)
+        {
             _gateColumns += g.Columns;
+            _recurrentBytes += g.RecurrentForward.Panels * g.RecurrentForward.PanelBytes;
+        }
         int chunks = _scratch.Length * MaxChunksPerWorker;
         _projection = new (int, int, int, int)[_dirs.Length * plan.Directions[0].Groups.Length * chunks];
         _claims = new long[Math.Max(_projection.Length, chunks)];
@@ -251,7 +255,7 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
         // With enough rows per worker, each worker runs the whole recurrence of its own batch rows: every worker reads
         // all of R each step (its GEMM has enough rows to reuse each panel), and the workers never meet between steps.
         // Backward with peepholes accumulates the peephole gradients per unit across rows, so it keeps the unit split.
-        _batchSplit = !_parallelDirections && workers > 1 && batch / workers >= BatchSplitRows(RecurrentBytes(), _backward)
+        _batchSplit = !_parallelDirections && workers > 1 && batch / workers >= BatchSplitRows(_recurrentBytes, _backward)
             && work >= minWork && !(_backward && _plan.Directions[0].Peepholes is not null);
         if (_batchSplit)
         {
@@ -404,21 +408,9 @@ internal sealed unsafe partial class LayerExecutor : IPoolJob
     internal static bool Alternates(long bytesPerWorker) =>
         AlternateWalks && bytesPerWorker > Sgemm.DescendingRunBytes && bytesPerWorker <= MaxAlternatingBytes;
 
-    private void PlanAlternation()
-    {
-        long bytes = RecurrentBytes();
-        // A worker streams its share of the units' panels (unit split), or all of one direction's R (batch split, a direction a worker).
-        _alternating = Alternates(_batchSplit || _parallelDirections ? bytes : bytes / _recurrentWorkers);
-    }
-
-    /// <summary>Bytes of one direction's packed R, every gate group.</summary>
-    private long RecurrentBytes()
-    {
-        long bytes = 0;
-        foreach (var g in _plan.Directions[0].Groups) // a loop, not LINQ: this runs on every call, which allocates nothing
-            bytes += g.RecurrentForward.Panels * g.RecurrentForward.PanelBytes;
-        return bytes;
-    }
+    // A worker streams its share of the units' panels (unit split), or all of one direction's R (batch split, a direction a worker).
+    private void PlanAlternation() =>
+        _alternating = Alternates(_batchSplit || _parallelDirections ? _recurrentBytes : _recurrentBytes / _recurrentWorkers);
 
     private static void Split(int n, int w, int workers, out int start, out int count)
     {
