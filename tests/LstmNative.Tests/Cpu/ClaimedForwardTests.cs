@@ -80,10 +80,7 @@ public class ClaimedForwardTests
     [Test]
     public void ALateWorkerFindsItsShareDoneAndChangesNothing()
     {
-        var rng = new Random(TestContext.CurrentContext.Random.Next());
-        var layer = new RnnLayerOptions(RnnCellType.Lstm, 9, 64);
-        var (weights, x, steps, batch, lengths) = Problem(rng, layer);
-        var (expected, expectedH) = Run(weights, x, steps, batch, lengths, KernelWidth.Scalar, claimed: false, hook: null);
+        var (weights, x, steps, batch, lengths, expected, expectedH) = ScalarLstmProblem();
         // Worker 1 is held back until worker 0 has finished every phase alone: the OS taking a core away for the call.
         using var allDone = new ManualResetEventSlim();
         var clock = Stopwatch.StartNew();
@@ -100,10 +97,7 @@ public class ClaimedForwardTests
     [Test]
     public void AWorkerWhoseChunkWasTakenWaitsForItBeforeTheNextStep()
     {
-        var rng = new Random(TestContext.CurrentContext.Random.Next());
-        var layer = new RnnLayerOptions(RnnCellType.Lstm, 9, 64);
-        var (weights, x, steps, batch, lengths) = Problem(rng, layer);
-        var (expected, expectedH) = Run(weights, x, steps, batch, lengths, KernelWidth.Scalar, claimed: false, hook: null);
+        var (weights, x, steps, batch, lengths, expected, expectedH) = ScalarLstmProblem();
         // Mid-run, worker 1 is held at the start of a step (the OS taking its core away) until worker 0 has taken its
         // chunk; worker 0 then holds that chunk a while. Worker 1, back, finds its chunk taken: it must wait until it is
         // done, not start the next step on a half-computed state.
@@ -151,10 +145,7 @@ public class ClaimedForwardTests
     [Test]
     public void AWorkerThatHasNotJoinedWhenTheWorkIsDoneIsNotWaitedFor()
     {
-        var rng = new Random(TestContext.CurrentContext.Random.Next());
-        var layer = new RnnLayerOptions(RnnCellType.Lstm, 9, 64);
-        var (weights, x, steps, batch, lengths) = Problem(rng, layer);
-        var (expected, expectedH) = Run(weights, x, steps, batch, lengths, KernelWidth.Scalar, claimed: false, hook: null);
+        var (weights, x, steps, batch, lengths, expected, expectedH) = ScalarLstmProblem();
         // Worker 1 wakes up for the call but is held before it joins (the OS not running it) until the call has returned:
         // worker 0 does every chunk, and the pool returns without it instead of waiting for it to show up.
         using var woken = new ManualResetEventSlim();
@@ -194,6 +185,15 @@ public class ClaimedForwardTests
             WorkerPool.BeforeEnterHook = null;
         }
         Assert.That(joined, Is.EqualTo(0), "the held worker never ran the finished call's forward");
+    }
+
+    /// <summary>A fresh random LSTM problem (I = 9, H = 64) and its static-split result on the scalar kernels: what every held-worker run must equal.</summary>
+    private static (LayerWeights<float>, float[], int, int, int[], float[], float[]) ScalarLstmProblem()
+    {
+        var rng = new Random(TestContext.CurrentContext.Random.Next());
+        var (weights, x, steps, batch, lengths) = Problem(rng, new RnnLayerOptions(RnnCellType.Lstm, 9, 64));
+        var (y, yh) = Run(weights, x, steps, batch, lengths, KernelWidth.Scalar, claimed: false, hook: null);
+        return (weights, x, steps, batch, lengths, y, yh);
     }
 
     private static (LayerWeights<float>, float[], int, int, int[]) Problem(Random rng, RnnLayerOptions layer)
