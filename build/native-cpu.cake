@@ -34,7 +34,9 @@ void CompileNativeCpu(DirectoryPath root, bool ci)
         return;
     }
     EnsureDirectoryExists(outDir);
-    if (FileExists(library) && System.IO.File.GetLastWriteTimeUtc(library.FullPath) > System.IO.File.GetLastWriteTimeUtc(source.FullPath))
+    // The source is the .c file and what it includes from its folder (int8_quads.inc).
+    var newestSource = System.IO.Directory.GetFiles(source.GetDirectory().FullPath).Max(f => System.IO.File.GetLastWriteTimeUtc(f));
+    if (FileExists(library) && System.IO.File.GetLastWriteTimeUtc(library.FullPath) > newestSource)
     {
         Information($"native CPU kernels up to date: {library}");
         return;

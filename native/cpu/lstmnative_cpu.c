@@ -1,4 +1,5 @@
-// LstmNative CPU micro-kernels for what .NET 10 cannot emit (EVEX VNNI: vpdpbusd; AVX512-BF16: vdpbf16ps).
+// LstmNative CPU micro-kernels for what .NET 10 cannot emit (EVEX VNNI: vpdpbusd; AVX512-BF16: vdpbf16ps), and the
+// int8 product with AVX-VNNI's VEX vpdpbusd at 256 bits (which .NET has, but only beside a different packed layout).
 // Built by clang (build/native-cpu.cake) into liblstmnative_cpu.so; loaded by LstmNative.Cpu.Kernels.NativeCpu.
 // Every kernel is compiled for its instruction set through target attributes and only called after the managed side
 // checked the CPU (lstmn_cpu_features) and compared the kernel with its managed reference on a probe product, so the
@@ -11,6 +12,9 @@
 //        of later steps interleaved into the recurrent product's stream).
 // ABI 6: lstmn_qgemv_u8s8_fused_avx512vnni takes runPanels (R's panels in runs from the last run to the first: the
 //        alternating walk, LstmNative.Cpu.Kernels.Sgemm.RunRecurrent).
+// ABI 7: adds lstmn_qgemm_u8s8_avxvnni and lstmn_qgemm_u8s8_static_avxvnni (the int8 products with the VEX form of
+//        vpdpbusd on 256-bit registers, for CPUs with AVX-VNNI whose .NET runs 256-bit kernels); lstmn_cpu_features
+//        reports FEAT_AVXVNNI (16).
 #include <stdint.h>
 #include <string.h>
 #include <immintrin.h>
@@ -20,10 +24,11 @@
 #define VNNI512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 #define BF16512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 #define F32512 __attribute__((target("avx512f")))
+#define AVXVNNI256 __attribute__((target("avx2,avxvnni")))
 
-enum { FEAT_AVX512 = 1, FEAT_VNNI = 2, FEAT_BF16 = 4, FEAT_AMX = 8 };
+enum { FEAT_AVX512 = 1, FEAT_VNNI = 2, FEAT_BF16 = 4, FEAT_AMX = 8, FEAT_AVXVNNI = 16 };
 
-API int lstmn_cpu_abi_version(void) { return 6; }
+API int lstmn_cpu_abi_version(void) { return 7; }
 
 static uint64_t xgetbv0(void)
 {
@@ -36,22 +41,23 @@ static uint64_t xgetbv0(void)
 API int lstmn_cpu_features(void)
 {
     unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) // OSXSAVE
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27)) || !(c & (1u << 28))) // OSXSAVE, AVX
         return 0;
     uint64_t xcr0 = xgetbv0();
-    if ((xcr0 & 0xE6) != 0xE6) // SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM state
-        return 0;
-    if (__get_cpuid_max(0, 0) < 7)
+    if ((xcr0 & 0x6) != 0x6 || __get_cpuid_max(0, 0) < 7) // SSE and AVX state
         return 0;
     __cpuid_count(7, 0, a, b, c, d);
+    unsigned a1, b1, c1, d1;
+    __cpuid_count(7, 1, a1, b1, c1, d1);
     int f = 0;
-    int avx512 = (b & (1u << 16)) && (b & (1u << 30)) && (b & (1u << 31)); // F, BW, VL
+    if ((b & (1u << 5)) && (a1 & (1u << 4))) // AVX2, AVX-VNNI
+        f |= FEAT_AVXVNNI;
+    int avx512 = (xcr0 & 0xE6) == 0xE6 // opmask, ZMM_Hi256, Hi16_ZMM state
+        && (b & (1u << 16)) && (b & (1u << 30)) && (b & (1u << 31)); // F, BW, VL
     if (avx512)
         f |= FEAT_AVX512;
     if (avx512 && (c & (1u << 11)))
         f |= FEAT_VNNI;
-    unsigned a1, b1, c1, d1;
-    __cpuid_count(7, 1, a1, b1, c1, d1);
     if (avx512 && (a1 & (1u << 5)))
         f |= FEAT_BF16;
     if ((d & (1u << 24)) && (d & (1u << 25)) && ((xcr0 & 0x60000) == 0x60000)) // AMX-TILE, AMX-INT8, XTILECFG/XTILEDATA
@@ -60,80 +66,25 @@ API int lstmn_cpu_features(void)
 }
 
 // ---- int8: u8 activations x s8 weights with vpdpbusd ----------------------------------------------------------------
-// Panels of NR = 32 columns; K padded to a multiple of 4; quad j of a panel is 128 bytes: for each register half
-// h in {0, 1}, 16 columns x 4 bytes (k = 4j..4j+3 of column h*16 + i at byte 4i + t). colSum[n] = sum_k q[k, n].
 // A row is quantized once over its whole K: scale = max|x| / 127, q = round_half_even(x * (127 / max)), u = q + 128;
-// then C[n] (+)= float(sum_k u*w - 128*colSum[n]) * (rowScale * colScale[n]).
+// then C[n] (+)= float(sum_k u*w - 128*colSum[n]) * (rowScale * colScale[n]), colSum[n] = sum_k q[k, n]. The products
+// themselves are in int8_quads.inc, included below once per register width.
 
 #define FLOOR_ACT 7.888609e-31f
 
-VNNI512 static float row_max_abs(const float* x, long stride, int k, int* nan)
+// A row's scale and its reciprocal from max|x| (dynamic) or the calibrated pair (static); see quantize_row.
+static inline void row_scale(float max, int notFinite, float fixedScale, float fixedInv, float* scale, float* inv)
 {
-    // Integer max of the magnitudes' bits: NaN > inf > every finite value (as the managed Quantization.MaxAbs).
-    int32_t best = 0;
-    int i = 0;
-    if (stride == 1)
-    {
-        __m512i m = _mm512_setzero_si512(), mask = _mm512_set1_epi32(0x7FFFFFFF);
-        for (; i + 16 <= k; i += 16)
-            m = _mm512_max_epi32(m, _mm512_and_si512(_mm512_loadu_si512(x + i), mask));
-        best = _mm512_reduce_max_epi32(m);
-    }
-    for (; i < k; i++)
-    {
-        int32_t bits;
-        memcpy(&bits, x + i * stride, 4);
-        bits &= 0x7FFFFFFF;
-        if (bits > best)
-            best = bits;
-    }
-    float r;
-    memcpy(&r, &best, 4);
-    *nan = best >= 0x7F800000;
-    return r;
+    if (fixedScale > 0) { *scale = fixedScale; *inv = fixedInv; }
+    else if (notFinite) { *scale = __builtin_nanf(""); *inv = 0; }
+    else if (max < FLOOR_ACT) { *scale = 0; *inv = 0; }
+    else { *inv = 127.0f / max; *scale = max / 127.0f; }
 }
 
-// Quantizes one row into k4 bytes (zero padded: u = 128 there, compensated like the rest since w = 0) and returns its
-// scale. Dynamic (fixedScale = 0): the row's own max|x| / 127. Static (fixedScale > 0, the calibrated range / 127 with
-// fixedInv = 127 / range, both computed by the managed side so the two agree bit for bit): no max scan; x * fixedInv is
-// clamped to +-127 before rounding (saturation: values past the calibrated range map to the end of the int range,
-// never wrap), and a row holding NaN or +-inf gets scale NaN so its products are NaN, as in the dynamic scheme.
-VNNI512 static float quantize_row(const float* x, long stride, int k, int k4, uint8_t* dst, float fixedScale, float fixedInv)
+// Elements [i, k) one at a time, then the zero pad to k4; returns whether a static row met NaN or +-inf there.
+static inline int quantize_tail(const float* x, long stride, int i, int k, int k4, uint8_t* dst, float inv, int fixed)
 {
-    float scale, inv;
-    int fixed = fixedScale > 0;
-    if (fixed) { scale = fixedScale; inv = fixedInv; }
-    else
-    {
-        int notFinite;
-        float max = row_max_abs(x, stride, k, &notFinite);
-        if (notFinite) { scale = __builtin_nanf(""); inv = 0; }
-        else if (max < FLOOR_ACT) { scale = 0; inv = 0; }
-        else { inv = 127.0f / max; scale = max / 127.0f; }
-    }
     int notFinite = 0;
-    int i = 0;
-    if (stride == 1)
-    {
-        __m512 vinv = _mm512_set1_ps(inv), hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
-        __m512i zp = _mm512_set1_epi32(128), expMask = _mm512_set1_epi32(0x7F800000);
-        __mmask16 bad = 0;
-        for (; i + 16 <= k; i += 16)
-        {
-            __m512 v = _mm512_loadu_ps(x + i);
-            __m512 p = _mm512_mul_ps(v, vinv);
-            if (fixed)
-            {
-                // Exponent all ones: NaN or +-inf.
-                bad |= _mm512_cmpeq_epi32_mask(_mm512_and_si512(_mm512_castps_si512(v), expMask), expMask);
-                p = _mm512_min_ps(_mm512_max_ps(p, lo), hi);
-            }
-            __m512i q = _mm512_cvtps_epi32(p); // round half to even (MXCSR default)
-            q = _mm512_add_epi32(q, zp);
-            _mm_storeu_si128((__m128i*)(dst + i), _mm512_cvtepi32_epi8(q));
-        }
-        notFinite = bad != 0;
-    }
     for (; i < k; i++)
     {
         float xv = x[i * stride];
@@ -147,182 +98,232 @@ VNNI512 static float quantize_row(const float* x, long stride, int k, int k4, ui
         }
         __m128 s = _mm_set_ss(v);
         int q = _mm_cvtss_si32(s);
-        dst[i] = (uint8_t)(q + 128);
+        dst[i] = (uint8_t)(q + 128); // the low byte, as vpmovdb truncates
     }
     for (; i < k4; i++)
         dst[i] = 128;
-    return fixed && notFinite ? __builtin_nanf("") : scale;
+    return notFinite;
 }
 
-VNNI512 static inline void put(float* c, __m512i sum, __m512i comp, const float* cs, float rowScale, int acc)
+// The largest magnitude's bits of x[i..k) (scalar), folded into best: NaN > inf > every finite value (as the managed
+// Quantization.MaxAbs).
+static inline int32_t max_abs_bits_tail(const float* x, long stride, int i, int k, int32_t best)
 {
-    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(sum, comp)), _mm512_mul_ps(_mm512_set1_ps(rowScale), _mm512_loadu_ps(cs)));
-    if (acc)
-        v = _mm512_add_ps(_mm512_loadu_ps(c), v);
-    _mm512_storeu_ps(c, v);
+    for (; i < k; i++)
+    {
+        int32_t bits;
+        memcpy(&bits, x + i * stride, 4);
+        bits &= 0x7FFFFFFF;
+        if (bits > best)
+            best = bits;
+    }
+    return best;
+}
+
+static inline float bits_to_float(int32_t bits) { float r; memcpy(&r, &bits, 4); return r; }
+
+// Quantizes one row into k4 bytes (zero padded: u = 128 there, compensated like the rest since w = 0) and returns its
+// scale. Dynamic (fixedScale = 0): the row's own max|x| / 127. Static (fixedScale > 0, the calibrated range / 127 with
+// fixedInv = 127 / range, both computed by the managed side so the two agree bit for bit): no max scan; x * fixedInv is
+// clamped to +-127 before rounding (saturation: values past the calibrated range map to the end of the int range,
+// never wrap), and a row holding NaN or +-inf gets scale NaN so its products are NaN, as in the dynamic scheme.
+VNNI512 static float quantize_row_512(const float* x, long stride, int k, int k4, uint8_t* dst, float fixedScale, float fixedInv)
+{
+    float scale, inv, max = 0;
+    int fixed = fixedScale > 0, notFinite = 0;
+    if (!fixed)
+    {
+        int32_t best = 0;
+        int i = 0;
+        if (stride == 1)
+        {
+            __m512i m = _mm512_setzero_si512(), mask = _mm512_set1_epi32(0x7FFFFFFF);
+            for (; i + 16 <= k; i += 16)
+                m = _mm512_max_epi32(m, _mm512_and_si512(_mm512_loadu_si512(x + i), mask));
+            best = _mm512_reduce_max_epi32(m);
+        }
+        best = max_abs_bits_tail(x, stride, i, k, best);
+        max = bits_to_float(best);
+        notFinite = best >= 0x7F800000;
+    }
+    row_scale(max, notFinite, fixedScale, fixedInv, &scale, &inv);
+    int bad = 0, i = 0;
+    if (stride == 1)
+    {
+        __m512 vinv = _mm512_set1_ps(inv), hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
+        __m512i zp = _mm512_set1_epi32(128), expMask = _mm512_set1_epi32(0x7F800000);
+        __mmask16 badMask = 0;
+        for (; i + 16 <= k; i += 16)
+        {
+            __m512 v = _mm512_loadu_ps(x + i);
+            __m512 p = _mm512_mul_ps(v, vinv);
+            if (fixed)
+            {
+                // Exponent all ones: NaN or +-inf.
+                badMask |= _mm512_cmpeq_epi32_mask(_mm512_and_si512(_mm512_castps_si512(v), expMask), expMask);
+                p = _mm512_min_ps(_mm512_max_ps(p, lo), hi);
+            }
+            __m512i q = _mm512_cvtps_epi32(p); // round half to even (MXCSR default)
+            q = _mm512_add_epi32(q, zp);
+            _mm_storeu_si128((__m128i*)(dst + i), _mm512_cvtepi32_epi8(q));
+        }
+        bad = badMask != 0;
+    }
+    bad |= quantize_tail(x, stride, i, k, k4, dst, inv, fixed);
+    return fixed && bad ? __builtin_nanf("") : scale;
+}
+
+// quantize_row_512 on 256-bit registers (AVX2), the same values: vpmovdb's truncation to the low byte is a byte shuffle.
+AVXVNNI256 static float quantize_row_256(const float* x, long stride, int k, int k4, uint8_t* dst, float fixedScale, float fixedInv)
+{
+    float scale, inv, max = 0;
+    int fixed = fixedScale > 0, notFinite = 0;
+    if (!fixed)
+    {
+        int32_t best = 0;
+        int i = 0;
+        if (stride == 1)
+        {
+            __m256i m = _mm256_setzero_si256(), mask = _mm256_set1_epi32(0x7FFFFFFF);
+            for (; i + 8 <= k; i += 8)
+                m = _mm256_max_epi32(m, _mm256_and_si256(_mm256_loadu_si256((const __m256i*)(x + i)), mask));
+            __m128i r = _mm_max_epi32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
+            r = _mm_max_epi32(r, _mm_shuffle_epi32(r, 0x4E));
+            r = _mm_max_epi32(r, _mm_shuffle_epi32(r, 0xB1));
+            best = _mm_cvtsi128_si32(r);
+        }
+        best = max_abs_bits_tail(x, stride, i, k, best);
+        max = bits_to_float(best);
+        notFinite = best >= 0x7F800000;
+    }
+    row_scale(max, notFinite, fixedScale, fixedInv, &scale, &inv);
+    int bad = 0, i = 0;
+    if (stride == 1)
+    {
+        __m256 vinv = _mm256_set1_ps(inv), hi = _mm256_set1_ps(127.0f), lo = _mm256_set1_ps(-127.0f);
+        __m256i zp = _mm256_set1_epi32(128), expMask = _mm256_set1_epi32(0x7F800000);
+        // Bytes 0, 4, 8, 12 of each 128-bit lane to its first four bytes.
+        __m256i low = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                       0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+        int badMask = 0;
+        for (; i + 8 <= k; i += 8)
+        {
+            __m256 v = _mm256_loadu_ps(x + i);
+            __m256 p = _mm256_mul_ps(v, vinv);
+            if (fixed)
+            {
+                __m256i e = _mm256_and_si256(_mm256_castps_si256(v), expMask);
+                badMask |= _mm256_movemask_epi8(_mm256_cmpeq_epi32(e, expMask));
+                p = _mm256_min_ps(_mm256_max_ps(p, lo), hi);
+            }
+            __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(p), zp);
+            q = _mm256_shuffle_epi8(q, low);
+            int32_t q0 = _mm_cvtsi128_si32(_mm256_castsi256_si128(q)), q1 = _mm_cvtsi128_si32(_mm256_extracti128_si256(q, 1));
+            memcpy(dst + i, &q0, 4);
+            memcpy(dst + i + 4, &q1, 4);
+        }
+        bad = badMask != 0;
+    }
+    bad |= quantize_tail(x, stride, i, k, k4, dst, inv, fixed);
+    return fixed && bad ? __builtin_nanf("") : scale;
 }
 
 static inline int32_t load_quad(const uint8_t* a) { int32_t v; memcpy(&v, a, 4); return v; }
 
-// One row against two adjacent panels (batch 1: the product that streams R each step). Eight chains.
-// The two-panel loop's pieces, shared with the fused product: eight chains p[0..7] (s0 s1 t0 t1 for even quads, u0 u1
-// v0 v1 for odd ones: the two halves of panel b, then of panel b2).
-VNNI512 static inline void pair_quad(const uint8_t* a, const int8_t* b, const int8_t* b2, __m512i* p)
-{
-    __m512i x = _mm512_set1_epi32(load_quad(a));
-    p[0] = _mm512_dpbusd_epi32(p[0], x, _mm512_loadu_si512(b));
-    p[1] = _mm512_dpbusd_epi32(p[1], x, _mm512_loadu_si512(b + 64));
-    p[2] = _mm512_dpbusd_epi32(p[2], x, _mm512_loadu_si512(b2));
-    p[3] = _mm512_dpbusd_epi32(p[3], x, _mm512_loadu_si512(b2 + 64));
-}
+// AVX-512 VNNI: panels of 32 columns, lstmn_qgemm_u8s8_avx512vnni and lstmn_qgemm_u8s8_static_avx512vnni.
+#define Q_TARGET VNNI512
+#define Q_NAME(x) x##_512
+#define Q_EXPORT(x) lstmn_##x##_avx512vnni
+#define Q_LANES 16
+#define QV __m512i
+#define QF __m512
+#define QV_ZERO() _mm512_setzero_si512()
+#define QV_LOAD(p) _mm512_loadu_si512(p)
+#define QV_SET1(i) _mm512_set1_epi32(i)
+#define QV_DP(acc, x, w) _mm512_dpbusd_epi32(acc, x, w)
+#define QV_ADD(a, b) _mm512_add_epi32(a, b)
+#define QV_SUB(a, b) _mm512_sub_epi32(a, b)
+#define QV_MULLO(a, b) _mm512_mullo_epi32(a, b)
+#define QF_CVT(v) _mm512_cvtepi32_ps(v)
+#define QF_SET1(f) _mm512_set1_ps(f)
+#define QF_LOAD(p) _mm512_loadu_ps(p)
+#define QF_STORE(p, v) _mm512_storeu_ps(p, v)
+#define QF_ADD(a, b) _mm512_add_ps(a, b)
+#define QF_MUL(a, b) _mm512_mul_ps(a, b)
+#define Q_QUANTIZE_ROW quantize_row_512
+#include "int8_quads.inc"
+#undef Q_TARGET
+#undef Q_NAME
+#undef Q_EXPORT
+#undef Q_LANES
+#undef QV
+#undef QF
+#undef QV_ZERO
+#undef QV_LOAD
+#undef QV_SET1
+#undef QV_DP
+#undef QV_ADD
+#undef QV_SUB
+#undef QV_MULLO
+#undef QF_CVT
+#undef QF_SET1
+#undef QF_LOAD
+#undef QF_STORE
+#undef QF_ADD
+#undef QF_MUL
+#undef Q_QUANTIZE_ROW
 
-VNNI512 static inline void pair_quads(const uint8_t* a, const int8_t* b, const int8_t* b2, __m512i* p)
-{
-    pair_quad(a, b, b2, p);
-    pair_quad(a + 4, b + 128, b2 + 128, p + 4);
-}
-
-VNNI512 static inline void pair_put(float* c, const __m512i* p, const float* cs, const int32_t* sums, float rowScale, int acc)
-{
-    __m512i k128 = _mm512_set1_epi32(128);
-#pragma clang loop unroll(full)
-    for (int i = 0; i < 4; i++)
-        put(c + 16 * i, _mm512_add_epi32(p[i], p[i + 4]), _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 16 * i)), cs + 16 * i, rowScale, acc);
-}
-
-VNNI512 static void kernel1x2(const uint8_t* a, const int8_t* b, const int8_t* b2, int quads, float* c,
-    const float* cs, const int32_t* sums, float rowScale, int acc)
-{
-    __m512i p[8];
-#pragma clang loop unroll(full)
-    for (int i = 0; i < 8; i++)
-        p[i] = _mm512_setzero_si512();
-    int j = 0;
-    for (; j + 2 <= quads; j += 2)
-    {
-        pair_quads(a, b, b2, p);
-        a += 8; b += 256; b2 += 256;
-    }
-    if (j < quads)
-        pair_quad(a, b, b2, p);
-    pair_put(c, p, cs, sums, rowScale, acc);
-}
-
-// Up to 6 rows (k4 bytes apart) against one panel: 12 accumulators, two weight loads per quad shared by every row.
-#define ROWS_KERNEL(R)                                                                                                   \
-VNNI512 static void kernel_r##R(const uint8_t* a, long lda, const int8_t* b, int quads, float* c, long ldc,              \
-    const float* cs, const int32_t* sums, const float* rs, int acc)                                                      \
-{                                                                                                                        \
-    __m512i lo[R], hi[R];                                                                                                \
-    for (int r = 0; r < R; r++) { lo[r] = _mm512_setzero_si512(); hi[r] = lo[r]; }                                       \
-    for (int j = 0; j < quads; j++)                                                                                      \
-    {                                                                                                                    \
-        __m512i w0 = _mm512_loadu_si512(b), w1 = _mm512_loadu_si512(b + 64);                                            \
-        for (int r = 0; r < R; r++)                                                                                      \
-        {                                                                                                                \
-            __m512i x = _mm512_set1_epi32(load_quad(a + r * lda + 4 * j));                                               \
-            lo[r] = _mm512_dpbusd_epi32(lo[r], x, w0);                                                                   \
-            hi[r] = _mm512_dpbusd_epi32(hi[r], x, w1);                                                                   \
-        }                                                                                                                \
-        b += 128;                                                                                                        \
-    }                                                                                                                    \
-    __m512i k128 = _mm512_set1_epi32(128);                                                                               \
-    __m512i c0 = _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums));                                                     \
-    __m512i c1 = _mm512_mullo_epi32(k128, _mm512_loadu_si512(sums + 16));                                                \
-    for (int r = 0; r < R; r++)                                                                                          \
-    {                                                                                                                    \
-        put(c + r * ldc, lo[r], c0, cs, rs[r], acc);                                                                     \
-        put(c + r * ldc + 16, hi[r], c1, cs + 16, rs[r], acc);                                                           \
-    }                                                                                                                    \
-}
-ROWS_KERNEL(1)
-ROWS_KERNEL(2)
-ROWS_KERNEL(3)
-ROWS_KERNEL(4)
-ROWS_KERNEL(5)
-ROWS_KERNEL(6)
-
-// C rows [0, m), panels [p0, p0 + count): see above. scratch holds scratchBytes bytes, private to the caller: rows are
-// quantized in chunks that fit (a chunk's row scales first, then its rows of k4 bytes). Returns 0, or -1 when even one
-// row does not fit (the caller checks k at pack time, so this does not happen). fixedScale/fixedInv: see quantize_row.
-VNNI512 static int qgemm_u8s8(int m, int k, const float* a, long ars, long acs,
-    const int8_t* panels, long panelBytes, int p0, int count, const float* colScale, const int32_t* colSum,
-    float* c, long ldc, int accumulate, uint8_t* scratch, long scratchBytes, float fixedScale, float fixedInv)
-{
-    if (m <= 0 || count <= 0)
-        return 0;
-    int k4 = (k + 3) & ~3, quads = k4 / 4;
-    long rowsFit = (scratchBytes - 64 * 4) / k4;
-    if (rowsFit < 1)
-        return -1;
-    int chunk = rowsFit < 64 ? (int)rowsFit : 64;
-    float* rowScale = (float*)scratch;
-    uint8_t* qa = scratch + 64 * 4;
-    for (int m0 = 0; m0 < m; m0 += chunk)
-    {
-        int mc = m - m0 < chunk ? m - m0 : chunk;
-        for (int r = 0; r < mc; r++)
-            rowScale[r] = quantize_row(a + (long)(m0 + r) * ars, acs, k, k4, qa + (long)r * k4, fixedScale, fixedInv);
-        for (int p = p0; p < p0 + count; p++)
-        {
-            const int8_t* bp = panels + (long)p * panelBytes;
-            float* cp = c + (long)m0 * ldc + (long)p * 32;
-            const float* cs = colScale + (long)p * 32;
-            const int32_t* sums = colSum + (long)p * 32;
-            if (mc == 1 && p + 1 < p0 + count)
-            {
-                kernel1x2(qa, bp, bp + panelBytes, quads, cp, cs, sums, rowScale[0], accumulate);
-                p++;
-                continue;
-            }
-            for (int i = 0; i < mc; i += 6)
-            {
-                int rows = mc - i < 6 ? mc - i : 6;
-                const uint8_t* ai = qa + (long)i * k4;
-                float* ci = cp + (long)i * ldc;
-                switch (rows)
-                {
-                case 1: kernel_r1(ai, k4, bp, quads, ci, ldc, cs, sums, rowScale + i, accumulate); break;
-                case 2: kernel_r2(ai, k4, bp, quads, ci, ldc, cs, sums, rowScale + i, accumulate); break;
-                case 3: kernel_r3(ai, k4, bp, quads, ci, ldc, cs, sums, rowScale + i, accumulate); break;
-                case 4: kernel_r4(ai, k4, bp, quads, ci, ldc, cs, sums, rowScale + i, accumulate); break;
-                case 5: kernel_r5(ai, k4, bp, quads, ci, ldc, cs, sums, rowScale + i, accumulate); break;
-                default: kernel_r6(ai, k4, bp, quads, ci, ldc, cs, sums, rowScale + i, accumulate); break;
-                }
-            }
-        }
-    }
-    return 0;
-}
-
-// Dynamic int8: each row quantized with its own scale (max|x| / 127).
-API VNNI512 int lstmn_qgemm_u8s8_avx512vnni(int m, int k, const float* a, long ars, long acs,
-    const int8_t* panels, long panelBytes, int p0, int count, const float* colScale, const int32_t* colSum,
-    float* c, long ldc, int accumulate, uint8_t* scratch, long scratchBytes)
-{
-    return qgemm_u8s8(m, k, a, ars, acs, panels, panelBytes, p0, count, colScale, colSum, c, ldc, accumulate, scratch,
-        scratchBytes, 0.0f, 0.0f);
-}
-
-// Static int8: every row quantized with the calibrated scale (actScale = range / 127, actInv = 127 / range; actScale > 0),
-// saturating. Returns -2 for a scale that is not positive (the managed side never passes one).
-API VNNI512 int lstmn_qgemm_u8s8_static_avx512vnni(int m, int k, const float* a, long ars, long acs,
-    const int8_t* panels, long panelBytes, int p0, int count, const float* colScale, const int32_t* colSum,
-    float* c, long ldc, int accumulate, uint8_t* scratch, long scratchBytes, float actScale, float actInv)
-{
-    if (!(actScale > 0))
-        return -2;
-    return qgemm_u8s8(m, k, a, ars, acs, panels, panelBytes, p0, count, colScale, colSum, c, ldc, accumulate, scratch,
-        scratchBytes, actScale, actInv);
-}
+// AVX-VNNI (VEX vpdpbusd on 256-bit registers): panels of 16 columns, lstmn_qgemm_u8s8_avxvnni and
+// lstmn_qgemm_u8s8_static_avxvnni.
+#define Q_TARGET AVXVNNI256
+#define Q_NAME(x) x##_256
+#define Q_EXPORT(x) lstmn_##x##_avxvnni
+#define Q_LANES 8
+#define QV __m256i
+#define QF __m256
+#define QV_ZERO() _mm256_setzero_si256()
+#define QV_LOAD(p) _mm256_loadu_si256((const __m256i*)(p))
+#define QV_SET1(i) _mm256_set1_epi32(i)
+#define QV_DP(acc, x, w) _mm256_dpbusd_avx_epi32(acc, x, w)
+#define QV_ADD(a, b) _mm256_add_epi32(a, b)
+#define QV_SUB(a, b) _mm256_sub_epi32(a, b)
+#define QV_MULLO(a, b) _mm256_mullo_epi32(a, b)
+#define QF_CVT(v) _mm256_cvtepi32_ps(v)
+#define QF_SET1(f) _mm256_set1_ps(f)
+#define QF_LOAD(p) _mm256_loadu_ps(p)
+#define QF_STORE(p, v) _mm256_storeu_ps(p, v)
+#define QF_ADD(a, b) _mm256_add_ps(a, b)
+#define QF_MUL(a, b) _mm256_mul_ps(a, b)
+#define Q_QUANTIZE_ROW quantize_row_256
+#include "int8_quads.inc"
+#undef Q_TARGET
+#undef Q_NAME
+#undef Q_EXPORT
+#undef Q_LANES
+#undef QV
+#undef QF
+#undef QV_ZERO
+#undef QV_LOAD
+#undef QV_SET1
+#undef QV_DP
+#undef QV_ADD
+#undef QV_SUB
+#undef QV_MULLO
+#undef QF_CVT
+#undef QF_SET1
+#undef QF_LOAD
+#undef QF_STORE
+#undef QF_ADD
+#undef QF_MUL
+#undef Q_QUANTIZE_ROW
 
 // ---- batch 1, fused: the recurrent product with a slice of the input projection in its gaps --------------------------
 // At batch 1 the recurrent product streams R from L3 and leaves the VNNI unit about half idle; the input projection is
 // VNNI work on W, also streamed. Here one loop does both: while it streams a pair of R's panels for h, every other
 // iteration also multiplies one quad of a W panel by up to SIDE rows of already quantized inputs (later steps' x), so W
 // is read once per SIDE steps and its arithmetic fills the gaps. Measured with benchmarks/native/fused_int8_probe.c:
-// 17 % off a step at H = 1024. The sums are int32 (exact) and both epilogues are put()'s, so C and the side rows are bit
-// for bit what qgemm_u8s8 gives for the same rows (checked at load and in the tests).
+// 17 % off a step at H = 1024. The sums are int32 (exact) and both epilogues are put_512's, so C and the side rows are bit
+// for bit what qgemm_u8s8_512 gives for the same rows (checked at load and in the tests).
 #define SIDE 8
 
 // Quantizes rows [0, m) of A (a[r*ars + k*acs]; ars may be negative) exactly as qgemm_u8s8 quantizes its rows (fixedScale
@@ -335,7 +336,7 @@ API VNNI512 int lstmn_quantize_side_rows_u8_avx512vnni(int m, int k, const float
     int k4 = (k + 3) & ~3, quads = k4 / 4;
     for (int r = 0; r < m; r++)
     {
-        scales[r] = quantize_row(a + (long)r * ars, acs, k, k4, scratch, fixedScale, fixedInv);
+        scales[r] = quantize_row_512(a + (long)r * ars, acs, k, k4, scratch, fixedScale, fixedInv);
         uint8_t* block = dst + (long)(r / SIDE) * quads * 4 * SIDE + (r % SIDE) * 4;
         for (int j = 0; j < quads; j++)
             memcpy(block + (long)j * 4 * SIDE, scratch + 4 * j, 4);
@@ -373,7 +374,7 @@ API VNNI512 int lstmn_qgemv_u8s8_fused_avx512vnni(int k, const float* h, const i
     if (scratchBytes < k4)
         return -1;
     uint8_t* qa = scratch;
-    float rowScale = quantize_row(h, 1, k, k4, qa, fixedScale, fixedInv);
+    float rowScale = quantize_row_512(h, 1, k, k4, qa, fixedScale, fixedInv);
     // Lanes past rows compute on whatever the block holds there and are never stored.
     __m512i lo[SIDE], hi[SIDE];
     for (int r = 0; r < SIDE; r++) { lo[r] = _mm512_setzero_si512(); hi[r] = lo[r]; }
@@ -394,8 +395,8 @@ API VNNI512 int lstmn_qgemv_u8s8_fused_avx512vnni(int k, const float* h, const i
                 if (r < rows)                                                                                            \
                 {                                                                                                        \
                     float* cr = cx + r * ldcx + (long)wp * 32;                                                           \
-                    put(cr, lo[r], c0, wColScale + (long)wp * 32, xScale[r], 0);                                         \
-                    put(cr + 16, hi[r], c1, wColScale + (long)wp * 32 + 16, xScale[r], 0);                               \
+                    put_512(cr, lo[r], c0, wColScale + (long)wp * 32, xScale[r], 0);                                     \
+                    put_512(cr + 16, hi[r], c1, wColScale + (long)wp * 32 + 16, xScale[r], 0);                           \
                 }                                                                                                        \
             _Pragma("clang loop unroll(full)")                                                                           \
             for (int r = 0; r < SIDE; r++) { lo[r] = _mm512_setzero_si512(); hi[r] = lo[r]; }                           \
@@ -423,17 +424,17 @@ API VNNI512 int lstmn_qgemv_u8s8_fused_avx512vnni(int k, const float* h, const i
             int j = 0;
             for (; j + 2 <= quads; j += 2)
             {
-                pair_quads(a, b, b2, pr);
+                pair_quads_512(a, b, b2, pr);
                 a += 8; b += 256; b2 += 256;
                 if (side && (j & 2) == 0)
                     SIDE_STEP();
             }
             if (j < quads)
-                pair_quad(a, b, b2, pr);
-            pair_put(c + (long)p * 32, pr, colScale + (long)p * 32, colSum + (long)p * 32, rowScale, accumulate);
+                pair_quad_512(a, b, b2, pr);
+            pair_put_512(c + (long)p * 32, pr, colScale + (long)p * 32, colSum + (long)p * 32, rowScale, accumulate);
         }
         if (p < end) // a lone last panel, as qgemm_u8s8 runs it
-            kernel_r1(qa, k4, panels + (long)p * panelBytes, quads, c + (long)p * 32, 0, colScale + (long)p * 32, colSum + (long)p * 32, &rowScale, accumulate);
+            kernel_r1_512(qa, k4, panels + (long)p * panelBytes, quads, c + (long)p * 32, 0, colScale + (long)p * 32, colSum + (long)p * 32, &rowScale, accumulate);
     }
     while (side) // what the stream did not cover (W longer than R, or few R panels)
         SIDE_STEP();

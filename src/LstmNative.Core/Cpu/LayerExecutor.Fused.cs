@@ -30,7 +30,7 @@ internal sealed unsafe partial class LayerExecutor
     {
         var groups = _plan.Directions[0].Groups;
         _fused = FusedInt8Enabled && !_backward && !Trace && batch == 1 && workers == 1 && !_claimed && !_parallelDirections && !_batchSplit
-                 && NativeCpu.Int8Fused;
+                 && NativeCpu.Int8Fused && _plan.PanelWidth == NativeCpu.FusedPanelWidth;
         foreach (var g in groups) // a loop, not LINQ: this runs on every call, which allocates nothing
             _fused &= g.InputForward.IsInt8Quads && g.RecurrentForward.IsInt8Quads;
         if (_fused && _xq is null)

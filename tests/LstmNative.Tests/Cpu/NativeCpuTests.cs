@@ -16,31 +16,36 @@ public unsafe class NativeCpuTests
         Assert.That(NativeCpu.Status, Does.Not.Contain("disagrees"), "a native kernel failed its load-time check against its reference");
         if (Environment.GetEnvironmentVariable("DOTNET_EnableAVX512") == "0")
         {
-            Assert.That(NativeCpu.Int8Vnni, Is.False, "AVX-512 hidden from the runtime: the native AVX-512 kernels must stay off too");
+            Assert.That(NativeCpu.Int8QuadsFor(32), Is.False, "AVX-512 hidden from the runtime: the native AVX-512 kernels must stay off too");
             Assert.That(NativeCpu.Bf16DotProduct, Is.False, "AVX-512 hidden from the runtime: the native AVX-512 kernels must stay off too");
+            Assert.That(NativeCpu.Int8Vnni, Is.EqualTo(NativeCpu.Int8QuadsFor(16)), "256-bit plans: int8 is native exactly when the AVX-VNNI kernel is on");
         }
+        // Where the library loaded on a CPU with AVX-VNNI and the runtime runs 256-bit vectors or wider, the 256-bit int8
+        // kernel must be on: otherwise its tests below would skip on exactly the machines they are for.
+        if (NativeCpu.FeatureText.Contains("avx-vnni") && CpuKernels.Detected >= KernelWidth.Vector256)
+            Assert.That(NativeCpu.Int8QuadsFor(16), Is.True, NativeCpu.Status);
     }
 
-    private static void RequireVnni()
+    /// <summary>Skips unless the native int8 kernel for panels of <paramref name="panelWidth"/> columns is on (32: AVX-512 VNNI; 16: AVX-VNNI).</summary>
+    internal static void RequireVnni(int panelWidth)
     {
-        if (!NativeCpu.Int8Vnni)
-            Assert.Ignore($"native int8 VNNI kernel not active here: {NativeCpu.Status}");
+        if (!NativeCpu.Int8QuadsFor(panelWidth))
+            Assert.Ignore($"native int8 kernel for {panelWidth}-column panels ({(panelWidth == 32 ? "AVX-512 VNNI" : "AVX-VNNI")}) not active here: {NativeCpu.Status}");
     }
 
-    [TestCase(1, 1, 32)]
-    [TestCase(1, 64, 256)]
-    [TestCase(1, 255, 1024)]
-    [TestCase(2, 513, 96)]
-    [TestCase(5, 3, 64)]
-    [TestCase(6, 100, 64)]
-    [TestCase(7, 257, 200)]
-    [TestCase(100, 256, 1024)]
-    [TestCase(13, 2048, 64)]
-    public void Int8VnniMatchesTheManagedReferenceExactly(int m, int k, int n)
+    public static IEnumerable<TestCaseData> ProductCases()
     {
-        RequireVnni();
+        foreach (int panelWidth in new[] { 32, 16 })
+            foreach (var (m, k, n) in new[] { (1, 1, 32), (1, 64, 256), (1, 255, 1024), (2, 513, 96), (5, 3, 64), (6, 100, 64), (7, 257, 200), (100, 256, 1024), (13, 2048, 64), (1, 7, 17) })
+                yield return new TestCaseData(panelWidth, m, k, n);
+    }
+
+    [TestCaseSource(nameof(ProductCases))]
+    public void Int8VnniMatchesTheManagedReferenceExactly(int panelWidth, int m, int k, int n)
+    {
+        RequireVnni(panelWidth);
         var rng = new Random(m * 1000 + k + n);
-        var b = new PackedMatrix(k, n, 32, CpuPrecision.Int8, int8Quads: true);
+        var b = new PackedMatrix(k, n, panelWidth, CpuPrecision.Int8, int8Quads: true);
         Assert.That(b.IsInt8Quads);
         var w = new float[k * n];
         for (int i = 0; i < w.Length; i++)
@@ -52,7 +57,7 @@ public unsafe class NativeCpuTests
             a[i] = (float)(rng.NextDouble() * 2 - 1);
         if (m > 2)
             Array.Clear(a, lda, k); // an all-zero row: scale 0
-        int ldc = b.Panels * 32 + 5;
+        int ldc = b.Panels * panelWidth + 5;
         var scratch = new AlignedBuffer(Sgemm.ScratchFloats);
         foreach (bool accumulate in new[] { false, true })
             foreach (var (p0, count) in new[] { (0, b.Panels), (b.Panels / 2, b.Panels - b.Panels / 2) })
@@ -70,11 +75,12 @@ public unsafe class NativeCpuTests
             }
     }
 
-    [Test]
-    public void NonFiniteRowsGiveNaNLikeTheReference()
+    [TestCase(32)]
+    [TestCase(16)]
+    public void NonFiniteRowsGiveNaNLikeTheReference(int panelWidth)
     {
-        RequireVnni();
-        var b = new PackedMatrix(40, 64, 32, CpuPrecision.Int8, int8Quads: true);
+        RequireVnni(panelWidth);
+        var b = new PackedMatrix(40, 64, panelWidth, CpuPrecision.Int8, int8Quads: true);
         var w = new float[40 * 64];
         for (int i = 0; i < w.Length; i++)
             w[i] = (i % 13) / 13f - 0.5f;
@@ -89,18 +95,20 @@ public unsafe class NativeCpuTests
         var scratch = new AlignedBuffer(Sgemm.ScratchFloats);
         fixed (float* ap = a, ep = expected, cp = actual)
         {
-            NativeCpu.ReferenceInt8Quads(2, 40, ap, 40, 1, b, 0, 2, ep, 64, false);
-            NativeCpu.RunInt8(2, 40, ap, 40, 1, b, 0, 2, cp, 64, false, scratch.Pointer);
+            NativeCpu.ReferenceInt8Quads(2, 40, ap, 40, 1, b, 0, b.Panels, ep, 64, false);
+            NativeCpu.RunInt8(2, 40, ap, 40, 1, b, 0, b.Panels, cp, 64, false, scratch.Pointer);
         }
         Assert.That(actual, Is.All.NaN);
         Assert.That(expected, Is.All.NaN);
     }
 
-    [TestCase(64)]
-    [TestCase(257)]
-    public void Int8ModelOnTheNativeKernelStaysWithinTheInt8Bound(int hidden)
+    [TestCase(64, KernelWidth.Vector512)]
+    [TestCase(257, KernelWidth.Vector512)]
+    [TestCase(64, KernelWidth.Vector256)]
+    [TestCase(257, KernelWidth.Vector256)]
+    public void Int8ModelOnTheNativeKernelStaysWithinTheInt8Bound(int hidden, KernelWidth width)
     {
-        RequireVnni();
+        RequireVnni(2 * (int)width);
         var rng = new Random(hidden);
         var layer = new LstmNative.Model.LayerWeights<float>(new LstmNative.Model.RnnLayerOptions(LstmNative.Model.RnnCellType.Lstm, hidden, hidden, LstmNative.Model.RnnDirection.Forward))
             .Randomize(rng, 1 / Math.Sqrt(hidden));
@@ -108,7 +116,7 @@ public unsafe class NativeCpuTests
         var x = CpuTestSupport.RandomFloats(rng, steps * batch * hidden, 1);
         float[] Run(CpuPrecision precision)
         {
-            using var session = new CpuRnnModel([layer], precision).CreateSession(batch, steps);
+            using var session = new CpuRnnModel([layer], CpuTestSupport.Options(width, 1), precision).CreateSession(batch, steps);
             var y = new float[steps * batch * hidden];
             session.Run(x, steps, batch, y);
             return y;

@@ -89,7 +89,7 @@ public unsafe class ReducedPrecisionTests
             w[r * n + 5] = r == 0 ? 127f : r + 0.5f;   // scale 1: exact ties at x.5 (round half to even)
         }
         w[4 * n + 7] = float.NaN;                      // a NaN weight poisons its column's scale only
-        var m = new PackedMatrix(k, n, nr, CpuPrecision.Int8);
+        var m = new PackedMatrix(k, n, nr, CpuPrecision.Int8, int8Quads: false); // the managed kernels' pair layout, which Int8At reads
         m.Pack(new Map(w, n));
         var scales = m.Scales!.Span.ToArray();
         Assert.Multiple(() =>

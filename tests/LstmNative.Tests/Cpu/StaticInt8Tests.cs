@@ -38,25 +38,26 @@ public unsafe class StaticInt8Tests
             Assert.Ignore($"native int8 VNNI kernel not active here: {NativeCpu.Status}");
     }
 
-    /// <summary>The native static kernel against its managed reference, exactly, on random shapes (fresh seed).</summary>
-    [Test]
-    public void NativeStaticMatchesTheManagedReferenceExactly()
+    /// <summary>The native static kernel against its managed reference, exactly, on random shapes (fresh seed), at each width's panels.</summary>
+    [TestCase(32)]
+    [TestCase(16)]
+    public void NativeStaticMatchesTheManagedReferenceExactly(int panelWidth)
     {
-        RequireVnni();
+        NativeCpuTests.RequireVnni(panelWidth);
         var rng = FreshRandom(out _);
         int[] ks = [1, 3, 4, 5, 63, 64, 65, 255, 256, 257, 1023];
         for (int it = 0; it < 30; it++)
         {
             int m = new[] { 1, 1, 2, 6, 7, 13, 100 }[rng.Next(7)], k = ks[rng.Next(ks.Length)], n = new[] { 1, 32, 33, 64, 96, 200 }[rng.Next(6)];
             float range = new[] { 0.25f, 0.99f, 1f, 3f }[rng.Next(4)];
-            var b = new PackedMatrix(k, n, 32, CpuPrecision.Int8, int8Quads: true) { StaticRange = range };
+            var b = new PackedMatrix(k, n, panelWidth, CpuPrecision.Int8, int8Quads: true) { StaticRange = range };
             Assert.That(b.IsInt8Quads && b.IsStatic);
             var w = RandomFloats(rng, k * n, 1);
             b.Pack(new NativeCpu.ArrayMap(w, n));
             int lda = k + rng.Next(3);
             var a = RandomFloats(rng, m * lda, 1);
             a[rng.Next(a.Length)] = 1e20f; // saturates wherever it lands in a row
-            int ldc = b.Panels * 32 + 3;
+            int ldc = b.Panels * panelWidth + 3;
             bool accumulate = rng.Next(2) == 0;
             int p0 = rng.Next(b.Panels), count = rng.Next(1, b.Panels - p0 + 1);
             var expected = RandomFloats(rng, m * ldc, 1);
@@ -76,16 +77,17 @@ public unsafe class StaticInt8Tests
     /// Saturation: a row whose values lie far past the calibrated range (up to ±float.MaxValue) gives exactly the product
     /// of the same row with those values at ±range, on the managed kernels and on the native one, without overflow.
     /// </summary>
-    [TestCase(false)]
-    [TestCase(true)]
-    public void ValuesPastTheRangeSaturate(bool native)
+    [TestCase(false, 16)]
+    [TestCase(true, 32)]
+    [TestCase(true, 16)]
+    public void ValuesPastTheRangeSaturate(bool native, int panelWidth)
     {
         if (native)
-            RequireVnni();
+            NativeCpuTests.RequireVnni(panelWidth);
         var rng = FreshRandom(out _);
         const int k = 300, n = 64;
         const float range = 0.5f;
-        var b = new PackedMatrix(k, n, native ? 32 : 16, CpuPrecision.Int8, int8Quads: native) { StaticRange = range }; // 16: the Vec256 kernels below
+        var b = new PackedMatrix(k, n, panelWidth, CpuPrecision.Int8, int8Quads: native) { StaticRange = range }; // managed: the Vec256 kernels below
         var w = RandomFloats(rng, k * n, 1);
         b.Pack(new Map(w, n));
         var wild = RandomFloats(rng, k, 0.4);
@@ -384,19 +386,20 @@ public unsafe class StaticInt8Tests
         float* c, nint ldc, int acc, byte* scratch, nint scratchBytes, float scale, float inverse) =>
         _realStatic(m, k, a, ars, acs, b, pb, p0, count, cs, sums, c, ldc, acc, scratch, scratchBytes, 2 * scale, inverse / 2);
 
-    /// <summary>The probe accepts the real kernels and rejects a static kernel that scales wrongly.</summary>
-    [Test]
-    public void TheLoadTimeProbeRejectsAWrongStaticKernel()
+    /// <summary>The probe accepts the real kernels and rejects a static kernel that scales wrongly (each width's kernels).</summary>
+    [TestCase(32, "avx512vnni")]
+    [TestCase(16, "avxvnni")]
+    public void TheLoadTimeProbeRejectsAWrongStaticKernel(int panelWidth, string isa)
     {
-        RequireVnni();
+        NativeCpuTests.RequireVnni(panelWidth);
         string dir = Path.GetDirectoryName(typeof(NativeCpu).Assembly.Location)!;
         nint handle = NativeLibrary.Load(Path.Combine(dir, "liblstmnative_cpu.so"));
         var dynamic = (delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int>)
-            NativeLibrary.GetExport(handle, "lstmn_qgemm_u8s8_avx512vnni");
+            NativeLibrary.GetExport(handle, $"lstmn_qgemm_u8s8_{isa}");
         _realStatic = (delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int>)
-            NativeLibrary.GetExport(handle, "lstmn_qgemm_u8s8_static_avx512vnni");
-        Assert.That(NativeCpu.Probe(dynamic, _realStatic), Is.Null, "the real kernels pass");
-        string? mismatch = NativeCpu.Probe(dynamic, &WrongStatic);
+            NativeLibrary.GetExport(handle, $"lstmn_qgemm_u8s8_static_{isa}");
+        Assert.That(NativeCpu.Probe(dynamic, _realStatic, panelWidth), Is.Null, "the real kernels pass");
+        string? mismatch = NativeCpu.Probe(dynamic, &WrongStatic, panelWidth);
         TestContext.Out.WriteLine(mismatch);
         Assert.That(mismatch, Does.Contain("static"));
     }

@@ -15,7 +15,10 @@ public static unsafe partial class NativeCpu
     private static bool _fusedOverride = true;
 
     /// <summary>Whether the fused batch-1 int8 product passed its check (the int8 forward at batch 1 on one worker uses it).</summary>
-    internal static bool Int8Fused => FusedGemv != null && _fusedOverride && Int8Vnni;
+    internal static bool Int8Fused => FusedGemv != null && _fusedOverride && Int8QuadsFor(FusedPanelWidth);
+
+    /// <summary>The panel width the fused product reads (it is written for AVX-512 VNNI only).</summary>
+    internal const int FusedPanelWidth = 32;
 
     /// <summary>Test and benchmark hook: false runs the batch-1 int8 forward unfused (input projection first, as before).</summary>
     internal static void EnableInt8Fused(bool enabled) => _fusedOverride = enabled;

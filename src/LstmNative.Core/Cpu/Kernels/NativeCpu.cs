@@ -7,10 +7,13 @@ namespace LstmNative.Cpu.Kernels;
 /// <summary>
 /// The native micro-kernels (<c>native/cpu/lstmnative_cpu.c</c>, built by clang into <c>liblstmnative_cpu.so</c>) for
 /// instructions .NET 10 cannot emit: int8 products with AVX-512 VNNI <c>vpdpbusd</c> (uint8 activations × int8 weights,
-/// zero point 128 compensated with the weights' column sums) and bf16 products with AVX512-BF16 <c>vdpbf16ps</c>
+/// zero point 128 compensated with the weights' column sums; the same product at 256 bits with AVX-VNNI's VEX form for
+/// 256-bit plans, on CPUs with VNNI but without AVX-512 or with it hidden) and bf16 products with AVX512-BF16 <c>vdpbf16ps</c>
 /// (activations rounded to bf16 × bf16 weights, float32 sums); and the float32 batch-1 product, which the JIT compiles
 /// into a loop that streams R from L3 about 15 % slower than the same loop in C (<see cref="RunFp32"/>). Loaded once; each kernel is enabled only when the CPU
-/// reports its instructions, the managed kernels run at 512 bits (so <c>DOTNET_EnableAVX512=0</c> turns it off too), and
+/// reports its instructions, the runtime runs managed kernels of its width (the 512-bit kernels need
+/// <see cref="KernelWidth.Vector512"/>, so <c>DOTNET_EnableAVX512=0</c> turns them off; the AVX-VNNI one needs at
+/// least <see cref="KernelWidth.Vector256"/>), and
 /// it reproduces its managed reference (<see cref="ReferenceInt8Quads"/> exactly; <see cref="ReferenceBf16Pairs"/>
 /// exactly on sums that float32 holds exactly, within float32 summation-order rounding otherwise; the float32 product
 /// bit for bit with <see cref="Sgemm"/>'s 512-bit kernels) on probe products.
@@ -20,11 +23,13 @@ namespace LstmNative.Cpu.Kernels;
 public static unsafe partial class NativeCpu
 {
     private const string LibraryName = "lstmnative_cpu";
-    private const int AbiVersion = 6;
-    private const int FeatAvx512 = 1, FeatVnni = 2, FeatBf16 = 4, FeatAmx = 8;
+    private const int AbiVersion = 7;
+    private const int FeatAvx512 = 1, FeatVnni = 2, FeatBf16 = 4, FeatAmx = 8, FeatAvxVnni = 16;
 
-    private static readonly delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> QGemmVnni;
-    private static readonly delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int> QGemmVnniStatic;
+    private static readonly LstmnInt8Fn QGemmVnni;
+    private static readonly LstmnInt8StaticFn QGemmVnniStatic;
+    private static readonly LstmnInt8Fn QGemmAvxVnni;
+    private static readonly LstmnInt8StaticFn QGemmAvxVnniStatic;
     private static readonly delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> GemmBf16;
     private static readonly delegate* unmanaged<int, float*, nint, float*, nint, int, int, float*, int, int, int> GemvF32;
     private static bool _int8Override = true, _bf16Override = true, _fp32Override = true;
@@ -36,10 +41,11 @@ public static unsafe partial class NativeCpu
         Status = loaded.Status;
         QGemmVnni = loaded.Int8;
         QGemmVnniStatic = loaded.Int8Static;
+        QGemmAvxVnni = loaded.Int8Avx;
+        QGemmAvxVnniStatic = loaded.Int8AvxStatic;
         GemmBf16 = loaded.Bf16;
         GemvF32 = loaded.Fp32;
         Fp32Available = loaded.Fp32 != null;
-        Int8VnniAvailable = loaded.Int8 != null;
         Bf16Available = loaded.Bf16 != null;
         SideQuantizer = loaded.QuantizeSide;
         FusedGemv = loaded.Fused;
@@ -51,8 +57,18 @@ public static unsafe partial class NativeCpu
     /// <summary>What was loaded and enabled, or why not (one line).</summary>
     public static string Status { get; }
 
-    /// <summary>Whether the int8 VNNI kernel passed its checks (models packed from now on use it).</summary>
-    public static bool Int8Vnni => Int8VnniAvailable && _int8Override;
+    /// <summary>
+    /// Whether an int8 VNNI kernel of the runtime's width (<see cref="CpuKernels.Detected"/>) passed its checks: int8
+    /// models packed from now on use it.
+    /// </summary>
+    public static bool Int8Vnni => Int8QuadsFor(2 * (int)CpuKernels.Detected);
+
+    /// <summary>
+    /// Whether int8 matrices of <paramref name="panelWidth"/> columns a panel are packed for a native VNNI kernel: 32
+    /// (512-bit plans) needs the AVX-512 VNNI kernel, 16 (256-bit plans) the AVX-VNNI one.
+    /// </summary>
+    internal static bool Int8QuadsFor(int panelWidth) =>
+        _int8Override && (panelWidth == 32 ? QGemmVnni != null : panelWidth == 16 && QGemmAvxVnni != null);
 
     /// <summary>Whether the bf16 <c>vdpbf16ps</c> kernel passed its checks (bf16 models packed from now on use it).</summary>
     public static bool Bf16DotProduct => Bf16Available && _bf16Override;
@@ -60,16 +76,14 @@ public static unsafe partial class NativeCpu
     /// <summary>Whether the float32 batch-1 kernel passed its checks (float32 products of one row run it from now on).</summary>
     public static bool Fp32Gemv => Fp32Available && _fp32Override;
 
-    private static bool Int8VnniAvailable { get; }
-
     private static bool Fp32Available { get; }
 
     private static bool Bf16Available { get; }
 
-    /// <summary>The CPU features the library reported: "avx512", "vnni", "bf16", "amx" (empty when not loaded).</summary>
+    /// <summary>The CPU features the library reported: "avx512", "vnni", "avx512bf16", "amx", "avx-vnni" (empty when not loaded).</summary>
     public static string FeatureText => Describe(Features);
 
-    private static string Describe(int features) => string.Join(' ', new[] { (FeatAvx512, "avx512"), (FeatVnni, "vnni"), (FeatBf16, "avx512bf16"), (FeatAmx, "amx") }
+    private static string Describe(int features) => string.Join(' ', new[] { (FeatAvx512, "avx512"), (FeatVnni, "vnni"), (FeatBf16, "avx512bf16"), (FeatAmx, "amx"), (FeatAvxVnni, "avx-vnni") }
         .Where(f => (features & f.Item1) != 0).Select(f => f.Item2));
 
     private static int Features { get; }
@@ -83,8 +97,8 @@ public static unsafe partial class NativeCpu
     /// <summary>Test and benchmark hook: false runs float32 products of one row on the managed kernels even where the native one is on.</summary>
     internal static void EnableFp32(bool enabled) => _fp32Override = enabled;
 
-    /// <summary>Whether the quad layout applies: 512-bit panels (NR = 32) and K small enough for exact int32 sums and the scratch.</summary>
-    internal static bool SuitsInt8Quads(int k, int panelWidth) => panelWidth == 32 && k >= 1 && k <= 65536;
+    /// <summary>Whether the quad layout applies: panels of a native kernel's width (NR = 32 or 16) and K small enough for exact int32 sums and the scratch.</summary>
+    internal static bool SuitsInt8Quads(int k, int panelWidth) => panelWidth is 32 or 16 && k >= 1 && k <= 65536;
 
     /// <summary>Whether the bf16 pair layout applies: 512-bit panels (NR = 32) and one row of bf16 activations fits the scratch.</summary>
     internal static bool SuitsBf16Pairs(int k, int panelWidth) => panelWidth == 32 && k >= 1 && k <= 32768;
@@ -95,8 +109,15 @@ public static unsafe partial class NativeCpu
         delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> bf16,
         delegate* unmanaged<int, float*, nint, float*, nint, int, int, float*, int, int, int> fp32 = null,
         delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int> int8Static = null,
-        LstmnQuantizeSideFn quantizeSide = null, LstmnFusedGemvFn fusedGemv = null)
+        LstmnQuantizeSideFn quantizeSide = null, LstmnFusedGemvFn fusedGemv = null,
+        LstmnInt8Fn int8Avx = null, LstmnInt8StaticFn int8AvxStatic = null)
     {
+        /// <summary>The AVX-VNNI int8 kernel for 256-bit plans (panels of 16 columns; null: off).</summary>
+        public LstmnInt8Fn Int8Avx { get; } = int8Avx;
+
+        /// <summary>Its static (fixed-scale) form: set exactly when <see cref="Int8Avx"/> is.</summary>
+        public LstmnInt8StaticFn Int8AvxStatic { get; } = int8AvxStatic;
+
         /// <summary>The side-row quantizer of the fused batch-1 int8 product: set exactly when <see cref="Fused"/> is.</summary>
         public LstmnQuantizeSideFn QuantizeSide { get; } = quantizeSide;
 
@@ -137,13 +158,16 @@ public static unsafe partial class NativeCpu
             if (version() != AbiVersion)
                 return new($"lib{LibraryName}.so has ABI {version()}, expected {AbiVersion} (a stale build?); managed kernels", 0, null, null);
             features = ((delegate* unmanaged<int>)NativeLibrary.GetExport(handle, "lstmn_cpu_features"))();
-            string cpu = features == 0 ? "no AVX-512" : Describe(features);
+            string cpu = features == 0 ? "no AVX-512, no AVX-VNNI" : Describe(features);
+            string avxText = LoadAvxVnni(handle, features, out var int8Avx, out var int8AvxStatic);
             if ((features & FeatAvx512) == 0)
-                return new($"loaded, but the CPU has no AVX-512 ({cpu}); managed kernels", features, null, null);
+                return new($"loaded, but the CPU has no AVX-512 ({cpu}): {avxText}; other kernels managed", features, null, null,
+                    int8Avx: int8Avx, int8AvxStatic: int8AvxStatic);
             if (CpuKernels.Detected != KernelWidth.Vector512)
-                return new($"loaded, CPU has {cpu}, but the runtime runs {CpuKernels.Detected} (DOTNET_EnableAVX512=0?); managed kernels", features, null, null);
-            delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> int8 = null;
-            delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int> int8Static = null;
+                return new($"loaded, CPU has {cpu}, but the runtime runs {CpuKernels.Detected} (DOTNET_EnableAVX512=0?): {avxText}; the 512-bit kernels off (managed)",
+                    features, null, null, int8Avx: int8Avx, int8AvxStatic: int8AvxStatic);
+            LstmnInt8Fn int8 = null;
+            LstmnInt8StaticFn int8Static = null;
             delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> bf16 = null;
             string int8Text, bf16Text;
             if ((features & FeatVnni) == 0)
@@ -155,7 +179,7 @@ public static unsafe partial class NativeCpu
                 var fs = (delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int>)
                     NativeLibrary.GetExport(handle, "lstmn_qgemm_u8s8_static_avx512vnni");
                 // Both schemes run on the same packed quads, so the layout is chosen for both or neither.
-                string? mismatch = Probe(f, fs);
+                string? mismatch = Probe(f, fs, 32);
                 if (mismatch is null)
                 {
                     int8 = f;
@@ -197,13 +221,35 @@ public static unsafe partial class NativeCpu
             LstmnQuantizeSideFn quantizeSide = null;
             LstmnFusedGemvFn fusedGemv = null;
             string fusedText = int8 == null ? "" : "; " + LoadFused(handle, int8, int8Static, out quantizeSide, out fusedGemv);
-            return new($"{int8Text}; {bf16Text}; {fp32Text}; CPU {cpu}; AMX kernels not built{fusedText}", features, int8, bf16, fp32, int8Static,
-                quantizeSide, fusedGemv);
+            return new($"{int8Text}; {bf16Text}; {fp32Text}; {avxText}; CPU {cpu}; AMX kernels not built{fusedText}", features, int8, bf16, fp32, int8Static,
+                quantizeSide, fusedGemv, int8Avx, int8AvxStatic);
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException or BadImageFormatException)
         {
             return new($"lib{LibraryName}.so unusable ({e.Message}); managed kernels", features, null, null);
         }
+    }
+
+    /// <summary>
+    /// Gets the AVX-VNNI int8 kernels (256-bit plans) where the CPU has AVX-VNNI and the runtime at least 256-bit
+    /// vectors, and checks them against the reference like the 512-bit ones; the status text.
+    /// </summary>
+    private static string LoadAvxVnni(nint handle, int features, out LstmnInt8Fn int8, out LstmnInt8StaticFn int8Static)
+    {
+        int8 = null;
+        int8Static = null;
+        if ((features & FeatAvxVnni) == 0)
+            return "int8 256-bit: no AVX-VNNI";
+        if (CpuKernels.Detected < KernelWidth.Vector256)
+            return $"int8 AVX-VNNI off: the runtime runs {CpuKernels.Detected} (DOTNET_EnableAVX2=0?)";
+        var f = (LstmnInt8Fn)NativeLibrary.GetExport(handle, "lstmn_qgemm_u8s8_avxvnni");
+        var fs = (LstmnInt8StaticFn)NativeLibrary.GetExport(handle, "lstmn_qgemm_u8s8_static_avxvnni");
+        string? mismatch = Probe(f, fs, 16);
+        if (mismatch is not null)
+            return $"int8 AVX-VNNI kernel disabled: it disagrees with the managed reference on the probe product ({mismatch}); managed int8 kernels for 256-bit plans";
+        int8 = f;
+        int8Static = fs;
+        return "int8 AVX-VNNI (256-bit vpdpbusd, for 256-bit plans) on";
     }
 
     private static bool TryLoad(out nint handle, out string where)
@@ -238,12 +284,17 @@ public static unsafe partial class NativeCpu
     internal static void RunInt8(int m, int k, float* a, nint ars, nint acs, PackedMatrix b, int p0, int panelCount,
         float* c, nint ldc, bool accumulate, float* scratch)
     {
-        Debug.Assert(b.IsInt8Quads && QGemmVnni != null && QGemmVnniStatic != null);
+        Debug.Assert(b.IsInt8Quads);
+        bool wide = b.PanelWidth == 32;
+        LstmnInt8Fn dynamic = wide ? QGemmVnni : QGemmAvxVnni;
+        LstmnInt8StaticFn fixedScale = wide ? QGemmVnniStatic : QGemmAvxVnniStatic;
+        if (dynamic == null || fixedScale == null)
+            throw new InvalidOperationException($"int8 matrix packed for a native kernel of {b.PanelWidth}-column panels, which is not loaded ({Status})");
         int rc = b.IsStatic
-            ? QGemmVnniStatic(m, k, a, ars, acs, (sbyte*)b.Buffer.Pointer, (nint)b.PanelBytes, p0, panelCount, b.Scales!.Pointer,
+            ? fixedScale(m, k, a, ars, acs, (sbyte*)b.Buffer.Pointer, (nint)b.PanelBytes, p0, panelCount, b.Scales!.Pointer,
                 (int*)b.ColumnSums!.Pointer, c, ldc, accumulate ? 1 : 0, (byte*)scratch, (nint)Sgemm.ScratchFloats * sizeof(float),
                 b.StaticScale8, b.StaticInverse8)
-            : QGemmVnni(m, k, a, ars, acs, (sbyte*)b.Buffer.Pointer, (nint)b.PanelBytes, p0, panelCount, b.Scales!.Pointer,
+            : dynamic(m, k, a, ars, acs, (sbyte*)b.Buffer.Pointer, (nint)b.PanelBytes, p0, panelCount, b.Scales!.Pointer,
                 (int*)b.ColumnSums!.Pointer, c, ldc, accumulate ? 1 : 0, (byte*)scratch, (nint)Sgemm.ScratchFloats * sizeof(float));
         if (rc != 0)
             throw new InvalidOperationException($"native int8 product refused k = {k} (status {rc})");
@@ -425,16 +476,17 @@ public static unsafe partial class NativeCpu
     /// <summary>
     /// Compares the native int8 kernels with the reference on random shapes (1, 3 and 7 rows; K = 37, 300), bit for bit:
     /// the dynamic kernel <paramref name="f"/>, and the static kernel <paramref name="fs"/> with a calibrated range inside
-    /// the data (so values saturate) and one above it. Null when all agree.
+    /// the data (so values saturate) and one above it, on panels of <paramref name="panelWidth"/> columns (the kernels'
+    /// width). Null when all agree.
     /// </summary>
-    internal static string? Probe(delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int> f, delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int> fs)
+    internal static string? Probe(LstmnInt8Fn f, LstmnInt8StaticFn fs, int panelWidth)
     {
         var rng = new Random(15);
         var scratch = new AlignedBuffer(Sgemm.ScratchFloats);
         foreach (float range in new[] { 0f, 0.55f, 2.5f })
             foreach (var (m, k, n) in new[] { (1, 37, 96), (3, 300, 64), (7, 64, 40) })
             {
-                var b = new PackedMatrix(k, n, 32, CpuPrecision.Int8, int8Quads: true) { StaticRange = range };
+                var b = new PackedMatrix(k, n, panelWidth, CpuPrecision.Int8, int8Quads: true) { StaticRange = range };
                 var wts = new float[k * n];
                 for (int i = 0; i < wts.Length; i++)
                     wts[i] = (float)(rng.NextDouble() * 2 - 1);
@@ -442,7 +494,7 @@ public static unsafe partial class NativeCpu
                 var a = new float[m * k];
                 for (int i = 0; i < a.Length; i++)
                     a[i] = (float)(rng.NextDouble() * 2 - 1);
-                int ldc = b.Panels * 32;
+                int ldc = b.Panels * panelWidth;
                 var expected = new float[m * ldc];
                 var actual = new float[m * ldc];
                 for (int i = 0; i < expected.Length; i++)

@@ -25,7 +25,7 @@ internal sealed unsafe class PackedMatrix
     /// <param name="panelWidth">NR.</param>
     /// <param name="precision">Element storage.</param>
     /// <param name="int8Quads">Int8 only: the layout of the native VNNI kernel (<see cref="IsInt8Quads"/>); null picks it
-    /// when <see cref="NativeCpu.Int8Vnni"/> is on and the shape suits it.</param>
+    /// when a native VNNI kernel of this panel width is on (<see cref="NativeCpu.Int8QuadsFor"/>) and the shape suits it.</param>
     /// <param name="bf16Pairs">Bf16 only: the layout of the native <c>vdpbf16ps</c> kernel (<see cref="IsBf16Pairs"/>);
     /// null picks it when <see cref="NativeCpu.Bf16DotProduct"/> is on and the shape suits it.</param>
     public PackedMatrix(int k, int n, int panelWidth, CpuPrecision precision = CpuPrecision.Fp32, bool? int8Quads = null, bool? bf16Pairs = null)
@@ -36,7 +36,7 @@ internal sealed unsafe class PackedMatrix
         Precision = precision;
         Panels = (n + panelWidth - 1) / panelWidth;
         ElementBytes = precision switch { CpuPrecision.Bf16 => 2, CpuPrecision.Int8 => 1, _ => 4 };
-        IsInt8Quads = precision == CpuPrecision.Int8 && (int8Quads ?? NativeCpu.Int8Vnni) && NativeCpu.SuitsInt8Quads(k, panelWidth);
+        IsInt8Quads = precision == CpuPrecision.Int8 && (int8Quads ?? NativeCpu.Int8QuadsFor(panelWidth)) && NativeCpu.SuitsInt8Quads(k, panelWidth);
         IsBf16Pairs = precision == CpuPrecision.Bf16 && (bf16Pairs ?? NativeCpu.Bf16DotProduct) && NativeCpu.SuitsBf16Pairs(k, panelWidth);
         int kStored = IsInt8Quads ? (k + 3) & ~3 : precision == CpuPrecision.Int8 || IsBf16Pairs ? (k + 1) & ~1 : k;
         PanelBytes = (long)panelWidth * Math.Max(kStored, 1) * ElementBytes;
