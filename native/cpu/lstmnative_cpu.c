@@ -1,5 +1,6 @@
 // LstmNative CPU micro-kernels for what .NET 10 cannot emit (EVEX VNNI: vpdpbusd; AVX512-BF16: vdpbf16ps), and the
-// int8 product with AVX-VNNI's VEX vpdpbusd at 256 bits (which .NET has, but only beside a different packed layout).
+// int8 product at 256 bits with AVX-VNNI's VEX vpdpbusd (.NET's AvxVnni could emit that one; here it shares the
+// 512-bit kernel's source and packed layout, int8_quads.inc).
 // Built by clang (build/native-cpu.cake) into liblstmnative_cpu.so; loaded by LstmNative.Cpu.Kernels.NativeCpu.
 // Every kernel is compiled for its instruction set through target attributes and only called after the managed side
 // checked the CPU (lstmn_cpu_features) and compared the kernel with its managed reference on a probe product, so the

@@ -39,10 +39,10 @@ public enum CpuPrecision
     /// output row (gate unit), <c>scale = max|w| / 127</c>, rounded to nearest even; the activations of each GEMM row
     /// are quantized on the fly to int16 (scale <c>max|x| / 32767</c>, per row and K-block of 256), multiplied
     /// with <c>vpmaddwd</c> into exact int32 sums, and scaled back to float32 once per block. A quarter of the weight
-    /// bytes. Non-finite inputs give NaN. On CPUs with AVX-512 VNNI, where the native library
-    /// (<see cref="Kernels.NativeCpu"/>) loads and passes its check, the products run <c>vpdpbusd</c> instead: each
-    /// activation row is quantized to uint8 (zero point 128, scale <c>max|x| / 127</c>, whole K), 1.3–1.5× faster than
-    /// the int16 path at H = 256–1024 and slightly less accurate (docs/benchmarks.md).
+    /// bytes. Non-finite inputs give NaN. On CPUs with AVX-512 VNNI (or, where .NET runs 256-bit kernels, AVX-VNNI), where
+    /// the native library (<see cref="Kernels.NativeCpu"/>) loads and passes its check, the products run <c>vpdpbusd</c>
+    /// instead: each activation row is quantized to uint8 (zero point 128, scale <c>max|x| / 127</c>, whole K), 1.3–1.9×
+    /// faster than the int16 path at H = 256–1024 and slightly less accurate (docs/benchmarks.md).
     /// <para>Static int8 (PyTorch's <c>prepare</c>/<c>convert</c>): the same weights with <b>fixed</b> activation scales
     /// measured on representative inputs by an <see cref="Int8Calibrator"/> and passed as an <see cref="Int8Calibration"/>
     /// to <see cref="CpuRnnModel(IReadOnlyList{Model.LayerWeights{float}}, Int8Calibration)"/> (the model's

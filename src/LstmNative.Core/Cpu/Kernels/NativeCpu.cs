@@ -171,7 +171,7 @@ public static unsafe partial class NativeCpu
             delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> bf16 = null;
             string int8Text, bf16Text;
             if ((features & FeatVnni) == 0)
-                int8Text = "int8: no AVX-512 VNNI (managed kernels)";
+                int8Text = "int8 512-bit: no AVX-512 VNNI (managed kernels)";
             else
             {
                 var f = (delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, int>)
