@@ -16,15 +16,14 @@ using LstmNative.Model;
 //   ... -- claims CELL H B THREADS ROUNDS [fp32|bf16|int8]  one session, claimed forward against the static split, in turn
 //   ... -- gemmrows H ROUNDS M...                          the float32 product's GMAC/s at each row count (micro-kernel tails)
 //   ... -- ettbaselines CSV WINDOW H...   persistence, least-squares AR, ridge AR, DLinear on the ETT protocol (no LSTM)
-//   ... -- ettensemble CSV WINDOW HORIZON all|OT RUN_DIR...   mean forecast of trained forecasters (seeds) on ett-long
+//   ... -- ettensemble CSV ett-long|ett-long-backtest HORIZON all|OT RUN_DIR...   mean forecast of trained forecasters (seeds, settings)
 // LSTMNATIVE_ONE_WAY=1 (any mode): every step reads R first panel to last, as before the walk alternated
 // (LayerExecutor.AlternateWalks off), to time the engine both ways in separate processes.
 if (Environment.GetEnvironmentVariable("LSTMNATIVE_ONE_WAY") == "1")
     LstmNative.Cpu.LayerExecutor.AlternateWalks = false;
 if (args.Length > 0 && args[0] == "ettensemble")
 {
-    SeedEnsemble.Run(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
-        int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture), args[4], args[5..]);
+    ForecastEnsemble.Run(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture), args[4], args[5..]);
     return;
 }
 if (args.Length > 0 && args[0] == "ettbaselines")

@@ -34,7 +34,7 @@ if [ "$stage" = 3 ]; then
   bench=benchmarks/LstmNative.Benchmarks/bin/Release/net10.0/LstmNative.Benchmarks.dll
   scripts/longhorizon/ridge.py "$out" --chosen "${rule_args[@]}" | while read -r kind d h window prefix; do
     echo "== $d $kind, horizon $h, look-back $window ($prefix)"
-    nice -n 19 dotnet exec "$bench" ettensemble "$data/$d.csv" "$window" "$h" "$([ "$kind" = mv ] && echo all || echo OT)" \
+    nice -n 19 dotnet exec "$bench" ettensemble "$data/$d.csv" ett-long "$h" "$([ "$kind" = mv ] && echo all || echo OT)" \
       "$out/$prefix-s1" "$out/$prefix-s2" "$out/$prefix-s3"
   done
   exit

@@ -8,7 +8,7 @@ namespace LstmNative.Forecasting;
 /// <summary>
 /// Reads back the checkpoint a forecasting run writes (<see cref="ForecastPipeline.ModelFile"/>, format
 /// <c>lstmnative.forecaster/1</c>): the shape from its metadata, every parameter by name. The reverse of the pipeline's
-/// writer, so a finished run's model can forecast again (e.g. averaged with other seeds' models, <see cref="Ensemble"/>).
+/// writer, so a finished run's model can forecast again (e.g. averaged with other seeds' models, <see cref="Ensemble(IReadOnlyList{LstmForecaster{float}}, ForecastData, int[])"/>).
 /// </summary>
 public static class ForecasterCheckpoint
 {
@@ -135,12 +135,26 @@ public static class ForecasterCheckpoint
     public static double[] Ensemble(IReadOnlyList<LstmForecaster<float>> models, ForecastData data, int[] origins)
     {
         ArgumentNullException.ThrowIfNull(models);
+        return Ensemble(models, Enumerable.Repeat(data, models.Count).ToArray(), origins);
+    }
+
+    /// <summary>
+    /// The mean of several forecasters' standardized forecasts for <paramref name="origins"/>, each model reading its own
+    /// <paramref name="data"/> (e.g. the same series cut to each model's look-back; origins are rows, so they name the same
+    /// forecast in each): an ensemble over settings as well as seeds. Every data must hold the same target series.
+    /// </summary>
+    public static double[] Ensemble(IReadOnlyList<LstmForecaster<float>> models, IReadOnlyList<ForecastData> data, int[] origins)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        ArgumentNullException.ThrowIfNull(data);
         if (models.Count == 0)
             throw new ArgumentException("an ensemble needs at least one model");
+        if (data.Count != models.Count)
+            throw new ArgumentException($"an ensemble of {models.Count} models needs as many data, not {data.Count}");
         double[]? sum = null;
-        foreach (var model in models)
+        for (int m = 0; m < models.Count; m++)
         {
-            var forecast = ForecastTrainer.Predict(model, data, origins);
+            var forecast = ForecastTrainer.Predict(models[m], data[m], origins);
             if (sum is null)
                 sum = forecast;
             else

@@ -151,4 +151,55 @@ public sealed record FutureForecast(IReadOnlyList<string> Columns, int Horizon, 
 
     /// <summary>The point forecast of column <paramref name="column"/> at lead step <paramref name="lead"/> (1-based).</summary>
     public double this[int lead, int column] => Values[(lead - 1) * Columns.Count + column];
+
+    /// <summary>
+    /// The committee forecast of several models' forecasts of the same rows: the element-wise mean of the point
+    /// forecasts and, when every member has quantile heads of the same levels, of each level's forecasts (the mean of
+    /// quantiles, "Vincentization") and of the CQR bands when every member carries one. Averaging forecasts instead of
+    /// choosing one model is the safer choice when held-out periods disagree about which model is best
+    /// (docs/forecasting.md, "A committee of the candidates"). Throws <see cref="ArgumentException"/> naming the first
+    /// difference when the members forecast different columns, horizons or quantile levels, or only some carry a band.
+    /// </summary>
+    public static FutureForecast Mean(IReadOnlyList<FutureForecast> members)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        if (members.Count == 0)
+            throw new ArgumentException("a committee needs at least one forecast", nameof(members));
+        var first = members[0];
+        for (int m = 1; m < members.Count; m++)
+        {
+            var other = members[m];
+            string? difference =
+                !other.Columns.SequenceEqual(first.Columns) ? $"columns [{string.Join(", ", other.Columns)}] against [{string.Join(", ", first.Columns)}]"
+                : other.Horizon != first.Horizon ? $"horizon {other.Horizon} against {first.Horizon}"
+                : (other.Levels is null) != (first.Levels is null) || (other.Levels is not null && !other.Levels.SequenceEqual(first.Levels!))
+                    ? $"quantile levels [{LevelList(other)}] against [{LevelList(first)}]"
+                : (other.ConformalBand is null) != (first.ConformalBand is null) ? "a conformal band in only one of them"
+                : null;
+            if (difference is not null)
+                throw new ArgumentException($"forecast {m + 1} of the committee does not match the first: {difference}");
+        }
+        return new FutureForecast(first.Columns, first.Horizon, Average(members, f => f.Values)!, first.Levels, Average(members, f => f.Quantiles))
+        {
+            ConformalBand = Average(members, f => f.ConformalBand),
+        };
+    }
+
+    private static string LevelList(FutureForecast f) => f.Levels is null ? "none" : string.Join(", ", f.Levels);
+
+    private static double[]? Average(IReadOnlyList<FutureForecast> members, Func<FutureForecast, double[]?> part)
+    {
+        if (part(members[0]) is not { } first)
+            return null;
+        var mean = new double[first.Length];
+        foreach (var member in members)
+        {
+            var values = part(member)!;
+            for (int i = 0; i < mean.Length; i++)
+                mean[i] += values[i];
+        }
+        for (int i = 0; i < mean.Length; i++)
+            mean[i] /= members.Count;
+        return mean;
+    }
 }

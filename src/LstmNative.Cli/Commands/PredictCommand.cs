@@ -8,18 +8,20 @@ using LstmNative.Training.Data;
 namespace LstmNative.Cli.Commands;
 
 /// <summary>
-/// <c>lstmnative predict [--model forecast-output/model.safetensors] [--csv FILE] [-o forecast.csv]</c>: forecasts the
+/// <c>lstmnative predict [--model forecast-output/model.safetensors]... [--csv FILE] [-o forecast.csv]</c>: forecasts the
 /// rows after the end of a series with the model a <c>forecast</c> run saved, standardized with that run's training
-/// statistics, and writes the forecast (and a quantile forecaster's band) as CSV in the data's units.
+/// statistics, and writes the forecast (and a quantile forecaster's band) as CSV in the data's units. With
+/// <c>--model</c> given more than once, the forecast is the committee's: the mean of every model's forecast
+/// (<see cref="FutureForecast.Mean"/>), each model reading its own look-back.
 /// </summary>
 internal static class PredictCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var model = new Option<FileInfo>("--model", "-m")
+        var model = new Option<FileInfo[]>("--model", "-m")
         {
-            Description = "the checkpoint a forecast run wrote",
-            DefaultValueFactory = _ => new FileInfo(Path.Combine("forecast-output", ForecastPipeline.ModelFile)),
+            Description = "the checkpoint a forecast run wrote; given more than once, the forecast is the mean of the models' forecasts (a committee)",
+            DefaultValueFactory = _ => [new FileInfo(Path.Combine("forecast-output", ForecastPipeline.ModelFile))],
         };
         var csv = new Option<FileInfo>("--csv")
         {
@@ -33,14 +35,17 @@ internal static class PredictCommand
         var command = new Command("predict", "forecast the rows after a series' end with a model saved by forecast") { model, csv, output };
         command.SetAction(parse =>
         {
-            string modelPath = parse.GetValue(model)!.FullName, outPath = parse.GetValue(output)!.FullName;
+            string[] modelPaths = parse.GetValue(model)!.Select(f => f.FullName).ToArray();
+            string outPath = parse.GetValue(output)!.FullName;
             string? csvPath = parse.GetValue(csv)?.FullName;
-            CommonOptions.RefuseOverwrite(outPath, "--output", modelPath, "the model");
+            foreach (string modelPath in modelPaths)
+                CommonOptions.RefuseOverwrite(outPath, "--output", modelPath, "the model");
             if (csvPath is not null)
                 CommonOptions.RefuseOverwrite(outPath, "--output", csvPath, "the input --csv");
-            if (!File.Exists(modelPath))
-                throw new CliException($"no model at {modelPath}: run 'lstmnative forecast' first, or name one with --model");
-            var saved = ForecasterCheckpoint.Open(modelPath);
+            foreach (string modelPath in modelPaths)
+                if (!File.Exists(modelPath))
+                    throw new CliException($"no model at {modelPath}: run 'lstmnative forecast' first, or name one with --model");
+            var members = modelPaths.Select(ForecasterCheckpoint.Open).ToArray();
             NumericTable history;
             string source;
             if (csvPath is null)
@@ -50,16 +55,28 @@ internal static class PredictCommand
             }
             else
             {
-                // Loads exactly the model's columns (the loader names a missing or non-numeric one with its row).
-                history = CsvLoader.Load(csvPath, saved.Columns);
+                // Loads exactly the models' columns (the loader names a missing or non-numeric one with its row).
+                history = CsvLoader.Load(csvPath, members.SelectMany(m => m.Columns).Distinct(StringComparer.Ordinal).ToArray());
                 source = Path.GetFileName(csvPath);
             }
-            var forecast = saved.Forecast(history, source);
+            var forecasts = members.Select(m => m.Forecast(history, source)).ToArray();
+            FutureForecast forecast;
+            try
+            {
+                forecast = FutureForecast.Mean(forecasts);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException($"the models cannot form a committee: {e.Message}");
+            }
             var times = csvPath is null ? null : ForecastDataSource.FollowingTimestamps(csvPath, forecast.Horizon);
             AtomicFile.Write(outPath, stream => stream.Write(Encoding.UTF8.GetBytes(ToCsv(forecast, times))));
             // Names come from the user's files: printed safely (no terminal control characters).
+            string from = members.Length == 1
+                ? $"from its last {members[0].Window} rows ({CliApp.Printable(Path.GetFileName(modelPaths[0]))})"
+                : $"the mean of {members.Length} models' forecasts, from its last {string.Join(" / ", members.Select(m => m.Window))} rows";
             stdout.WriteLine($"{CliApp.Printable(source)}: {history.RowCount} rows; forecast {CliApp.Printable(string.Join(", ", forecast.Columns))} " +
-                $"for the {forecast.Horizon} rows after the last, from its last {saved.Window} rows ({CliApp.Printable(Path.GetFileName(modelPath))})");
+                $"for the {forecast.Horizon} rows after the last, {from}");
             foreach (int lead in Leads(forecast.Horizon))
                 stdout.WriteLine($"  +{lead,-4} {(times is null ? "" : times[lead - 1] + "  ")}" + string.Join("  ", forecast.Columns.Select((c, k) =>
                     $"{CliApp.Printable(c)} {forecast[lead, k].ToString("G6", CultureInfo.InvariantCulture)}")));

@@ -292,6 +292,37 @@ public class ForecastCliTests
     }
 
     [Test]
+    public void PredictWithSeveralModelsWritesTheMeanOfTheirForecasts()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 400);
+        // Two members of different look-backs and seeds; a third with quantile heads, which cannot join them.
+        string[] common = ["forecast", "--csv", csv, "--target", "load", "--features", "all", "--horizon", "6", "--hidden", "4", "--epochs", "1",
+            "--windows-per-epoch", "64", "--baselines", "naive"];
+        Assert.That(cli.Run([.. common, "--window", "24", "--seed", "1", "-o", cli.PathOf("a")]).Exit, Is.Zero);
+        Assert.That(cli.Run([.. common, "--window", "48", "--seed", "2", "-o", cli.PathOf("b")]).Exit, Is.Zero);
+        Assert.That(cli.Run([.. common, "--window", "24", "--quantiles", "0.1,0.9", "-o", cli.PathOf("q")]).Exit, Is.Zero);
+        string Model(string run) => cli.PathOf(Path.Combine(run, "model.safetensors"));
+        double[] Forecast(string output) => File.ReadAllLines(output).Skip(1)
+            .Select(l => double.Parse(l.Split(',')[2], CultureInfo.InvariantCulture)).ToArray();
+
+        Assert.That(cli.Run("predict", "-m", Model("a"), "--csv", csv, "-o", cli.PathOf("a.csv")).Exit, Is.Zero);
+        Assert.That(cli.Run("predict", "-m", Model("b"), "--csv", csv, "-o", cli.PathOf("b.csv")).Exit, Is.Zero);
+        var (exit, stdout, err) = cli.Run("predict", "-m", Model("a"), "-m", Model("b"), "--csv", csv, "-o", cli.PathOf("ab.csv"));
+        Assert.That(exit, Is.Zero, err);
+        Assert.That(stdout, Does.Contain("the mean of 2 models' forecasts, from its last 24 / 48 rows"));
+        double[] a = Forecast(cli.PathOf("a.csv")), b = Forecast(cli.PathOf("b.csv")), ab = Forecast(cli.PathOf("ab.csv"));
+        Assert.That(a, Is.Not.EqualTo(b));
+        for (int i = 0; i < ab.Length; i++)
+            Assert.That(ab[i], Is.EqualTo((a[i] + b[i]) / 2).Within(1e-9 * Math.Abs(a[i])));
+
+        AssertOneLineError(cli, cli.Run("predict", "-m", Model("a"), "-m", Model("q"), "--csv", csv, "-o", cli.PathOf("aq.csv")),
+            "cannot form a committee", "quantile levels");
+        AssertOneLineError(cli, cli.Run("predict", "-m", Model("a"), "-m", cli.PathOf("none.safetensors"), "--csv", csv, "-o", cli.PathOf("aq.csv")), "no model at");
+        Assert.That(File.Exists(cli.PathOf("aq.csv")), Is.False, "no forecast file from a failed call");
+    }
+
+    [Test]
     public void PredictRefusesWhatItCannotUseInOneLine()
     {
         using var cli = new CliHarness();

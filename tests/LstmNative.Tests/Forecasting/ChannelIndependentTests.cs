@@ -207,4 +207,31 @@ public class ChannelIndependentTests
             Assert.Throws<LstmNative.Formats.ModelFormatException>(() => ForecasterCheckpoint.Load(Path.Combine(dir, "other.safetensors")));
         });
     }
+
+    [Test]
+    public void AnEnsembleOfTwoLookBacksAveragesTheForecastsOfTheSameRows()
+    {
+        var table = ForecastTestSeries.ThreeColumns(6);
+        var short_ = ForecastData.EttLongHorizon(table, "three", "c", 48, 24).ChannelIndependent();
+        var long_ = ForecastData.EttLongHorizon(table, "three", "c", 96, 24).ChannelIndependent();
+        // Origins are rows of the test period, so both look-backs score the same forecasts of the same actuals.
+        Assert.That(long_.ScoredTestOrigins, Is.EqualTo(short_.ScoredTestOrigins));
+        Assert.That(long_.Actuals(long_.ScoredTestOrigins), Is.EqualTo(short_.Actuals(short_.ScoredTestOrigins)));
+        var seed = TestContext.CurrentContext.Random.Next();
+        var a = new LstmForecaster<float>(new ForecasterShape(1, 0, 48, 24, Hidden: 3, Layers: 1, Patch: 8), new Random(seed));
+        var b = new LstmForecaster<float>(new ForecasterShape(1, 0, 96, 24, Hidden: 5, Layers: 1, Patch: 16), new Random(seed + 1));
+        // A new forecaster's head starts at zero (its forecast is the last value); random heads make the two differ.
+        var random = new Random(seed + 2);
+        foreach (var head in new[] { a.Head.Weight.Value, b.Head.Weight.Value })
+            for (int i = 0; i < head.Length; i++)
+                head.Data[i] = (float)(random.NextDouble() - 0.5);
+        var origins = short_.ScoredTestOrigins[^7..];
+        var mean = ForecasterCheckpoint.Ensemble([a, b], [short_, long_], origins);
+        var fa = ForecastTrainer.Predict(a, short_, origins);
+        var fb = ForecastTrainer.Predict(b, long_, origins);
+        Assert.That(fa, Is.Not.EqualTo(fb));
+        for (int i = 0; i < mean.Length; i++)
+            Assert.That(mean[i], Is.EqualTo((fa[i] + fb[i]) / 2).Within(1e-12));
+        Assert.Throws<ArgumentException>(() => ForecasterCheckpoint.Ensemble([a, b], [short_], origins));
+    }
 }
