@@ -16,6 +16,40 @@ public class SavedForecasterTests
 
     public enum RunKind { TargetFromAllColumns, TargetAlone, EveryColumnChannelIndependent, TrainedOnEveryColumn, QuantileHeads }
 
+    [Test]
+    public void ACommitteeAveragesPointsQuantilesAndBandsAndRefusesMembersThatDiffer()
+    {
+        var random = new Random(TestContext.CurrentContext.Random.Next());
+        double[] Values(int n) => Enumerable.Range(0, n).Select(_ => random.NextDouble() * 100 - 50).ToArray();
+        double[] levels = [0.1, 0.5, 0.9];
+        FutureForecast Member() => new(["a", "b"], 3, Values(6), levels, Values(18)) { ConformalBand = Values(12) };
+        FutureForecast[] members = [Member(), Member(), Member()];
+        var mean = FutureForecast.Mean(members);
+        Assert.That(mean.Columns, Is.EqualTo(new[] { "a", "b" }));
+        Assert.That((mean.Horizon, mean.Levels), Is.EqualTo((3, (IReadOnlyList<double>)levels)));
+        for (int i = 0; i < 6; i++)
+            Assert.That(mean.Values[i], Is.EqualTo(members.Average(m => m.Values[i])).Within(1e-12));
+        for (int i = 0; i < 18; i++)
+            Assert.That(mean.Quantiles![i], Is.EqualTo(members.Average(m => m.Quantiles![i])).Within(1e-12));
+        for (int i = 0; i < 12; i++)
+            Assert.That(mean.ConformalBand![i], Is.EqualTo(members.Average(m => m.ConformalBand![i])).Within(1e-12));
+        Assert.That(FutureForecast.Mean([members[1]]).Values, Is.EqualTo(members[1].Values), "a committee of one is its member");
+
+        var point = new FutureForecast(["a", "b"], 3, Values(6), null, null);
+        Assert.That(FutureForecast.Mean([point, point]).Quantiles, Is.Null);
+        (FutureForecast Other, string Says)[] differing =
+        [
+            (new FutureForecast(["a", "c"], 3, Values(6), levels, Values(18)) { ConformalBand = Values(12) }, "columns"),
+            (new FutureForecast(["a", "b"], 2, Values(4), levels, Values(12)) { ConformalBand = Values(8) }, "horizon 2 against 3"),
+            (new FutureForecast(["a", "b"], 3, Values(6), [0.2, 0.5, 0.8], Values(18)) { ConformalBand = Values(12) }, "quantile levels"),
+            (point, "quantile levels"),
+            (new FutureForecast(["a", "b"], 3, Values(6), levels, Values(18)), "conformal band"),
+        ];
+        foreach (var (other, says) in differing)
+            Assert.That(() => FutureForecast.Mean([members[0], other]), Throws.ArgumentException.With.Message.Contains(says));
+        Assert.That(() => FutureForecast.Mean([]), Throws.ArgumentException);
+    }
+
     [TestCase(RunKind.TargetFromAllColumns)]
     [TestCase(RunKind.TargetAlone)]
     [TestCase(RunKind.EveryColumnChannelIndependent)]
