@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Combining the fitted-highway candidates instead of choosing one (docs/forecasting.md, "A committee of the
 candidates"). Every table before chose one candidate per cell on held-out periods, and the choices did not carry to
-the test period. Here no choice is made: the forecast is the mean of every candidate's seed-1 forecast (the candidate
-set of the one-standard-error table: cells.candidates(kind, d, one_se=True); each member reads its own look-back),
-scored on the protocol's test period, and, as a check of combining against choosing on a period no choice saw, on the
-backtest split's test period (models trained on rows 0-5759, scored on 8640-11519) against the candidate that split's
-own validation MSE picks.
+the test period. Here no choice is made: the forecast is the mean of every candidate's forecast (the candidate set of
+the one-standard-error table: cells.candidates(kind, d, one_se=True); each member reads its own look-back), one
+committee per seed (1-3: the members' runs with that seed), scored on the protocol's test period; and, as a check of
+combining against choosing on a period no choice saw, the seed-1 committee on the backtest split's test period
+(models trained on rows 0-5759, scored on 8640-11519) against the candidate that split's own validation MSE picks.
 
     scripts/longhorizon/committee.py RUN_DIR DATA_DIR [JOBS]   runs the missing ensembles (ettensemble, reads the
                                                                checkpoints; no training), then prints the tables
@@ -86,8 +86,9 @@ wins = {}
 for kind, title in [("mv", "multivariate (7 columns in and out, channel-independent)"), ("uni", "univariate OT")]:
     print(f"\n**{title}**: test MSE / MAE on the protocol; the backtest period's test MSE in the last column\n")
     print("| dataset | horizon | members | committee, mean ± sd over seeds | fits alone, averaged | chosen on validation: its seeds | "
-          "members, seed 1: best \\| worst | PatchTST/64 | committee below it | backtest: committee \\| chosen on its validation |")
-    print("|---|---:|---:|---|---|---|---|---|---|---|")
+          "members, seed 1: best \\| worst | PatchTST/64 | committee below it | backtest: committee \\| chosen on its validation | "
+          "CPU s, seed 1's members together |")
+    print("|---|---:|---:|---|---|---|---|---|---|---|---:|")
     for d in ["ETTh1", "ETTh2"]:
         for i, h in enumerate(cells.HORIZONS):
             committees = [e for e in (ensemble("se", kind, d, h, s) for s in [1, 2, 3]) if e is not None]
@@ -105,7 +106,8 @@ for kind, title in [("mv", "multivariate (7 columns in and out, channel-independ
                 backtest = f"{bt['mean'][0]:.4f} \\| {bt[f'bt-{kind}-{d}-{h}-{bv}-s1'][0]:.4f} ({label[bv]})"
             print(f"| {d} | {h} | {len(ranked)} | {text} | {se['fits'][0]:.4f} / {se['fits'][1]:.4f} | "
                   f"{label[v]}: {spread([(r['mse'], r['mae']) for r in chosen])[1]} | {ranked[0]:.4f} \\| {ranked[-1]:.4f} | "
-                  f"{pub[0]:.3f} / {pub[1]:.3f} | {'yes' if wins[(kind, d, h)] else 'no'} | {backtest} |")
+                  f"{pub[0]:.3f} / {pub[1]:.3f} | {'yes' if wins[(kind, d, h)] else 'no'} | {backtest} | "
+                  f"{sum(runreport.load(runs, n)['cpu'] for n in members('se', kind, d, h)):.0f} |")
 for kind in ["mv", "uni"]:
     k = [c for c in wins if c[0] == kind]
     print(f"\n{kind}: committee below PatchTST/64 at {sum(wins[c] for c in k)} of {len(k)} cells")
