@@ -16,6 +16,7 @@
 // ABI 7: adds lstmn_qgemm_u8s8_avxvnni and lstmn_qgemm_u8s8_static_avxvnni (the int8 products with the VEX form of
 //        vpdpbusd on 256-bit registers, for CPUs with AVX-VNNI whose .NET runs 256-bit kernels); lstmn_cpu_features
 //        reports FEAT_AVXVNNI (16).
+// ABI 8: adds lstmn_sgemm_rows_f32_avx512 (the float32 product of 2-4 rows: small batches' recurrent product).
 #include <stdint.h>
 #include <string.h>
 #include <immintrin.h>
@@ -29,7 +30,7 @@
 
 enum { FEAT_AVX512 = 1, FEAT_VNNI = 2, FEAT_BF16 = 4, FEAT_AMX = 8, FEAT_AVXVNNI = 16 };
 
-API int lstmn_cpu_abi_version(void) { return 7; }
+API int lstmn_cpu_abi_version(void) { return 8; }
 
 static uint64_t xgetbv0(void)
 {
@@ -721,6 +722,107 @@ API F32512 int lstmn_sgemv_f32_avx512(int k, const float* a, long acs, const flo
             }
             else
                 fkernel1(ak, acs, bp, kc, c + (long)p * 32, acc);
+        }
+    }
+    return 0;
+}
+
+// ---- float32, two to four rows: a small batch's recurrent product ----------------------------------------------------
+// The managed kernels pack A into a sliver and run one panel per call; here each row is read in place and two adjacent
+// panels share the rows' broadcasts, so R's panels are loaded once for all the rows, as the batch-1 loop loads them
+// once for one. The arithmetic is Sgemm's at 512 bits, in its order, so the results are bit for bit the same: two
+// rows as Kernel2 (even k into s, odd k into t, an odd last k into s, then s + t), three or four rows as its Kernel
+// (one chain per accumulator, k in order); C (+)= sum; K in blocks of kBlock, later blocks accumulating.
+
+F32512 static inline __attribute__((always_inline)) void fkernel_rows(const int rows, const int two, const float* a, long ars,
+    long acs, const float* b, const float* b2, int k, float* c, long ldc, int acc)
+{
+    __m512 s[4][4], t[4][4];
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < 4; v++)
+            s[r][v] = t[r][v] = _mm512_setzero_ps();
+    int kk = 0;
+    if (rows == 2)
+    {
+        for (; kk + 2 <= k; kk += 2)
+        {
+            __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16), c0 = b0, c1 = b1;
+            if (two) { c0 = _mm512_load_ps(b2); c1 = _mm512_load_ps(b2 + 16); }
+            for (int r = 0; r < 2; r++)
+            {
+                __m512 x = _mm512_set1_ps(a[r * ars]);
+                s[r][0] = _mm512_fmadd_ps(b0, x, s[r][0]); s[r][1] = _mm512_fmadd_ps(b1, x, s[r][1]);
+                if (two) { s[r][2] = _mm512_fmadd_ps(c0, x, s[r][2]); s[r][3] = _mm512_fmadd_ps(c1, x, s[r][3]); }
+            }
+            b0 = _mm512_load_ps(b + 32); b1 = _mm512_load_ps(b + 48);
+            if (two) { c0 = _mm512_load_ps(b2 + 32); c1 = _mm512_load_ps(b2 + 48); }
+            for (int r = 0; r < 2; r++)
+            {
+                __m512 x = _mm512_set1_ps(a[r * ars + acs]);
+                t[r][0] = _mm512_fmadd_ps(b0, x, t[r][0]); t[r][1] = _mm512_fmadd_ps(b1, x, t[r][1]);
+                if (two) { t[r][2] = _mm512_fmadd_ps(c0, x, t[r][2]); t[r][3] = _mm512_fmadd_ps(c1, x, t[r][3]); }
+            }
+            a += 2 * acs; b += 64; b2 += 64;
+        }
+    }
+    for (; kk < k; kk++)
+    {
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16), c0 = b0, c1 = b1;
+        if (two) { c0 = _mm512_load_ps(b2); c1 = _mm512_load_ps(b2 + 16); }
+        for (int r = 0; r < rows; r++)
+        {
+            __m512 x = _mm512_set1_ps(a[r * ars]);
+            s[r][0] = _mm512_fmadd_ps(b0, x, s[r][0]); s[r][1] = _mm512_fmadd_ps(b1, x, s[r][1]);
+            if (two) { s[r][2] = _mm512_fmadd_ps(c0, x, s[r][2]); s[r][3] = _mm512_fmadd_ps(c1, x, s[r][3]); }
+        }
+        a += acs; b += 32; b2 += 32;
+    }
+    for (int r = 0; r < rows; r++)
+        for (int v = 0; v < (two ? 4 : 2); v++)
+            putv(c + r * ldc + v * 16, rows == 2 ? _mm512_add_ps(s[r][v], t[r][v]) : s[r][v], acc);
+}
+
+#define FKERNEL_ROWS(R, TWO) F32512 static void fkernel_r##R##_##TWO(const float* a, long ars, long acs, const float* b, \
+    const float* b2, int k, float* c, long ldc, int acc) { fkernel_rows(R, TWO, a, ars, acs, b, b2, k, c, ldc, acc); }
+FKERNEL_ROWS(2, 0) FKERNEL_ROWS(2, 1) FKERNEL_ROWS(3, 0) FKERNEL_ROWS(3, 1) FKERNEL_ROWS(4, 0) FKERNEL_ROWS(4, 1)
+
+// Rows [0, m) of C (ldc apart), panels [p0, p0 + count): C (+)= A · B with A(r, k) = a[r*ars + k*acs]. m in 2..4; panels
+// as lstmn_sgemv_f32_avx512's. Returns 0, or -1 for m outside 2..4 or a kBlock < 1.
+API F32512 int lstmn_sgemm_rows_f32_avx512(int m, int k, const float* a, long ars, long acs, const float* panels,
+    long panelFloats, int p0, int count, float* c, long ldc, int accumulate, int kBlock)
+{
+    if (m < 2 || m > 4 || kBlock < 1)
+        return -1;
+    if (count <= 0)
+        return 0;
+    if (k <= 0)
+    {
+        if (!accumulate)
+            for (int r = 0; r < m; r++)
+                memset(c + r * ldc + (long)p0 * 32, 0, (size_t)count * 32 * sizeof(float));
+        return 0;
+    }
+    for (int k0 = 0; k0 < k; k0 += kBlock)
+    {
+        int kc = k - k0 < kBlock ? k - k0 : kBlock;
+        int acc = accumulate || k0 > 0;
+        const float* ak = a + (long)k0 * acs;
+        for (int p = p0; p < p0 + count; p++)
+        {
+            const float* bp = panels + (long)p * panelFloats + (long)k0 * 32;
+            float* cp = c + (long)p * 32;
+            int two = p + 1 < p0 + count;
+            const float* bq = two ? bp + panelFloats : bp;
+            switch (m * 2 + two)
+            {
+            case 4: fkernel_r2_0(ak, ars, acs, bp, bq, kc, cp, ldc, acc); break;
+            case 5: fkernel_r2_1(ak, ars, acs, bp, bq, kc, cp, ldc, acc); break;
+            case 6: fkernel_r3_0(ak, ars, acs, bp, bq, kc, cp, ldc, acc); break;
+            case 7: fkernel_r3_1(ak, ars, acs, bp, bq, kc, cp, ldc, acc); break;
+            case 8: fkernel_r4_0(ak, ars, acs, bp, bq, kc, cp, ldc, acc); break;
+            default: fkernel_r4_1(ak, ars, acs, bp, bq, kc, cp, ldc, acc); break;
+            }
+            p += two;
         }
     }
     return 0;

@@ -10,7 +10,8 @@ namespace LstmNative.Cpu.Kernels;
 /// zero point 128 compensated with the weights' column sums; the same product at 256 bits with AVX-VNNI's VEX form for
 /// 256-bit plans, on CPUs with VNNI but without AVX-512 or with it hidden) and bf16 products with AVX512-BF16 <c>vdpbf16ps</c>
 /// (activations rounded to bf16 × bf16 weights, float32 sums); and the float32 batch-1 product, which the JIT compiles
-/// into a loop that streams R from L3 about 15 % slower than the same loop in C (<see cref="RunFp32"/>). Loaded once; each kernel is enabled only when the CPU
+/// into a loop that streams R from L3 about 15 % slower than the same loop in C (<see cref="RunFp32"/>), and the product of 2-4 rows
+/// (<see cref="RunFp32Rows"/>: h read in place, each pair of panels loaded once for all the rows). Loaded once; each kernel is enabled only when the CPU
 /// reports its instructions, the runtime runs managed kernels of its width (the 512-bit kernels need
 /// <see cref="KernelWidth.Vector512"/>, so <c>DOTNET_EnableAVX512=0</c> turns them off; the AVX-VNNI one needs at
 /// least <see cref="KernelWidth.Vector256"/>), and
@@ -23,7 +24,7 @@ namespace LstmNative.Cpu.Kernels;
 public static unsafe partial class NativeCpu
 {
     private const string LibraryName = "lstmnative_cpu";
-    private const int AbiVersion = 7;
+    private const int AbiVersion = 8;
     private const int FeatAvx512 = 1, FeatVnni = 2, FeatBf16 = 4, FeatAmx = 8, FeatAvxVnni = 16;
 
     private static readonly LstmnInt8Fn QGemmVnni;
@@ -32,6 +33,7 @@ public static unsafe partial class NativeCpu
     private static readonly LstmnInt8StaticFn QGemmAvxVnniStatic;
     private static readonly delegate* unmanaged<int, int, float*, nint, nint, ushort*, nint, int, int, float*, nint, int, byte*, nint, int> GemmBf16;
     private static readonly delegate* unmanaged<int, float*, nint, float*, nint, int, int, float*, int, int, int> GemvF32;
+    private static readonly delegate* unmanaged<int, int, float*, nint, nint, float*, nint, int, int, float*, nint, int, int, int> GemmRowsF32;
     private static bool _int8Override = true, _bf16Override = true, _fp32Override = true;
 
     static NativeCpu()
@@ -46,6 +48,8 @@ public static unsafe partial class NativeCpu
         GemmBf16 = loaded.Bf16;
         GemvF32 = loaded.Fp32;
         Fp32Available = loaded.Fp32 != null;
+        GemmRowsF32 = loaded.Fp32Rows;
+        Fp32RowsAvailable = loaded.Fp32Rows != null;
         Bf16Available = loaded.Bf16 != null;
         SideQuantizer = loaded.QuantizeSide;
         FusedGemv = loaded.Fused;
@@ -78,6 +82,11 @@ public static unsafe partial class NativeCpu
 
     private static bool Fp32Available { get; }
 
+    /// <summary>Whether the float32 kernel of 2-4 rows passed its checks (float32 products of 2-4 rows run it from now on).</summary>
+    public static bool Fp32Rows => Fp32RowsAvailable && _fp32Override;
+
+    private static bool Fp32RowsAvailable { get; }
+
     private static bool Bf16Available { get; }
 
     /// <summary>The CPU features the library reported: "avx512", "vnni", "avx512bf16", "amx", "avx-vnni" (empty when not loaded).</summary>
@@ -94,7 +103,7 @@ public static unsafe partial class NativeCpu
     /// <summary>Test and benchmark hook: false packs new bf16 models for the managed (widening) kernels even where the bf16 kernel is on.</summary>
     internal static void EnableBf16(bool enabled) => _bf16Override = enabled;
 
-    /// <summary>Test and benchmark hook: false runs float32 products of one row on the managed kernels even where the native one is on.</summary>
+    /// <summary>Test and benchmark hook: false runs float32 products of 1-4 rows on the managed kernels even where the native ones are on.</summary>
     internal static void EnableFp32(bool enabled) => _fp32Override = enabled;
 
     /// <summary>Whether the quad layout applies: panels of a native kernel's width (NR = 32 or 16) and K small enough for exact int32 sums and the scratch.</summary>
@@ -110,8 +119,12 @@ public static unsafe partial class NativeCpu
         delegate* unmanaged<int, float*, nint, float*, nint, int, int, float*, int, int, int> fp32 = null,
         delegate* unmanaged<int, int, float*, nint, nint, sbyte*, nint, int, int, float*, int*, float*, nint, int, byte*, nint, float, float, int> int8Static = null,
         LstmnQuantizeSideFn quantizeSide = null, LstmnFusedGemvFn fusedGemv = null,
-        LstmnInt8Fn int8Avx = null, LstmnInt8StaticFn int8AvxStatic = null)
+        LstmnInt8Fn int8Avx = null, LstmnInt8StaticFn int8AvxStatic = null,
+        delegate* unmanaged<int, int, float*, nint, nint, float*, nint, int, int, float*, nint, int, int, int> fp32Rows = null)
     {
+        /// <summary>The float32 kernel of 2-4 rows (null: off).</summary>
+        public delegate* unmanaged<int, int, float*, nint, nint, float*, nint, int, int, float*, nint, int, int, int> Fp32Rows { get; } = fp32Rows;
+
         /// <summary>The AVX-VNNI int8 kernel for 256-bit plans (panels of 16 columns; null: off).</summary>
         public LstmnInt8Fn Int8Avx { get; } = int8Avx;
 
@@ -218,11 +231,23 @@ public static unsafe partial class NativeCpu
                 else
                     fp32Text = $"fp32 batch-1 kernel disabled: it disagrees with the managed kernels on the probe product ({mismatch}); managed fp32 kernels";
             }
+            delegate* unmanaged<int, int, float*, nint, nint, float*, nint, int, int, float*, nint, int, int, int> fp32Rows = null;
+            {
+                var f = (delegate* unmanaged<int, int, float*, nint, nint, float*, nint, int, int, float*, nint, int, int, int>)NativeLibrary.GetExport(handle, "lstmn_sgemm_rows_f32_avx512");
+                string? mismatch = ProbeFp32Rows(f);
+                if (mismatch is null)
+                {
+                    fp32Rows = f;
+                    fp32Text += "; fp32 2-4 rows on";
+                }
+                else
+                    fp32Text += $"; fp32 2-4 row kernel disabled: it disagrees with the managed kernels on the probe product ({mismatch}); managed fp32 kernels";
+            }
             LstmnQuantizeSideFn quantizeSide = null;
             LstmnFusedGemvFn fusedGemv = null;
             string fusedText = int8 == null ? "" : "; " + LoadFused(handle, int8, int8Static, out quantizeSide, out fusedGemv);
             return new($"{int8Text}; {bf16Text}; {fp32Text}; {avxText}; CPU {cpu}; AMX kernels not built{fusedText}", features, int8, bf16, fp32, int8Static,
-                quantizeSide, fusedGemv, int8Avx, int8AvxStatic);
+                quantizeSide, fusedGemv, int8Avx, int8AvxStatic, fp32Rows);
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException or BadImageFormatException)
         {
@@ -328,6 +353,61 @@ public static unsafe partial class NativeCpu
         if (rc != 0)
             throw new InvalidOperationException($"native fp32 product refused (status {rc})");
         GC.KeepAlive(b);
+    }
+
+    /// <summary>
+    /// Runs the native float32 product of 2-4 rows on float32 panels of 32 columns: the contract of
+    /// <see cref="Sgemm.Run{TV}"/>, bit for bit its 512-bit result (the same FMAs in the same order).
+    /// </summary>
+    internal static void RunFp32Rows(int m, int k, float* a, nint ars, nint acs, PackedMatrix b, int p0, int panelCount, float* c, nint ldc, bool accumulate)
+    {
+        Debug.Assert(m is >= 2 and <= 4 && b.Precision == CpuPrecision.Fp32 && b.PanelWidth == 32 && GemmRowsF32 != null);
+        int rc = GemmRowsF32(m, k, a, ars, acs, b.Buffer.Pointer, (nint)(b.PanelBytes / sizeof(float)), p0, panelCount, c, ldc, accumulate ? 1 : 0, Sgemm.SliverKC);
+        if (rc != 0)
+            throw new InvalidOperationException($"native fp32 product of {m} rows refused (status {rc})");
+        GC.KeepAlive(b);
+    }
+
+    /// <summary>
+    /// Compares the native float32 kernel of 2-4 rows with <see cref="Sgemm"/>'s managed 512-bit kernels bit for bit on
+    /// random values: each row count; K = 1, odd, and past <see cref="Sgemm.SliverKC"/>; a lone last panel and pairs; rows
+    /// and K strided; C accumulated and overwritten, wider than the product; a panel range that starts past 0. Null when equal.
+    /// </summary>
+    internal static string? ProbeFp32Rows(delegate* unmanaged<int, int, float*, nint, nint, float*, nint, int, int, float*, nint, int, int, int> f)
+    {
+        var rng = new Random(23);
+        var scratch = new AlignedBuffer(Sgemm.ScratchFloats);
+        foreach (var (m, k, n, acs, p0, accumulate) in new[] { (2, 1, 33, 1, 0, false), (3, 37, 96, 1, 0, true), (4, 300, 160, 3, 1, true),
+            (2, Sgemm.SliverKC + 3, 64, 1, 0, true), (4, 8, 32, 1, 0, false), (3, 129, 224, 2, 2, false), (2, 64, 128, 1, 1, true) })
+        {
+            var b = new PackedMatrix(k, n, 32);
+            var wts = new float[k * n];
+            for (int i = 0; i < wts.Length; i++)
+                wts[i] = (float)(rng.NextDouble() * 2 - 1);
+            b.Pack(new ArrayMap(wts, n));
+            int ars = k * acs + 5;
+            var a = new float[m * ars];
+            for (int i = 0; i < a.Length; i++)
+                a[i] = (float)(rng.NextDouble() * 2 - 1);
+            int ldc = b.Panels * 32 + 7, count = b.Panels - p0;
+            var expected = new float[m * ldc];
+            var actual = new float[m * ldc];
+            for (int i = 0; i < expected.Length; i++)
+                expected[i] = actual[i] = (float)(rng.NextDouble() - 0.5);
+            fixed (float* ap = a, ep = expected, cp = actual)
+            {
+                Sgemm.RunManaged<Vec512>(m, k, ap, ars, acs, b, p0, count, ep, ldc, accumulate, scratch.Pointer);
+                int rc = f(m, k, ap, ars, acs, b.Buffer.Pointer, (nint)(b.PanelBytes / sizeof(float)), p0, count, cp, ldc, accumulate ? 1 : 0, Sgemm.SliverKC);
+                if (rc != 0)
+                    return $"status {rc} at m={m} k={k}";
+            }
+            GC.KeepAlive(b);
+            for (int i = 0; i < expected.Length; i++)
+                if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
+                    return $"m={m} k={k} n={n} acs={acs} p0={p0}: element {i} is {actual[i]:R}, the managed kernels {expected[i]:R}";
+        }
+        GC.KeepAlive(scratch);
+        return null;
     }
 
     /// <summary>

@@ -59,6 +59,9 @@ internal static unsafe class Sgemm
                 // One row at 512 bits: the native loop streams the panels faster than the JIT's (NativeCpu.RunFp32), same bits.
                 if (m == 1 && typeof(TV) == typeof(Vec512) && b.PanelWidth == 32 && NativeCpu.Fp32Gemv)
                     NativeCpu.RunFp32(k, a, acs, b, p0, panelCount, c, accumulate);
+                // 2-4 rows (small batches): the native loop loads each pair of panels once for all rows, A read in place, same bits.
+                else if (m is >= 2 and <= 4 && typeof(TV) == typeof(Vec512) && b.PanelWidth == 32 && NativeCpu.Fp32Rows)
+                    NativeCpu.RunFp32Rows(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate);
                 else
                     Run<TV, F32Panels>(m, k, a, ars, acs, b, p0, panelCount, c, ldc, accumulate, scratch);
                 break;
