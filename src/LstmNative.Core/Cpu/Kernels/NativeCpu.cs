@@ -380,33 +380,13 @@ public static unsafe partial class NativeCpu
         foreach (var (m, k, n, acs, p0, accumulate) in new[] { (2, 1, 33, 1, 0, false), (3, 37, 96, 1, 0, true), (4, 300, 160, 3, 1, true),
             (2, Sgemm.SliverKC + 3, 64, 1, 0, true), (4, 8, 32, 1, 0, false), (3, 129, 224, 2, 2, false), (2, 64, 128, 1, 1, true) })
         {
-            var b = new PackedMatrix(k, n, 32);
-            var wts = new float[k * n];
-            for (int i = 0; i < wts.Length; i++)
-                wts[i] = (float)(rng.NextDouble() * 2 - 1);
-            b.Pack(new ArrayMap(wts, n));
-            int ars = k * acs + 5;
-            var a = new float[m * ars];
-            for (int i = 0; i < a.Length; i++)
-                a[i] = (float)(rng.NextDouble() * 2 - 1);
-            int ldc = b.Panels * 32 + 7, count = b.Panels - p0;
-            var expected = new float[m * ldc];
-            var actual = new float[m * ldc];
-            for (int i = 0; i < expected.Length; i++)
-                expected[i] = actual[i] = (float)(rng.NextDouble() - 0.5);
-            fixed (float* ap = a, ep = expected, cp = actual)
-            {
-                Sgemm.RunManaged<Vec512>(m, k, ap, ars, acs, b, p0, count, ep, ldc, accumulate, scratch.Pointer);
-                int rc = f(m, k, ap, ars, acs, b.Buffer.Pointer, (nint)(b.PanelBytes / sizeof(float)), p0, count, cp, ldc, accumulate ? 1 : 0, Sgemm.SliverKC);
-                if (rc != 0)
-                    return $"status {rc} at m={m} k={k}";
-            }
-            GC.KeepAlive(b);
-            for (int i = 0; i < expected.Length; i++)
-                if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
-                    return $"m={m} k={k} n={n} acs={acs} p0={p0}: element {i} is {actual[i]:R}, the managed kernels {expected[i]:R}";
+            var probe = new Fp32Probe(rng, m, k, n, acs, k * acs + 5, 7, p0, accumulate, scratch);
+            int rc;
+            fixed (float* ap = probe.A, cp = probe.Actual)
+                rc = f(m, k, ap, probe.Ars, acs, probe.B.Buffer.Pointer, probe.PanelFloats, p0, probe.Count, cp, probe.Ldc, accumulate ? 1 : 0, Sgemm.SliverKC);
+            if ((rc != 0 ? $"status {rc} at m={m} k={k}" : probe.Difference($"m={m} k={k} n={n} acs={acs} p0={p0}")) is { } mismatch)
+                return mismatch;
         }
-        GC.KeepAlive(scratch);
         return null;
     }
 
@@ -421,33 +401,71 @@ public static unsafe partial class NativeCpu
         var scratch = new AlignedBuffer(Sgemm.ScratchFloats);
         foreach (var (k, n, acs, p0, accumulate) in new[] { (1, 33, 1, 0, false), (37, 96, 1, 0, true), (300, 160, 3, 1, true), (Sgemm.SliverKC + 3, 64, 1, 0, true), (8, 32, 1, 0, false) })
         {
-            var b = new PackedMatrix(k, n, 32);
-            var wts = new float[k * n];
-            for (int i = 0; i < wts.Length; i++)
-                wts[i] = (float)(rng.NextDouble() * 2 - 1);
-            b.Pack(new ArrayMap(wts, n));
-            var a = new float[k * acs];
-            for (int i = 0; i < a.Length; i++)
-                a[i] = (float)(rng.NextDouble() * 2 - 1);
-            int ldc = b.Panels * 32, count = b.Panels - p0;
-            var expected = new float[ldc];
-            var actual = new float[ldc];
-            for (int i = 0; i < expected.Length; i++)
-                expected[i] = actual[i] = (float)(rng.NextDouble() - 0.5);
-            fixed (float* ap = a, ep = expected, cp = actual)
-            {
-                Sgemm.RunManaged<Vec512>(1, k, ap, k * acs, acs, b, p0, count, ep, ldc, accumulate, scratch.Pointer);
-                int rc = f(k, ap, acs, b.Buffer.Pointer, (nint)(b.PanelBytes / sizeof(float)), p0, count, cp, accumulate ? 1 : 0, Sgemm.SliverKC);
-                if (rc != 0)
-                    return $"status {rc} at k={k}";
-            }
-            GC.KeepAlive(b);
-            for (int i = 0; i < expected.Length; i++)
-                if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
-                    return $"k={k} n={n} acs={acs} p0={p0}: element {i} is {actual[i]:R}, the managed kernels {expected[i]:R}";
+            var probe = new Fp32Probe(rng, 1, k, n, acs, k * acs, 0, p0, accumulate, scratch);
+            int rc;
+            fixed (float* ap = probe.A, cp = probe.Actual)
+                rc = f(k, ap, acs, probe.B.Buffer.Pointer, probe.PanelFloats, p0, probe.Count, cp, accumulate ? 1 : 0, Sgemm.SliverKC);
+            if ((rc != 0 ? $"status {rc} at k={k}" : probe.Difference($"k={k} n={n} acs={acs} p0={p0}")) is { } mismatch)
+                return mismatch;
         }
-        GC.KeepAlive(scratch);
         return null;
+    }
+
+    /// <summary>
+    /// One probe product of the float32 kernels: random packed weights (K × N, panels of 32), m rows of A (<c>acs</c>
+    /// apart in k, <see cref="Ars"/> apart), C of <see cref="Ldc"/> columns (<c>ldcExtra</c> past the panels) filled at
+    /// random, and the managed 512-bit kernels' result over panels [p0, end) in <see cref="Expected"/>. The native kernel
+    /// writes <see cref="Actual"/> (the same starting C).
+    /// </summary>
+    private sealed class Fp32Probe
+    {
+        public Fp32Probe(Random rng, int m, int k, int n, int acs, int ars, int ldcExtra, int p0, bool accumulate, AlignedBuffer scratch)
+        {
+            B = new PackedMatrix(k, n, 32);
+            var weights = new float[k * n];
+            for (int i = 0; i < weights.Length; i++)
+                weights[i] = (float)(rng.NextDouble() * 2 - 1);
+            B.Pack(new ArrayMap(weights, n));
+            Ars = ars;
+            A = new float[(m - 1) * ars + k * acs];
+            for (int i = 0; i < A.Length; i++)
+                A[i] = (float)(rng.NextDouble() * 2 - 1);
+            Ldc = B.Panels * 32 + ldcExtra;
+            Count = B.Panels - p0;
+            Expected = new float[m * Ldc];
+            Actual = new float[m * Ldc];
+            for (int i = 0; i < Expected.Length; i++)
+                Expected[i] = Actual[i] = (float)(rng.NextDouble() - 0.5);
+            fixed (float* ap = A, ep = Expected)
+                Sgemm.RunManaged<Vec512>(m, k, ap, ars, acs, B, p0, Count, ep, Ldc, accumulate, scratch.Pointer);
+            GC.KeepAlive(scratch);
+        }
+
+        public PackedMatrix B { get; }
+
+        public float[] A { get; }
+
+        public float[] Expected { get; }
+
+        public float[] Actual { get; }
+
+        public int Ars { get; }
+
+        public int Ldc { get; }
+
+        public int Count { get; }
+
+        public nint PanelFloats => (nint)(B.PanelBytes / sizeof(float));
+
+        /// <summary>The first element where the native result differs from the managed one in any bit, or null.</summary>
+        public string? Difference(string label)
+        {
+            GC.KeepAlive(B);
+            for (int i = 0; i < Expected.Length; i++)
+                if (BitConverter.SingleToInt32Bits(Expected[i]) != BitConverter.SingleToInt32Bits(Actual[i]))
+                    return $"{label}: element {i} is {Actual[i]:R}, the managed kernels {Expected[i]:R}";
+            return null;
+        }
     }
 
     /// <summary>
