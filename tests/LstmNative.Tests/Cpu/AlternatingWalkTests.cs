@@ -48,7 +48,7 @@ public unsafe class AlternatingWalkTests
                 foreach (var (p0, count) in new[] { (0, b.Panels), (1, b.Panels - 1), (2, b.Panels - 3) })
                 {
                     // More rows than MaxRowsInRuns are read in one run: the same bits trivially, still checked.
-                    Assert.That(Sgemm.DescendingRunPanels(m, b, count, descending: true) > 0, Is.EqualTo(m <= Sgemm.MaxRowsInRuns), $"panels [{p0}, {p0 + count}) of {b.PanelBytes} bytes, {m} rows");
+                    Assert.That(Sgemm.DescendingRunPanels(m, b, count, descending: true) > 0, Is.EqualTo(m <= Sgemm.MaxRowsInRuns(b)), $"panels [{p0}, {p0 + count}) of {b.PanelBytes} bytes, {m} rows");
                     var ascending = RandomFloats(rng, m * ldc, 1);
                     var descending = (float[])ascending.Clone();
                     fixed (float* ap = a, up = ascending, dp = descending)

@@ -97,14 +97,19 @@ internal static unsafe class Sgemm
             Run<TV>(m, k, a, ars, acs, b, p0 + q, Math.Min(run, panelCount - q), c, ldc, accumulate, scratch);
     }
 
-    /// <summary>Rows up to which a descending <see cref="RunRecurrent{TV}"/> reads in runs.</summary>
+    /// <summary>Rows up to which a descending <see cref="RunRecurrent{TV}"/> reads <paramref name="b"/> in runs.</summary>
     /// <remarks>
     /// One row streams R: each loaded weight feeds one FMA, and the loads, not the FMA units, set the pace. With more
     /// rows each weight feeds more FMAs, the order of reading gains less, and restarting the prefetchers at every run
     /// costs: <c>walks</c> (one session, in turn, 200 rounds; 2026-12-07) measured one-way / alternating 1.03-1.12 at
-    /// B = 1, 1.02-1.05 best but 0.96-1.04 median at B = 2, 0.93-0.99 at B = 3-6 (H = 256 and 512, one thread).
+    /// B = 1, 1.02-1.05 best but 0.96-1.04 median at B = 2, 0.93-0.99 at B = 3-6 (H = 256 and 512, one thread), on the
+    /// managed kernels. The native float32 kernel of 2-4 rows (<see cref="NativeCpu.RunFp32Rows"/>) loads each pair of
+    /// panels once for all rows, so two rows stream R much as one does: alternating / one-way at B = 2, H = 512, one
+    /// thread, p50 of separate processes in turn, 0.83-0.99 in seven of eight rounds (1.08 in one), 0.96-1.01 at
+    /// H = 256 and 0.98-1.00 at H = 1024 in three (2026-12-07, fourteenth session); at B = 3 and 4 it was inconclusive on a noisy host, so runs stop at two rows there.
     /// </remarks>
-    internal const int MaxRowsInRuns = 1;
+    internal static int MaxRowsInRuns(PackedMatrix b) =>
+        b.Precision == CpuPrecision.Fp32 && b.PanelWidth == 32 && NativeCpu.Fp32Rows ? 2 : 1;
 
     /// <summary>
     /// Panels in one run of a descending product of <paramref name="m"/> rows over <paramref name="panelCount"/> of b's
@@ -114,7 +119,7 @@ internal static unsafe class Sgemm
     internal static int DescendingRunPanels(int m, PackedMatrix b, int panelCount, bool descending)
     {
         int run = RunPanels(b);
-        return descending && m <= MaxRowsInRuns && panelCount > run ? run : 0;
+        return descending && m <= MaxRowsInRuns(b) && panelCount > run ? run : 0;
     }
 
     // Whole pairs (even), at least one.
