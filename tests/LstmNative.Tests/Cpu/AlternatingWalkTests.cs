@@ -19,12 +19,7 @@ public unsafe class AlternatingWalkTests
     [TearDown]
     public void Restore() => LayerExecutor.AlternateWalks = true;
 
-    private static Random FreshRandom()
-    {
-        int seed = TestContext.CurrentContext.Random.Next();
-        TestContext.Out.WriteLine($"seed {seed}");
-        return new Random(seed);
-    }
+    private static Random FreshRandom() => new(CpuTestSupport.FreshSeed());
 
     // k and n give 9 panels (odd: a lone last panel) of 64-66 KiB, or 31 panels of 16 KiB (runs of 14 panels, 3 runs).
     [TestCase(CpuPrecision.Fp32, 1, 515, 9 * 32 - 5)]

@@ -1,6 +1,7 @@
 using LstmNative.Cpu;
 using LstmNative.Cpu.Kernels;
 using LstmNative.Model;
+using NUnit.Framework;
 
 namespace LstmNative.Tests.Cpu;
 
@@ -46,6 +47,14 @@ internal static class CpuTestSupport
 
     public static CpuRnnOptions Options(KernelWidth width, int threads) =>
         new() { Width = width, Pool = threads == 1 ? null : TwoThreads.Value, Threads = threads };
+
+    /// <summary>A fresh seed every run (NUnit's randomizer), printed so that a failure can be replayed.</summary>
+    public static int FreshSeed()
+    {
+        int seed = TestContext.CurrentContext.Random.Next();
+        TestContext.Out.WriteLine($"seed {seed}");
+        return seed;
+    }
 
     public static float[] RandomFloats(Random rng, int n, double scale)
     {

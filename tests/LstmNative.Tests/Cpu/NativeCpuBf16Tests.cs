@@ -19,13 +19,6 @@ public unsafe class NativeCpuBf16Tests
             Assert.Ignore($"native bf16 kernel not active here (needs AVX512-BF16 and the library): {NativeCpu.Status}");
     }
 
-    private static int FreshSeed()
-    {
-        int seed = TestContext.CurrentContext.Random.Next();
-        TestContext.Out.WriteLine($"seed {seed}");
-        return seed;
-    }
-
     private static PackedMatrix Pack(float[] w, int k, int n)
     {
         var b = new PackedMatrix(k, n, 32, CpuPrecision.Bf16, bf16Pairs: true);
@@ -51,7 +44,7 @@ public unsafe class NativeCpuBf16Tests
     public void MatchesTheManagedReference(int m, int k, int n)
     {
         RequireBf16();
-        var rng = new Random(FreshSeed());
+        var rng = new Random(CpuTestSupport.FreshSeed());
         var scratch = new AlignedBuffer(Sgemm.ScratchFloats);
         // exact: multiples of 1/4 up to 2, so products are multiples of 1/16 up to 4 and every partial sum (|s| < 2^13)
         // is exact in float32: any order gives the same bits. Otherwise uniform reals, the weights scaled as PyTorch's.
@@ -107,7 +100,7 @@ public unsafe class NativeCpuBf16Tests
     public void TransposedActivationsMatchTheReference()
     {
         RequireBf16();
-        var rng = new Random(FreshSeed());
+        var rng = new Random(CpuTestSupport.FreshSeed());
         const int m = 5, k = 41, n = 70;
         var w = new float[k * n];
         for (int i = 0; i < w.Length; i++)
@@ -144,7 +137,7 @@ public unsafe class NativeCpuBf16Tests
             1e-39f, -1e-39f, float.Epsilon, 1.2e-38f, float.PositiveInfinity, float.NegativeInfinity, float.MaxValue, -0f,
             0f, 3.1415927f, -1e-20f, 65504f, 1.00390625f, -1.01171875f,
         ];
-        var rng = new Random(FreshSeed());
+        var rng = new Random(CpuTestSupport.FreshSeed());
         var x = new float[special.Length + 40];
         special.CopyTo(x, 0);
         for (int i = special.Length; i < x.Length; i++)
@@ -215,7 +208,7 @@ public unsafe class NativeCpuBf16Tests
     {
         RequireBf16();
         const int steps = 100;
-        var rng = new Random(FreshSeed());
+        var rng = new Random(CpuTestSupport.FreshSeed());
         var o = new RnnLayerOptions(cell, hidden, hidden) { LinearBeforeReset = cell == RnnCellType.Gru };
         var layer = new LayerWeights<float>(o).Randomize(rng, 1 / Math.Sqrt(hidden));
         var x = CpuTestSupport.RandomFloats(rng, steps * batch * hidden, 1);
@@ -263,7 +256,7 @@ public unsafe class NativeCpuBf16Tests
         if (Environment.GetEnvironmentVariable("LSTMNATIVE_NATIVE") != "0")
             Assert.That(NativeCpu.Load(Environment.GetEnvironmentVariable).Status, Is.EqualTo(NativeCpu.Status), "the loader is what the static constructor ran");
 
-        var rng = new Random(FreshSeed());
+        var rng = new Random(CpuTestSupport.FreshSeed());
         const int m = 1, k = 77, n = 64;
         var w = CpuTestSupport.RandomFloats(rng, k * n, 1 / Math.Sqrt(k));
         var a = CpuTestSupport.RandomFloats(rng, m * k, 1);

@@ -22,13 +22,6 @@ public unsafe class NativeCpuFp32RowsTests
             Assert.Ignore($"native fp32 2-4 row kernel not active here (needs AVX-512 in the CPU and the runtime, and the library): {NativeCpu.Status}");
     }
 
-    private static int FreshSeed()
-    {
-        int seed = TestContext.CurrentContext.Random.Next();
-        TestContext.Out.WriteLine($"seed {seed}");
-        return seed;
-    }
-
     [TestCase(2, 1, 1, 1)]
     [TestCase(3, 1, 1, 32)]
     [TestCase(4, 2, 3, 64)]
@@ -43,7 +36,7 @@ public unsafe class NativeCpuFp32RowsTests
     public void MatchesTheManagedKernelsBitForBit(int m, int k, int acs, int n)
     {
         RequireRows();
-        var rng = new Random(FreshSeed());
+        var rng = new Random(CpuTestSupport.FreshSeed());
         var b = new PackedMatrix(k, n, 32);
         b.Pack(new NativeCpu.ArrayMap(CpuTestSupport.RandomFloats(rng, k * n, 1 / Math.Sqrt(k)), n));
         int ars = k * acs + 3; // rows apart by more than their length: A read in place, strided
@@ -81,7 +74,7 @@ public unsafe class NativeCpuFp32RowsTests
     public void NonFiniteValuesPropagateLikeTheManagedKernels(int m)
     {
         RequireRows();
-        var rng = new Random(FreshSeed());
+        var rng = new Random(CpuTestSupport.FreshSeed());
         const int k = 9, n = 70;
         var w = CpuTestSupport.RandomFloats(rng, k * n, 1);
         w[3 * n + 5] = float.PositiveInfinity;
@@ -120,7 +113,7 @@ public unsafe class NativeCpuFp32RowsTests
     {
         RequireRows();
         const int steps = 7;
-        var rng = new Random(FreshSeed());
+        var rng = new Random(CpuTestSupport.FreshSeed());
         var o = new RnnLayerOptions(cell, input, hidden) { LinearBeforeReset = cell == RnnCellType.Gru };
         var layer = new LayerWeights<float>(o).Randomize(rng, 1 / Math.Sqrt(hidden));
         var x = CpuTestSupport.RandomFloats(rng, steps * batch * input, 1);

@@ -22,13 +22,6 @@ public unsafe class NativeCpuFp32Tests
             Assert.Ignore($"native fp32 kernel not active here (needs AVX-512 in the CPU and the runtime, and the library): {NativeCpu.Status}");
     }
 
-    private static int FreshSeed()
-    {
-        int seed = TestContext.CurrentContext.Random.Next();
-        TestContext.Out.WriteLine($"seed {seed}");
-        return seed;
-    }
-
     [TestCase(1, 1, 1)]
     [TestCase(1, 1, 32)]
     [TestCase(2, 3, 64)]
@@ -44,7 +37,7 @@ public unsafe class NativeCpuFp32Tests
     public void MatchesTheManagedKernelsBitForBit(int k, int acs, int n)
     {
         RequireFp32();
-        var rng = new Random(FreshSeed());
+        var rng = new Random(CpuTestSupport.FreshSeed());
         var b = new PackedMatrix(k, n, 32);
         var w = CpuTestSupport.RandomFloats(rng, k * n, 1 / Math.Sqrt(k));
         b.Pack(new NativeCpu.ArrayMap(w, n));
@@ -80,7 +73,7 @@ public unsafe class NativeCpuFp32Tests
     public void NonFiniteValuesPropagateLikeTheManagedKernels()
     {
         RequireFp32();
-        var rng = new Random(FreshSeed());
+        var rng = new Random(CpuTestSupport.FreshSeed());
         const int k = 9, n = 70;
         var w = CpuTestSupport.RandomFloats(rng, k * n, 1);
         w[3 * n + 5] = float.PositiveInfinity;
@@ -121,7 +114,7 @@ public unsafe class NativeCpuFp32Tests
     {
         RequireFp32();
         const int steps = 7;
-        var rng = new Random(FreshSeed());
+        var rng = new Random(CpuTestSupport.FreshSeed());
         var o = new RnnLayerOptions(cell, input, hidden) { LinearBeforeReset = cell == RnnCellType.Gru };
         var layer = new LayerWeights<float>(o).Randomize(rng, 1 / Math.Sqrt(hidden));
         var x = CpuTestSupport.RandomFloats(rng, steps * input, 1);

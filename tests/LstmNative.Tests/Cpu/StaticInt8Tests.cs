@@ -23,12 +23,7 @@ public unsafe class StaticInt8Tests
     [TearDown]
     public void RestoreNativeKernels() => NativeCpu.EnableInt8(true);
 
-    private static Random FreshRandom(out int seed)
-    {
-        seed = TestContext.CurrentContext.Random.Next();
-        TestContext.Out.WriteLine($"seed {seed}");
-        return new Random(seed);
-    }
+    private static Random FreshRandom(out int seed) => new(seed = CpuTestSupport.FreshSeed());
 
     // ---------------------------------------------------------------- products
 
