@@ -106,7 +106,7 @@ internal static unsafe class Sgemm
     /// managed kernels. The native float32 kernel of 2-4 rows (<see cref="NativeCpu.RunFp32Rows"/>) loads each pair of
     /// panels once for all rows, so two rows stream R much as one does: alternating / one-way at B = 2, H = 512, one
     /// thread, p50 of separate processes in turn, 0.83-0.99 in seven of eight rounds (1.08 in one), 0.96-1.01 at
-    /// H = 256 and 0.98-1.00 at H = 1024 in three (2026-12-07, fourteenth session); at B = 3 and 4 it was inconclusive on a noisy host, so runs stop at two rows there.
+    /// H = 256 and 0.98-1.00 at H = 1024 in three (2026-12-07, fifteenth session); at B = 3 and 4 it was inconclusive on a noisy host, so runs stop at two rows there.
     /// </remarks>
     internal static int MaxRowsInRuns(PackedMatrix b) =>
         b.Precision == CpuPrecision.Fp32 && b.PanelWidth == 32 && NativeCpu.Fp32Rows ? 2 : 1;
