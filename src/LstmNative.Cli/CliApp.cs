@@ -65,12 +65,32 @@ internal static class CliApp
         bool wantsHelp = args.Any(a => a is "-h" or "--help" or "-?" or "--version");
         if (parsed.Errors.Count > 0 && !wantsHelp)
         {
-            var command = parsed.CommandResult.Command;
-            string where = command is RootCommand ? "lstmnative" : $"lstmnative {command.Name}";
-            stderr.WriteLine($"lstmnative: error: {OneLine(parsed.Errors[0].Message)} (see '{where} --help')");
+            stderr.WriteLine($"lstmnative: error: {OneLine(FirstError(parsed))} (see '{CommandPath(parsed)} --help')");
             usage = Usage;
         }
         return parsed;
+    }
+
+    /// <summary>
+    /// The error to show. A word the parser did not recognise comes first: for <c>lstmnative frobnicate</c> the parser
+    /// also says "Required command was not provided", which hides the typo that caused it.
+    /// </summary>
+    private static string FirstError(ParseResult parsed)
+    {
+        foreach (var error in parsed.Errors)
+            if (parsed.UnmatchedTokens.Any(t => error.Message.Contains($"'{t}'", StringComparison.Ordinal)))
+                return error.Message;
+        return parsed.Errors[0].Message;
+    }
+
+    /// <summary>The full name of the command the error is in, e.g. <c>lstmnative translate eval</c>, for the help hint.</summary>
+    private static string CommandPath(ParseResult parsed)
+    {
+        var names = new List<string>();
+        for (var result = parsed.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+            if (result.Command is not RootCommand)
+                names.Insert(0, result.Command.Name);
+        return string.Join(' ', names.Prepend("lstmnative"));
     }
 
     /// <summary>The one-line message for an exception: what was expected and what was found, never a stack trace.</summary>
@@ -83,13 +103,18 @@ internal static class CliApp
         UnauthorizedAccessException u => $"permission denied: {u.Message}",
         IOException io => io.Message,
         OutOfMemoryException => "out of memory: the model or the data is too large for this machine",
+        OverflowException => $"a size is too large to compute with: {e.Message}",
         _ => $"internal error ({e.GetType().Name}): {e.Message}",
     });
 
+    /// <summary>
+    /// A message on one line. Line breaks and tabs (System.CommandLine puts a tab before each allowed value) become
+    /// spaces, so they do not show as <c>\u0009</c>; other control characters are escaped by <see cref="Printable"/>.
+    /// </summary>
     private static string OneLine(string s)
     {
-        s = Printable(s.ReplaceLineEndings(" ").Trim(), MaxMessage);
-        return s;
+        s = System.Text.RegularExpressions.Regex.Replace(s.ReplaceLineEndings(" ").Replace('\t', ' '), " {2,}", " ").Trim();
+        return Printable(s, MaxMessage);
     }
 
     private const int MaxMessage = 2000;
