@@ -57,7 +57,8 @@ internal static class BackwardCommand
                 if (tensor.Length > 0 && result.TryGetValue(role, out var g))
                     outputs.Add(("grad_" + tensor, g));
             }
-            BoundModel.WriteAll(parse.GetValue(outputDir)!, outputs);
+            BoundModel.WriteAll(parse.GetValue(outputDir)!, outputs,
+                CommonOptions.ParsePairs(parse.GetValue(inputs), "--input").Values.Concat(gradFiles.Values).Append(parse.GetValue(model)!.FullName));
             if (parse.GetValue(verbose))
             {
                 stdout.WriteLine($"{bound.Model.OpType} backward on {dev}");

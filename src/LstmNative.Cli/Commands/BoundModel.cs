@@ -125,10 +125,13 @@ internal sealed class BoundModel
     /// <summary>
     /// Writes each tensor as <c>DIR/&lt;name&gt;.npy</c> as one set: every name is checked before anything is written,
     /// and the files are moved into place only when all of them are complete, so a failure leaves the old files.
+    /// An output that would land on one of <paramref name="inputs"/> (the files the run read: <c>--input X=DIR/Y.npy
+    /// --output-dir DIR</c>) is refused before anything is written, as predict and export refuse it.
     /// </summary>
-    public static void WriteAll(DirectoryInfo dir, IEnumerable<(string Name, NdArray Value)> outputs)
+    public static void WriteAll(DirectoryInfo dir, IEnumerable<(string Name, NdArray Value)> outputs, IEnumerable<string> inputs)
     {
         var list = outputs.ToList();
+        var read = inputs.ToList();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (name, _) in list)
         {
@@ -136,6 +139,8 @@ internal sealed class BoundModel
                 throw new CliException($"output name '{CliApp.Printable(name)}' cannot be used as a file name");
             if (!names.Add(name))
                 throw new CliException($"two outputs are both named '{CliApp.Printable(name)}' (file names must differ, ignoring case)");
+            foreach (string input in read)
+                CommonOptions.RefuseOverwrite(Path.Combine(dir.FullName, name + ".npy"), $"output {CliApp.Printable(name)}", input, "one of the run's inputs");
         }
         try
         {

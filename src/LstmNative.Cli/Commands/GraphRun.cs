@@ -50,7 +50,7 @@ internal static class GraphRun
             result = graph.Run(inputs);
         watch.Stop();
         var outputs = graph.Outputs.Select(name => (name, result[name])).ToList();
-        BoundModel.WriteAll(outputDir, outputs);
+        BoundModel.WriteAll(outputDir, outputs, inputFiles.Values.Append(modelFile.FullName));
         if (verbose)
         {
             stdout.WriteLine($"graph of {graph.Operators.Count} nodes ({string.Join(", ", graph.Operators.Distinct())}) on {device}");

@@ -35,7 +35,8 @@ internal static class NodeTestCase
             }
             var bound = BoundModel.Load(modelFile, pairs);
             var outputs = RunCommand.GraphOutputs(bound, RunCommand.Forward(bound, device, 1));
-            BoundModel.WriteAll(outputDir, outputs);
+            // The case's inputs are .pb files converted into a temporary folder; only the model could be in the way.
+            BoundModel.WriteAll(outputDir, outputs, [modelFile.FullName]);
             var expectedFiles = Directory.GetFiles(data, "output_*.pb").Order(StringComparer.Ordinal).ToArray();
             if (expectedFiles.Length == 0)
                 throw new CliException($"{data} has no output_*.pb to check against");

@@ -101,7 +101,7 @@ internal static class RunCommand
             watch.Stop();
 
             var outputs = GraphOutputs(bound, result);
-            BoundModel.WriteAll(parse.GetValue(outputDir)!, outputs);
+            BoundModel.WriteAll(parse.GetValue(outputDir)!, outputs, pairs.Values.Append(file.FullName).Concat(parse.GetValue(calibrate) is { } cal ? [cal.FullName] : []));
             if (parse.GetValue(verbose))
             {
                 stdout.WriteLine($"{bound.Model.OpType} {bound.Operator.Options.Direction} hidden={bound.Operator.Options.HiddenSize} T={bound.Operator.Steps} B={bound.Operator.Batch} on {dev}{(weights == CpuPrecision.Fp32 ? "" : $" ({parse.GetValue(precision)} weights)")}");

@@ -110,7 +110,7 @@ internal static class StateDictRun
         };
         if (o.Cell == RnnCellType.Lstm)
             outputs.Add(("c_n", new NdArray(cn, unbatched ? [states, o.HiddenSize] : [states, batch, o.HiddenSize])));
-        BoundModel.WriteAll(outputDir, outputs);
+        BoundModel.WriteAll(outputDir, outputs, inputFiles.Values.Append(modelFile.FullName).Concat(calibrate is null ? [] : [calibrate.FullName]));
         if (verbose)
         {
             stdout.WriteLine($"{o.Cell.ToString().ToUpperInvariant()} layers={o.NumLayers} {(o.Bidirectional ? "bidirectional" : "unidirectional")} input={o.InputSize} hidden={o.HiddenSize}{(o.ProjectionSize > 0 ? $" proj={o.ProjectionSize}" : "")} T={steps} B={batch} on {device}{(o.ProjectionSize == 0 ? $" (packed model, {precision.ToString().ToLowerInvariant()}{(calibrate is null ? "" : "-static")} weights)" : " (reference engine)")}");

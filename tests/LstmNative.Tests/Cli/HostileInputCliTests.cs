@@ -113,10 +113,10 @@ public class HostileInputCliTests
     {
         using var cli = new CliHarness();
         var dir = new DirectoryInfo(cli.PathOf("out"));
-        BoundModel.WriteAll(dir, [("Y", NdArray.FromFloats([1f], 1)), ("Y_h", NdArray.FromFloats([2f], 1))]);
+        BoundModel.WriteAll(dir, [("Y", NdArray.FromFloats([1f], 1)), ("Y_h", NdArray.FromFloats([2f], 1))], []);
         var before = Snapshot(dir.FullName);
         // The second name is not a valid file name: nothing may be written, not even the first file.
-        var e = Assert.Throws<CliException>(() => BoundModel.WriteAll(dir, [("Y", NdArray.FromFloats([9f], 1)), ("a/b\u001b[31m", NdArray.FromFloats([9f], 1))]));
+        var e = Assert.Throws<CliException>(() => BoundModel.WriteAll(dir, [("Y", NdArray.FromFloats([9f], 1)), ("a/b\u001b[31m", NdArray.FromFloats([9f], 1))], []));
         Assert.That(e!.Message, Does.Contain("cannot be used as a file name").And.Contain("\\u001b").And.Not.Contain("\u001b"));
         Assert.That(Snapshot(dir.FullName), Is.EqualTo(before));
     }
