@@ -27,6 +27,12 @@ internal static class DemoCommand
             int h = parse.GetValue(hidden), t = parse.GetValue(steps), b = parse.GetValue(batch), s = parse.GetValue(seed);
             if (h < 1 || t < 1 || b < 1)
                 throw new CliException($"--hidden, --steps and --batch must be positive, got {h}, {t}, {b}");
+            // The demo holds the sequence several times over (float64 reference, float32 copies) and runs the scalar
+            // reference on it, so it is meant for sizes that finish in seconds; `run` takes real models of any size.
+            if (h > MaxHidden)
+                throw new CliException($"--hidden {h} is over the demo's limit of {MaxHidden}");
+            if ((long)t * b * h > MaxElements)
+                throw new CliException($"--steps × --batch × --hidden = {(long)t * b * h:N0} is over the demo's limit of {MaxElements:N0} values");
             stdout.WriteLine($"LstmNative demo: 2 layers, input = hidden = {h}, T = {t}, B = {b}, seed {s}");
             bool ok = true;
             foreach (var cell in new[] { RnnCellType.Lstm, RnnCellType.Gru })
@@ -36,6 +42,12 @@ internal static class DemoCommand
         });
         return command;
     }
+
+    /// <summary>The demo's largest hidden size (the two layers' float64 weights alone are 512 MiB there).</summary>
+    internal const int MaxHidden = 2048;
+
+    /// <summary>The demo's largest sequence, in values (T × B × H; 128 MiB as float64).</summary>
+    internal const long MaxElements = 1L << 24;
 
     private static bool RunOne(TextWriter stdout, RnnCellType cell, int h, int t, int b, int seed)
     {

@@ -71,6 +71,11 @@ public sealed class OnnxRnnOperator
         RequireFloat("R", inputs.R);
         RequireRank("R", inputs.R, 3, $"[num_directions, {g}*hidden_size, hidden_size]");
         int hidden = attributes.HiddenSize ?? inputs.R.Shape[2];
+        // Checked before any gates × hidden_size is computed: a hostile hidden_size would overflow it.
+        if (hidden != inputs.R.Shape[2])
+            throw new ArgumentException($"R: the hidden_size attribute is {hidden} but R's last dimension is {inputs.R.Shape[2]} (expected [num_directions, {g}*hidden_size, hidden_size])");
+        if ((long)g * hidden > Array.MaxLength)
+            throw new ArgumentException($"R: hidden_size {hidden} is too large ({g}*hidden_size is over {Array.MaxLength})");
         RequireShape("R", inputs.R, [dirs, g * hidden, hidden], $"[num_directions={dirs}, {g}*hidden_size={g * hidden}, hidden_size={hidden}]");
         RequireFloat("W", inputs.W);
         RequireShape("W", inputs.W, [dirs, g * hidden, inSize], $"[num_directions={dirs}, {g}*hidden_size={g * hidden}, input_size={inSize}]");

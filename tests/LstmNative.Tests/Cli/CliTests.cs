@@ -318,6 +318,68 @@ public class CliTests
     }
 
     [Test]
+    public void RunAndBackwardRefuseToWriteAnOutputOverOneOfTheirInputs()
+    {
+        using var cli = new CliHarness();
+        FullLstmCase(cli, FormatTestData.Rng(), out _);
+        // h0 lives where the run would write Y_h: running would silently replace the user's input.
+        Directory.CreateDirectory(cli.PathOf("out"));
+        File.Move(cli.PathOf("h0.npy"), cli.PathOf("out/Y_h.npy"));
+        var h0 = File.ReadAllBytes(cli.PathOf("out/Y_h.npy"));
+        string[] inputs = ["--input", $"X={cli.PathOf("x.npy")}", "--input", $"h0={cli.PathOf("out/Y_h.npy")}", "--output-dir", cli.PathOf("out")];
+
+        var run = cli.Run(["run", cli.PathOf("model.onnx"), .. inputs]);
+        Assert.That(run.Exit, Is.EqualTo(1), run.Err);
+        Assert.That(run.Err.TrimEnd('\n').Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(run.Err, Does.Contain("output Y_h").And.Contain("would destroy it"));
+        Assert.That(File.ReadAllBytes(cli.PathOf("out/Y_h.npy")), Is.EqualTo(h0));
+        Assert.That(Directory.GetFiles(cli.PathOf("out")), Has.Length.EqualTo(1), "nothing else written either");
+
+        // backward writes grad_<input>.npy: an upstream gradient stored under that name is an input too.
+        NpyWriter.Write(cli.PathOf("out/grad_X.npy"), new NdArray(new float[8], [2, 2, 2]));
+        var back = cli.Run(["backward", cli.PathOf("model.onnx"), "--input", $"X={cli.PathOf("x.npy")}", "--input", $"h0={cli.PathOf("out/Y_h.npy")}",
+            "--output-dir", cli.PathOf("out"), "--grad", $"Y_h={cli.PathOf("out/grad_X.npy")}"]);
+        Assert.That(back.Exit, Is.EqualTo(1), back.Err);
+        Assert.That(back.Err, Does.Contain("would destroy it"));
+        Assert.That(File.ReadAllBytes(cli.PathOf("out/Y_h.npy")), Is.EqualTo(h0));
+    }
+
+    [TestCase("--steps", "2000000000", "over the demo's limit")]
+    [TestCase("--batch", "2000000000", "over the demo's limit")]
+    [TestCase("--hidden", "100000", "--hidden 100000 is over the demo's limit")]
+    public void DemoRefusesSizesItCannotHoldInOneLine(string option, string value, string expected)
+    {
+        // Found by the CLI audit: these overflowed into "internal error (OverflowException)" or ran for minutes.
+        using var cli = new CliHarness();
+        var args = new Dictionary<string, string> { ["--hidden"] = "4", ["--steps"] = "2", ["--batch"] = "1" };
+        args[option] = value;
+        var (exit, stdout, err) = cli.Run(["demo", .. args.SelectMany(a => new[] { a.Key, a.Value })]);
+        Assert.That(exit, Is.EqualTo(1), err);
+        Assert.That(err.TrimEnd('\n').Split('\n'), Has.Length.EqualTo(1), err);
+        Assert.That(err, Does.Contain(expected));
+        Assert.That(stdout, Is.Empty);
+    }
+
+    [TestCase(new[] { "frobnicate" }, "Unrecognized command or argument 'frobnicate'", "lstmnative --help")]
+    [TestCase(new[] { "translate", "bogus" }, "Unrecognized command or argument 'bogus'", "lstmnative translate --help")]
+    [TestCase(new[] { "translate", "eval", "--model", "m" }, "Option '--source' is required", "lstmnative translate eval --help")]
+    [TestCase(new[] { "translate", "run", "--model", "m", "--bogus" }, "'--bogus'", "lstmnative translate run --help")]
+    [TestCase(new[] { "run", "m.onnx", "-o", "d", "--device", "gpu" }, "Must be one of: 'cpu' 'cuda' 'auto'", "lstmnative run --help")]
+    public void AMalformedCommandLineNamesTheWrongWordAndTheFullCommandsHelp(string[] args, string message, string help)
+    {
+        using var cli = new CliHarness();
+        var (exit, stdout, err) = cli.Run(args);
+        Assert.Multiple(() =>
+        {
+            Assert.That(exit, Is.EqualTo(2));
+            Assert.That(stdout, Is.Empty);
+            Assert.That(err.TrimEnd('\n').Split('\n'), Has.Length.EqualTo(1), err);
+            Assert.That(err, Does.Contain(message).And.Contain($"(see '{help}')"));
+            Assert.That(err, Does.Not.Contain("\\u0009").And.Not.Contain("\t"), "the parser's tabs become spaces");
+        });
+    }
+
+    [Test]
     public void NaNInputsPropagateAsNaN()
     {
         using var cli = new CliHarness();

@@ -78,4 +78,15 @@ public class OnnxEngineSeamTests
         var reference = plain.Forward();
         Assert.That(fixedScales["Y"].ToFloats(), Is.EqualTo(reference["Y"].ToFloats()).Within(2e-2));
     }
+
+    [TestCase(int.MaxValue)]
+    [TestCase(1 << 29)]
+    [TestCase(4)]
+    public void AHiddenSizeAttributeThatDisagreesWithRIsRefusedWithoutOverflow(int hiddenSize)
+    {
+        // Found by the CLI audit: hidden_size = 2^31 - 1 made the expected shape read "4*hidden_size=-4".
+        var tensors = Tensors(new Random(9131), 2, 1, 3, 5);
+        var e = Assert.Throws<ArgumentException>(() => new OnnxRnnOperator(Attributes with { HiddenSize = hiddenSize }, tensors));
+        Assert.That(e!.Message, Does.Contain($"the hidden_size attribute is {hiddenSize} but R's last dimension is 5").And.Not.Contain("=-"));
+    }
 }
