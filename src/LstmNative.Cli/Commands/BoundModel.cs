@@ -33,6 +33,8 @@ internal sealed class BoundModel
     public static BoundModel Load(FileInfo modelFile, IReadOnlyDictionary<string, string> inputFiles, CpuPrecision precision = CpuPrecision.Fp32,
         FileInfo? calibrate = null)
     {
+        if (Directory.Exists(modelFile.FullName))
+            throw new CliException($"{modelFile.FullName} is a folder: give the model file (only 'run' also takes an ONNX node-test folder)");
         if (!modelFile.Exists)
             throw new CliException($"model file not found: {modelFile.FullName}");
         var model = OnnxModelReader.Load(modelFile.FullName);

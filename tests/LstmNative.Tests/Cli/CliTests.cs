@@ -276,6 +276,11 @@ public class CliTests
             return ["run", c.PathOf("model.onnx"), "--input", $"X={c.PathOf("x.npy")}", "--input", $"h0={c.PathOf("h0.npy")}", "--output-dir", c.PathOf("taken")];
         }, "cannot create output folder");
         yield return Case("no command", _ => [], "lstmnative");
+        yield return Case("backward given a folder", c =>
+        {
+            Directory.CreateDirectory(c.PathOf("case"));
+            return ["backward", c.PathOf("case"), "--output-dir", c.PathOf("out")];
+        }, "is a folder: give the model file");
     }
 
     private static TestCaseData Case(string name, Func<ErrorContext, string[]> args, string expected) =>
