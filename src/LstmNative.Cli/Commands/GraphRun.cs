@@ -20,7 +20,7 @@ internal static class GraphRun
             return false;
         try
         {
-            return ModelProto.Parser.ParseFrom(File.ReadAllBytes(model.FullName)).Graph?.Node.Count > 1;
+            return ModelProto.Parser.ParseFrom(InputFile.ReadAllBytes(model.FullName)).Graph?.Node.Count > 1;
         }
         catch (Google.Protobuf.InvalidProtocolBufferException)
         {

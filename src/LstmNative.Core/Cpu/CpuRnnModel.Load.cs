@@ -42,7 +42,7 @@ public sealed partial class CpuRnnModel
             return PyTorchStateDict.Load<float>(SafetensorsReader.Read(path), prefix).Layers;
         if (prefix is not null)
             throw new ArgumentException("a prefix selects a module of a safetensors state dict; an ONNX model has none", nameof(prefix));
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = InputFile.ReadAllBytes(path);
         var proto = OnnxModelProtos.Parse(bytes, path);
         if (proto.Graph is { } g && g.Node.Count > 1)
             return FromGraph(OnnxGraphReader.FromModelProto(proto, path), path);

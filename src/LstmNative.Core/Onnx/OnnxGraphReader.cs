@@ -39,7 +39,7 @@ public static class OnnxGraphReader
     public static OnnxGraph Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Load(File.ReadAllBytes(path), path);
+        return Load(InputFile.ReadAllBytes(path), path);
     }
 
     /// <summary>Loads a model from its bytes; <paramref name="source"/> names it in messages.</summary>

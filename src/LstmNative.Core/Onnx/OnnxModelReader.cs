@@ -25,7 +25,7 @@ public static class OnnxModelReader
     public static OnnxRnnModel Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Load(File.ReadAllBytes(path), path);
+        return Load(InputFile.ReadAllBytes(path), path);
     }
 
     /// <summary>Loads a model from its serialized bytes; <paramref name="source"/> names it in messages.</summary>

@@ -17,7 +17,7 @@ public static class OnnxTensors
     public static (string Name, NdArray Array) ReadTensorProto(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return ReadTensorProto(File.ReadAllBytes(path), path);
+        return ReadTensorProto(InputFile.ReadAllBytes(path), path);
     }
 
     /// <summary>Reads a serialized <c>TensorProto</c>; <paramref name="source"/> names it in messages.</summary>
