@@ -46,7 +46,10 @@ public static class TranslationCheckpoint
         }
         catch (Exception ex) when (ex is not IOException)
         {
-            throw new InvalidDataException($"{path} is not a safetensors file: {ex.Message}", ex);
+            // The reader cannot tell a damaged model (most often one cut short by a full disk or an interrupted copy)
+            // from another kind of file, so the message says both; its detail names what it found, truncation included.
+            string detail = ex.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? ex.Message[(path.Length + 2)..] : ex.Message;
+            throw new InvalidDataException($"{path} is damaged or not a safetensors file: {detail}", ex);
         }
         if (!file.Metadata.TryGetValue(FormatKey, out var format) || format != FormatValue)
             throw new InvalidDataException($"{path} is not a translation model (written by another command?)");

@@ -182,7 +182,7 @@ public class TranslateCliTests
             yield return new TestCaseData(command, "missing", "no such model file").SetArgDisplayNames(command, "missing");
             yield return new TestCaseData(command, "random", "not a safetensors file").SetArgDisplayNames(command, "random bytes");
             yield return new TestCaseData(command, "forecast", "not a translation model").SetArgDisplayNames(command, "forecast model");
-            yield return new TestCaseData(command, "truncated", "not a safetensors file").SetArgDisplayNames(command, "truncated");
+            yield return new TestCaseData(command, "truncated", "is damaged or not a safetensors file: ").SetArgDisplayNames(command, "truncated");
             yield return new TestCaseData(command, "badsettings", "settings").SetArgDisplayNames(command, "bad settings");
             yield return new TestCaseData(command, "nosettings", "settings").SetArgDisplayNames(command, "no settings");
             yield return new TestCaseData(command, "badvocabulary", "vocabulary").SetArgDisplayNames(command, "bad vocabulary");
@@ -250,6 +250,8 @@ public class TranslateCliTests
             : cli.Run(["translate", "run", "-m", model, "--input", src]);
         AssertOneLineError(result, named);
         Assert.That(result.Out, Is.Empty);
+        if (kind == "truncated")
+            Assert.That(result.Err, Does.Contain("truncated file?").And.Not.Contain(model + ": " + model), "says what was found, naming the file once");
     }
 
     // ---- eval
