@@ -32,6 +32,26 @@ public sealed class Translator
     /// <summary>The target vocabulary.</summary>
     public Vocabulary Target { get; }
 
+    /// <summary>
+    /// The most tokens a source sentence may have. Decoding runs up to twice the source length plus ten steps (by default), each
+    /// attending over the whole source, so the work grows with the square of the length: a runaway line (a file that is
+    /// not one sentence a line) would run for minutes. Real sentences are far shorter: Multi30k's longest German one has 44.
+    /// </summary>
+    public const int MaxSourceTokens = 1000;
+
+    /// <summary>
+    /// Checks <paramref name="options"/> for this model: valid in themselves, and a beam no wider than the target
+    /// vocabulary (a first step has no more distinct words to keep; a wider beam only costs time and memory).
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid or the beam is too wide.</exception>
+    public void Validate(DecodeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.BeamSize > Target.Count)
+            throw new ArgumentException($"beam size {options.BeamSize} is larger than the target vocabulary ({Target.Count} words): use at most {Target.Count}");
+    }
+
     /// <summary>Loads a checkpoint written by training.</summary>
     public static Translator Load(string path)
     {
@@ -43,19 +63,26 @@ public sealed class Translator
     public Translation Translate(string sentence, DecodeOptions? options = null) => TranslateBatch([sentence], options)[0];
 
     /// <summary>Translates tokenized sentences, <paramref name="batchSize"/> at a time (an empty line gives an empty output).</summary>
+    /// <exception cref="ArgumentException">
+    /// The options are invalid (see <see cref="Validate"/>) or a sentence has more than <see cref="MaxSourceTokens"/> tokens;
+    /// checked before any decoding.
+    /// </exception>
     public Translation[] TranslateBatch(IReadOnlyList<string> sentences, DecodeOptions? options = null, int batchSize = 32)
     {
         ArgumentNullException.ThrowIfNull(sentences);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         options ??= new DecodeOptions();
-        options.Validate();
+        Validate(options);
         var results = new Translation[sentences.Count];
         // An empty (or blank) sentence translates to an empty one without decoding: with nothing to attend to, the
         // model would still emit its most likely opening words.
         var todo = new List<int>(sentences.Count);
         for (int i = 0; i < sentences.Count; i++)
         {
-            if (Vocabulary.Tokenize(sentences[i]).Length == 0)
+            int tokens = Vocabulary.Tokenize(sentences[i]).Length;
+            if (tokens > MaxSourceTokens)
+                throw new ArgumentException($"sentence {i + 1} has {tokens} tokens, over the limit of {MaxSourceTokens} per sentence");
+            if (tokens == 0)
                 results[i] = new Translation("", [("", 0.0)], [], []);
             else
                 todo.Add(i);

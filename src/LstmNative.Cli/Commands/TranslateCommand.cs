@@ -25,7 +25,7 @@ internal static class TranslateCommand
 
     private static Option<FileInfo> ModelOption() => new("--model", "-m") { Description = "model.safetensors written by 'translate train'", Required = true };
 
-    private static Option<int> Beam() => new("--beam") { Description = "beam size (1: greedy)", DefaultValueFactory = _ => 5 };
+    private static Option<int> Beam() => new("--beam") { Description = "beam size (1: greedy; at most the target vocabulary size)", DefaultValueFactory = _ => 5 };
 
     private static Option<double> Alpha() => new("--length-penalty") { Description = "GNMT length penalty alpha (0: raw log-probabilities)", DefaultValueFactory = _ => 0.6 };
 
@@ -43,10 +43,34 @@ internal static class TranslateCommand
         }
     }
 
+    private static void Validate(Translator translator, DecodeOptions options)
+    {
+        try
+        {
+            translator.Validate(options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Refuses a sentence over <see cref="Translator.MaxSourceTokens"/> with its file and line, before any decoding, so a
+    /// runaway line is one clear error instead of minutes of work.
+    /// </summary>
+    private static void CheckLength(string line, string file, int lineNumber)
+    {
+        int tokens = Vocabulary.Tokenize(line).Length;
+        if (tokens > Translator.MaxSourceTokens)
+            throw new CliException(string.Create(CultureInfo.InvariantCulture,
+                $"{file}:{lineNumber}: {tokens} tokens, over the limit of {Translator.MaxSourceTokens} per sentence (is it one sentence a line?)"));
+    }
+
     private static Command Eval(TextWriter stdout)
     {
         var model = ModelOption();
-        var source = new Option<FileInfo>("--source") { Description = "tokenized source sentences, one a line", Required = true };
+        var source = new Option<FileInfo>("--source") { Description = $"tokenized source sentences, one a line (at most {Translator.MaxSourceTokens} tokens each)", Required = true };
         var reference = new Option<FileInfo>("--reference") { Description = "tokenized reference translations, line-aligned with --source", Required = true };
         var beam = Beam();
         var alpha = Alpha();
@@ -70,16 +94,12 @@ internal static class TranslateCommand
             {
                 throw new CliException(e.Message);
             }
+            string sourcePath = parse.GetValue(source)!.FullName;
+            for (int i = 0; i < src.Length; i++)
+                CheckLength(src[i], sourcePath, i + 1);
             var translator = LoadTranslator(parse.GetValue(model)!);
             var options = new DecodeOptions { BeamSize = parse.GetValue(beam), LengthPenalty = parse.GetValue(alpha), CoveragePenalty = parse.GetValue(beta) };
-            try
-            {
-                options.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw new CliException(e.Message);
-            }
+            Validate(translator, options);
             int batchSize = parse.GetValue(batch);
             if (batchSize < 1)
                 throw new CliException($"--batch-size must be positive, got {batchSize}");
@@ -117,7 +137,7 @@ internal static class TranslateCommand
     private static Command RunLines(TextWriter stdout)
     {
         var model = ModelOption();
-        var input = new Option<FileInfo>("--input") { Description = "tokenized sentences, one a line (default: stdin)" };
+        var input = new Option<FileInfo>("--input") { Description = $"tokenized sentences, one a line, at most {Translator.MaxSourceTokens} tokens each (default: stdin)" };
         var beam = Beam();
         var nbest = new Option<int>("--n-best") { Description = "hypotheses per input line (tab-separated with their scores when above 1)", DefaultValueFactory = _ => 1 };
         var alpha = Alpha();
@@ -127,20 +147,15 @@ internal static class TranslateCommand
         {
             var translator = LoadTranslator(parse.GetValue(model)!);
             var options = new DecodeOptions { BeamSize = parse.GetValue(beam), NBest = parse.GetValue(nbest), LengthPenalty = parse.GetValue(alpha), CoveragePenalty = parse.GetValue(beta) };
-            try
-            {
-                options.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw new CliException(e.Message);
-            }
+            Validate(translator, options);
             TextReader reader;
+            string inputName = "stdin";
             if (parse.GetValue(input) is { } f)
             {
                 if (!f.Exists)
                     throw new CliException($"--input: no such file: {f.FullName}");
                 reader = new StreamReader(f.FullName);
+                inputName = f.FullName;
             }
             else
             {
@@ -148,8 +163,10 @@ internal static class TranslateCommand
             }
             using (reader)
             {
+                int lineNumber = 0;
                 while (reader.ReadLine() is { } line)
                 {
+                    CheckLength(line, inputName, ++lineNumber);
                     if (string.IsNullOrWhiteSpace(line))
                     {
                         stdout.WriteLine();

@@ -275,6 +275,29 @@ public class TranslateCliTests
         AssertOneLineError(cli.Run(["translate", "eval", "-m", _model, "--source", src, "--reference", refs]), "no sentences");
     }
 
+    private static string Words(int count) => string.Join(' ', Enumerable.Repeat("hund", count));
+
+    [Test]
+    public void EvalRefusesAnOverlongSentenceAndAnOverwideBeamBeforeDecoding()
+    {
+        using var cli = new CliHarness();
+        string src = cli.PathOf("src.de"), refs = cli.PathOf("ref.en");
+        File.WriteAllLines(src, ["ein hund läuft", "", Words(Translator.MaxSourceTokens + 1)]);
+        File.WriteAllLines(refs, ["a dog runs", "", "a dog"]);
+        var result = cli.Run(["translate", "eval", "-m", _model, "--source", src, "--reference", refs]);
+        AssertOneLineError(result, $"src.de:3: {Translator.MaxSourceTokens + 1} tokens, over the limit of {Translator.MaxSourceTokens}");
+        Assert.That(result.Out, Is.Empty);
+
+        File.WriteAllLines(src, ["ein hund läuft", Words(Translator.MaxSourceTokens)]);
+        File.WriteAllLines(refs, ["a dog runs", "a dog"]);
+        int words = Translator.Load(_model).Target.Count;
+        AssertOneLineError(cli.Run(["translate", "eval", "-m", _model, "--source", src, "--reference", refs, "--beam", $"{words + 1}"]),
+            $"beam size {words + 1} is larger than the target vocabulary ({words} words)");
+        var (exit, stdout, err) = cli.Run(["translate", "eval", "-m", _model, "--source", src, "--reference", refs, "--beam", "1"]);
+        Assert.That(exit, Is.Zero, "a sentence at the limit is translated: " + err);
+        Assert.That(stdout, Does.Contain("2 sentences in"));
+    }
+
     [Test]
     public void EvalTranslatesAnEmptyLineToAnEmptyLineAndUnknownWordsAsUnk()
     {
@@ -318,6 +341,21 @@ public class TranslateCliTests
             if (extra.Contains("--n-best"))
                 Assert.That(lines[0].Split('\t'), Has.Length.EqualTo(2).And.All.Contain(" ||| "));
         }
+    }
+
+    [Test]
+    public void RunRefusesAnOverlongLineNamingItAndAnOverwideBeam()
+    {
+        using var cli = new CliHarness();
+        string input = cli.PathOf("in.de");
+        File.WriteAllLines(input, ["ein hund läuft", Words(Translator.MaxSourceTokens + 1), "eine katze"]);
+        var result = cli.Run(["translate", "run", "-m", _model, "--input", input, "--beam", "1"]);
+        AssertOneLineError(result, $"in.de:2: {Translator.MaxSourceTokens + 1} tokens, over the limit of {Translator.MaxSourceTokens}");
+        Assert.That(result.Out.Count(c => c == '\n'), Is.EqualTo(1), "the line before it was translated");
+        int words = Translator.Load(_model).Target.Count;
+        result = cli.Run(["translate", "run", "-m", _model, "--input", input, "--beam", $"{words + 1}"]);
+        AssertOneLineError(result, "larger than the target vocabulary");
+        Assert.That(result.Out, Is.Empty, "refused before the first line");
     }
 
     [Test]

@@ -327,4 +327,19 @@ public class TranslationTests
         Assert.That(v.Encode("b zzz a"), Is.EqualTo(new[] { 4, Vocabulary.Unk, Vocabulary.Unk }));
         Assert.That(v.Decode([4, Vocabulary.Eos, 4]), Is.EqualTo("b"));
     }
+
+    [Test]
+    public void TranslatorRefusesABeamWiderThanTheTargetVocabularyAndAnOverlongSentenceBeforeDecoding()
+    {
+        var (model, sv, tv, src) = TinyModel();
+        var t = new Translator(model, sv, tv);
+        Assert.DoesNotThrow(() => t.Validate(new DecodeOptions { BeamSize = tv.Count }));
+        var wide = Assert.Throws<ArgumentException>(() => t.TranslateBatch(src, new DecodeOptions { BeamSize = tv.Count + 1 }))!;
+        Assert.That(wide.Message, Does.Contain($"larger than the target vocabulary ({tv.Count} words)"));
+        string longest = string.Join(' ', Enumerable.Repeat("hund", Translator.MaxSourceTokens));
+        Assert.That(t.TranslateBatch([longest], new DecodeOptions { MaxLengthRatio = 0.001, MaxLengthOffset = 1 })[0].SourceWords, Has.Count.EqualTo(Translator.MaxSourceTokens));
+        var tooLong = Assert.Throws<ArgumentException>(() => t.TranslateBatch([src[0], longest + " hund"]))!;
+        Assert.That(tooLong.Message, Does.Contain($"sentence 2 has {Translator.MaxSourceTokens + 1} tokens"));
+    }
+
 }
