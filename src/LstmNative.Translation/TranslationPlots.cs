@@ -1,8 +1,12 @@
+using LstmNative.Formats;
 using ScottPlot;
 
 namespace LstmNative.Translation;
 
-/// <summary>PNG plots of a translation run: the loss curves and attention heat maps.</summary>
+/// <summary>
+/// PNG plots of a translation run: the loss curves and attention heat maps, written atomically (a failed write leaves
+/// the previous plot, and a folder where the file should go is reported as such, not as a permission error).
+/// </summary>
 public static class TranslationPlots
 {
     /// <summary>Training and validation loss per check against epochs.</summary>
@@ -19,7 +23,7 @@ public static class TranslationPlots
         plot.XLabel("epoch");
         plot.YLabel("loss");
         plot.ShowLegend();
-        plot.SavePng(path, 900, 500);
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(900, 500, ImageFormat.Png));
     }
 
     /// <summary>Attention weights <c>[output words, source words]</c> as a heat map with the words on the axes.</summary>
@@ -44,6 +48,6 @@ public static class TranslationPlots
         plot.Title(title);
         plot.XLabel("source (German)");
         plot.YLabel("output (English)");
-        plot.SavePng(path, 80 + 60 * cols + 200, 120 + 40 * rows + 120);
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(80 + 60 * cols + 200, 120 + 40 * rows + 120, ImageFormat.Png));
     }
 }

@@ -103,30 +103,37 @@ internal static class TranslateCommand
             int batchSize = parse.GetValue(batch);
             if (batchSize < 1)
                 throw new CliException($"--batch-size must be positive, got {batchSize}");
+            // The translations and maps are written after decoding: a bad path is found now, not after the work.
+            string? outputPath = parse.GetValue(output)?.FullName;
+            if (outputPath is not null)
+            {
+                CommonOptions.RefuseOverwrite(outputPath, "--output", sourcePath, "the --source file");
+                CommonOptions.RefuseOverwrite(outputPath, "--output", parse.GetValue(reference)!.FullName, "the --reference file");
+                OutputPaths.CheckFile(outputPath, "--output");
+            }
+            int mapCount = Math.Min(parse.GetValue(maps), src.Length);
+            string mapDir = Path.GetDirectoryName(outputPath ?? Path.GetFullPath("x"))!;
+            for (int i = 0; i < mapCount; i++)
+                OutputPaths.CheckFile(Path.Combine(mapDir, $"attention-{i + 1}.png"), "an attention map");
             var clock = Stopwatch.StartNew();
             var translations = translator.TranslateBatch(src, options, batchSize);
             var hyps = translations.Select(t => t.Text).ToArray();
             double seconds = clock.Elapsed.TotalSeconds;
-            int mapCount = Math.Min(parse.GetValue(maps), translations.Length);
-            if (mapCount > 0)
+            for (int i = 0; i < mapCount; i++)
             {
-                string mapDir = Path.GetDirectoryName(parse.GetValue(output)?.FullName ?? Path.GetFullPath("x"))!;
-                for (int i = 0; i < mapCount; i++)
-                {
-                    var tr = translations[i];
-                    if (tr.SourceWords.Count == 0)
-                        continue; // an empty line: nothing to draw
-                    var outWords = Vocabulary.Tokenize(tr.Text).Append("</s>").ToArray();
-                    int rows = Math.Min(outWords.Length, tr.Attention.Length), cols = tr.SourceWords.Count;
-                    var a = new float[rows, cols];
-                    for (int r = 0; r < rows; r++)
-                        for (int c = 0; c < cols; c++)
-                            a[r, c] = tr.Attention[r][c];
-                    TranslationPlots.SaveAttentionMap(tr.SourceWords, outWords[..rows], a, Path.Combine(mapDir, $"attention-{i + 1}.png"), $"Attention, sentence {i + 1}");
-                }
+                var tr = translations[i];
+                if (tr.SourceWords.Count == 0)
+                    continue; // an empty line: nothing to draw
+                var outWords = Vocabulary.Tokenize(tr.Text).Append("</s>").ToArray();
+                int rows = Math.Min(outWords.Length, tr.Attention.Length), cols = tr.SourceWords.Count;
+                var a = new float[rows, cols];
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < cols; c++)
+                        a[r, c] = tr.Attention[r][c];
+                TranslationPlots.SaveAttentionMap(tr.SourceWords, outWords[..rows], a, Path.Combine(mapDir, $"attention-{i + 1}.png"), $"Attention, sentence {i + 1}");
             }
-            if (parse.GetValue(output) is { } o)
-                LstmNative.Formats.AtomicFile.WriteAllBytes(o.FullName, System.Text.Encoding.UTF8.GetBytes(string.Join('\n', hyps) + "\n"));
+            if (outputPath is not null)
+                LstmNative.Formats.AtomicFile.WriteAllBytes(outputPath, System.Text.Encoding.UTF8.GetBytes(string.Join('\n', hyps) + "\n"));
             stdout.WriteLine(Bleu.Corpus(hyps, refs).ToString());
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{src.Length} sentences in {seconds:F1} s ({src.Length / seconds:F1} sentences/s), beam {options.BeamSize}"));
             return CliApp.Ok;
@@ -231,9 +238,20 @@ internal static class TranslateCommand
                 MaxMinutes = parse.GetValue(maxMinutes), ValidationsPerEpoch = parse.GetValue(checks), Seed = parse.GetValue(seed),
             };
             settings.Validate();
-            // Found out before hours of training, not after.
-            if (parse.GetValue(report) is { } reportFile && !Directory.Exists(reportFile.DirectoryName))
-                throw new CliException($"--report: no such folder: {reportFile.DirectoryName}");
+            // Every file the run writes is checked before hours of training, not after them (and after the first
+            // check has replaced the model an earlier run left in the folder). Nothing is created until the data is read.
+            string outDir = parse.GetValue(outputDir)!.FullName;
+            string modelPath = Path.Combine(outDir, "model.safetensors"), lossPath = Path.Combine(outDir, "loss.png");
+            OutputPaths.CheckFolder(outDir, "-o");
+            OutputPaths.CheckFile(modelPath, "the model", createdFolder: outDir);
+            OutputPaths.CheckFile(lossPath, "the loss plot", createdFolder: outDir);
+            string? reportPath = parse.GetValue(report)?.FullName;
+            if (reportPath is not null)
+            {
+                CommonOptions.RefuseOverwrite(reportPath, "--report", modelPath, "where the run writes its model");
+                CommonOptions.RefuseOverwrite(reportPath, "--report", lossPath, "where the run writes its loss plot");
+                OutputPaths.CheckFile(reportPath, "--report", createdFolder: outDir);
+            }
             var (trainSrc, trainTgt) = ParallelCorpus.ReadLines(FindSplit(dir, "train", s), FindSplit(dir, "train", t));
             var (valSrc, valTgt) = ParallelCorpus.ReadLines(FindSplit(dir, "val", s), FindSplit(dir, "val", t));
             var sv = Vocabulary.Build(trainSrc, settings.MinCount);
@@ -241,18 +259,16 @@ internal static class TranslateCommand
             var train = ParallelCorpus.Encode(trainSrc, trainTgt, sv, tv);
             var val = ParallelCorpus.Encode(valSrc, valTgt, sv, tv);
             var model = new Seq2SeqModel<float>(settings, sv.Count, tv.Count, new Random(settings.Seed));
-            string outDir = parse.GetValue(outputDir)!.FullName;
             Directory.CreateDirectory(outDir);
-            string modelPath = Path.Combine(outDir, "model.safetensors");
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"train {train.Count} pairs, val {val.Count}; vocabularies {s} {sv.Count}, {t} {tv.Count}; {model.ParameterCount:N0} parameters"));
             stdout.WriteLine($"settings {settings.ToJson()}");
             var summary = TranslateTrainConsole.Run(stdout, progress => TranslationTrainer.Train(model, train, val, sv, tv, modelPath, progress));
-            TranslationPlots.SaveLossPlot(summary.Checks, Path.Combine(outDir, "loss.png"));
+            TranslationPlots.SaveLossPlot(summary.Checks, lossPath);
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"stopped: {summary.StopReason}; {summary.Epochs:F2} epochs in {summary.Minutes:F1} min, {summary.TokensPerSecond:F0} target tokens/s; best val loss {summary.BestValidationLoss:F4}; model {modelPath}"));
-            if (parse.GetValue(report) is { } r)
-                Core.AtomicFileText(r.FullName, JsonSerializer.Serialize(new { settings = settings.ToJson(), summary }, Indented));
+            if (reportPath is not null)
+                Core.AtomicFileText(reportPath, JsonSerializer.Serialize(new { settings = settings.ToJson(), summary }, Indented));
             return CliApp.Ok;
         });
         return command;

@@ -173,6 +173,85 @@ public class TranslateCliTests
         Assert.That(Directory.Exists(cli.PathOf("out")), Is.False, "nothing written");
     }
 
+    /// <summary>Bytes standing for a model an earlier run saved: a refused run must leave them as they are.</summary>
+    private static readonly byte[] EarlierModel = "an earlier run's model"u8.ToArray();
+
+    private static IEnumerable<TestCaseData> BadOutputs()
+    {
+        yield return new TestCaseData("report-folder", "cannot write --report", "it is a folder").SetArgDisplayNames("--report is a folder");
+        yield return new TestCaseData("report-missing", "cannot write --report", "does not exist").SetArgDisplayNames("--report in a missing folder");
+        yield return new TestCaseData("report-is-model", "--report", "where the run writes its model").SetArgDisplayNames("--report is the model");
+        yield return new TestCaseData("loss-folder", "cannot write the loss plot", "it is a folder").SetArgDisplayNames("loss.png is a folder");
+        yield return new TestCaseData("model-folder", "cannot write the model", "it is a folder").SetArgDisplayNames("model.safetensors is a folder");
+        yield return new TestCaseData("unwritable", "cannot write --report", "not writable").SetArgDisplayNames("--report in a kernel folder");
+    }
+
+    [TestCaseSource(nameof(BadOutputs))]
+    public void TrainChecksEveryOutputPathBeforeTrainingAndKeepsTheSavedModel(string kind, string what, string why)
+    {
+        using var cli = new CliHarness();
+        string data = WriteData(cli, "data");
+        string outDir = cli.PathOf("out");
+        Directory.CreateDirectory(outDir);
+        string model = Path.Combine(outDir, "model.safetensors");
+        string[] report = [];
+        switch (kind)
+        {
+            case "report-folder":
+                Directory.CreateDirectory(cli.PathOf("report.json"));
+                report = ["--report", cli.PathOf("report.json")];
+                break;
+            case "report-missing":
+                report = ["--report", cli.PathOf(Path.Combine("no", "report.json"))];
+                break;
+            case "report-is-model":
+                report = ["--report", model];
+                break;
+            case "loss-folder":
+                Directory.CreateDirectory(Path.Combine(outDir, "loss.png"));
+                break;
+            case "model-folder":
+                model = Path.Combine(outDir, "earlier.safetensors");
+                Directory.CreateDirectory(Path.Combine(outDir, "model.safetensors"));
+                break;
+            case "unwritable":
+                // sysfs refuses new files even to root, where a read-only mode bit would not.
+                Assume.That(OperatingSystem.IsLinux() && Directory.Exists("/sys/kernel"), "needs Linux's /sys");
+                report = ["--report", "/sys/kernel/report.json"];
+                break;
+        }
+        File.WriteAllBytes(model, EarlierModel);
+        var result = cli.Run(["translate", "train", "--data", data, .. Tiny, "-o", outDir, .. report]);
+        AssertOneLineError(result, what, why);
+        Assert.That(result.Out, Is.Empty, "refused before training started");
+        Assert.That(File.ReadAllBytes(model), Is.EqualTo(EarlierModel), "the saved model is kept");
+    }
+
+    [Test]
+    public void TrainSaysTheOutputFolderMustBeAFolderAndCreatesNothingOnARefusal()
+    {
+        using var cli = new CliHarness();
+        string data = WriteData(cli, "data");
+        File.WriteAllBytes(cli.PathOf("afile"), EarlierModel);
+        AssertOneLineError(cli.Run(["translate", "train", "--data", data, .. Tiny, "-o", cli.PathOf("afile")]), "-o must be a folder");
+        AssertOneLineError(cli.Run(["translate", "train", "--data", data, .. Tiny, "-o", cli.PathOf(Path.Combine("afile", "sub"))]), "is a file");
+        Assert.That(File.ReadAllBytes(cli.PathOf("afile")), Is.EqualTo(EarlierModel));
+        Directory.CreateDirectory(cli.PathOf("report.json"));
+        AssertOneLineError(cli.Run(["translate", "train", "--data", data, .. Tiny, "-o", cli.PathOf("new"), "--report", cli.PathOf("report.json")]), "it is a folder");
+        Assert.That(Directory.Exists(cli.PathOf("new")), Is.False, "the output folder is created only once every path is known good");
+    }
+
+    [Test]
+    public void TrainWritesItsReportIntoTheOutputFolderItCreates()
+    {
+        using var cli = new CliHarness();
+        string data = WriteData(cli, "data");
+        string outDir = cli.PathOf(Path.Combine("runs", "one"));
+        var (exit, _, err) = cli.Run(["translate", "train", "--data", data, .. Tiny, "-o", outDir, "--report", Path.Combine(outDir, "report.json")]);
+        Assert.That(exit, Is.Zero, err);
+        Assert.That(File.Exists(Path.Combine(outDir, "report.json")) && File.Exists(Path.Combine(outDir, "model.safetensors")));
+    }
+
     // ---- model files that are not translation models, for both commands that read one
 
     private static IEnumerable<TestCaseData> BadModels()
@@ -296,6 +375,24 @@ public class TranslateCliTests
         var (exit, stdout, err) = cli.Run(["translate", "eval", "-m", _model, "--source", src, "--reference", refs, "--beam", "1"]);
         Assert.That(exit, Is.Zero, "a sentence at the limit is translated: " + err);
         Assert.That(stdout, Does.Contain("2 sentences in"));
+    }
+
+    [Test]
+    public void EvalChecksItsOutputPathsBeforeDecoding()
+    {
+        using var cli = new CliHarness();
+        string src = cli.PathOf("src.de"), refs = cli.PathOf("ref.en");
+        File.WriteAllLines(src, SourceLines[..2]);
+        File.WriteAllLines(refs, TargetLines[..2]);
+        Directory.CreateDirectory(cli.PathOf("hyp.en"));
+        AssertOneLineError(cli.Run(["translate", "eval", "-m", _model, "--source", src, "--reference", refs, "--output", cli.PathOf("hyp.en")]), "--output", "it is a folder");
+        AssertOneLineError(cli.Run(["translate", "eval", "-m", _model, "--source", src, "--reference", refs, "--output", src]), "--output", "is the --source file");
+        Assert.That(File.ReadAllLines(src), Is.EqualTo(SourceLines[..2]));
+        Directory.CreateDirectory(cli.PathOf("maps"));
+        Directory.CreateDirectory(cli.PathOf(Path.Combine("maps", "attention-2.png")));
+        AssertOneLineError(cli.Run(["translate", "eval", "-m", _model, "--source", src, "--reference", refs, "--output", cli.PathOf(Path.Combine("maps", "hyp.en")), "--attention-maps", "2"]),
+            "attention map", "attention-2.png", "it is a folder");
+        Assert.That(File.Exists(cli.PathOf(Path.Combine("maps", "attention-1.png"))), Is.False, "nothing drawn before the refusal");
     }
 
     [Test]

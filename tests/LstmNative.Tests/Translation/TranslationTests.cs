@@ -342,4 +342,24 @@ public class TranslationTests
         Assert.That(tooLong.Message, Does.Contain($"sentence 2 has {Translator.MaxSourceTokens + 1} tokens"));
     }
 
+    [Test]
+    public void PlotsAreWrittenAtomicallyAndAFolderInTheirPlaceIsSaidToBeOne()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "lstmnative-tr-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(dir, "loss.png"));
+        try
+        {
+            TrainingCheck[] checks = [new(1, 2.0, 2.5, 1e-3, 0.1, 100), new(2, 1.5, 2.0, 1e-3, 0.2, 100)];
+            var e = Assert.Throws<IOException>(() => TranslationPlots.SaveLossPlot(checks, Path.Combine(dir, "loss.png")))!;
+            Assert.That(e.Message, Does.Contain("directory"), "a folder in the way is not a permission problem");
+            string path = Path.Combine(dir, "attention.png");
+            TranslationPlots.SaveAttentionMap(["a", "b"], ["x", "</s>"], new float[2, 2], path, "t");
+            Assert.That(File.ReadAllBytes(path)[1..4], Is.EqualTo("PNG"u8.ToArray()));
+            Assert.That(Directory.GetFiles(dir), Has.Length.EqualTo(1), "no temporary file left beside it");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
