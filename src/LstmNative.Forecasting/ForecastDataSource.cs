@@ -1,6 +1,5 @@
 using System.Globalization;
 using LstmNative.Training.Data;
-using Sylvan.Data.Csv;
 
 namespace LstmNative.Forecasting;
 
@@ -12,12 +11,12 @@ public static class ForecastDataSource
     /// timestamp column such as ETT's <c>date</c>, recognised by its first cell parsing as a date, is skipped). The
     /// columns keep their file order. Bad cells throw <see cref="DataFormatException"/> naming row and column.
     /// </summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a folder.</exception>
     public static NumericTable LoadCsv(string path, string target, bool allFeatures)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
+        RequireFile(path);
         ArgumentException.ThrowIfNullOrEmpty(target);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"CSV file not found: {path}", path);
         if (!allFeatures)
             return CsvLoader.Load(path, [target]);
         var columns = NumericColumns(path);
@@ -32,9 +31,7 @@ public static class ForecastDataSource
     /// </summary>
     public static IReadOnlyList<string> NumericColumnNames(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"CSV file not found: {path}", path);
+        RequireFile(path);
         return NumericColumns(path);
     }
 
@@ -49,11 +46,11 @@ public static class ForecastDataSource
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         using var reader = new StreamReader(path);
-        using var csv = OpenCsv(reader, path);
+        using var csv = CsvLoader.Open(reader, Path.GetFileName(path));
         int column = -1;
         DateTime previous = default, last = default;
         int rows = 0;
-        while (csv.Read())
+        while (CsvLoader.ReadRecord(csv, Path.GetFileName(path)))
         {
             if (column < 0)
             {
@@ -88,28 +85,22 @@ public static class ForecastDataSource
                && DateTime.TryParse(cell, CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
     }
 
-    private static CsvDataReader OpenCsv(StreamReader reader, string path)
+    private static void RequireFile(string path)
     {
-        try
-        {
-            return CsvDataReader.Create(reader, new CsvDataReaderOptions { HasHeaders = true });
-        }
-        catch (CsvMissingHeadersException ex)
-        {
-            throw new DataFormatException(Path.GetFileName(path), 0, null, "no header row", ex);
-        }
-        catch (CsvFormatException ex)
-        {
-            throw new DataFormatException(Path.GetFileName(path), 0, null, $"malformed CSV: {ex.Message}", ex);
-        }
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        // A folder is no missing file: saying "not found" would send the user looking for a typo.
+        if (Directory.Exists(path))
+            throw new IOException($"{path} is a folder, not a CSV file");
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"CSV file not found: {path}", path);
     }
 
     private static List<string> NumericColumns(string path)
     {
         using var reader = new StreamReader(path);
-        using var csv = OpenCsv(reader, path);
+        using var csv = CsvLoader.Open(reader, Path.GetFileName(path));
         var names = Enumerable.Range(0, csv.FieldCount).Select(csv.GetName).ToList();
-        if (!csv.Read())
+        if (!CsvLoader.ReadRecord(csv, Path.GetFileName(path)))
             return names;
         var keep = new List<string>();
         for (int c = 0; c < names.Count; c++)

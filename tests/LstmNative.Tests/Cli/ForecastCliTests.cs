@@ -343,6 +343,34 @@ public class ForecastCliTests
     }
 
     [Test]
+    public void ForecastAndPredictRefuseAColumnNamedTwiceARowOfTheWrongLengthAndAFolder()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 400);
+        Assert.That(cli.Run(["forecast", "--csv", csv, "--target", "load", .. Tiny, "--baselines", "naive", "-o", cli.PathOf("model")]).Exit, Is.Zero);
+        string model = cli.PathOf(Path.Combine("model", "model.safetensors"));
+        var lines = File.ReadAllLines(csv);
+
+        // "temp" renamed "load": the first "load" would be read, the wrong data.
+        string twice = cli.PathOf("twice.csv");
+        File.WriteAllLines(twice, ["date,load,load", .. lines.Skip(1)]);
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", twice, "--target", "load", .. Tiny, "-o", cli.PathOf("out")]), "'load'", "columns 2 and 3");
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", twice, "--targets", "all", .. Tiny, "-o", cli.PathOf("out")]), "'load'", "columns 2 and 3");
+        AssertOneLineError(cli, cli.Run("predict", "--model", model, "--csv", twice, "-o", cli.PathOf("p.csv")), "'load'", "columns 2 and 3");
+
+        string extra = cli.PathOf("extra.csv");
+        File.WriteAllLines(extra, [.. lines[..200], lines[200] + ",7", .. lines[201..]]);
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", extra, "--target", "load", .. Tiny, "-o", cli.PathOf("out")]),
+            "line 201", "the row has 4 fields, the header 3");
+        AssertOneLineError(cli, cli.Run("predict", "--model", model, "--csv", extra, "-o", cli.PathOf("p.csv")), "line 201", "the row has 4 fields");
+
+        string folder = Directory.CreateDirectory(cli.PathOf("folder.csv")).FullName;
+        AssertOneLineError(cli, cli.Run(["forecast", "--csv", folder, "--target", "load", .. Tiny, "-o", cli.PathOf("out")]), "is a folder, not a CSV file");
+        AssertOneLineError(cli, cli.Run("predict", "--model", model, "--csv", folder, "-o", cli.PathOf("p.csv")), "is a folder, not a CSV file");
+        Assert.That(File.Exists(cli.PathOf("p.csv")), Is.False, "no forecast file from a failed call");
+    }
+
+    [Test]
     public void InitFromStartsANewRunFromASavedModel()
     {
         using var cli = new CliHarness();

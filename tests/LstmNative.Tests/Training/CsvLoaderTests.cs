@@ -75,7 +75,7 @@ public class CsvLoaderTests
 
     [TestCase("a,b\n1,2\n3,NaN\n", "data.csv, row 2 (line 3), column 'b': 'NaN' is NaN; fill or drop missing values first")]
     [TestCase("a,b\n1,2\n,4\n", "data.csv, row 2 (line 3), column 'a': empty cell")]
-    [TestCase("a,b\n1,2\n3\n", "data.csv, row 2 (line 3), column 'b': missing cell (the row has 1 fields, the header 2)")]
+    [TestCase("a,b\n1,2\n3\n", "data.csv, row 2 (line 3): missing cells: the row has 1 fields, the header 2")]
     [TestCase("a,b\n1,Infinity\n", "data.csv, row 1 (line 2), column 'b': 'Infinity' is infinite")]
     [TestCase("a,b\n1,1e999\n", "data.csv, row 1 (line 2), column 'b': '1e999' is infinite")]
     public void BadCellsGiveOneClearLine(string csv, string message)
