@@ -371,6 +371,26 @@ public class ForecastCliTests
     }
 
     [Test]
+    public void PredictSaysAModelOfAnotherFormatIsNotASafetensorsFile()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 400);
+        // The openings of an ONNX model (a protobuf) and of an .npy array: read as a header length, absurd numbers.
+        byte[] onnx = [0x08, 0x08, 0x12, 0x0a, .. "LstmNative:"u8, 0xb9, 0x08, 0x0a, .. new byte[64]];
+        byte[] npy = [0x93, .. "NUMPY"u8, 1, 0, 0x76, 0, .. "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }"u8];
+        // A small, plausible length whose header is no JSON object.
+        byte[] text = [16, 0, 0, 0, 0, 0, 0, 0, .. "lead,load\n1,2.5\n3,4\n"u8];
+        foreach (var (name, bytes) in new[] { ("model.onnx", onnx), ("x.npy", npy), ("text.safetensors", text) })
+        {
+            File.WriteAllBytes(cli.PathOf(name), bytes);
+            var result = cli.Run("predict", "--model", cli.PathOf(name), "--csv", csv, "-o", cli.PathOf("p.csv"));
+            AssertOneLineError(cli, result, $"{name}: not a safetensors file");
+            Assert.That(result.Err, Does.Not.Contain("limit"), name);
+        }
+        Assert.That(File.Exists(cli.PathOf("p.csv")), Is.False, "no forecast file from a failed call");
+    }
+
+    [Test]
     public void InitFromStartsANewRunFromASavedModel()
     {
         using var cli = new CliHarness();

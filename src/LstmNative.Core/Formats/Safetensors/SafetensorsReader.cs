@@ -36,6 +36,11 @@ public static class SafetensorsReader
         if (span.Length < 8)
             throw ModelFormatException.For(source, $"truncated safetensors file: expected an 8-byte header length, found {span.Length} bytes");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(span);
+        // A header that cannot fit the file and does not open as JSON means another kind of file (an ONNX model, an .npy
+        // array): saying so helps more than a limit or a truncation that its first 8 bytes, read as a length, suggest.
+        if (headerLength > (ulong)(span.Length - 8) && span.Length > 8 && span[8] != (byte)'{')
+            throw ModelFormatException.For(source, $"not a safetensors file: its first 8 bytes give a header length of {headerLength} bytes, " +
+                $"more than the whole file ({span.Length} bytes), and no JSON header follows them");
         if (headerLength > MaxHeaderLength)
             throw ModelFormatException.For(source, $"safetensors header length {headerLength} is over the {MaxHeaderLength}-byte limit");
         if (headerLength > (ulong)(span.Length - 8))
@@ -50,7 +55,7 @@ public static class SafetensorsReader
     private static (List<SafetensorsTensorInfo>, Dictionary<string, string>) ParseHeader(ReadOnlyMemory<byte> header, long dataLength, string source)
     {
         if (header.Length < 2 || header.Span[0] != (byte)'{')
-            throw ModelFormatException.For(source, "safetensors header is not a JSON object: expected it to start with '{'");
+            throw ModelFormatException.For(source, "not a safetensors file: its header is not a JSON object: expected it to start with '{'");
         // The JSON reader validates UTF-8 only lazily (a bad property name fails later, outside JsonException).
         if (!System.Text.Unicode.Utf8.IsValid(header.Span))
             throw ModelFormatException.For(source, "safetensors header is not valid UTF-8");
