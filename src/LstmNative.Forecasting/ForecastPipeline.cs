@@ -45,10 +45,10 @@ public sealed record ForecastOutcome(ForecastReport Report, IReadOnlyList<string
 /// DLinear with their penalty chosen on validation) and the LSTM forecaster trained
 /// and scored on the same test windows, then the checkpoint, plots, gradient log and report (with quantile heads, the
 /// median head is the scored point forecast and the report adds the band's coverage and width). While training, the
-/// best weights so far go to <see cref="PartialModelFile"/> (so an interrupted run keeps them); a finished run's
-/// artefacts (<see cref="OutputFiles"/> and the report) are replaced only at the end, all together, once every new
-/// one is complete, so a failed, diverged or interrupted run leaves the previous run's files as they were and
-/// consistent with each other.
+/// best weights so far go to <see cref="PartialModelFile"/> (so an interrupted run keeps them; a run that fails removes
+/// the file, leaving no debris); a finished run's artefacts (<see cref="OutputFiles"/> and the report) are replaced
+/// only at the end, all together, once every new one is complete, so a failed, diverged or interrupted run leaves the
+/// previous run's files as they were and consistent with each other.
 /// </summary>
 public static class ForecastPipeline
 {
@@ -108,70 +108,88 @@ public static class ForecastPipeline
             ModelSnapshot<float>.Capture(start).RestoreTo(model);
         string modelPath = Path.Combine(outDir, ModelFile);
         string partialPath = Path.Combine(outDir, PartialModelFile);
-        TrainingResult training;
-        double[] predictions;
-        QuantileForecasts? quantiles = null;
-        IReadOnlyList<IntervalReport>? intervals = null;
-        double[]? correction = null;
-        string engineName;
-        using (var accelerator = job.Accelerator?.Invoke(model, trainingSettings, Math.Max(trainingSettings.BatchSize, ForecastTrainer.PredictionBatch)))
-        {
-            training = ForecastTrainer.Train(model, data, trainingSettings, progress,
-                e => AtomicFile.Write(partialPath, Checkpoint(model, data, e)), accelerator, cancel);
-            // The model holds the best epoch's weights; the accelerator the last epoch's: it forecasts after an upload.
-            accelerator?.Upload(model);
-            predictions = ForecastTrainer.Predict(model, data, scored, accelerator: accelerator);
-            if (shape.Quantiles is { } levels)
-            {
-                // The median head is the point forecast the table scores; the band is scored on the same windows.
-                quantiles = new QuantileForecasts(levels, predictions, data.Horizon);
-                predictions = quantiles.PointForecast();
-                (intervals, correction) = ScoreIntervals(model, data, quantiles, actuals);
-            }
-            engineName = accelerator?.Name ?? EngineName(model.Lstm.Engine);
-        }
-        var checkpoint = Checkpoint(model, data, training.Best, correction);
-
-        var results = new List<ForecastMetrics> { Score("LSTM", predictions, actuals, data) };
-        for (int i = 0; i < baselines.Count; i++)
-            results.Add(Score(baselines[i].Name, baselinePredictions[i], actuals, data));
-        if (training.Highway is { } fit && shape.Quantiles is null)
-        {
-            // What the LSTM adds to the closed-form linear model it started from: that model alone, on the same windows.
-            var linear = ForecastTrainer.Predict(fit.LinearModel(shape), data, scored);
-            results.Add(Score(string.Create(CultureInfo.InvariantCulture, $"fitted highway alone (ridge {fit.Penalty:G2})"), linear, actuals, data));
-        }
-        if (training.SetAside is { } trained)
-            results.Add(Score(string.Create(CultureInfo.InvariantCulture, $"LSTM epoch {training.EpochChoice!.TrainedEpoch}, set aside by the one-SE rule"),
-                ForecastTrainer.Predict(trained, data, scored), actuals, data));
-        // The plot sets the LSTM beside the strongest baseline (lowest test MSE), whichever it is.
-        int best = Enumerable.Range(0, baselines.Count).MinBy(i => results[i + 1].Mse);
-
-        var pending = new List<(string Path, Action<Stream> Write)>
-        {
-            (modelPath, checkpoint),
-            (Path.Combine(outDir, "forecast.png"), Bytes(PlotForecast(data, job, scored, predictions, baselinePredictions[best], baselines[best].Name, quantiles))),
-            (Path.Combine(outDir, "loss.png"), Bytes(ForecastPlots.Loss(training.Epochs, training.BestEpoch))),
-            (Path.Combine(outDir, "gradient_flow.png"), Bytes(PlotGradientFlow(training.GradientFlow))),
-            (Path.Combine(outDir, "cell_state.png"), Bytes(PlotCellState(model, data, scored[0]))),
-            (Path.Combine(outDir, "gradient_norms.csv"), Bytes(Encoding.UTF8.GetBytes(training.GradientFlow.ToCsv()))),
-        };
-        var report = BuildReport(data, job, trainingSettings, training, results, clock.Elapsed.TotalSeconds, engineName);
-        report = report with { RunTimeSeconds = clock.Elapsed.TotalSeconds, Intervals = intervals };
-        if (job.ReportPath is { } rp)
-            pending.Add((Path.GetFullPath(rp), Bytes(Encoding.UTF8.GetBytes(report.ToJson() + "\n"))));
-        // Everything at once: a failure before the last rename leaves the previous run's files untouched.
-        AtomicFile.WriteAll(pending);
+        bool wrotePartial = false;
         try
         {
-            File.Delete(partialPath);
+            TrainingResult training;
+            double[] predictions;
+            QuantileForecasts? quantiles = null;
+            IReadOnlyList<IntervalReport>? intervals = null;
+            double[]? correction = null;
+            string engineName;
+            using (var accelerator = job.Accelerator?.Invoke(model, trainingSettings, Math.Max(trainingSettings.BatchSize, ForecastTrainer.PredictionBatch)))
+            {
+                training = ForecastTrainer.Train(model, data, trainingSettings, progress, e =>
+                {
+                    AtomicFile.Write(partialPath, Checkpoint(model, data, e));
+                    wrotePartial = true;
+                }, accelerator, cancel);
+                // The model holds the best epoch's weights; the accelerator the last epoch's: it forecasts after an upload.
+                accelerator?.Upload(model);
+                predictions = ForecastTrainer.Predict(model, data, scored, accelerator: accelerator);
+                if (shape.Quantiles is { } levels)
+                {
+                    // The median head is the point forecast the table scores; the band is scored on the same windows.
+                    quantiles = new QuantileForecasts(levels, predictions, data.Horizon);
+                    predictions = quantiles.PointForecast();
+                    (intervals, correction) = ScoreIntervals(model, data, quantiles, actuals);
+                }
+                engineName = accelerator?.Name ?? EngineName(model.Lstm.Engine);
+            }
+            var checkpoint = Checkpoint(model, data, training.Best, correction);
+
+            var results = new List<ForecastMetrics> { Score("LSTM", predictions, actuals, data) };
+            for (int i = 0; i < baselines.Count; i++)
+                results.Add(Score(baselines[i].Name, baselinePredictions[i], actuals, data));
+            if (training.Highway is { } fit && shape.Quantiles is null)
+            {
+                // What the LSTM adds to the closed-form linear model it started from: that model alone, on the same windows.
+                var linear = ForecastTrainer.Predict(fit.LinearModel(shape), data, scored);
+                results.Add(Score(string.Create(CultureInfo.InvariantCulture, $"fitted highway alone (ridge {fit.Penalty:G2})"), linear, actuals, data));
+            }
+            if (training.SetAside is { } trained)
+                results.Add(Score(string.Create(CultureInfo.InvariantCulture, $"LSTM epoch {training.EpochChoice!.TrainedEpoch}, set aside by the one-SE rule"),
+                    ForecastTrainer.Predict(trained, data, scored), actuals, data));
+            // The plot sets the LSTM beside the strongest baseline (lowest test MSE), whichever it is.
+            int best = Enumerable.Range(0, baselines.Count).MinBy(i => results[i + 1].Mse);
+
+            var pending = new List<(string Path, Action<Stream> Write)>
+            {
+                (modelPath, checkpoint),
+                (Path.Combine(outDir, "forecast.png"), Bytes(PlotForecast(data, job, scored, predictions, baselinePredictions[best], baselines[best].Name, quantiles))),
+                (Path.Combine(outDir, "loss.png"), Bytes(ForecastPlots.Loss(training.Epochs, training.BestEpoch))),
+                (Path.Combine(outDir, "gradient_flow.png"), Bytes(PlotGradientFlow(training.GradientFlow))),
+                (Path.Combine(outDir, "cell_state.png"), Bytes(PlotCellState(model, data, scored[0]))),
+                (Path.Combine(outDir, "gradient_norms.csv"), Bytes(Encoding.UTF8.GetBytes(training.GradientFlow.ToCsv()))),
+            };
+            var report = BuildReport(data, job, trainingSettings, training, results, clock.Elapsed.TotalSeconds, engineName);
+            report = report with { RunTimeSeconds = clock.Elapsed.TotalSeconds, Intervals = intervals };
+            if (job.ReportPath is { } rp)
+                pending.Add((Path.GetFullPath(rp), Bytes(Encoding.UTF8.GetBytes(report.ToJson() + "\n"))));
+            // Everything at once: a failure before the last rename leaves the previous run's files untouched.
+            AtomicFile.WriteAll(pending);
+            DeletePartial(partialPath);
+            return new ForecastOutcome(report, pending.Select(p => p.Path).ToList());
+        }
+        catch (Exception e) when (wrotePartial && e is not OperationCanceledException)
+        {
+            // Only an interrupted run keeps its best weights so far (what Ctrl+C promises); a failed one leaves no
+            // debris. A partial checkpoint this run has not written (an earlier interrupted run's) is not its to delete.
+            DeletePartial(partialPath);
+            throw;
+        }
+    }
+
+    private static void DeletePartial(string path)
+    {
+        try
+        {
+            File.Delete(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A stale partial checkpoint beside a finished run is harmless.
+            // A stale partial checkpoint is harmless, and the run's own outcome or failure matters more.
         }
-        var files = pending.Select(p => p.Path).ToList();
-        return new ForecastOutcome(report, files);
     }
 
     /// <summary>Creates the output folder and proves it writable before any work, so a bad path fails fast and leaves nothing.</summary>

@@ -391,6 +391,27 @@ public class ForecastCliTests
     }
 
     [Test]
+    public void ARunThatFailsAfterTrainingLeavesNoPartialCheckpointAndKeepsTheSavedModel()
+    {
+        using var cli = new CliHarness();
+        string csv = WriteCsv(cli, 400);
+        string[] run = ["forecast", "--csv", csv, "--target", "load", .. Tiny, "--baselines", "naive", "-o", cli.PathOf("out")];
+        Assert.That(cli.Run(run).Exit, Is.Zero);
+        string model = cli.PathOf(Path.Combine("out", "model.safetensors"));
+        byte[] saved = File.ReadAllBytes(model);
+        // A folder where the run writes loss.png: found only when the files are written, after training.
+        string loss = cli.PathOf(Path.Combine("out", "loss.png"));
+        File.Delete(loss);
+        Directory.CreateDirectory(loss);
+        var (exit, _, err) = cli.Run(run);
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(err.TrimEnd('\n'), Does.Not.Contain('\n').And.Contain("loss.png"));
+        Assert.That(File.Exists(cli.PathOf(Path.Combine("out", "model.partial.safetensors"))), Is.False, "the run's partial checkpoint is removed");
+        Assert.That(File.ReadAllBytes(model), Is.EqualTo(saved), "the saved model is kept");
+        Assert.That(Directory.GetFiles(cli.PathOf("out"), ".*"), Is.Empty, "no temporary files");
+    }
+
+    [Test]
     public void InitFromStartsANewRunFromASavedModel()
     {
         using var cli = new CliHarness();
