@@ -63,10 +63,13 @@ public static class ForecastPipeline
         [ModelFile, "forecast.png", "loss.png", "gradient_flow.png", "cell_state.png", "gradient_norms.csv"];
 
     /// <summary>Runs the job. Throws <see cref="OperationCanceledException"/> when cancelled (the best checkpoint stays).</summary>
+    /// <exception cref="PlatformNotSupportedException">The plots cannot be drawn here (<see cref="ForecastPlots.EnsureRenderer"/>); nothing has been trained or written.</exception>
     public static ForecastOutcome Run(ForecastData data, ForecastJob job, IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(job);
+        // The plots are drawn after training: a renderer that cannot load must be found before it, and before any file.
+        ForecastPlots.EnsureRenderer();
         var clock = Stopwatch.StartNew();
         var shape = job.Model;
         shape.RequireMatches(data);

@@ -5,11 +5,65 @@ namespace LstmNative.Forecasting;
 /// <summary>
 /// The forecasting run's own PNGs (ScottPlot 5, rendered headless by SkiaSharp): forecast against actual on the test
 /// split and the loss curves; its gradient-flow and cell-state plots come from <c>Diagnostics.DiagnosticPlots</c>.
-/// Each method returns the encoded image so the caller can write every file at the end, atomically.
+/// Each method returns the encoded image so the caller can write every file at the end, atomically;
+/// <see cref="EnsureRenderer"/> checks before the work that they can be drawn at all.
 /// </summary>
 public static class ForecastPlots
 {
     private const int Width = 1200, Height = 600;
+
+    // The probe runs once per process: a library that fails to load stays unloaded, and one that loads stays loaded.
+    private static readonly Lazy<PlatformNotSupportedException?> RendererFailure =
+        new(() => ProbeRenderer(() => new Plot().GetImageBytes(1, 1, ImageFormat.Png)));
+
+    /// <summary>
+    /// Checks that plots can be drawn here, before long work whose results include plots: a missing native library
+    /// (SkiaSharp's, which renders them) is otherwise found only when the first plot is drawn, after training. The
+    /// check renders a 1×1 plot once per process; it costs the libraries' one-time start-up (tens to a few hundred
+    /// milliseconds), which the first real plot would pay anyway, and nothing on later calls.
+    /// </summary>
+    /// <exception cref="PlatformNotSupportedException">The plots cannot be drawn: the one-line message names the native
+    /// library that did not load, why, and how to restore it.</exception>
+    public static void EnsureRenderer()
+    {
+        if (RendererFailure.Value is { } failure)
+            throw new PlatformNotSupportedException(failure.Message, failure.InnerException);
+    }
+
+    /// <summary>Runs <paramref name="render"/>; the error <see cref="EnsureRenderer"/> throws when it fails, else null.</summary>
+    internal static PlatformNotSupportedException? ProbeRenderer(Action render)
+    {
+        ArgumentNullException.ThrowIfNull(render);
+        try
+        {
+            render();
+            return null;
+        }
+        catch (Exception e)
+        {
+            // The failure surfaces as a TypeInitializationException of ScottPlot's or SkiaSharp's; the cause is inside.
+            var cause = e;
+            while (cause is not DllNotFoundException && cause.InnerException is { } inner)
+                cause = inner;
+            string advice = cause is DllNotFoundException
+                ? "; restore SkiaSharp's native library beside the program (runtimes/<platform>/native/, from the package " +
+                  "SkiaSharp.NativeAssets.Linux.NoDependencies on Linux), e.g. by reinstalling or republishing it"
+                : "";
+            return new PlatformNotSupportedException($"cannot draw the plots: {Gist(cause.Message)}{advice}", e);
+        }
+    }
+
+    // .NET's message for a library that does not load runs over a dozen lines: advice on strace, then every path it
+    // tried. Its first sentence names the library; the first path tried (the program's own runtimes folder) says why.
+    private static string Gist(string message)
+    {
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (lines.Length == 0)
+            return message;
+        int end = lines[0].IndexOf(". ", StringComparison.Ordinal);
+        string first = (end > 0 ? lines[0][..end] : lines[0]).TrimEnd('.');
+        return lines.Length > 1 ? $"{first} ({lines[1]})" : first;
+    }
 
     /// <summary>
     /// Actual values and forecasts (data units) over consecutive test windows; <paramref name="series"/> holds the

@@ -223,6 +223,7 @@ internal static class TranslateCommand
         };
         command.SetAction(parse =>
         {
+            LstmNative.Forecasting.ForecastPlots.EnsureRenderer(); // the loss plot comes after training: fail before it
             string dir = parse.GetValue(data)!.FullName;
             if (!Directory.Exists(dir))
                 throw new CliException($"--data: no such folder: {dir}");

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using NUnit.Framework;
@@ -409,6 +411,75 @@ public class ForecastCliTests
         Assert.That(File.Exists(cli.PathOf(Path.Combine("out", "model.partial.safetensors"))), Is.False, "the run's partial checkpoint is removed");
         Assert.That(File.ReadAllBytes(model), Is.EqualTo(saved), "the saved model is kept");
         Assert.That(Directory.GetFiles(cli.PathOf("out"), ".*"), Is.Empty, "no temporary files");
+    }
+
+    [Test]
+    public void WithoutThePlotsNativeLibraryForecastAndTranslateTrainStopBeforeTrainingNamingIt()
+    {
+        if (!OperatingSystem.IsLinux())
+            Assert.Ignore("the CLI's copy leaves out the Linux build of SkiaSharp's native library");
+        using var cli = new CliHarness();
+        string program = CliWithout(cli.PathOf("bin"), "libSkiaSharp.so");
+        string data = Directory.CreateDirectory(cli.PathOf("data")).FullName;
+        foreach (var (name, text) in new[] { ("train.de", "ein haus\nein hund\n"), ("train.en", "a house\na dog\n"), ("val.de", "ein haus\n"), ("val.en", "a house\n") })
+            File.WriteAllText(Path.Combine(data, name), text);
+        string[][] runs =
+        [
+            ["forecast", "--epochs", "1", "--windows-per-epoch", "64", "--hidden", "8", "-o", cli.PathOf("fc")],
+            ["translate", "train", "--data", data, "--embedding", "6", "--hidden", "6", "--epochs", "1", "--min-count", "1", "-o", cli.PathOf("tr")],
+        ];
+        foreach (string[] run in runs)
+        {
+            var (exit, err) = RunProcess(program, run);
+            Assert.That(exit, Is.EqualTo(1), err);
+            string line = err.TrimEnd('\n');
+            Assert.That(line, Does.Not.Contain('\n'), run[0]);
+            Assert.That(line, Does.StartWith("lstmnative: error: cannot draw the plots: Unable to load shared library 'libSkiaSharp'")
+                .And.Contain("libSkiaSharp.so: cannot open shared object file").And.Contain("restore SkiaSharp's native library"), run[0]);
+        }
+        Assert.That(Directory.Exists(cli.PathOf("fc")), Is.False, "forecast stopped before training, without creating its folder");
+        Assert.That(Directory.Exists(cli.PathOf("tr")), Is.False, "translate train stopped before training, without writing a model");
+    }
+
+    // A copy of the CLI without one native library. The program's own files are copied (the host runs the app from
+    // its real path, so a linked lstmnative.dll would load the libraries beside the original); the rest (~400 MB,
+    // most of it other platforms' native libraries) is linked.
+    private static string CliWithout(string folder, string library)
+    {
+        string source = AppContext.BaseDirectory;
+        foreach (string file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            string name = Path.GetFileName(file);
+            if (name == library)
+                continue;
+            string target = Path.Combine(folder, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            if (name.StartsWith("lstmnative.", StringComparison.Ordinal))
+                File.Copy(file, target);
+            else
+                File.CreateSymbolicLink(target, file);
+        }
+        return Path.Combine(folder, "lstmnative.dll");
+    }
+
+    private static (int Exit, string Err) RunProcess(string program, string[] args)
+    {
+        // The dotnet host beside the running runtime (<root>/shared/Microsoft.NETCore.App/<version>/).
+        string host = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", "dotnet"));
+        var start = new ProcessStartInfo(File.Exists(host) ? host : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { "exec", program }.Concat(args))
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"lstmnative {string.Join(' ', args)} did not finish in two minutes");
+        }
+        process.WaitForExit();
+        _ = stdout.Result;
+        return (process.ExitCode, stderr.Result);
     }
 
     [Test]
