@@ -44,12 +44,11 @@ public static class TranslationCheckpoint
         {
             file = SafetensorsReader.Read(path);
         }
-        catch (Exception ex) when (ex is not IOException)
+        catch (ModelFormatException ex)
         {
-            // The reader cannot tell a damaged model (most often one cut short by a full disk or an interrupted copy)
-            // from another kind of file, so the message says both; its detail names what it found, truncation included.
-            string detail = ex.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? ex.Message[(path.Length + 2)..] : ex.Message;
-            throw new InvalidDataException($"{path} is damaged or not a safetensors file: {detail}", ex);
+            // The reader's message names the file and what it found: "truncated safetensors file: ..." for a model cut
+            // short (a full disk, an interrupted copy), "not a safetensors file: ..." for another kind of file.
+            throw new InvalidDataException(ex.Message, ex);
         }
         if (!file.Metadata.TryGetValue(FormatKey, out var format) || format != FormatValue)
             throw new InvalidDataException($"{path} is not a translation model (written by another command?)");

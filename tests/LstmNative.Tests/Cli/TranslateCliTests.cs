@@ -261,7 +261,7 @@ public class TranslateCliTests
             yield return new TestCaseData(command, "missing", "no such model file").SetArgDisplayNames(command, "missing");
             yield return new TestCaseData(command, "random", "not a safetensors file").SetArgDisplayNames(command, "random bytes");
             yield return new TestCaseData(command, "forecast", "not a translation model").SetArgDisplayNames(command, "forecast model");
-            yield return new TestCaseData(command, "truncated", "is damaged or not a safetensors file: ").SetArgDisplayNames(command, "truncated");
+            yield return new TestCaseData(command, "truncated", "(truncated file?)").SetArgDisplayNames(command, "truncated");
             yield return new TestCaseData(command, "badsettings", "settings").SetArgDisplayNames(command, "bad settings");
             yield return new TestCaseData(command, "nosettings", "settings").SetArgDisplayNames(command, "no settings");
             yield return new TestCaseData(command, "badvocabulary", "vocabulary").SetArgDisplayNames(command, "bad vocabulary");

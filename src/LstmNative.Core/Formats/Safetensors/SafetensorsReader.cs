@@ -24,7 +24,7 @@ public static class SafetensorsReader
     public static SafetensorsFile Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Read(File.ReadAllBytes(path), path);
+        return Read(InputFile.ReadAllBytes(path), path);
     }
 
     /// <summary>Validates the bytes of a safetensors file; <paramref name="source"/> names it in messages.</summary>
