@@ -198,32 +198,13 @@ public static class ForecastPipeline
     /// <summary>Creates the output folder and proves it writable before any work, so a bad path fails fast and leaves nothing.</summary>
     public static string PrepareOutput(string directory)
     {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
+        OutputPaths.CheckFolder(directory, "the output folder");
         string full = Path.GetFullPath(directory);
-        if (File.Exists(full))
-            throw new IOException($"output folder '{directory}' is a file");
-        try
-        {
-            Directory.CreateDirectory(full);
-            string probe = Path.Combine(full, $".write-test-{Guid.NewGuid():N}");
-            File.WriteAllBytes(probe, []);
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"output folder '{directory}' is not writable: {e.Message}", e);
-        }
+        Directory.CreateDirectory(full);
         return full;
     }
 
-    private static void CheckWritable(string path)
-    {
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is null || !Directory.Exists(dir))
-            throw new IOException($"cannot write the report '{path}': folder '{dir}' does not exist");
-        if (Directory.Exists(path))
-            throw new IOException($"cannot write the report '{path}': it is a folder");
-    }
+    private static void CheckWritable(string path) => OutputPaths.CheckFile(path, "the report");
 
     private static double[] Predict(IBaselineForecaster forecaster, ForecastData data, int[] origins)
     {

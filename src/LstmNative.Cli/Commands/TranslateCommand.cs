@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using LstmNative.Formats;
 using LstmNative.Translation;
 
 namespace LstmNative.Cli.Commands;
