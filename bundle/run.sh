@@ -124,6 +124,11 @@ write_report() {
     echo
     echo "- status: **$overall** (budget ${BUDGET}s, used $(elapsed)s, stages $STAGES)"
     [ -n "$FIRST_FAILURE" ] && echo "- first failure: **$FIRST_FAILURE**"
+    # --device auto keeps the CLI on the CPU until the GPU code as built has passed stages 1-3 on a GPU
+    # (DeviceSelection.GpuPathValidated); say when this run is that evidence, so the mark is not forgotten.
+    if [ "$overall" = passed ] && [ "$GPU_AVAILABLE" = true ] && stage_selected 1 && stage_selected 2 && stage_selected 3; then
+      echo "- stages 1-3 passed on a GPU with bundle commit $(manifest commit): that commit's GPU path may be marked validated (DeviceSelection.GpuPathValidated = true; record the run in docs/gpu.md)"
+    fi
     echo "- bundle: commit $(manifest commit), built $(manifest built_utc), .NET runtime $RUNTIME_VERSION, kernels embedded: $(manifest kernels_embedded)"
     echo "- host: $(hostname 2>/dev/null || echo unknown), $(uname -srm), $(nproc 2>/dev/null || echo '?') CPUs"
     echo "- GPU available: **$GPU_AVAILABLE** - $GPU_REASON"
