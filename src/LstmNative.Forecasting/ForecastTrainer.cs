@@ -252,6 +252,9 @@ public static class ForecastTrainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(origins);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        // A model of another horizon or window reads the wrong rows and writes past its rows of the result.
+        model.Shape.RequireMatches(data);
         bool training = model.IsTraining;
         model.Eval();
         int outputs = model.Shape.Outputs;

@@ -151,6 +151,17 @@ public static class ForecasterCheckpoint
             throw new ArgumentException("an ensemble needs at least one model");
         if (data.Count != models.Count)
             throw new ArgumentException($"an ensemble of {models.Count} models needs as many data, not {data.Count}");
+        // The members' forecasts are averaged element by element, so they must be forecasts of the same thing: the same
+        // horizon, and all point forecasts or all quantiles of the same levels.
+        var first = models[0].Shape;
+        for (int m = 1; m < models.Count; m++)
+        {
+            var shape = models[m].Shape;
+            if (shape.Horizon != first.Horizon)
+                throw new ArgumentException($"ensemble member {m} forecasts {shape.Horizon} steps, member 0 {first.Horizon}: members must share the horizon");
+            if (!SameLevels(shape.Quantiles, first.Quantiles))
+                throw new ArgumentException($"ensemble member {m} gives {Levels(shape.Quantiles)}, member 0 {Levels(first.Quantiles)}: members must forecast the same quantities");
+        }
         double[]? sum = null;
         for (int m = 0; m < models.Count; m++)
         {
@@ -165,4 +176,10 @@ public static class ForecasterCheckpoint
             sum[i] /= models.Count;
         return sum;
     }
+
+    private static bool SameLevels(IReadOnlyList<double>? a, IReadOnlyList<double>? b) =>
+        a is null ? b is null : b is not null && a.SequenceEqual(b);
+
+    private static string Levels(IReadOnlyList<double>? levels) =>
+        levels is null ? "point forecasts" : "quantiles " + string.Join("/", levels.Select(l => l.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 }

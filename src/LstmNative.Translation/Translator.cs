@@ -20,6 +20,12 @@ public sealed class Translator
         Model = model ?? throw new ArgumentNullException(nameof(model));
         Source = source ?? throw new ArgumentNullException(nameof(source));
         Target = target ?? throw new ArgumentNullException(nameof(target));
+        // The vocabularies map words to the model's embedding rows and output classes: of another size, words map to the
+        // wrong rows or past them (found by the API audit: a larger target vocabulary decoded silently).
+        if (source.Count != model.SourceVocabulary)
+            throw new ArgumentException($"the source vocabulary has {source.Count} words but the model embeds {model.SourceVocabulary}", nameof(source));
+        if (target.Count != model.TargetVocabulary)
+            throw new ArgumentException($"the target vocabulary has {target.Count} words but the model outputs {model.TargetVocabulary}", nameof(target));
         model.IsTraining = false;
     }
 

@@ -234,4 +234,27 @@ public class ChannelIndependentTests
             Assert.That(mean[i], Is.EqualTo((fa[i] + fb[i]) / 2).Within(1e-12));
         Assert.Throws<ArgumentException>(() => ForecasterCheckpoint.Ensemble([a, b], [short_], origins));
     }
+
+    [Test]
+    public void AnEnsembleRefusesMembersThatForecastDifferentThingsAndPredictRefusesDataOfAnotherShape()
+    {
+        // Found by the API audit: these were averaged element by element into wrong numbers, or ran past the result.
+        var table = ForecastTestSeries.ThreeColumns(6);
+        var h24 = ForecastData.EttLongHorizon(table, "three", "c", 48, 24).ChannelIndependent();
+        var h12 = ForecastData.EttLongHorizon(table, "three", "c", 48, 12).ChannelIndependent();
+        var seed = TestContext.CurrentContext.Random.Next();
+        var point24 = new LstmForecaster<float>(new ForecasterShape(1, 0, 48, 24, Hidden: 3, Layers: 1, Patch: 8), new Random(seed));
+        var point12 = new LstmForecaster<float>(new ForecasterShape(1, 0, 48, 12, Hidden: 3, Layers: 1, Patch: 8), new Random(seed));
+        var quantile24 = new LstmForecaster<float>(new ForecasterShape(1, 0, 48, 24, Hidden: 3, Layers: 1, Patch: 8, Quantiles: [0.1, 0.5, 0.9]), new Random(seed));
+        var origins = h24.ScoredTestOrigins[^3..];
+
+        var horizons = Assert.Throws<ArgumentException>(() => ForecasterCheckpoint.Ensemble([point24, point12], [h24, h12], origins));
+        Assert.That(horizons!.Message, Does.Contain("member 1 forecasts 12 steps, member 0 24"));
+        var kinds = Assert.Throws<ArgumentException>(() => ForecasterCheckpoint.Ensemble([point24, quantile24], [h24, h24], origins));
+        Assert.That(kinds!.Message, Does.Contain("quantiles 0.1/0.5/0.9").And.Contain("point forecasts"));
+        var shape = Assert.Throws<ArgumentException>(() => ForecastTrainer.Predict(point12, h24, origins));
+        Assert.That(shape!.Message, Does.Contain("does not match the data"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ForecastTrainer.Predict(point24, h24, origins, batchSize: 0));
+        Assert.That(ForecastTrainer.Predict(point24, h24, origins), Has.Length.EqualTo(3 * 24));
+    }
 }

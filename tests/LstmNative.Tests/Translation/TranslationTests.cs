@@ -241,6 +241,20 @@ public class TranslationTests
     }
 
     [Test]
+    public void ATranslatorRefusesVocabulariesOfAnotherSizeThanItsModel()
+    {
+        var (model, sv, tv, src) = TinyModel();
+        var larger = Vocabulary.Build([.. src, "ein ganz neues wort"], 1);
+        Assert.That(larger.Count, Is.Not.EqualTo(sv.Count));
+        var e = Assert.Throws<ArgumentException>(() => new Translator(model, larger, tv));
+        Assert.That(e!.Message, Does.Contain($"the source vocabulary has {larger.Count} words but the model embeds {sv.Count}"));
+        var wider = Vocabulary.Build(["a dog runs", "a cat sleeps", "two men", "a child plays in the park", "three birds sing loudly today"], 1);
+        Assert.That(wider.Count, Is.GreaterThan(tv.Count));
+        var t = Assert.Throws<ArgumentException>(() => new Translator(model, sv, wider));
+        Assert.That(t!.Message, Does.Contain($"the target vocabulary has {wider.Count} words but the model outputs {tv.Count}"));
+    }
+
+    [Test]
     public void BeamOfOneEqualsGreedy()
     {
         var (model, sv, tv, src) = TinyModel();
