@@ -6,9 +6,20 @@ namespace LstmNative.Cpu;
 /// <summary>Measures the engine's packed SGEMM (for the benchmark report's peak numbers).</summary>
 public static unsafe class GemmProbe
 {
+    /// <summary>The largest <c>n</c> <see cref="Measure"/> takes: an <c>n × n</c> matrix must fit one span.</summary>
+    public const int MaxSize = 46_340;
+
     /// <summary>GFLOP/s of one <c>n × n × n</c> product with the active kernel width on <paramref name="threads"/> workers.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> not in [1, <see cref="MaxSize"/>], or
+    /// <paramref name="threads"/> not in [1, <see cref="WorkerPool.MaxThreads"/>].</exception>
     public static double Measure(int n, int threads)
     {
+        // Checked before anything is packed or allocated: the product runs on raw pointers sized from n, and a pool
+        // must not be half-built from a bad thread count.
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(n, MaxSize);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(threads, WorkerPool.MaxThreads);
         var width = CpuKernels.Active;
         int nr = 2 * (int)width;
         var packed = new PackedMatrix(n, n, nr);

@@ -35,11 +35,20 @@ public sealed class WorkerPool : IDisposable
 
     private readonly PoolCore _core;
 
+    /// <summary>The most workers a pool may have: the entry word counts the workers inside a job in 16 bits.</summary>
+    public const int MaxThreads = (int)PoolCore.MaxInside;
+
     /// <summary>Creates a pool of <paramref name="threads"/> workers (the calling thread counts as one).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is not in [1, <see cref="MaxThreads"/>].</exception>
     public WorkerPool(int threads)
     {
-        if (threads < 1)
-            throw new ArgumentOutOfRangeException(nameof(threads), $"a worker pool needs at least one thread, got {threads}");
+        if (threads < 1 || threads > MaxThreads)
+        {
+            // The object exists (and is registered for finalization) before this body runs: without this, the
+            // finalizer would later run on a pool that has no core, on the finalizer thread, and end the process.
+            GC.SuppressFinalize(this);
+            throw new ArgumentOutOfRangeException(nameof(threads), $"a worker pool needs 1 to {MaxThreads} threads, got {threads}");
+        }
         Threads = threads;
         _core = new PoolCore(threads);
         if (threads == 1)
@@ -47,7 +56,11 @@ public sealed class WorkerPool : IDisposable
     }
 
     /// <summary>Stops the threads of a pool nobody disposed (without waiting for them: finalizers must not block).</summary>
-    ~WorkerPool() => _core.Stop(join: false);
+    /// <remarks>
+    /// The core is null when its constructor failed (out of memory, no thread could be started): a finalizer that
+    /// throws ends the process, so it checks.
+    /// </remarks>
+    ~WorkerPool() => _core?.Stop(join: false);
 
     /// <summary>A process-wide pool with one worker per logical processor, created on first use.</summary>
     public static WorkerPool Shared
@@ -81,7 +94,7 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Stops the background threads.</summary>
     public void Dispose()
     {
-        _core.Stop(join: true);
+        _core?.Stop(join: true); // null only on a pool whose constructor failed (see the finalizer)
         GC.SuppressFinalize(this);
     }
 
@@ -102,6 +115,7 @@ public sealed class WorkerPool : IDisposable
         private const int EntryShift = 17;
         private const long Closed = 1L << 16;
         private const long InsideMask = Closed - 1;
+        internal const long MaxInside = InsideMask;
 
         private IPoolJob? _job;
         private int _workers;
