@@ -18,7 +18,7 @@ namespace LstmNative.Cpu;
 /// read-only): a multi-threaded service gives each thread its own session, or rents them from an
 /// <see cref="CpuRnnSessionPool"/>.</para>
 /// <para>An undisposed session that becomes unreachable releases its worker threads when it is finalized; dispose it
-/// to release them at once.</para>
+/// to release them at once. Dispose may be called from any thread: it waits for a call in progress to finish.</para>
 /// <para>Stacked states (<c>initialH</c>, <c>yh</c>, ...) are the layers' <c>[D, B, H]</c> blocks one after the other
 /// (<c>[L·D, B, H]</c> when all layers have the same H). NaN in the input propagates as NaN.</para>
 /// </remarks>
@@ -29,8 +29,9 @@ public sealed unsafe class CpuRnnSession : IDisposable
     private readonly AlignedBuffer[] _outputs;
     private readonly WorkerPool _pool;
     private readonly int[] _ones;
-    private bool _disposed;
-    private int _busy; // 1 while a call is inside the session: concurrent entry is refused, not raced
+    private volatile bool _disposed;
+    private int _disposing; // set once by the first Dispose: a second one, even a concurrent one, returns at once
+    private int _busy; // 1 while a call (or Dispose) is inside the session: concurrent entry is refused, not raced
 
     /// <summary>Creates a session; <paramref name="threads"/> workers (1 = run on the caller's thread only).</summary>
     public CpuRnnSession(CpuRnnModel model, int maxBatch, int maxSteps, int threads = 1)
@@ -253,21 +254,38 @@ public sealed unsafe class CpuRnnSession : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            // Dispose holds the flag for good once it has it: report that rather than a concurrent call.
+            ObjectDisposedException.ThrowIf(_disposed, this);
             throw new InvalidOperationException(
                 $"CpuRnnSession.{method} was called while another call on the same session is in progress: a session serves one caller " +
                 "at a time; give each thread its own session or rent sessions from an CpuRnnSessionPool");
+        }
+        // Dispose sets _disposed before it takes the flag, and the exchange above is a full fence: a call that got the
+        // flag either sees _disposed here or runs to its end before Dispose gets the flag and releases the pool.
+        if (_disposed)
+        {
+            Exit();
+            throw new ObjectDisposedException(GetType().FullName);
+        }
     }
 
     private void Exit() => Volatile.Write(ref _busy, 0);
 
-
-
-    /// <summary>Stops the session's worker threads.</summary>
+    /// <summary>
+    /// Stops the session's worker threads. A call in progress on another thread finishes first (Dispose waits for it);
+    /// calls that start afterwards throw <see cref="ObjectDisposedException"/>. Disposing twice does nothing.
+    /// </summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (Interlocked.Exchange(ref _disposing, 1) != 0)
             return;
         _disposed = true;
+        // Take the busy flag and keep it: the pool is released only when no call is inside the session, so a Run on
+        // another thread never finds its workers gone mid-call (it would wait for them forever).
+        var spin = new SpinWait();
+        while (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+            spin.SpinOnce();
         _pool.Dispose();
     }
 }

@@ -158,6 +158,14 @@ public sealed class WorkerPool : IDisposable
                 _finished = 0;
                 lock (_sleep)
                 {
+                    // Stop sets _disposed under this lock, and a worker leaves only when it has seen _disposed and no
+                    // new generation (WorkerLoop): a job published here before Stop is joined by every worker, and
+                    // none is published after it, so the caller can never wait for workers that have gone.
+                    if (_disposed)
+                    {
+                        _job = null;
+                        throw new ObjectDisposedException(nameof(WorkerPool), "the pool was disposed while this call was starting");
+                    }
                     long generation = _generation + 1;
                     Volatile.Write(ref _entry, generation << EntryShift); // open, nobody inside
                     Volatile.Write(ref _generation, generation);
@@ -221,7 +229,10 @@ public sealed class WorkerPool : IDisposable
                         _sleepers--;
                     }
                 }
-                if (_disposed)
+                // Disposed with no new job: leave. A job published before Stop is still joined (and its share run),
+                // or its caller would wait at the barrier for this worker forever. _disposed is read before the
+                // generation, so a job published before Stop is seen here (PoolCore.Run publishes under _sleep).
+                if (_disposed && Volatile.Read(ref _generation) == seen)
                     return;
                 seen = Volatile.Read(ref _generation);
                 BeforeEnterHook?.Invoke(index);
