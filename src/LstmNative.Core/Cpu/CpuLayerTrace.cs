@@ -17,7 +17,9 @@ public sealed class CpuLayerTrace
         XBuffer = x;
         Steps = steps;
         Batch = batch;
-        Lengths = lengths;
+        // A read-only view of a copy: Backward walks the rows with the executor's own lengths (what the forward pass
+        // ran with) through raw pointers, and a caller must not be able to change what it reads.
+        Lengths = Array.AsReadOnly((int[])lengths.Clone());
         RunOptions = options;
         var o = weights.Options;
         int d = o.DirectionCount, h = o.HiddenSize;
@@ -38,8 +40,8 @@ public sealed class CpuLayerTrace
     /// <summary>Batch size <c>B</c>.</summary>
     public int Batch { get; }
 
-    /// <summary>Per-row valid lengths (all <c>T</c> when none were given).</summary>
-    public int[] Lengths { get; }
+    /// <summary>Per-row valid lengths the forward pass ran with (all <c>T</c> when none were given); read-only.</summary>
+    public IReadOnlyList<int> Lengths { get; }
 
     /// <summary>Output sequence <c>Y[T, D, B, H]</c>; zero past each row's end.</summary>
     public float[] Y { get; }

@@ -66,6 +66,9 @@ public static unsafe class CpuRnn
         int dirs = o.DirectionCount, h = o.HiddenSize, batch = trace.Batch, steps = trace.Steps, inSize = o.InputSize;
         RnnShapeChecks.CheckUpstream(o, steps, batch, dY.Length, dYh.Length, dYc.Length);
         var exec = trace.Executor;
+        // The rows are walked with the executor's lengths, the ones the forward pass ran with (the executor's walk
+        // lengths and buffers were sized from them); nothing outside the engine can change them.
+        var lengths = exec.Lengths;
         var plan = exec.Plan;
         int hp = plan.HiddenPadded, nr = plan.PanelWidth;
         var grads = new LayerGradients<float>(o, steps, batch);
@@ -89,8 +92,8 @@ public static unsafe class CpuRnn
             for (int k = 0; k < s; k++)
                 for (int b = 0; b < batch; b++)
                 {
-                    bool active = k < trace.Lengths[b];
-                    int t = reverse ? trace.Lengths[b] - 1 - k : k;
+                    bool active = k < lengths[b];
+                    int t = reverse ? lengths[b] - 1 - k : k;
                     rowOfWalk[k * batch + b] = active ? t * batch + b : -1;
                     validWalk[k * batch + b] = active ? k * batch + b : -1;
                 }
