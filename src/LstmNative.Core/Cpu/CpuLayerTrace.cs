@@ -7,8 +7,15 @@ namespace LstmNative.Cpu;
 /// packed weights), the CPU counterpart of <see cref="Reference.LayerTrace{T}"/>. Time-major:
 /// <c>Y[T, D, B, H]</c>, <c>Yh</c>/<c>Yc[D, B, H]</c>.
 /// </summary>
+/// <remarks>
+/// Threads: a trace owns the buffers its backward pass runs in, so it serves one <see cref="CpuRnn.Backward"/> at a
+/// time; a Backward that starts while another on the same trace is in progress throws
+/// <see cref="InvalidOperationException"/>. Backward passes on different traces may run concurrently.
+/// </remarks>
 public sealed class CpuLayerTrace
 {
+    private int _busy; // 1 while a Backward runs on this trace: a concurrent one is refused, not raced
+
     internal CpuLayerTrace(LayerWeights<float> weights, LayerExecutor executor, AlignedBuffer x, int steps, int batch, int[] lengths,
         CpuRnnOptions options)
     {
@@ -57,4 +64,16 @@ public sealed class CpuLayerTrace
     internal AlignedBuffer XBuffer { get; }
 
     internal CpuRnnOptions RunOptions { get; }
+
+    /// <summary>Marks the start of a backward pass; throws when another one on this trace is in progress.</summary>
+    internal void Enter()
+    {
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+            throw new InvalidOperationException(
+                "CpuRnn.Backward was called on a trace while another Backward on the same trace is in progress: the trace's " +
+                "buffers serve one backward pass at a time; run them one after the other, or trace each thread's own forward pass");
+    }
+
+    /// <summary>Marks the end of the backward pass <see cref="Enter"/> began.</summary>
+    internal void Exit() => Volatile.Write(ref _busy, 0);
 }

@@ -55,16 +55,35 @@ public static unsafe class CpuRnn
     }
 
     /// <summary>Back-propagates through a traced forward pass. Each upstream gradient may be empty (meaning zero).</summary>
+    /// <remarks>
+    /// One trace serves one Backward at a time (it owns the buffers the pass runs in): a second call on the same trace
+    /// while one is in progress on another thread throws <see cref="InvalidOperationException"/>. Calls on different
+    /// traces, of the same weights or not, may run concurrently.
+    /// </remarks>
     /// <param name="trace">The forward pass.</param>
     /// <param name="dY">dL/dY <c>[T, D, B, H]</c>; entries past a sequence's end are ignored.</param>
     /// <param name="dYh">dL/dY_h <c>[D, B, H]</c>.</param>
     /// <param name="dYc">dL/dY_c <c>[D, B, H]</c> (LSTM).</param>
+    /// <exception cref="InvalidOperationException">Another Backward on <paramref name="trace"/> is in progress.</exception>
     public static LayerGradients<float> Backward(CpuLayerTrace trace, ReadOnlySpan<float> dY, ReadOnlySpan<float> dYh, ReadOnlySpan<float> dYc)
     {
         ArgumentNullException.ThrowIfNull(trace);
+        RnnShapeChecks.CheckUpstream(trace.Options, trace.Steps, trace.Batch, dY.Length, dYh.Length, dYc.Length);
+        trace.Enter();
+        try
+        {
+            return BackwardCore(trace, dY, dYh, dYc);
+        }
+        finally
+        {
+            trace.Exit();
+        }
+    }
+
+    private static LayerGradients<float> BackwardCore(CpuLayerTrace trace, ReadOnlySpan<float> dY, ReadOnlySpan<float> dYh, ReadOnlySpan<float> dYc)
+    {
         var o = trace.Options;
         int dirs = o.DirectionCount, h = o.HiddenSize, batch = trace.Batch, steps = trace.Steps, inSize = o.InputSize;
-        RnnShapeChecks.CheckUpstream(o, steps, batch, dY.Length, dYh.Length, dYc.Length);
         var exec = trace.Executor;
         // The rows are walked with the executor's lengths, the ones the forward pass ran with (the executor's walk
         // lengths and buffers were sized from them); nothing outside the engine can change them.
