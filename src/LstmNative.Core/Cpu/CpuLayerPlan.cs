@@ -84,7 +84,9 @@ internal sealed unsafe class CpuLayerPlan
         if (!Enum.IsDefined(precision))
             throw new ArgumentOutOfRangeException(nameof(precision), $"unknown precision {precision}");
         var o = weights.Options;
-        o.Validate();
+        // The options and every direction's array lengths: Directions is writable, and PackDirection indexes the arrays
+        // with the options' sizes (a smaller array would be read out of range, a larger one packed with wrong strides).
+        weights.Validate();
         // Projections (proj_size) exist in the reference engine only so far; packing them here would misread R.
         if (o.ProjectionSize > 0)
             throw new NotSupportedException($"the CPU engine does not support LSTM projections (proj_size {o.ProjectionSize}) yet: run the model on the reference engine (ReferenceStack)");

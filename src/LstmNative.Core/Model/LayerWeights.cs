@@ -103,7 +103,55 @@ public sealed class LayerWeights<T> where T : unmanaged, IFloatingPointIeee754<T
     public RnnLayerOptions Options { get; }
 
     /// <summary>One entry per direction: forward first, then reverse.</summary>
+    /// <remarks>The array is writable: an engine that reads the weights calls <see cref="Validate"/> first.</remarks>
     public DirectionWeights<T>[] Directions { get; }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> unless <see cref="Options"/> is valid and every direction's arrays have the
+    /// lengths the options need (W, R, both biases, and peepholes and W_hr exactly when the options have them).
+    /// </summary>
+    /// <remarks>
+    /// <see cref="Directions"/> is a writable array, so a <see cref="DirectionWeights{T}"/> of another shape can replace
+    /// an entry after construction. Engines index the arrays with the options' sizes: a smaller array would be read out
+    /// of range and a larger one packed with the wrong strides (silently wrong results), so they call this first.
+    /// </remarks>
+    public void Validate()
+    {
+        var o = Options;
+        o.Validate();
+        long gh = (long)o.GateCount * o.HiddenSize;
+        int recurrent = o.ProjectionSize > 0 ? o.ProjectionSize : o.HiddenSize;
+        string rName = o.ProjectionSize > 0 ? "proj_size" : "hidden_size";
+        for (int d = 0; d < Directions.Length; d++)
+        {
+            var w = Directions[d] ?? throw new ArgumentException($"direction {d} of the layer has no weights (null)");
+            CheckLength(d, "W", w.W, $"[{o.GateCount}*hidden_size, input_size] = [{gh}, {o.InputSize}]", gh * o.InputSize);
+            CheckLength(d, "R", w.R, $"[{o.GateCount}*hidden_size, {rName}] = [{gh}, {recurrent}]", gh * recurrent);
+            CheckLength(d, "input bias Bw", w.Bw, $"[{o.GateCount}*hidden_size] = [{gh}]", gh);
+            CheckLength(d, "recurrent bias Br", w.Br, $"[{o.GateCount}*hidden_size] = [{gh}]", gh);
+            CheckOptional(d, "peepholes P", w.P, o.HasPeepholes, $"[3*hidden_size] = [{3L * o.HiddenSize}]", 3L * o.HiddenSize);
+            CheckOptional(d, "projection W_hr", w.Whr, o.ProjectionSize > 0, $"[proj_size, hidden_size] = [{o.ProjectionSize}, {o.HiddenSize}]",
+                (long)o.ProjectionSize * o.HiddenSize);
+        }
+    }
+
+    private static void CheckLength(int direction, string name, T[] array, string shape, long expected)
+    {
+        if (array.Length != expected)
+            throw new ArgumentException($"direction {direction}'s {name} must hold {shape} = {expected} elements for the layer's options, got {array.Length}");
+    }
+
+    private static void CheckOptional(int direction, string name, T[]? array, bool present, string shape, long expected)
+    {
+        // Options with peepholes or a projection but no array for them: the engines would dereference null.
+        if (present && array is null)
+            throw new ArgumentException($"direction {direction} has no {name}, but the layer's options need {shape} = {expected} elements");
+        // An array the options do not have would be applied anyway by engines that test for it (the CPU packs P when present).
+        if (!present && array is not null)
+            throw new ArgumentException($"direction {direction} has {name} of {array.Length} elements, but the layer's options have none");
+        if (array is not null)
+            CheckLength(direction, name, array, shape, expected);
+    }
 
     /// <summary>A deep copy.</summary>
     public LayerWeights<T> Clone()

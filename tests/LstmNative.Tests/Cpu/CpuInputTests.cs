@@ -2,6 +2,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using LstmNative.Cpu;
 using LstmNative.Cpu.Kernels;
+using LstmNative.Engines;
 using LstmNative.Model;
 using LstmNative.Reference;
 using NUnit.Framework;
@@ -101,5 +102,48 @@ public class CpuInputTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => _ = new CpuRnnOptions { Threads = threads });
         Assert.That(e!.Message, Does.Contain($"threads must be at least 1, got {threads}"));
         Assert.That(new CpuRnnOptions { Threads = 1 }.Threads, Is.EqualTo(1));
+    }
+
+    /// <summary>
+    /// LayerWeights.Directions is writable: a direction of another shape put into it is refused where the weights are
+    /// packed (it was read out of range when smaller, and packed with the wrong strides when larger).
+    /// </summary>
+    [TestCase(true)]
+    [TestCase(false)]
+    public void LayerWeightsWithADirectionOfAnotherShapeAreRefusedBeforePacking(bool smaller)
+    {
+        var layer = new LayerWeights<float>(new RnnLayerOptions(RnnCellType.Lstm, 5, 8, RnnDirection.Bidirectional)).Randomize(new Random(1), 0.3);
+        layer.Directions[1] = smaller ? new DirectionWeights<float>(4, 3, 6, false) : new DirectionWeights<float>(4, 9, 16, false);
+        string expected = $"direction 1's W must hold [4*hidden_size, input_size] = [32, 5] = 160 elements for the layer's options, got {(smaller ? 72 : 576)}";
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => layer.Validate(), Throws.ArgumentException.With.Message.EqualTo(expected));
+            Assert.That(() => new CpuRnnModel([layer]), Throws.ArgumentException.With.Message.EqualTo(expected));
+            Assert.That(() => CpuRnn.Forward(layer, new float[2 * 5], 2, 1, [], [], []), Throws.ArgumentException.With.Message.EqualTo(expected));
+            using var engine = new CpuPackedLayerEngine(CpuPrecision.Int8);
+            Assert.That(() => engine.Add(layer), Throws.ArgumentException.With.Message.EqualTo(expected));
+        });
+    }
+
+    [Test]
+    public void LayerWeightsValidateEveryArrayOfEveryDirection()
+    {
+        var options = new RnnLayerOptions(RnnCellType.Lstm, 3, 4) { HasPeepholes = true };
+        var layer = new LayerWeights<float>(options);
+        Assert.DoesNotThrow(layer.Validate);
+        // Same W and R, but no peepholes where the options have them.
+        layer.Directions[0] = new DirectionWeights<float>(4, 3, 4, peepholes: false);
+        Assert.That(layer.Validate, Throws.ArgumentException.With.Message.Contains("direction 0 has no peepholes P"));
+        // Peepholes where the options have none: the CPU engine would apply them.
+        var plain = new LayerWeights<float>(new RnnLayerOptions(RnnCellType.Lstm, 3, 4));
+        plain.Directions[0] = new DirectionWeights<float>(4, 3, 4, peepholes: true);
+        Assert.That(() => new CpuRnnModel([plain]), Throws.ArgumentException.With.Message.Contains("peepholes P of 12 elements"));
+        // GRU gates: an LSTM-shaped direction (4 gates) in a GRU layer (3 gates).
+        var gru = new LayerWeights<float>(new RnnLayerOptions(RnnCellType.Gru, 3, 4));
+        gru.Directions[0] = new DirectionWeights<float>(4, 3, 4, false);
+        Assert.That(() => new CpuRnnModel([gru]), Throws.ArgumentException.With.Message.EqualTo(
+            "direction 0's W must hold [3*hidden_size, input_size] = [12, 3] = 36 elements for the layer's options, got 48"));
+        gru.Directions[0] = null!;
+        Assert.That(gru.Validate, Throws.ArgumentException.With.Message.EqualTo("direction 0 of the layer has no weights (null)"));
     }
 }
