@@ -57,6 +57,7 @@ public sealed class CpuPackedLayerEngine : IRnnLayerEngine<float>, IDisposable
 
     /// <inheritdoc/>
     /// <exception cref="InvalidOperationException"><paramref name="weights"/> was not packed by <see cref="Add(LayerWeights{float})"/>.</exception>
+    /// <exception cref="ArgumentException">A size, state or sequence length that does not fit the layer (refused before anything is allocated).</exception>
     public RnnLayerPass<float> Forward(LayerWeights<float> weights, ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<int> sequenceLengths,
         ReadOnlySpan<float> h0, ReadOnlySpan<float> c0)
     {
@@ -64,8 +65,16 @@ public sealed class CpuPackedLayerEngine : IRnnLayerEngine<float>, IDisposable
         if (!_layers.TryGetValue(weights, out var packed))
             throw new InvalidOperationException("this layer was not packed by this engine (for a quantized model: it was not part of the model when it was quantized)");
         var o = weights.Options;
+        // Every size before any allocation: steps and batch size the outputs and the cached session, so unchecked ones
+        // overflowed (batch -1), or allocated outputs and regrew the session for an x of a few floats before the session
+        // refused it. The session checks the same again; a refused call must leave the cached session as it was.
+        RnnShapeChecks.CheckInputs(o, x.Length, steps, batch, sequenceLengths, h0.Length, c0.Length, []);
+        // x's length bounds steps·batch, not steps·batch·D·H: a wide layer's Y can still exceed an array (wide arithmetic).
+        Int128 yLength = (Int128)steps * batch * o.DirectionCount * o.HiddenSize;
+        if (yLength > Array.MaxLength)
+            throw new ArgumentException($"Y [T={steps}, D={o.DirectionCount}, B={batch}, H={o.HiddenSize}] would hold {yLength} elements, more than a .NET array allows ({Array.MaxLength})");
         int state = o.DirectionCount * batch * o.HiddenSize;
-        var y = new float[steps * state];
+        var y = new float[(int)yLength];
         var hn = new float[state];
         var cn = new float[o.Cell == RnnCellType.Lstm ? state : 0];
         packed.Session(batch, steps).Run(x, steps, batch, y, hn, cn, sequenceLengths, initialH: h0, initialC: c0);
