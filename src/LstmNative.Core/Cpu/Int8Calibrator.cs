@@ -28,6 +28,8 @@ public sealed unsafe class Int8Calibrator : IDisposable
     private readonly LayerRangeObserver[] _observers;
     private readonly float[] _y;
     private readonly float[] _next;
+    private readonly int _maxBatch;
+    private readonly int _maxSteps;
     private bool _disposed;
 
     /// <summary>Packs <paramref name="layers"/> in float32 for calibration runs of at most <paramref name="maxBatch"/> rows and <paramref name="maxSteps"/> steps.</summary>
@@ -48,6 +50,8 @@ public sealed unsafe class Int8Calibrator : IDisposable
         _y = new float[(long)maxSteps * maxBatch * widest];
         _next = new float[(long)maxSteps * maxBatch * widest];
         Layers = model.Layers;
+        _maxBatch = maxBatch;
+        _maxSteps = maxSteps;
     }
 
     /// <summary>The layers' options, first layer first.</summary>
@@ -60,31 +64,53 @@ public sealed unsafe class Int8Calibrator : IDisposable
     /// Runs the float32 model over one batch and records the magnitudes of every layer's input and hidden state at each
     /// row's valid steps (padding past a row's length is not recorded).
     /// </summary>
-    /// <param name="x">Input <c>[T, B, I]</c>; must be finite.</param>
-    /// <param name="steps">T.</param>
-    /// <param name="batch">B.</param>
+    /// <param name="x">Input <c>[T, B, I]</c>; must be finite at each row's valid steps.</param>
+    /// <param name="steps">T, 1 ≤ T ≤ the constructor's <c>maxSteps</c>.</param>
+    /// <param name="batch">B, 1 ≤ B ≤ the constructor's <c>maxBatch</c>.</param>
     /// <param name="sequenceLengths">Valid length per row; empty means all T.</param>
-    /// <exception cref="ArgumentException">Non-finite input, or a state that became non-finite (the model is unusable for int8 then).</exception>
+    /// <exception cref="ArgumentException">A size or length that does not fit, non-finite input, or a state that became
+    /// non-finite (the model is unusable for int8 then). A refused call leaves the calibration as it was.</exception>
     public void Observe(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<int> sequenceLengths = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var input = x;
-        for (int l = 0; l < _sessions.Length; l++)
+        // The whole call before any work: the buffers below are sized by the limits (slicing them past a limit gave a
+        // generic ArgumentOutOfRangeException), and x's values are checked before any layer runs or records.
+        RnnShapeChecks.CheckInputs(Layers[0], x.Length, steps, batch, sequenceLengths, 0, 0, []);
+        if (batch > _maxBatch)
+            throw new ArgumentException($"batch {batch} exceeds the calibrator's maximum batch {_maxBatch} (maxBatch when it was created)");
+        if (steps > _maxSteps)
+            throw new ArgumentException($"sequence length {steps} exceeds the calibrator's maximum sequence length {_maxSteps} (maxSteps when it was created)");
+        _observers[0].CheckInput(x, steps, batch, sequenceLengths);
+        // A hidden state can still turn non-finite in any layer, after earlier layers recorded: keep the calibration as
+        // it was before this call, to restore when the call is refused.
+        foreach (var observer in _observers)
+            observer.Save();
+        try
         {
-            var o = Layers[l];
-            int dirs = o.DirectionCount, h = o.HiddenSize;
-            var y = _y.AsSpan(0, steps * dirs * batch * h);
-            _sessions[l].Run(input, steps, batch, y, sequenceLengths: sequenceLengths); // checks shapes and lengths
-            _observers[l].Record(input, y, steps, batch, sequenceLengths);
-            if (l + 1 == _sessions.Length)
-                break;
-            // Y [T, D, B, H] → the next layer's input [T, B, D·H].
-            var next = _next.AsSpan(0, steps * batch * dirs * h);
-            for (int t = 0; t < steps; t++)
-                for (int d = 0; d < dirs; d++)
-                    for (int b = 0; b < batch; b++)
-                        y.Slice(((t * dirs + d) * batch + b) * h, h).CopyTo(next.Slice(((t * batch + b) * dirs + d) * h, h));
-            input = next;
+            var input = x;
+            for (int l = 0; l < _sessions.Length; l++)
+            {
+                var o = Layers[l];
+                int dirs = o.DirectionCount, h = o.HiddenSize;
+                var y = _y.AsSpan(0, steps * dirs * batch * h);
+                _sessions[l].Run(input, steps, batch, y, sequenceLengths: sequenceLengths); // checks again; starts from zeros, so no state carries over
+                _observers[l].Record(input, y, steps, batch, sequenceLengths);
+                if (l + 1 == _sessions.Length)
+                    break;
+                // Y [T, D, B, H] → the next layer's input [T, B, D·H].
+                var next = _next.AsSpan(0, steps * batch * dirs * h);
+                for (int t = 0; t < steps; t++)
+                    for (int d = 0; d < dirs; d++)
+                        for (int b = 0; b < batch; b++)
+                            y.Slice(((t * dirs + d) * batch + b) * h, h).CopyTo(next.Slice(((t * batch + b) * dirs + d) * h, h));
+                input = next;
+            }
+        }
+        catch
+        {
+            foreach (var observer in _observers)
+                observer.Restore();
+            throw;
         }
         Rows += batch;
     }

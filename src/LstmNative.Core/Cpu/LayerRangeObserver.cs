@@ -31,10 +31,41 @@ internal sealed class LayerRangeObserver
 
     /// <summary>
     /// Records one pass of the layer: x <c>[T, B, I]</c> and its output y <c>[T, D, B, H]</c> (each step's h), at each
-    /// row's valid steps only (<paramref name="sequenceLengths"/> empty: all T).
+    /// row's valid steps only (<paramref name="sequenceLengths"/> empty: all T). A refused pass records nothing.
     /// </summary>
     /// <exception cref="ArgumentException">A NaN or ±∞ among them.</exception>
     public void Record(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int steps, int batch, ReadOnlySpan<int> sequenceLengths)
+    {
+        // Check every value first: recording step by step left the steps before a NaN in the ranges of a refused pass.
+        Visit(x, y, steps, batch, sequenceLengths, record: false);
+        Visit(x, y, steps, batch, sequenceLengths, record: true);
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> when the layer's input x <c>[T, B, I]</c> holds a NaN or ±∞ at a valid
+    /// step: what <see cref="Record"/> would refuse for x, checked before the layer runs.
+    /// </summary>
+    public void CheckInput(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<int> sequenceLengths) =>
+        Visit(x, default, steps, batch, sequenceLengths, record: false);
+
+    /// <summary>Saves what was recorded so far, for <see cref="Restore"/>.</summary>
+    public void Save()
+    {
+        _input.Save();
+        foreach (var h in _hidden)
+            h.Save();
+    }
+
+    /// <summary>Goes back to what <see cref="Save"/> saved: undoes the records of a call that was refused after them.</summary>
+    public void Restore()
+    {
+        _input.Restore();
+        foreach (var h in _hidden)
+            h.Restore();
+    }
+
+    /// <summary>Checks (<paramref name="record"/> false) or records x and, when not empty, y at each row's valid steps.</summary>
+    private void Visit(ReadOnlySpan<float> x, ReadOnlySpan<float> y, int steps, int batch, ReadOnlySpan<int> sequenceLengths, bool record)
     {
         int dirs = _options.DirectionCount, h = _options.HiddenSize, input = _options.InputSize;
         for (int t = 0; t < steps; t++)
@@ -42,10 +73,18 @@ internal sealed class LayerRangeObserver
             {
                 if (!sequenceLengths.IsEmpty && t >= sequenceLengths[b])
                     continue;
-                _input.Add(x.Slice((t * batch + b) * input, input), _layer, "input");
-                for (int d = 0; d < dirs; d++)
-                    _hidden[d].Add(y.Slice(((t * dirs + d) * batch + b) * h, h), _layer, "hidden state");
+                CheckOrAdd(_input, x.Slice((t * batch + b) * input, input), "input", record);
+                for (int d = 0; d < dirs && !y.IsEmpty; d++)
+                    CheckOrAdd(_hidden[d], y.Slice(((t * dirs + d) * batch + b) * h, h), "hidden state", record);
             }
+    }
+
+    private void CheckOrAdd(RangeObserver observer, ReadOnlySpan<float> values, string what, bool record)
+    {
+        if (record)
+            observer.Add(values);
+        else
+            RangeObserver.CheckFinite(values, _layer, what);
     }
 
     /// <summary>The ranges recorded so far (<see cref="Int8Calibrator.ToCalibration"/> describes <paramref name="percentile"/>).</summary>
@@ -69,19 +108,47 @@ internal sealed class LayerRangeObserver
         private readonly long[] _bins = new long[1 << (31 - Shift)];
         private float _max;
 
+        // Save/Restore's copy: the bins are copied whole (16 Ki longs), cheap beside the model run of a calibration batch.
+        private long[]? _savedBins;
+        private float _savedMax;
+        private long _savedCount;
+
         public long Count { get; private set; }
 
-        public void Add(ReadOnlySpan<float> values, int layer, string what)
+        public static void CheckFinite(ReadOnlySpan<float> values, int layer, string what)
+        {
+            foreach (float v in values)
+                if (!float.IsFinite(v))
+                    throw new ArgumentException($"calibration saw {v} in layer {layer}'s {what}: calibrate on finite data with a model that stays finite");
+        }
+
+        /// <summary>Adds values that <see cref="CheckFinite"/> accepted.</summary>
+        public void Add(ReadOnlySpan<float> values)
         {
             foreach (float v in values)
             {
                 int bits = BitConverter.SingleToInt32Bits(v) & 0x7FFFFFFF;
-                if (bits >= 0x7F800000)
-                    throw new ArgumentException($"calibration saw {v} in layer {layer}'s {what}: calibrate on finite data with a model that stays finite");
                 _bins[bits >> Shift]++;
                 _max = Math.Max(_max, BitConverter.Int32BitsToSingle(bits));
             }
             Count += values.Length;
+        }
+
+        public void Save()
+        {
+            _savedBins ??= new long[_bins.Length];
+            _bins.CopyTo(_savedBins, 0);
+            _savedMax = _max;
+            _savedCount = Count;
+        }
+
+        public void Restore()
+        {
+            if (_savedBins is null)
+                throw new InvalidOperationException("nothing saved to restore");
+            _savedBins.CopyTo(_bins, 0);
+            _max = _savedMax;
+            Count = _savedCount;
         }
 
         public float Range(double percentile)

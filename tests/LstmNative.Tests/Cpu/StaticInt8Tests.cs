@@ -200,6 +200,63 @@ public unsafe class StaticInt8Tests
     }
 
     [Test]
+    public void CalibrationRefusesBatchesBeyondItsLimitsWithThemInTheMessage()
+    {
+        var rng = new Random(6);
+        using var calibrator = new Int8Calibrator([RandomLayer(rng, RnnCellType.Gru, 7, 5, dir: RnnDirection.Bidirectional)], 3, 5);
+        Assert.Multiple(() =>
+        {
+            // Beyond the limits the calibrator sliced its buffers first: a generic "Specified argument was out of the range".
+            Assert.That(() => calibrator.Observe(new float[6 * 3 * 7], 6, 3), Throws.ArgumentException.With.Message.EqualTo(
+                "sequence length 6 exceeds the calibrator's maximum sequence length 5 (maxSteps when it was created)"));
+            Assert.That(() => calibrator.Observe(new float[5 * 4 * 7], 5, 4), Throws.ArgumentException.With.Message.EqualTo(
+                "batch 4 exceeds the calibrator's maximum batch 3 (maxBatch when it was created)"));
+            Assert.That(() => calibrator.Observe(new float[7], -1, -1), Throws.ArgumentException);
+            Assert.That(() => calibrator.Observe(new float[5 * 3 * 7 - 1], 5, 3), Throws.ArgumentException.With.Message.Contains("got 104"));
+        });
+        Assert.That(calibrator.Rows, Is.Zero);
+    }
+
+    [Test]
+    public void ARefusedObserveLeavesTheCalibrationUnchanged()
+    {
+        var rng = new Random(7);
+        using var calibrator = new Int8Calibrator([RandomLayer(rng, RnnCellType.Lstm, 7, 40), RandomLayer(rng, RnnCellType.Lstm, 40, 40)], 2, 4);
+        calibrator.Observe(RandomFloats(rng, 4 * 2 * 7, 0.5), 4, 2);
+        string before = calibrator.ToCalibration().ToJson() + calibrator.ToCalibration(50).ToJson();
+        var bad = RandomFloats(rng, 4 * 2 * 7, 0.5);
+        bad[0] = 100f;         // t = 0: was recorded before the NaN was seen
+        bad[^1] = float.NaN;   // t = 3, row 1
+        Assert.Throws<ArgumentException>(() => calibrator.Observe(bad, 4, 2));
+        Assert.That(calibrator.ToCalibration().ToJson() + calibrator.ToCalibration(50).ToJson(), Is.EqualTo(before), "a refused Observe left part of its batch in the calibration");
+        Assert.That(calibrator.Rows, Is.EqualTo(2));
+        // A NaN in padding past a row's length is never read: still accepted.
+        bad[0] = 0.5f;
+        calibrator.Observe(bad, 4, 2, [4, 3]);
+        Assert.That(calibrator.Rows, Is.EqualTo(4));
+    }
+
+    [Test]
+    public void AStateThatTurnsNonFiniteInALaterLayerUndoesTheEarlierLayersRecords()
+    {
+        // Layer 0 saturates (h ≈ tanh(1)) on x = 1 and gives exact zeros on x = 0. Layer 1's products overflow on a
+        // saturated input: W·x → +∞ and, from the second step, R·h → −∞, whose sum is NaN; on zeros they stay 0.
+        var first = new LayerWeights<float>(new RnnLayerOptions(RnnCellType.Lstm, 2, 2));
+        Array.Fill(first.Directions[0].W, 100f);
+        var second = new LayerWeights<float>(new RnnLayerOptions(RnnCellType.Lstm, 2, 2));
+        Array.Fill(second.Directions[0].W, 3e38f);
+        Array.Fill(second.Directions[0].R, -3e38f);
+        using var calibrator = new Int8Calibrator([first, second], 1, 2);
+        calibrator.Observe(new float[2 * 1 * 2], 2, 1);
+        string before = calibrator.ToCalibration().ToJson() + calibrator.ToCalibration(50).ToJson();
+        // x is finite, so the call runs; layer 0 records its input range 1 before layer 1's hidden state is refused.
+        var e = Assert.Throws<ArgumentException>(() => calibrator.Observe([1f, 1f, 1f, 1f], 2, 1));
+        Assert.That(e!.Message, Does.Contain("layer 1's hidden state"));
+        Assert.That(calibrator.ToCalibration().ToJson() + calibrator.ToCalibration(50).ToJson(), Is.EqualTo(before), "layer 0's records of the refused call were kept");
+        Assert.That(calibrator.Rows, Is.EqualTo(1));
+    }
+
+    [Test]
     public void CalibrationRoundTripsThroughJsonExactlyAndRejectsBadDocuments()
     {
         var rng = FreshRandom(out _);
